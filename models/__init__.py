@@ -1,0 +1,1 @@
+"""Omniroute's domain types: pure pydantic, no I/O, no Temporal."""

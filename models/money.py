@@ -1,0 +1,41 @@
+"""Money as integer minor units with an ISO 4217 currency: never floats."""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$", min_length=3, max_length=3)]
+MinorUnits = Annotated[int, Field(ge=0, description="amount in the currency's minor units (cents)")]
+
+
+class Money(BaseModel):
+    """An amount in minor units (e.g. cents) and its ISO 4217 currency code."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: int
+    currency: Currency
+
+    @classmethod
+    def zero(cls, currency: str) -> Self:
+        return cls(amount=0, currency=currency)
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(amount=self.amount + other.amount, currency=self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(amount=self.amount - other.amount, currency=self.currency)
+
+    def times(self, quantity: int) -> Money:
+        return Money(amount=self.amount * quantity, currency=self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot combine {self.currency} with {other.currency}")
+
+    def __str__(self) -> str:
+        return f"{self.amount / 100:.2f} {self.currency}"

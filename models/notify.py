@@ -1,0 +1,29 @@
+"""Messages to customers."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class NotificationKind(StrEnum):
+    ORDER_CONFIRMED = "order_confirmed"
+    LINES_CANCELLED = "lines_cancelled"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    ORDER_CANCELLED = "order_cancelled"
+    ORDER_FAILED = "order_failed"
+    RETURN_LABEL = "return_label"
+    RETURN_REJECTED = "return_rejected"
+    REFUND_ISSUED = "refund_issued"
+
+
+class Notification(BaseModel):
+    """One message; `facts` fill the template (tracking number, lines, amounts)."""
+
+    kind: NotificationKind
+    to_email: str
+    to_name: str
+    reference: str = Field(description="order id or RMA the message is about")
+    facts: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,131 @@
+"""Orders as channels place them, and as operators see them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, EmailStr, Field, StringConstraints, model_validator
+
+from models.address import Address
+from models.inventory import Sku
+from models.money import Currency, Money
+from models.shipment import ShipmentView
+
+ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]{0,31}$")]
+ChannelOrderId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")]
+
+
+class ServiceLevel(StrEnum):
+    STANDARD = "standard"
+    EXPEDITED = "expedited"
+    OVERNIGHT = "overnight"
+
+
+class OrderStatus(StrEnum):
+    RECEIVED = "received"
+    FULFILLING = "fulfilling"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.FAILED)
+
+
+class Customer(BaseModel):
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=200)
+
+
+class OrderLineIn(BaseModel):
+    sku: Sku
+    quantity: int = Field(gt=0, le=10_000)
+    unit_price: int = Field(ge=0, description="minor units of the order's currency")
+
+
+class PlaceOrder(BaseModel):
+    """A channel's order, as it arrives by SDK or HTTP."""
+
+    channel: ChannelName
+    channel_order_id: ChannelOrderId
+    currency: Currency
+    customer: Customer
+    ship_to: Address
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=200)
+    service_level: ServiceLevel = ServiceLevel.STANDARD
+
+    @model_validator(mode="after")
+    def _distinct_skus(self) -> PlaceOrder:
+        skus = [line.sku for line in self.lines]
+        if len(set(skus)) != len(skus):
+            raise ValueError("each SKU may appear on one line only; add the quantities")
+        return self
+
+    @property
+    def order_id(self) -> str:
+        return order_id_for(self.channel, self.channel_order_id)
+
+    @property
+    def total(self) -> Money:
+        return Money(amount=sum(line.unit_price * line.quantity for line in self.lines), currency=self.currency)
+
+
+def order_id_for(channel: str, channel_order_id: str) -> str:
+    return f"{channel}-{channel_order_id}"
+
+
+class LineStatus(StrEnum):
+    OPEN = "open"
+    ALLOCATED = "allocated"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+class OrderLineView(BaseModel):
+    line_no: int
+    sku: str
+    quantity: int
+    unit_price: int
+    status: LineStatus
+    quantity_cancelled: int = 0
+    cancel_reason: str | None = None
+
+
+class OrderView(BaseModel):
+    order_id: str
+    workflow_id: str
+    channel: str
+    channel_order_id: str
+    status: OrderStatus
+    currency: str
+    total: Money
+    lines: list[OrderLineView]
+    shipments: list[ShipmentView]
+    created_at: datetime | None = None
+    failure: str | None = None
+    events: list[str] = Field(default_factory=list, description="what happened, in order")
+
+
+class CancelOrder(BaseModel):
+    """Cancel some lines (by line number) or, with no lines given, everything not yet shipped."""
+
+    line_nos: list[int] | None = None
+    reason: str = Field(default="customer request", max_length=500)
+
+
+class CancelResult(BaseModel):
+    cancelled_line_nos: list[int]
+    cancelled_shipment_ids: list[str]
+    status: OrderStatus
+
+
+class OrderAccepted(BaseModel):
+    order_id: str
+    workflow_id: str
+    created: bool = Field(description="false when the order id was seen before")

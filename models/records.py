@@ -1,0 +1,71 @@
+"""What the app DB keeps about orders, shipments and returns (the read model)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from models.address import Address
+from models.inventory import MovementKind
+from models.order import Customer, OrderLineIn, OrderStatus
+from models.returns import ReturnLine, ReturnStatus
+from models.shipment import ShipmentLine, ShipmentState
+
+
+class OrderRecord(BaseModel):
+    order_id: str
+    workflow_id: str
+    channel: str
+    channel_order_id: str
+    status: OrderStatus
+    currency: str
+    customer: Customer
+    ship_to: Address
+    lines: list[OrderLineIn]
+    created_at: datetime
+
+
+class ShipmentRecord(BaseModel):
+    shipment_id: str
+    order_id: str
+    node_id: str
+    lines: list[ShipmentLine]
+    state: ShipmentState
+    carrier: str | None = None
+    service: str | None = None
+    tracking_number: str | None = None
+    carrier_shipment_id: str | None = None
+    label_cost: int | None = Field(default=None, description="minor units, in the order's currency")
+    currency: str | None = None
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+
+class ReturnRecord(BaseModel):
+    rma: str
+    order_id: str
+    status: ReturnStatus
+    lines: list[ReturnLine]
+    reason: str
+    return_node_id: str | None = None
+    tracking_number: str | None = None
+    refund_amount: int | None = None
+    currency: str | None = None
+    created_at: datetime
+    received_at: datetime | None = None
+
+
+class Movement(BaseModel):
+    """One append-only ledger row."""
+
+    movement_id: int
+    node_id: str
+    sku: str
+    kind: MovementKind
+    on_hand_delta: int
+    reserved_delta: int
+    key: str | None
+    reason: str
+    source: str
+    created_at: datetime

@@ -1,0 +1,72 @@
+"""Returns (RMAs): the customer sends delivered goods back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from models.inventory import Sku
+from models.money import Money
+from models.shipment import Label
+
+Rma = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+class ReturnStatus(StrEnum):
+    REQUESTED = "requested"
+    AWAITING_RECEIPT = "awaiting_receipt"
+    RECEIVED = "received"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (ReturnStatus.COMPLETED, ReturnStatus.REJECTED, ReturnStatus.EXPIRED)
+
+
+class ReturnLine(BaseModel):
+    sku: Sku
+    quantity: int = Field(gt=0)
+
+
+class StartReturn(BaseModel):
+    rma: Rma
+    order_id: str = Field(min_length=1)
+    lines: list[ReturnLine] = Field(min_length=1)
+    reason: str = Field(default="unspecified", max_length=500)
+
+    @model_validator(mode="after")
+    def _distinct_skus(self) -> StartReturn:
+        skus = [line.sku for line in self.lines]
+        if len(set(skus)) != len(skus):
+            raise ValueError("each SKU may appear on one return line only")
+        return self
+
+
+class ReturnEventType(StrEnum):
+    RECEIVED = "received"
+
+
+class ReturnEvent(BaseModel):
+    rma: str
+    type: ReturnEventType
+    node_id: str | None = Field(default=None, description="the node that received it, if not the planned one")
+    event_id: str | None = None
+
+
+class ReturnView(BaseModel):
+    rma: str
+    order_id: str
+    workflow_id: str
+    status: ReturnStatus
+    lines: list[ReturnLine]
+    reason: str
+    return_node_id: str | None = None
+    label: Label | None = None
+    refund: Money | None = None
+    rejection: str | None = None
+    received_at: datetime | None = None

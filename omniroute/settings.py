@@ -1,0 +1,88 @@
+"""All configuration, from OMNIROUTE_* environment variables (and a .env file if present)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_EASYPOST_KEY = "EZTK-omniroute-sandbox"
+DEV_SENDGRID_KEY = "SG.omniroute-sandbox"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OMNIROUTE_", env_file=".env", extra="ignore")
+
+    environment: str = Field(default="development", description="development | production")
+    data_dir: Path = Path(".omniroute")
+
+    # Temporal
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "omniroute"
+    temporal_ui_port: int = 8233
+    temporal_ui_url: str | None = None
+
+    # App DB: SQLite file under data_dir unless a URL is given.
+    database_url: str | None = None
+
+    # HTTP gateway
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+
+    # Provider sandboxes (embedded stack) and provider endpoints.
+    sandbox_port: int = 8100
+    easypost_base_url: str | None = None
+    easypost_api_key: SecretStr = SecretStr(DEV_EASYPOST_KEY)
+    sendgrid_base_url: str | None = None
+    sendgrid_api_key: SecretStr = SecretStr(DEV_SENDGRID_KEY)
+    mail_from: str = "orders@omniroute.example"
+
+    # Policies
+    return_window_days: int = Field(default=30, ge=0)
+    rma_label_expiry_days: int = Field(default=30, ge=1)
+    reservation_ttl_hours: int = Field(default=72, ge=1)
+
+    # Worker sizing (2 cores by default)
+    worker_max_cached_workflows: int = 1000
+    worker_max_concurrent_activities: int = 16
+    worker_max_concurrent_workflow_tasks: int = 8
+
+    @model_validator(mode="after")
+    def _no_default_secrets_in_production(self) -> Settings:
+        if self.environment == "production":
+            for name, value, default in (
+                ("easypost_api_key", self.easypost_api_key, DEV_EASYPOST_KEY),
+                ("sendgrid_api_key", self.sendgrid_api_key, DEV_SENDGRID_KEY),
+            ):
+                if value.get_secret_value() == default:
+                    raise ValueError(f"OMNIROUTE_{name.upper()} must be set in production")
+        return self
+
+    @property
+    def app_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'omniroute.db').resolve()}"
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}"
+
+    @property
+    def easypost_url(self) -> str:
+        return self.easypost_base_url or f"{self.sandbox_url}/easypost/v2"
+
+    @property
+    def sendgrid_url(self) -> str:
+        return self.sendgrid_base_url or f"{self.sandbox_url}/sendgrid"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.gateway_host}:{self.gateway_port}"
+
+    @property
+    def ui_url(self) -> str:
+        if self.temporal_ui_url:
+            return self.temporal_ui_url
+        host = self.temporal_address.rsplit(":", 1)[0]
+        return f"http://{host}:{self.temporal_ui_port}"

@@ -1,0 +1,47 @@
+"""Workflow ids, task queues and search attributes: the names everything else agrees on."""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey
+
+TASK_QUEUE = "omniroute"
+
+ORDER_WORKFLOW = "OrderWorkflow"
+RETURN_WORKFLOW = "ReturnWorkflow"
+
+ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
+CHANNEL = SearchAttributeKey.for_keyword("Channel")
+RETURN_STATUS = SearchAttributeKey.for_keyword("ReturnStatus")
+SHIPMENT_IDS = SearchAttributeKey.for_keyword_list("ShipmentIds")
+TRACKING_NUMBERS = SearchAttributeKey.for_keyword_list("TrackingNumbers")
+NODES = SearchAttributeKey.for_keyword_list("Nodes")
+ORDER_TOTAL = SearchAttributeKey.for_int("OrderTotal")
+ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
+
+SEARCH_ATTRIBUTES: tuple[SearchAttributeKey, ...] = (  # type: ignore[type-arg]
+    ORDER_STATUS, CHANNEL, RETURN_STATUS, SHIPMENT_IDS, TRACKING_NUMBERS, NODES, ORDER_TOTAL, ORDER_ID,
+)
+
+
+def order_workflow_id(order_id: str) -> str:
+    return f"order-{order_id}"
+
+
+def return_workflow_id(rma: str) -> str:
+    return f"return-{rma}"
+
+
+def shipment_id_for(order_id: str, number: int) -> str:
+    return f"{order_id}-S{number}"
+
+
+def search_attribute_cli_args() -> list[str]:
+    """`--search-attribute Name=Type` arguments for `temporal server start-dev`."""
+    names = {
+        "KEYWORD": "Keyword", "KEYWORD_LIST": "KeywordList", "INT": "Int",
+        "TEXT": "Text", "FLOAT": "Double", "BOOL": "Bool", "DATETIME": "Datetime",
+    }
+    args: list[str] = []
+    for key in SEARCH_ATTRIBUTES:
+        args += ["--search-attribute", f"{key.name}={names[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}"]
+    return args
