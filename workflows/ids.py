@@ -45,3 +45,19 @@ def search_attribute_cli_args() -> list[str]:
     for key in SEARCH_ATTRIBUTES:
         args += ["--search-attribute", f"{key.name}={names[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}"]
     return args
+
+
+# Message names, shared by the workflows and the channel SDK (which calls them by name so that it
+# needs only models and temporalio).
+STATUS_QUERY = "status"
+SHIPMENT_EVENT_SIGNAL = "shipment_event"
+CANCEL_UPDATE = "cancel"
+RETURN_EVENT_SIGNAL = "return_event"
+
+
+def order_id_of_shipment(shipment_id: str) -> str:
+    """Inverse of shipment_id_for: the suffix is `-S<digits>`, so the last `-S` splits it."""
+    order_id, sep, number = shipment_id.rpartition("-S")
+    if not sep or not order_id or not number.isdigit():
+        raise ValueError(f"not a shipment id: {shipment_id!r}")
+    return order_id
