@@ -1,0 +1,63 @@
+"""The HTTP gateway: channel intake, ATP, returns, warehouse and carrier events, ops.
+
+`create_app` builds nothing at import time. Whatever is not injected (the Store, the channel SDK) is
+built in the lifespan from Settings and released at shutdown. The Temporal connection is lazy, so the
+gateway starts, and serves the network and ATP, while Temporal is still coming up; order and return
+calls answer 503 until it is reachable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from gateway.errors import install_error_handlers
+from gateway.routes import health, inventory, nodes, orders, returns, shipments
+from omniroute.client import OmnirouteClient
+from omniroute.settings import Settings
+from store import Store
+
+
+def create_app(
+    settings: Settings | None = None, *, store: Store | None = None, client: OmnirouteClient | None = None
+) -> FastAPI:
+    """The gateway app. Injected parts are used as given and left open at shutdown (their owner closes
+    them); parts the app builds itself it also disposes of."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        config = settings or Settings()
+        owned_store = None
+        if store is None:
+            owned_store = Store.connect(config.app_database_url)
+            app.state.store = owned_store
+        if client is None:
+            app.state.client = await OmnirouteClient.connect(
+                config.temporal_address,
+                namespace=config.temporal_namespace,
+                task_queue=config.task_queue,
+                lazy=True,
+            )
+        try:
+            yield
+        finally:
+            if owned_store is not None:
+                owned_store.dispose()
+            # A Temporal client has no close: dropping it lets its connection go.
+            app.state.client = client
+
+    app = FastAPI(
+        title="Omniroute gateway",
+        summary="Distributed order management: intake, ATP, shipments and returns on Temporal.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    # Injected parts are usable without running the lifespan (tests drive the app directly).
+    app.state.store = store
+    app.state.client = client
+    install_error_handlers(app)
+    for router in (health.router, nodes.router, inventory.router, orders.router, shipments.router, returns.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,42 @@
+"""The fulfillment network: nodes are created and updated by id (PUT is an upsert)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, status
+
+from gateway.deps import StoreDep
+from gateway.errors import NOT_FOUND, field_error
+from gateway.validation import require_known_postal_code
+from models.api import NodeUpsert
+from models.network import Node, NodeId
+
+router = APIRouter(prefix="/v1/nodes", tags=["network"])
+
+NodeIdPath = Annotated[NodeId, Path(description="the node's id, e.g. DC-CHI")]
+
+
+@router.put("/{node_id}", response_model=Node)
+def put_node(node_id: NodeIdPath, body: NodeUpsert, store: StoreDep) -> Node:
+    """Create or replace the node. A `node_id` in the body must equal the path's; a US
+    `postal_code` must exist."""
+    if body.node_id is not None and body.node_id != node_id:
+        raise field_error(
+            ("body", "node_id"), f"node_id {body.node_id!r} differs from the path's {node_id!r}", value=body.node_id
+        )
+    require_known_postal_code(body.country, body.postal_code, ("body", "postal_code"))
+    return store.upsert_node(body.for_id(node_id))
+
+
+@router.get("", response_model=list[Node])
+def list_nodes(store: StoreDep) -> list[Node]:
+    return store.list_nodes()
+
+
+@router.get("/{node_id}", response_model=Node, responses=NOT_FOUND)
+def get_node(node_id: NodeIdPath, store: StoreDep) -> Node:
+    node = store.get_node(node_id)
+    if node is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown node_id {node_id!r}")
+    return node

@@ -1,0 +1,47 @@
+"""Order intake, status and cancellation: each order is a Temporal workflow, reached through the SDK."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response, status
+
+from gateway.deps import ClientDep
+from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE
+from gateway.validation import require_known_postal_code
+from models.order import CancelOrder, CancelResult, OrderAccepted, OrderView, PlaceOrder
+
+router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=UNAVAILABLE)
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=OrderAccepted,
+    responses={200: {"model": OrderAccepted, "description": "the same order was placed before"}},
+)
+async def place_order(order: PlaceOrder, client: ClientDep, response: Response) -> OrderAccepted:
+    """Start the order's workflow: 202. The same channel order again (by SDK, webhook or a retry)
+    starts nothing new: 200 with the first one's ids and `created: false`."""
+    ship_to = order.ship_to
+    if ship_to.point is None:  # coordinates locate the address on their own
+        require_known_postal_code(ship_to.country, ship_to.postal_code, ("body", "ship_to", "postal_code"))
+    accepted = await client.place_order(order)
+    if not accepted.created:
+        response.status_code = status.HTTP_200_OK
+    return accepted
+
+
+@router.get("/{order_id}", response_model=OrderView, responses=NOT_FOUND)
+async def get_order(order_id: str, client: ClientDep) -> OrderView:
+    """The order as its workflow sees it now: lines, shipments, status and what happened."""
+    return await client.get_order(order_id)
+
+
+@router.post("/{order_id}/cancel", response_model=CancelResult, responses={**NOT_FOUND, **CONFLICT})
+async def cancel_order(
+    order_id: str, client: ClientDep, request: Annotated[CancelOrder | None, Body()] = None
+) -> CancelResult:
+    """Cancel the given lines, or with no body everything not yet shipped. 409 with the reason when
+    the order cannot cancel them (shipped, already cancelled, or the order has finished)."""
+    return await client.cancel_order(order_id, request or CancelOrder())

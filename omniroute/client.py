@@ -1,0 +1,291 @@
+"""The typed channel SDK: place, follow and change orders and returns through Temporal.
+
+It needs only `models`, `workflows.ids` and temporalio, and calls the workflows by *name*, so a
+channel app can use it without our workflow code. Temporal's errors are translated here, at the
+boundary, into a small tree of our own:
+
+    OmnirouteError
+    ├── NotFoundError (LookupError)
+    │   ├── OrderNotFoundError                 no order workflow with that id
+    │   ├── ReturnNotFoundError                no return workflow with that RMA
+    │   └── ShipmentNotFoundError              the shipment id cannot name a shipment
+    ├── RequestRejectedError (ValueError)      the workflow would not take the request
+    │   ├── CancelRejectedError                the cancel validator said no (its message is kept)
+    │   └── WorkflowClosedError                the order or return has already finished
+    └── TemporalUnavailableError (ConnectionError)  the server, or a worker to answer, is out of reach
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, NoReturn, Self, TypeVar
+
+import temporalio.client
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from models.api import ReturnAccepted
+from models.order import CancelOrder, CancelResult, OrderAccepted, OrderStatus, OrderView, PlaceOrder
+from models.returns import ReturnEvent, ReturnStatus, ReturnView, StartReturn
+from models.shipment import ShipmentEvent
+from workflows import ids
+
+DEFAULT_QUERY_TIMEOUT = timedelta(seconds=10)
+
+_Result = TypeVar("_Result")
+
+# A query with no worker to answer it ends in one of these when its rpc_timeout expires.
+_TIMED_OUT = (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
+
+
+class OmnirouteError(Exception):
+    """Base of every error the SDK raises on purpose."""
+
+
+class NotFoundError(OmnirouteError, LookupError):
+    """No such order, return or shipment."""
+
+
+class OrderNotFoundError(NotFoundError):
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"unknown order {order_id!r}")
+        self.order_id = order_id
+
+
+class ReturnNotFoundError(NotFoundError):
+    def __init__(self, rma: str) -> None:
+        super().__init__(f"unknown return {rma!r}")
+        self.rma = rma
+
+
+class ShipmentNotFoundError(NotFoundError):
+    def __init__(self, shipment_id: str) -> None:
+        super().__init__(f"unknown shipment {shipment_id!r}")
+        self.shipment_id = shipment_id
+
+
+class RequestRejectedError(OmnirouteError, ValueError):
+    """The workflow exists but would not take the request; the message says why."""
+
+
+class CancelRejectedError(RequestRejectedError):
+    """The order's cancel validator rejected the request (e.g. the lines have shipped)."""
+
+
+class WorkflowClosedError(RequestRejectedError):
+    """The order or return has finished; it takes no more events or changes."""
+
+
+class TemporalUnavailableError(OmnirouteError, ConnectionError):
+    """Temporal could not be reached, or no worker answered in time; retrying later may succeed."""
+
+
+class OmnirouteClient:
+    """Orders and returns as Temporal workflows, addressed by their business ids.
+
+    Starting is idempotent: the same order (or RMA) twice, by SDK and by webhook, is one workflow,
+    and the second call answers `created=False` with the first one's ids.
+    """
+
+    def __init__(
+        self,
+        client: temporalio.client.Client,
+        *,
+        task_queue: str = ids.TASK_QUEUE,
+        query_timeout: timedelta = DEFAULT_QUERY_TIMEOUT,
+    ) -> None:
+        self._client = client
+        self._task_queue = task_queue
+        self._query_timeout = query_timeout
+
+    @classmethod
+    async def connect(
+        cls,
+        address: str,
+        *,
+        namespace: str = "default",
+        task_queue: str = ids.TASK_QUEUE,
+        lazy: bool = False,
+    ) -> Self:
+        """Connect with the pydantic converter and tracing. With `lazy`, the first call connects, so
+        a service can start while Temporal is down (its calls then raise TemporalUnavailableError)."""
+        try:
+            client = await temporalio.client.Client.connect(
+                address,
+                namespace=namespace,
+                data_converter=pydantic_data_converter,
+                interceptors=[TracingInterceptor()],
+                lazy=lazy,
+            )
+        except RuntimeError as err:
+            raise TemporalUnavailableError(f"cannot reach Temporal at {address}: {err}") from err
+        return cls(client, task_queue=task_queue)
+
+    @property
+    def temporal(self) -> temporalio.client.Client:
+        return self._client
+
+    @property
+    def task_queue(self) -> str:
+        return self._task_queue
+
+    # Orders
+
+    async def place_order(self, order: PlaceOrder) -> OrderAccepted:
+        """Start the order's workflow, or find the one already started for the same order id."""
+        workflow_id = ids.order_workflow_id(order.order_id)
+        attributes = TypedSearchAttributes([
+            SearchAttributePair(ids.CHANNEL, order.channel),
+            SearchAttributePair(ids.ORDER_STATUS, OrderStatus.RECEIVED.value),
+            SearchAttributePair(ids.ORDER_ID, order.order_id),
+            SearchAttributePair(ids.ORDER_TOTAL, order.total.amount),
+        ])
+        summary = f"{order.channel} order {order.channel_order_id}, {_count(len(order.lines), 'line')}"
+        created = await self._start(ids.ORDER_WORKFLOW, order, workflow_id, attributes, summary)
+        return OrderAccepted(order_id=order.order_id, workflow_id=workflow_id, created=created)
+
+    async def get_order(self, order_id: str) -> OrderView:
+        """The order as its workflow sees it now (also after it finished)."""
+        handle = self._client.get_workflow_handle(ids.order_workflow_id(order_id))
+        try:
+            return await self._query(handle, OrderView)
+        except _NotFound:
+            raise OrderNotFoundError(order_id) from None
+
+    async def cancel_order(self, order_id: str, request: CancelOrder) -> CancelResult:
+        """Cancel lines (or everything unshipped) and wait for the outcome.
+
+        Raises CancelRejectedError with the workflow's reason, WorkflowClosedError if the order has
+        finished, OrderNotFoundError if there is no such order.
+        """
+        handle = self._client.get_workflow_handle(ids.order_workflow_id(order_id))
+        try:
+            result: CancelResult = await self._call(
+                handle.execute_update(ids.CANCEL_UPDATE, request, result_type=CancelResult)
+            )
+        except temporalio.client.WorkflowUpdateFailedError as err:
+            raise CancelRejectedError(_reason(err)) from err
+        except _NotFound:
+            await self._raise_closed_or_missing(handle, OrderNotFoundError(order_id), f"order {order_id!r}")
+        return result
+
+    async def send_shipment_event(self, event: ShipmentEvent) -> None:
+        """Signal a warehouse or carrier event to the order that owns the shipment."""
+        try:
+            order_id = ids.order_id_of_shipment(event.shipment_id)
+        except ValueError:
+            raise ShipmentNotFoundError(event.shipment_id) from None
+        handle = self._client.get_workflow_handle(ids.order_workflow_id(order_id))
+        try:
+            await self._call(handle.signal(ids.SHIPMENT_EVENT_SIGNAL, event))
+        except _NotFound:
+            await self._raise_closed_or_missing(handle, OrderNotFoundError(order_id), f"order {order_id!r}")
+
+    # Returns
+
+    async def start_return(self, request: StartReturn) -> ReturnAccepted:
+        """Start the return's workflow, or find the one already started for the same RMA."""
+        workflow_id = ids.return_workflow_id(request.rma)
+        attributes = TypedSearchAttributes([
+            SearchAttributePair(ids.RETURN_STATUS, ReturnStatus.REQUESTED.value),
+            SearchAttributePair(ids.ORDER_ID, request.order_id),
+        ])
+        summary = f"return {request.rma} of order {request.order_id}, {_count(len(request.lines), 'line')}"
+        created = await self._start(ids.RETURN_WORKFLOW, request, workflow_id, attributes, summary)
+        return ReturnAccepted(rma=request.rma, workflow_id=workflow_id, created=created)
+
+    async def get_return(self, rma: str) -> ReturnView:
+        handle = self._client.get_workflow_handle(ids.return_workflow_id(rma))
+        try:
+            return await self._query(handle, ReturnView)
+        except _NotFound:
+            raise ReturnNotFoundError(rma) from None
+
+    async def send_return_event(self, event: ReturnEvent) -> None:
+        """Signal a carrier or receiving-node event to the return's workflow."""
+        handle = self._client.get_workflow_handle(ids.return_workflow_id(event.rma))
+        try:
+            await self._call(handle.signal(ids.RETURN_EVENT_SIGNAL, event))
+        except _NotFound:
+            await self._raise_closed_or_missing(handle, ReturnNotFoundError(event.rma), f"return {event.rma!r}")
+
+    # Translation of Temporal's errors
+
+    async def _start(
+        self, workflow: str, arg: Any, workflow_id: str, attributes: TypedSearchAttributes, summary: str
+    ) -> bool:
+        try:
+            await self._call(
+                self._client.start_workflow(
+                    workflow,
+                    arg,
+                    id=workflow_id,
+                    task_queue=self._task_queue,
+                    # A finished order keeps its id forever: the same order must never run twice.
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                    search_attributes=attributes,
+                    static_summary=summary,
+                )
+            )
+        except WorkflowAlreadyStartedError:
+            return False
+        return True
+
+    async def _query(self, handle: temporalio.client.WorkflowHandle[Any, Any], result_type: type[_Result]) -> _Result:
+        result: _Result = await self._call(
+            handle.query(ids.STATUS_QUERY, result_type=result_type, rpc_timeout=self._query_timeout)
+        )
+        return result
+
+    async def _call(self, awaitable: Any) -> Any:
+        try:
+            return await awaitable
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise _NotFound from err
+            if err.status == RPCStatusCode.UNAVAILABLE:
+                raise TemporalUnavailableError(f"Temporal is unreachable: {err.message}") from err
+            if err.status in _TIMED_OUT:
+                raise TemporalUnavailableError(
+                    f"no answer in time (is a worker polling task queue {self._task_queue!r}?): {err.message}"
+                ) from err
+            raise
+        except RuntimeError as err:
+            # A lazy client that cannot connect raises RuntimeError("Failed client connect: ...").
+            if "connect" in str(err):
+                raise TemporalUnavailableError(f"cannot reach Temporal: {err}") from err
+            raise
+
+    async def _raise_closed_or_missing(
+        self, handle: temporalio.client.WorkflowHandle[Any, Any], missing: OmnirouteError, what: str
+    ) -> NoReturn:
+        """NOT_FOUND means either "never existed" or "already completed"; describe tells them apart."""
+        try:
+            await self._call(handle.describe())
+        except _NotFound:
+            raise missing from None
+        raise WorkflowClosedError(f"{what} has finished and takes no more changes")
+
+
+class _NotFound(Exception):
+    """Internal: the server answered NOT_FOUND; each public method says what was not found."""
+
+
+def _reason(err: temporalio.client.WorkflowUpdateFailedError) -> str:
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.message:
+        return cause.message
+    return str(cause) if cause is not None else str(err)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
