@@ -1,0 +1,2 @@
+"""Activities: one class per bounded context, dependencies injected. They translate, call and
+classify errors; they decide nothing."""

@@ -43,7 +43,8 @@ def search_attribute_cli_args() -> list[str]:
     }
     args: list[str] = []
     for key in SEARCH_ATTRIBUTES:
-        args += ["--search-attribute", f"{key.name}={names[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}"]
+        kind = names[key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")]
+        args += ["--search-attribute", f"{key.name}={kind}"]
     return args
 
 

@@ -1,0 +1,91 @@
+"""Inventory activities: allocate (plan + reserve), commit, release, restock. DB-only: run them local."""
+
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.errors import classified_errors
+from models.commands import AllocateStock, CommitStock, ReleaseStock, RestockReturn, StockAllocated
+from models.inventory import ReservationItem
+from models.network import Capability
+from models.plan import FulfillmentPlan
+from sourcing.geo import locate_address, locate_node
+from sourcing.nearest import Candidate, plan_nearest
+from store import Store
+from workflows.ids import shipment_id_for
+
+MAX_PLAN_ATTEMPTS = 5
+
+
+class InventoryActivities:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    @activity.defn
+    def allocate(self, request: AllocateStock) -> StockAllocated:
+        """Plan from a fresh ATP snapshot and reserve the whole plan in one transaction.
+
+        If stock moved between snapshot and reserve (another order won the last units), plan
+        again, up to MAX_PLAN_ATTEMPTS times. Reservation keys are derived from the shipment id and
+        SKU, so a retried activity never reserves twice. Raises a retryable ApplicationError
+        ("StockContention") if every attempt lost the race.
+        """
+        with classified_errors():
+            for attempt in range(1, MAX_PLAN_ATTEMPTS + 1):
+                plan = self._plan(request)
+                shipment_ids = [shipment_id_for(request.order_id, n) for n in range(1, len(plan.shipments) + 1)]
+                keys = {
+                    sid: [_reservation_key(sid, line.sku) for line in shipment.lines]
+                    for sid, shipment in zip(shipment_ids, plan.shipments, strict=True)
+                }
+                items = [
+                    ReservationItem(key=_reservation_key(sid, line.sku), node_id=shipment.node_id,
+                                    sku=line.sku, quantity=line.quantity)
+                    for sid, shipment in zip(shipment_ids, plan.shipments, strict=True)
+                    for line in shipment.lines
+                ]
+                result = self._store.reserve(items, order_id=request.order_id, expires_at=request.expires_at,
+                                             source=f"order:{request.order_id}")
+                if result.ok:
+                    return StockAllocated(plan=plan, shipment_ids=shipment_ids, reservation_keys=keys,
+                                          attempts=attempt)
+                activity.logger.info("stock moved while planning %s (attempt %d): %s",
+                                     request.order_id, attempt, result.shortfalls)
+        raise ApplicationError(f"stock kept moving while planning {request.order_id}", type="StockContention")
+
+    def _plan(self, request: AllocateStock) -> FulfillmentPlan:
+        skus = sorted({line.sku for line in request.lines})
+        nodes = {n.node_id: n for n in self._store.list_nodes() if n.can(Capability.SHIP)}
+        atp: dict[str, dict[str, int]] = {}
+        for position in self._store.positions(skus):
+            if position.node_id in nodes and position.atp > 0:
+                atp.setdefault(position.node_id, {})[position.sku] = position.atp
+        candidates = []
+        for node_id, stock in atp.items():
+            point = locate_node(nodes[node_id])
+            if point is not None:
+                candidates.append(Candidate(node_id=node_id, point=point, atp=stock))
+        return plan_nearest(request.lines, locate_address(request.ship_to), candidates)
+
+    @activity.defn
+    def commit(self, request: CommitStock) -> None:
+        """The goods left the building: on_hand and reserved go down together. Idempotent."""
+        self._store.commit(request.keys, source="shipment")
+
+    @activity.defn
+    def release(self, request: ReleaseStock) -> None:
+        """Give reserved stock back to ATP. Idempotent; committed keys are left alone."""
+        self._store.release(request.keys, source="order", reason=request.reason)
+
+    @activity.defn
+    def restock_return(self, request: RestockReturn) -> None:
+        """Put returned units back on hand at the receiving node. Idempotent by item key."""
+        with classified_errors():
+            for item in request.items:
+                self._store.restock(item.node_id, item.sku, item.quantity, key=item.key,
+                                    source=f"return:{request.rma}", reason="return restock")
+
+
+def _reservation_key(shipment_id: str, sku: str) -> str:
+    return f"{shipment_id}:{sku}"

@@ -1,0 +1,109 @@
+"""Commands the workflows send to activities, and what comes back. One input and one result type each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from models.address import Address
+from models.money import Money
+from models.order import OrderLineIn, ServiceLevel
+from models.plan import FulfillmentPlan
+from models.records import OrderRecord
+from models.returns import ReturnLine
+from models.shipment import ShipmentLine
+
+
+class AllocateStock(BaseModel):
+    """Plan an order's lines from a fresh ATP snapshot and reserve the plan, re-planning if stock moved."""
+
+    order_id: str
+    ship_to: Address
+    lines: list[ShipmentLine]
+    expires_at: datetime | None = None
+
+
+class StockAllocated(BaseModel):
+    plan: FulfillmentPlan
+    shipment_ids: list[str] = Field(description="one per planned shipment, same order")
+    reservation_keys: dict[str, list[str]] = Field(description="shipment id -> its reservation keys")
+    attempts: int
+
+
+class ReleaseStock(BaseModel):
+    keys: list[str]
+    reason: str
+
+
+class CommitStock(BaseModel):
+    keys: list[str]
+
+
+class RestockItem(BaseModel):
+    node_id: str
+    sku: str
+    quantity: int = Field(gt=0)
+    key: str
+
+
+class RestockReturn(BaseModel):
+    rma: str
+    items: list[RestockItem]
+
+
+class Direction(StrEnum):
+    OUTBOUND = "outbound"
+    RETURN = "return"
+
+
+class RateShipment(BaseModel):
+    """Ask the carrier for rates between a node and a customer, and pick one for the service level."""
+
+    reference: str
+    node_id: str
+    customer: Address
+    units: int = Field(gt=0)
+    service_level: ServiceLevel = ServiceLevel.STANDARD
+    direction: Direction = Direction.OUTBOUND
+
+
+class ShipmentRated(BaseModel):
+    carrier_shipment_id: str
+    rate_id: str
+    carrier: str
+    service: str
+    cost: Money
+    delivery_days: int | None = None
+
+
+class BuyLabel(BaseModel):
+    reference: str
+    carrier_shipment_id: str
+    rate_id: str
+
+
+class VoidLabel(BaseModel):
+    carrier_shipment_id: str
+
+
+class LoadReturnContext(BaseModel):
+    rma: str
+    order_id: str
+    lines: list[ReturnLine]
+
+
+class ReturnContext(BaseModel):
+    """What the return workflow needs to decide: the order, eligibility, where it goes back, the refund."""
+
+    order: OrderRecord | None
+    rejection: str | None = None
+    return_node_id: str | None = None
+    refund: Money | None = None
+    label_expiry_days: int = 30
+    unit_prices: dict[str, int] = Field(default_factory=dict)
+
+
+def order_lines_to_shipment_lines(lines: list[OrderLineIn]) -> list[ShipmentLine]:
+    return [ShipmentLine(line_no=i, sku=line.sku, quantity=line.quantity) for i, line in enumerate(lines, start=1)]

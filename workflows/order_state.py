@@ -1,0 +1,130 @@
+"""The order workflow's state and the pure rules over it: views, status, what may be cancelled.
+
+Kept apart from the workflow so that the rules are plain functions that unit tests can call, and so
+that the whole state can be handed on by continue-as-new.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from models.order import LineStatus, OrderLineView, OrderStatus, OrderView, PlaceOrder
+from models.shipment import Label, ShipmentLine, ShipmentState, ShipmentView, has_left_the_building
+from workflows.ids import order_workflow_id
+
+
+class ShipmentRuntime(BaseModel):
+    view: ShipmentView
+    reservation_keys: dict[str, str] = Field(default_factory=dict, description="sku -> reservation key")
+    label: Label | None = None
+    label_voided: bool = False
+    committed: bool = False
+    cancel_requested: bool = False
+    seen_event_ids: list[str] = Field(default_factory=list)
+
+    @property
+    def left(self) -> bool:
+        return has_left_the_building(self.view.state)
+
+
+class CancelledQuantity(BaseModel):
+    quantity: int
+    reason: str
+
+
+class OrderState(BaseModel):
+    order: PlaceOrder
+    created_at: datetime
+    status: OrderStatus = OrderStatus.RECEIVED
+    allocated: bool = False
+    shipments: dict[str, ShipmentRuntime] = Field(default_factory=dict)
+    cancelled: dict[int, list[CancelledQuantity]] = Field(default_factory=dict)
+    events: list[str] = Field(default_factory=list)
+    failure: str | None = None
+
+    def cancel_quantity(self, line_no: int, quantity: int, reason: str) -> None:
+        self.cancelled.setdefault(line_no, []).append(CancelledQuantity(quantity=quantity, reason=reason))
+
+    def quantity_cancelled(self, line_no: int) -> int:
+        return sum(c.quantity for c in self.cancelled.get(line_no, []))
+
+    def parts(self, line_no: int) -> list[tuple[ShipmentRuntime, ShipmentLine]]:
+        return [(s, line) for s in self.shipments.values() if s.view.state is not ShipmentState.CANCELLED
+                for line in s.view.lines if line.line_no == line_no]
+
+
+def derive_status(state: OrderState) -> OrderStatus:
+    if state.failure is not None:
+        return OrderStatus.FAILED
+    if not state.allocated:
+        return OrderStatus.RECEIVED
+    live = [s for s in state.shipments.values() if s.view.state is not ShipmentState.CANCELLED]
+    if not live:
+        return OrderStatus.CANCELLED
+    if all(s.view.state is ShipmentState.DELIVERED for s in live):
+        return OrderStatus.COMPLETED
+    if all(s.left for s in live):
+        return OrderStatus.SHIPPED
+    if any(s.left for s in live):
+        return OrderStatus.PARTIALLY_SHIPPED
+    return OrderStatus.FULFILLING
+
+
+def line_status(state: OrderState, line_no: int, quantity: int) -> LineStatus:
+    if state.quantity_cancelled(line_no) >= quantity:
+        return LineStatus.CANCELLED
+    parts = state.parts(line_no)
+    if not parts:
+        return LineStatus.OPEN
+    if all(s.view.state is ShipmentState.DELIVERED for s, _ in parts):
+        return LineStatus.DELIVERED
+    if all(s.left for s, _ in parts):
+        return LineStatus.SHIPPED
+    return LineStatus.ALLOCATED
+
+
+def order_view(state: OrderState) -> OrderView:
+    order = state.order
+    lines = []
+    for line_no, line in enumerate(order.lines, start=1):
+        cancelled = state.cancelled.get(line_no, [])
+        lines.append(OrderLineView(
+            line_no=line_no, sku=line.sku, quantity=line.quantity, unit_price=line.unit_price,
+            status=line_status(state, line_no, line.quantity),
+            quantity_cancelled=sum(c.quantity for c in cancelled),
+            cancel_reason="; ".join(c.reason for c in cancelled) or None,
+        ))
+    return OrderView(
+        order_id=order.order_id, workflow_id=order_workflow_id(order.order_id), channel=order.channel,
+        channel_order_id=order.channel_order_id, status=state.status, currency=order.currency,
+        total=order.total, lines=lines, shipments=[s.view for s in state.shipments.values()],
+        created_at=state.created_at, failure=state.failure, events=list(state.events),
+    )
+
+
+def cancellable_lines(state: OrderState, line_nos: list[int] | None) -> list[int]:
+    """The lines a cancel request would touch; ValueError saying why if it can't be done."""
+    if state.status.is_final:
+        raise ValueError(f"order {state.order.order_id} is already {state.status.value}")
+    count = len(state.order.lines)
+
+    def open_part(line_no: int) -> bool:
+        if state.quantity_cancelled(line_no) >= state.order.lines[line_no - 1].quantity:
+            return False
+        if not state.allocated:
+            return True
+        return any(not s.left and not s.cancel_requested for s, _ in state.parts(line_no))
+
+    if line_nos is None:
+        chosen = [n for n in range(1, count + 1) if open_part(n)]
+        if not chosen:
+            raise ValueError("nothing left to cancel: every line has shipped or is cancelled")
+        return chosen
+    for n in line_nos:
+        if not 1 <= n <= count:
+            raise ValueError(f"line_nos: line {n} does not exist (the order has {count} lines)")
+        if not open_part(n):
+            raise ValueError(f"line_nos: line {n} has already shipped or been cancelled")
+    return sorted(set(line_nos))

@@ -1,0 +1,38 @@
+"""Timeouts and retry policies, one named set per kind of step."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio.common import RetryPolicy
+
+# Steps that touch only the app DB or pure code: local activities, retried until they succeed
+# (a DB outage should pause orders, not fail them), within an overall budget.
+LOCAL_DB: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=20),
+    "schedule_to_close_timeout": timedelta(minutes=30),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10),
+                                non_retryable_error_types=["InvalidData"]),
+}
+
+# Carrier calls: a bounded number of attempts, then the order's compensation runs.
+CARRIER: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+                                maximum_interval=timedelta(seconds=30), maximum_attempts=8,
+                                non_retryable_error_types=["ProviderRejected", "InvalidData", "NoRates"]),
+}
+
+# Compensations must get through: retry until they do.
+COMPENSATION: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
+}
+
+# Notifications: a failed e-mail is recorded on the order, never fails it.
+NOTIFY: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
+                                maximum_attempts=5, non_retryable_error_types=["ProviderRejected"]),
+}
