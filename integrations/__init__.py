@@ -1,0 +1,1 @@
+"""Provider integrations: clients for real wire formats, their sandboxes, and shared HTTP concerns."""

@@ -1,0 +1,269 @@
+"""An in-memory EasyPost: shipments with rates, label purchase, refunds, in EasyPost's wire format.
+
+Paths (mount the app under `/v2` or anywhere): `POST /shipments`, `GET /shipments/{id}`,
+`POST /shipments/{id}/buy`, `POST /shipments/{id}/refund`, `POST /shipments/{id}/rerate`.
+Not EasyPost, for tests and the demo: `GET /_sandbox/labels[?reference=]`, `GET /_sandbox/stats`,
+`/_sandbox/faults` (see integrations.sandbox_kit).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from integrations.carriers.sandbox_rates import quotes
+from integrations.sandbox_kit import install_faults, presented_api_key
+
+_CARRIER_ACCOUNTS = {"USPS": "ca_usps0sandbox", "UPS": "ca_ups0sandbox", "FedEx": "ca_fedex0sandbox"}
+_ADDRESS_FIELDS = ("name", "company", "street1", "street2", "city", "state", "zip", "country", "phone", "email")
+_REQUIRED_ADDRESS_FIELDS = ("street1", "city", "zip")
+
+
+class EasyPostApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.errors = status, code, message, errors or []
+
+
+def error_envelope(code: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "errors": errors or []}}
+
+
+def _field_error(field: str, message: str) -> dict[str, Any]:
+    return {"field": field, "message": message, "suggestion": None}
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(16)}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class EasyPostSandboxState:
+    """Shipments and counters behind one lock; every method returns EasyPost JSON."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._shipments: dict[str, dict[str, Any]] = {}
+        # Tracking codes start at a random offset so codes from an earlier sandbox run are not reused.
+        self._next_tracking = 1_000_000_000 + secrets.randbelow(900_000) * 1000
+        self._stats = {"shipments_created": 0, "labels_bought": 0, "refunds": 0}
+
+    def create(self, shipment: dict[str, Any]) -> dict[str, Any]:
+        to_address, from_address = _validated_shipment(shipment)
+        is_return = shipment.get("is_return") is True
+        if is_return:  # EasyPost swaps the outbound addresses to make the return label
+            to_address, from_address = from_address, to_address
+        shipment_id, now = _new_id("shp"), _now()
+        record: dict[str, Any] = {
+            "id": shipment_id, "object": "Shipment", "mode": "test", "status": "unknown",
+            "reference": shipment.get("reference"), "is_return": is_return,
+            "to_address": to_address, "from_address": from_address,
+            "parcel": {"id": _new_id("prcl"), "object": "Parcel", **shipment["parcel"]},
+            "options": shipment.get("options") or {}, "rates": [], "selected_rate": None,
+            "postage_label": None, "tracking_code": None, "tracker": None, "refund_status": None,
+            "messages": [], "created_at": now, "updated_at": now,
+        }
+        record["rates"] = _rates_for(record)
+        with self._lock:
+            self._shipments[shipment_id] = record
+            self._stats["shipments_created"] += 1
+            return dict(record)
+
+    def get(self, shipment_id: str) -> dict[str, Any]:
+        with self._lock:
+            return dict(self._find(shipment_id))
+
+    def rerate(self, shipment_id: str) -> dict[str, Any]:
+        with self._lock:
+            record = self._find(shipment_id)
+            if record["selected_rate"] is None:
+                record["rates"] = _rates_for(record)
+            return {"rates": record["rates"]}
+
+    def buy(self, shipment_id: str, rate_id: object) -> dict[str, Any]:
+        with self._lock:
+            record = self._find(shipment_id)
+            if record["postage_label"] is not None:
+                raise EasyPostApiError(422, "SHIPMENT.POSTAGE.EXISTS",
+                                       "Postage already exists for this shipment.")
+            rate = next((r for r in record["rates"] if r["id"] == rate_id), None)
+            if rate is None:
+                raise EasyPostApiError(422, "SHIPMENT.RATE.INVALID", "The rate is not valid for this shipment.",
+                                       [_field_error("rate.id", "must be one of this shipment's rates")])
+            tracking_code = f"EZ{self._next_tracking}"
+            self._next_tracking += 1
+            record.update(
+                selected_rate=rate, tracking_code=tracking_code, status="pre_transit", updated_at=_now(),
+                postage_label={
+                    "id": _new_id("pl"), "object": "PostageLabel", "label_file_type": "image/png",
+                    "label_size": "4x6", "label_url": f"https://sandbox.invalid/labels/{tracking_code}.png",
+                },
+                tracker={"id": _new_id("trk"), "object": "Tracker", "tracking_code": tracking_code,
+                         "carrier": rate["carrier"], "status": "pre_transit"},
+            )
+            self._stats["labels_bought"] += 1
+            return dict(record)
+
+    def refund(self, shipment_id: str) -> dict[str, Any]:
+        with self._lock:
+            record = self._find(shipment_id)
+            if record["postage_label"] is None:
+                raise EasyPostApiError(422, "SHIPMENT.REFUND.INVALID",
+                                       "Unable to refund a shipment without postage.")
+            if record["refund_status"] is None:  # asking again is harmless: one refund is counted
+                record.update(refund_status="submitted", updated_at=_now())
+                self._stats["refunds"] += 1
+            return dict(record)
+
+    def labels(self, reference: str | None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                {"shipment_id": r["id"], "reference": r["reference"], "tracking_code": r["tracking_code"],
+                 "carrier": r["selected_rate"]["carrier"], "service": r["selected_rate"]["service"],
+                 "rate": r["selected_rate"]["rate"], "is_return": r["is_return"],
+                 "refunded": r["refund_status"] is not None}
+                for r in self._shipments.values()
+                if r["postage_label"] is not None and (reference is None or r["reference"] == reference)
+            ]
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._stats)
+
+    def _find(self, shipment_id: str) -> dict[str, Any]:
+        record = self._shipments.get(shipment_id)
+        if record is None:
+            raise EasyPostApiError(404, "NOT_FOUND", "The requested resource could not be found.")
+        return record
+
+
+def _rates_for(record: dict[str, Any]) -> list[dict[str, Any]]:
+    parcel = record["parcel"]
+    return [
+        {"id": _new_id("rate"), "object": "Rate", "mode": "test", "carrier": q.carrier, "service": q.service,
+         "rate": q.rate, "currency": "USD", "retail_rate": None, "list_rate": q.rate,
+         "delivery_days": q.delivery_days, "delivery_date": None, "delivery_date_guaranteed": False,
+         "shipment_id": record["id"], "carrier_account_id": _CARRIER_ACCOUNTS[q.carrier]}
+        for q in quotes(record["from_address"]["zip"], record["to_address"]["zip"],
+                        weight_oz=parcel["weight"], length=parcel.get("length"),
+                        width=parcel.get("width"), height=parcel.get("height"))
+    ]
+
+
+def _validated_shipment(shipment: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two addresses, normalised; 422 naming every invalid field otherwise."""
+    errors: list[dict[str, Any]] = []
+    addresses = [_validated_address(shipment.get(name), name, errors) for name in ("to_address", "from_address")]
+    parcel = shipment.get("parcel")
+    if not isinstance(parcel, dict):
+        errors.append(_field_error("parcel", "is required"))
+    else:
+        for dim in ("weight", "length", "width", "height"):
+            value = parcel.get(dim)
+            if value is None and dim != "weight":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                errors.append(_field_error(f"parcel.{dim}", "must be a number greater than 0"))
+    if errors:
+        raise EasyPostApiError(422, "SHIPMENT.INVALID_PARAMS",
+                               "Unable to create shipment, one or more parameters were invalid.", errors)
+    return addresses[0], addresses[1]
+
+
+def _validated_address(data: object, name: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        errors.append(_field_error(name, "is required"))
+        return {}
+    address = {key: data.get(key) for key in _ADDRESS_FIELDS}
+    address["country"] = address["country"] or "US"
+    for key in _REQUIRED_ADDRESS_FIELDS:
+        value = address[key]
+        if not isinstance(value, str) or not value.strip():
+            errors.append(_field_error(f"{name}.{key}", "cannot be blank"))
+    if address["country"] == "US" and not address["state"]:
+        errors.append(_field_error(f"{name}.state", "cannot be blank for a US address"))
+    return {"id": _new_id("adr"), "object": "Address", **address}
+
+
+def create_easypost_sandbox(api_key: str) -> FastAPI:
+    """A FastAPI app speaking EasyPost's v2 wire format, accepting only `api_key` (Bearer or Basic)."""
+    state = EasyPostSandboxState()
+    app = FastAPI(title="EasyPost sandbox", docs_url=None, redoc_url=None, openapi_url=None)
+    install_faults(app, lambda status, message: error_envelope(
+        "RATE_LIMITED" if status == 429 else "INTERNAL_SERVER_ERROR", message))
+
+    @app.exception_handler(EasyPostApiError)
+    async def easypost_error(_: Request, exc: EasyPostApiError) -> JSONResponse:
+        return JSONResponse(error_envelope(exc.code, exc.message, exc.errors), status_code=exc.status)
+
+    def authorized(request: Request) -> None:
+        key = presented_api_key(request.headers.get("authorization"))
+        if key is None:
+            raise EasyPostApiError(401, "APIKEY.REQUIRED", "Missing or invalid API key.")
+        if not secrets.compare_digest(key.encode(), api_key.encode()):
+            raise EasyPostApiError(401, "APIKEY.INVALID", "The API key provided is not valid.")
+
+    api = APIRouter(dependencies=[Depends(authorized)])
+
+    @api.post("/shipments", status_code=201)
+    async def create_shipment(request: Request) -> dict[str, Any]:
+        body = await _json_object(request)
+        shipment = body.get("shipment")
+        if not isinstance(shipment, dict):
+            raise EasyPostApiError(422, "PARAMETER.REQUIRED", "Missing required parameter.",
+                                   [_field_error("shipment", "is required")])
+        return state.create(shipment)
+
+    @api.get("/shipments/{shipment_id}")
+    def get_shipment(shipment_id: str) -> dict[str, Any]:
+        return state.get(shipment_id)
+
+    @api.post("/shipments/{shipment_id}/buy")
+    async def buy(shipment_id: str, request: Request) -> dict[str, Any]:
+        rate = (await _json_object(request)).get("rate")
+        rate_id = rate.get("id") if isinstance(rate, dict) else None
+        if not rate_id:
+            raise EasyPostApiError(422, "PARAMETER.REQUIRED", "Missing required parameter.",
+                                   [_field_error("rate.id", "is required")])
+        return state.buy(shipment_id, rate_id)
+
+    @api.post("/shipments/{shipment_id}/refund")
+    def refund(shipment_id: str) -> dict[str, Any]:
+        return state.refund(shipment_id)
+
+    @api.post("/shipments/{shipment_id}/rerate")
+    def rerate(shipment_id: str) -> dict[str, Any]:
+        return state.rerate(shipment_id)
+
+    app.include_router(api)
+
+    @app.get("/_sandbox/labels", include_in_schema=False)
+    def labels(reference: str | None = None) -> list[dict[str, Any]]:
+        return state.labels(reference)
+
+    @app.get("/_sandbox/stats", include_in_schema=False)
+    def stats() -> dict[str, int]:
+        return state.stats()
+
+    return app
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise EasyPostApiError(400, "PARAMETER.INVALID_JSON", "The request body is not valid JSON.") from exc
+    if not isinstance(body, dict):
+        raise EasyPostApiError(400, "PARAMETER.INVALID_JSON", "The request body must be a JSON object.")
+    return body

@@ -1,0 +1,119 @@
+"""All provider sandboxes in one HTTP server: EasyPost at `/easypost/v2`, SendGrid at `/sendgrid`.
+
+`SandboxServer` runs it in a background thread (tests, the embedded dev stack);
+`serve` runs it in the foreground (the `omniroute sandbox` command).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Self
+
+import uvicorn
+from fastapi import FastAPI
+
+from integrations.carriers.sandbox import create_easypost_sandbox
+from integrations.notify.sandbox import create_sendgrid_sandbox
+
+EASYPOST_PREFIX = "/easypost/v2"
+SENDGRID_PREFIX = "/sendgrid"
+
+
+def create_sandbox_app(*, easypost_key: str, sendgrid_key: str) -> FastAPI:
+    """The combined sandbox app, with `GET /healthz`."""
+    app = FastAPI(title="Omniroute provider sandboxes", docs_url=None, redoc_url=None)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.mount(EASYPOST_PREFIX, create_easypost_sandbox(easypost_key))
+    app.mount(SENDGRID_PREFIX, create_sendgrid_sandbox(sendgrid_key))
+    return app
+
+
+class SandboxServer:
+    """Serves an ASGI app with uvicorn on a background thread, on 127.0.0.1.
+
+    `port=0` binds a free port (read it from `.port` after `start()`). `start()` returns once the
+    server accepts connections and raises RuntimeError if it does not within `startup_timeout`.
+    `stop()` shuts it down and joins the thread; both are safe to call twice.
+    """
+
+    def __init__(self, app: FastAPI, *, host: str = "127.0.0.1", port: int = 0,
+                 startup_timeout: float = 10.0) -> None:
+        self._app = app
+        self._host = host
+        self._requested_port = port
+        self._startup_timeout = startup_timeout
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._port: int | None = None
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the sandbox server is not started")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    @property
+    def easypost_url(self) -> str:
+        return self.url + EASYPOST_PREFIX
+
+    @property
+    def sendgrid_url(self) -> str:
+        return self.url + SENDGRID_PREFIX
+
+    def start(self) -> Self:
+        if self._thread is not None:
+            return self
+        # Binding here, not in uvicorn, makes the port known before the thread starts.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self._host, self._requested_port))
+        except OSError:
+            sock.close()
+            raise
+        self._port = sock.getsockname()[1]
+        config = uvicorn.Config(self._app, log_level="warning", lifespan="off", access_log=False)
+        server = uvicorn.Server(config)
+        self._server = server
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                                         name=f"sandbox-{self._port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + self._startup_timeout
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                sock.close()
+                raise RuntimeError(f"sandbox server did not start on {self._host}:{self._port}")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server, self._thread = None, None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def serve(host: str, port: int, *, easypost_key: str, sendgrid_key: str) -> None:
+    """Serve the sandboxes in the foreground until SIGINT/SIGTERM (uvicorn handles both)."""
+    app = create_sandbox_app(easypost_key=easypost_key, sendgrid_key=sendgrid_key)
+    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")

@@ -1,0 +1,121 @@
+"""Pieces every provider sandbox shares: credential checks and fault injection.
+
+A sandbox is a FastAPI app that speaks one provider's wire format from memory. Its own
+inspection and control endpoints live under `/_sandbox/`, which no provider uses; faults apply
+to the provider paths only, so a test can always inspect a sandbox that is failing on purpose.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import threading
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+SANDBOX_PREFIX = "/_sandbox/"
+
+
+def presented_api_key(authorization: str | None) -> str | None:
+    """The API key in `Authorization: Bearer KEY` or HTTP Basic `KEY:` (username, empty password)."""
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.strip().partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() == "bearer":
+        return credentials or None
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[0] or None
+    return None
+
+
+class FaultPlan(BaseModel):
+    """Fail the next `count` provider requests with `status`, sending Retry-After when given."""
+
+    status: int = Field(ge=400, le=599)
+    count: int = Field(default=1, ge=0, le=1000)
+    retry_after: float | None = Field(default=None, ge=0)
+
+
+class FaultInjector:
+    """A thread-safe countdown of planned failures, consumed one per provider request."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._plan: FaultPlan | None = None
+        self._remaining = 0
+
+    def arm(self, plan: FaultPlan) -> None:
+        with self._lock:
+            self._plan, self._remaining = plan, plan.count
+
+    def clear(self) -> None:
+        with self._lock:
+            self._plan, self._remaining = None, 0
+
+    @property
+    def remaining(self) -> int:
+        with self._lock:
+            return self._remaining
+
+    def take(self) -> FaultPlan | None:
+        """The fault for this request, if one is still planned."""
+        with self._lock:
+            if self._plan is None or self._remaining == 0:
+                return None
+            self._remaining -= 1
+            return self._plan
+
+
+ErrorBody = Callable[[int, str], dict[str, object]]
+
+
+def install_faults(app: FastAPI, error_body: ErrorBody) -> FaultInjector:
+    """Add `/_sandbox/faults` (POST arms, GET shows, DELETE clears) and the middleware that fails requests.
+
+    `error_body(status, message)` renders the failure in the provider's own error envelope.
+    """
+    faults = FaultInjector()
+
+    @app.middleware("http")
+    async def inject_faults(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.url.path.startswith(_sandbox_path(request)):
+            return await call_next(request)
+        plan = faults.take()
+        if plan is None:
+            return await call_next(request)
+        headers = {} if plan.retry_after is None else {"Retry-After": _format_seconds(plan.retry_after)}
+        message = "Too many requests" if plan.status == 429 else "Injected sandbox fault"
+        return JSONResponse(error_body(plan.status, message), status_code=plan.status, headers=headers)
+
+    @app.post("/_sandbox/faults", include_in_schema=False)
+    def arm_faults(plan: FaultPlan) -> dict[str, object]:
+        faults.arm(plan)
+        return {"armed": plan.model_dump(), "remaining": faults.remaining}
+
+    @app.get("/_sandbox/faults", include_in_schema=False)
+    def show_faults() -> dict[str, int]:
+        return {"remaining": faults.remaining}
+
+    @app.delete("/_sandbox/faults", include_in_schema=False)
+    def clear_faults() -> dict[str, int]:
+        faults.clear()
+        return {"remaining": 0}
+
+    return faults
+
+
+def _sandbox_path(request: Request) -> str:
+    # Under a mount, request.url.path is the full path; root_path is the mount prefix.
+    return str(request.scope.get("root_path", "")) + SANDBOX_PREFIX
+
+
+def _format_seconds(seconds: float) -> str:
+    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
