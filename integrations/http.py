@@ -199,7 +199,7 @@ def send(
             response = client.send(request)
         except httpx.TimeoutException as exc:
             raise TransientProviderError(provider, f"timed out: {exc!r}") from exc
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # connect/read/protocol errors, undecodable bodies
             raise TransientProviderError(provider, f"network error: {exc!r}") from exc
         if response.status_code < 400:
             return response
