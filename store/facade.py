@@ -1,0 +1,144 @@
+"""Store: the one object the rest of Omniroute talks to the app DB through."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from models.inventory import Availability, InventoryPosition, ReservationItem, ReserveResult
+from models.network import Node
+from models.order import OrderStatus
+from models.records import Movement, OrderRecord, ReturnRecord, ShipmentRecord
+from store import ledger
+from store.engine import Database, create_store_engine
+from store.inventory import InventoryRepository
+from store.network import NodeRepository
+from store.orders import OrderRepository, ReturnRepository, ShipmentRepository
+from store.reservations import ReservationRepository, ReservationView
+
+
+class Store:
+    """The app DB: the network, the inventory ledger and the order read model.
+
+    Every method is one short transaction. Failures: UnknownNodeError for a node id not in the
+    network, InvalidQuantityError for impossible quantities, UnknownOrderError for a status change
+    of an order never recorded. Database errors (lock timeouts, lost connections) propagate as
+    SQLAlchemy errors: they are transient and belong to the caller's retry policy.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        database = Database(engine)
+        self.engine = engine
+        self._nodes = NodeRepository(database)
+        self._inventory = InventoryRepository(database)
+        self._reservations = ReservationRepository(database)
+        self._orders = OrderRepository(database)
+        self._shipments = ShipmentRepository(database)
+        self._returns = ReturnRepository(database)
+        self._database = database
+
+    @classmethod
+    def connect(cls, url: str) -> Store:
+        """A store on `url` (sqlite:///path, postgresql://..., postgresql+psycopg://...)."""
+        return cls(create_store_engine(url))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # network
+
+    def upsert_node(self, node: Node) -> Node:
+        return self._nodes.upsert(node)
+
+    def get_node(self, node_id: str) -> Node | None:
+        return self._nodes.get(node_id)
+
+    def list_nodes(self) -> list[Node]:
+        """All nodes, active or not, ordered by node_id."""
+        return self._nodes.list()
+
+    # inventory
+
+    def set_on_hand(
+        self, node_id: str, sku: str, on_hand: int, *, source: str, reason: str = "count"
+    ) -> InventoryPosition:
+        """Record the WMS's absolute count (a count below `reserved` is kept as is; ATP is then 0)."""
+        return self._inventory.set_on_hand(node_id, sku, on_hand, source=source, reason=reason)
+
+    def set_safety_stock(self, node_id: str, sku: str, safety_stock: int, *, source: str) -> InventoryPosition:
+        return self._inventory.set_safety_stock(node_id, sku, safety_stock, source=source)
+
+    def positions(self, skus: Sequence[str]) -> list[InventoryPosition]:
+        """Every active node's position for these SKUs, ordered by SKU then node."""
+        return self._inventory.positions(skus)
+
+    def availability(self, sku: str) -> Availability:
+        return self._inventory.availability(sku)
+
+    def reserve(
+        self, items: Sequence[ReservationItem], *, order_id: str, expires_at: datetime | None, source: str
+    ) -> ReserveResult:
+        """All items or none, in one transaction; idempotent by item key (see ReservationRepository)."""
+        return self._reservations.reserve(items, order_id=order_id, expires_at=expires_at, source=source)
+
+    def commit(self, keys: Sequence[str], *, source: str) -> None:
+        self._reservations.commit(keys, source=source)
+
+    def release(self, keys: Sequence[str], *, source: str, reason: str) -> None:
+        self._reservations.release(keys, source=source, reason=reason)
+
+    def reservations(self, order_id: str) -> list[ReservationView]:
+        return self._reservations.for_order(order_id)
+
+    def expired_reservations(self, now: datetime, *, limit: int = 500) -> list[ReservationView]:
+        """Active reservations that expired at or before `now`, soonest first."""
+        return self._reservations.expired(now, limit=limit)
+
+    def restock(
+        self, node_id: str, sku: str, quantity: int, *, key: str, source: str, reason: str
+    ) -> InventoryPosition:
+        return self._inventory.restock(node_id, sku, quantity, key=key, source=source, reason=reason)
+
+    def ledger(self, *, node_id: str | None = None, sku: str | None = None) -> list[Movement]:
+        """Ledger rows, oldest first."""
+        with self._database.read() as connection:
+            return ledger.read(connection, node_id=node_id, sku=sku)
+
+    def replay_positions(self) -> dict[tuple[str, str], tuple[int, int]]:
+        """(node_id, sku) -> (on_hand, reserved), recomputed from the ledger alone."""
+        with self._database.read() as connection:
+            return ledger.replay(connection)
+
+    # read model
+
+    def record_order(self, order: OrderRecord) -> bool:
+        return self._orders.record(order)
+
+    def get_order(self, order_id: str) -> OrderRecord | None:
+        return self._orders.get(order_id)
+
+    def set_order_status(self, order_id: str, status: OrderStatus) -> None:
+        self._orders.set_status(order_id, status)
+
+    def record_shipment(self, shipment: ShipmentRecord) -> None:
+        self._shipments.record(shipment)
+
+    def get_shipment(self, shipment_id: str) -> ShipmentRecord | None:
+        return self._shipments.get(shipment_id)
+
+    def find_shipment_by_tracking(self, tracking_number: str) -> ShipmentRecord | None:
+        return self._shipments.find_by_tracking(tracking_number)
+
+    def shipments_for_order(self, order_id: str) -> list[ShipmentRecord]:
+        return self._shipments.for_order(order_id)
+
+    def record_return(self, ret: ReturnRecord) -> None:
+        self._returns.record(ret)
+
+    def get_return(self, rma: str) -> ReturnRecord | None:
+        return self._returns.get(rma)
+
+    def returned_quantities(self, order_id: str, *, exclude_rma: str | None = None) -> dict[str, int]:
+        return self._returns.returned_quantities(order_id, exclude_rma=exclude_rma)

@@ -1,0 +1,115 @@
+"""The append-only inventory ledger: every change to a position is one row here.
+
+Rows are only ever inserted. Replaying them (summing the deltas per position) must give back
+every position's on_hand and reserved; tests hold the store to that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from models.inventory import MovementKind
+from models.records import Movement
+from store.tables import inventory_ledger
+
+
+@dataclass(frozen=True)
+class MovementIn:
+    """A movement about to be appended (the ledger assigns id and time)."""
+
+    node_id: str
+    sku: str
+    kind: MovementKind
+    on_hand_delta: int = 0
+    reserved_delta: int = 0
+    key: str | None = None
+    reason: str = ""
+    source: str = ""
+
+
+def append(connection: Connection, movements: Sequence[MovementIn]) -> None:
+    """Insert `movements` inside the caller's transaction, stamped with the same time."""
+    if not movements:
+        return
+    now = datetime.now(UTC)
+    connection.execute(
+        inventory_ledger.insert(),
+        [
+            {
+                "node_id": m.node_id,
+                "sku": m.sku,
+                "kind": m.kind.value,
+                "on_hand_delta": m.on_hand_delta,
+                "reserved_delta": m.reserved_delta,
+                "key": m.key,
+                "reason": m.reason,
+                "source": m.source,
+                "created_at": now,
+            }
+            for m in movements
+        ],
+    )
+
+
+def read(connection: Connection, *, node_id: str | None = None, sku: str | None = None) -> list[Movement]:
+    """Movements, oldest first, optionally for one node and/or one SKU."""
+    query = sa.select(inventory_ledger).order_by(inventory_ledger.c.movement_id)
+    if node_id is not None:
+        query = query.where(inventory_ledger.c.node_id == node_id)
+    if sku is not None:
+        query = query.where(inventory_ledger.c.sku == sku)
+    return [
+        Movement(
+            movement_id=row.movement_id,
+            node_id=row.node_id,
+            sku=row.sku,
+            kind=MovementKind(row.kind),
+            on_hand_delta=row.on_hand_delta,
+            reserved_delta=row.reserved_delta,
+            key=row.key,
+            reason=row.reason,
+            source=row.source,
+            created_at=row.created_at,
+        )
+        for row in connection.execute(query)
+    ]
+
+
+def replay(connection: Connection) -> dict[tuple[str, str], tuple[int, int]]:
+    """(node_id, sku) -> (on_hand, reserved), recomputed from the ledger alone."""
+    ledger = inventory_ledger.c
+    query = sa.select(
+        ledger.node_id, ledger.sku, sa.func.sum(ledger.on_hand_delta), sa.func.sum(ledger.reserved_delta)
+    ).group_by(ledger.node_id, ledger.sku)
+    return {
+        (node_id, sku): (int(on_hand), int(reserved)) for node_id, sku, on_hand, reserved in connection.execute(query)
+    }
+
+
+def append_once(connection: Connection, insert: Any, movement: MovementIn) -> bool:
+    """Append `movement` unless one of the same kind and key exists; True if it was appended.
+
+    `insert` is the dialect's ON CONFLICT-capable insert of the ledger table. On Postgres a
+    concurrent caller with the same key waits here for the first one's transaction to end.
+    """
+    statement = insert.values(
+        node_id=movement.node_id,
+        sku=movement.sku,
+        kind=movement.kind.value,
+        on_hand_delta=movement.on_hand_delta,
+        reserved_delta=movement.reserved_delta,
+        key=movement.key,
+        reason=movement.reason,
+        source=movement.source,
+        created_at=datetime.now(UTC),
+    )
+    statement = statement.on_conflict_do_nothing(index_elements=["kind", "key"]).returning(
+        inventory_ledger.c.movement_id
+    )
+    return connection.execute(statement).first() is not None

@@ -1,0 +1,129 @@
+"""The read model: orders, shipments and returns as reporting, the gateway and operators see them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+
+from models.order import OrderStatus
+from models.records import OrderRecord, ReturnRecord, ShipmentRecord
+from models.returns import ReturnStatus
+from store.engine import Database
+from store.errors import UnknownOrderError
+from store.tables import orders, returns, shipments
+
+# Returns that never brought anything back do not count against what may still be returned.
+_VOID_RETURN_STATUSES = (ReturnStatus.REJECTED.value, ReturnStatus.EXPIRED.value)
+
+
+class OrderRepository:
+    """Orders: recorded once at intake, then only their status moves."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def record(self, order: OrderRecord) -> bool:
+        """Insert `order`; False (and nothing changes) if its order_id is already recorded."""
+        values = _row_values(order, {"customer", "ship_to", "lines"}) | {"updated_at": datetime.now(UTC)}
+        statement = (
+            self._db.insert(orders)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["order_id"])
+            .returning(orders.c.order_id)
+        )
+        with self._db.write() as connection:
+            return connection.execute(statement).first() is not None
+
+    def get(self, order_id: str) -> OrderRecord | None:
+        with self._db.read() as connection:
+            row = connection.execute(sa.select(orders).where(orders.c.order_id == order_id)).one_or_none()
+        if row is None:
+            return None
+        return OrderRecord.model_validate({name: value for name, value in row._mapping.items() if name != "updated_at"})
+
+    def set_status(self, order_id: str, status: OrderStatus) -> None:
+        """Raises UnknownOrderError if the order was never recorded."""
+        statement = (
+            sa.update(orders)
+            .where(orders.c.order_id == order_id)
+            .values(status=status.value, updated_at=datetime.now(UTC))
+        )
+        with self._db.write() as connection:
+            if connection.execute(statement).rowcount == 0:
+                raise UnknownOrderError(order_id)
+
+
+class ShipmentRepository:
+    """Shipments, upserted whole by shipment_id as their state moves."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def record(self, shipment: ShipmentRecord) -> None:
+        _upsert(self._db, shipments, "shipment_id", _row_values(shipment, {"lines"}))
+
+    def get(self, shipment_id: str) -> ShipmentRecord | None:
+        found = self._select(shipments.c.shipment_id == shipment_id)
+        return found[0] if found else None
+
+    def find_by_tracking(self, tracking_number: str) -> ShipmentRecord | None:
+        """The shipment with this tracking number (the lowest shipment id should two share one)."""
+        found = self._select(shipments.c.tracking_number == tracking_number)
+        return found[0] if found else None
+
+    def for_order(self, order_id: str) -> list[ShipmentRecord]:
+        return self._select(shipments.c.order_id == order_id)
+
+    def _select(self, condition: sa.ColumnElement[bool]) -> list[ShipmentRecord]:
+        query = sa.select(shipments).where(condition).order_by(shipments.c.shipment_id)
+        with self._db.read() as connection:
+            return [ShipmentRecord.model_validate(dict(row._mapping)) for row in connection.execute(query)]
+
+
+class ReturnRepository:
+    """Returns (RMAs), upserted whole by rma."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def record(self, ret: ReturnRecord) -> None:
+        _upsert(self._db, returns, "rma", _row_values(ret, {"lines"}))
+
+    def get(self, rma: str) -> ReturnRecord | None:
+        with self._db.read() as connection:
+            row = connection.execute(sa.select(returns).where(returns.c.rma == rma)).one_or_none()
+        return None if row is None else ReturnRecord.model_validate(dict(row._mapping))
+
+    def returned_quantities(self, order_id: str, *, exclude_rma: str | None = None) -> dict[str, int]:
+        """Units per SKU on the order's returns that are not rejected or expired."""
+        query = sa.select(returns.c.lines).where(
+            returns.c.order_id == order_id, returns.c.status.not_in(_VOID_RETURN_STATUSES)
+        )
+        if exclude_rma is not None:
+            query = query.where(returns.c.rma != exclude_rma)
+        totals: Counter[str] = Counter()
+        with self._db.read() as connection:
+            for (lines,) in connection.execute(query):
+                for line in lines:
+                    totals[line["sku"]] += int(line["quantity"])
+        return dict(totals)
+
+
+def _row_values(record: BaseModel, json_fields: set[str]) -> dict[str, Any]:
+    """Column values of `record`: nested parts as plain JSON, the rest (timestamps too) as they are."""
+    values = record.model_dump(exclude=json_fields)
+    values.update(record.model_dump(mode="json", include=json_fields))
+    return values
+
+
+def _upsert(database: Database, table: sa.Table, key: str, values: dict[str, Any]) -> None:
+    statement = database.insert(table).values(values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[key], set_={name: statement.excluded[name] for name in values if name != key}
+    )
+    with database.write() as connection:
+        connection.execute(statement)

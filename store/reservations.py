@@ -1,0 +1,221 @@
+"""Reservations: the ledger's conditional writes that keep the network from overselling.
+
+Locks are always taken in one order (reservation keys sorted, then positions sorted by node and
+SKU) so that concurrent callers on Postgres queue behind each other instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy.engine import Connection
+
+from models.inventory import MovementKind, ReservationItem, ReservationState, ReserveResult, Shortfall
+from store import ledger
+from store.engine import Database
+from store.inventory import atp_of, lock_position
+from store.tables import inventory_positions, nodes, reservations
+
+positions_table = inventory_positions.c
+reservations_table = reservations.c
+
+
+class ReservationView(BaseModel):
+    """One reservation as the ledger keeps it."""
+
+    key: str
+    order_id: str
+    node_id: str
+    sku: str
+    quantity: int
+    state: ReservationState
+    expires_at: datetime | None = None
+
+
+class _NotEnoughStock(Exception):
+    """Raised inside the write transaction to roll every item back."""
+
+    def __init__(self, items: list[ReservationItem]) -> None:
+        super().__init__(f"{len(items)} items short")
+        self.items = items
+
+
+class ReservationRepository:
+    """reserve / commit / release, each one short write transaction, each idempotent by key."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def reserve(
+        self, items: Sequence[ReservationItem], *, order_id: str, expires_at: datetime | None, source: str
+    ) -> ReserveResult:
+        """Reserve every item or none. Keys seen before (in any state) count as reserved."""
+        try:
+            with self._db.write() as connection:
+                failed = self._reserve_in(connection, items, order_id, expires_at, source)
+                if failed:
+                    raise _NotEnoughStock(failed)
+        except _NotEnoughStock as short:
+            with self._db.read() as connection:
+                shortfalls = [
+                    Shortfall(
+                        node_id=item.node_id,
+                        sku=item.sku,
+                        requested=item.quantity,
+                        available=atp_of(connection, item.node_id, item.sku),
+                    )
+                    for item in short.items
+                ]
+            return ReserveResult(ok=False, shortfalls=shortfalls)
+        return ReserveResult(ok=True)
+
+    def commit(self, keys: Sequence[str], *, source: str) -> None:
+        """Active reservations leave the building: on_hand and reserved both drop by the quantity."""
+        self._settle(keys, ReservationState.COMMITTED, MovementKind.COMMIT, source=source, reason="shipped")
+
+    def release(self, keys: Sequence[str], *, source: str, reason: str) -> None:
+        """Active reservations give their units back to ATP."""
+        self._settle(keys, ReservationState.RELEASED, MovementKind.RELEASE, source=source, reason=reason)
+
+    def for_order(self, order_id: str) -> list[ReservationView]:
+        query = (
+            sa.select(reservations)
+            .where(reservations_table.order_id == order_id)
+            .order_by(reservations_table.created_at, reservations_table.key)
+        )
+        with self._db.read() as connection:
+            return [_view(row) for row in connection.execute(query)]
+
+    def expired(self, now: datetime, *, limit: int = 500) -> list[ReservationView]:
+        """Active reservations whose expiry is at or before `now`, soonest first (for the sweep)."""
+        query = (
+            sa.select(reservations)
+            .where(
+                reservations_table.state == ReservationState.ACTIVE.value,
+                reservations_table.expires_at <= now,
+            )
+            .order_by(reservations_table.expires_at, reservations_table.key)
+            .limit(limit)
+        )
+        with self._db.read() as connection:
+            return [_view(row) for row in connection.execute(query)]
+
+    def _reserve_in(
+        self,
+        connection: Connection,
+        items: Sequence[ReservationItem],
+        order_id: str,
+        expires_at: datetime | None,
+        source: str,
+    ) -> list[ReservationItem]:
+        now = datetime.now(UTC)
+        claimed: list[ReservationItem] = []
+        for item in sorted(items, key=lambda i: i.key):
+            # The insert is the idempotency check: an existing key (any state) is left alone.
+            claim = (
+                self._db.insert(reservations)
+                .values(
+                    key=item.key,
+                    order_id=order_id,
+                    node_id=item.node_id,
+                    sku=item.sku,
+                    quantity=item.quantity,
+                    state=ReservationState.ACTIVE.value,
+                    expires_at=expires_at,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(reservations_table.key)
+            )
+            if connection.execute(claim).first() is not None:
+                claimed.append(item)
+        failed = [
+            item
+            for item in sorted(claimed, key=lambda i: (i.node_id, i.sku, i.key))
+            if connection.execute(_conditional_reserve(item, now)).rowcount != 1
+        ]
+        if not failed:
+            reason = f"order {order_id}"
+            ledger.append(
+                connection,
+                [
+                    ledger.MovementIn(
+                        item.node_id, item.sku, MovementKind.RESERVE, 0, item.quantity, item.key, reason, source
+                    )
+                    for item in claimed
+                ],
+            )
+        return failed
+
+    def _settle(
+        self, keys: Sequence[str], target: ReservationState, kind: MovementKind, *, source: str, reason: str
+    ) -> None:
+        if not keys:
+            return
+        now = datetime.now(UTC)
+        with self._db.write() as connection:
+            settled = [row for key in sorted(set(keys)) if (row := _transition(connection, key, target, now))]
+            movements = []
+            for row in sorted(settled, key=lambda r: (r.node_id, r.sku, r.key)):
+                position = lock_position(self._db, connection, row.node_id, row.sku)
+                # A count may have left fewer units on hand than were reserved: on_hand stops at zero,
+                # and the ledger records what actually left.
+                on_hand_delta = -min(row.quantity, position.on_hand) if kind is MovementKind.COMMIT else 0
+                connection.execute(
+                    sa.update(inventory_positions)
+                    .where(positions_table.node_id == row.node_id, positions_table.sku == row.sku)
+                    .values(
+                        on_hand=positions_table.on_hand + on_hand_delta,
+                        reserved=positions_table.reserved - row.quantity,
+                        updated_at=now,
+                    )
+                )
+                movements.append(
+                    ledger.MovementIn(row.node_id, row.sku, kind, on_hand_delta, -row.quantity, row.key, reason, source)
+                )
+            ledger.append(connection, movements)
+
+
+def _conditional_reserve(item: ReservationItem, now: datetime) -> sa.Update:
+    """The one conditional write: succeeds only while ATP covers the quantity at an active node."""
+    active_node = sa.exists().where(nodes.c.node_id == positions_table.node_id, nodes.c.active == sa.true())
+    return (
+        sa.update(inventory_positions)
+        .where(
+            positions_table.node_id == item.node_id,
+            positions_table.sku == item.sku,
+            positions_table.on_hand - positions_table.reserved - positions_table.safety_stock >= item.quantity,
+            active_node,
+        )
+        .values(reserved=positions_table.reserved + item.quantity, updated_at=now)
+    )
+
+
+def _transition(connection: Connection, key: str, target: ReservationState, now: datetime) -> sa.Row[Any] | None:
+    """Move one active reservation to `target`; None if it is unknown or no longer active."""
+    statement = (
+        sa.update(reservations)
+        .where(reservations_table.key == key, reservations_table.state == ReservationState.ACTIVE.value)
+        .values(state=target.value, updated_at=now)
+        .returning(
+            reservations_table.key, reservations_table.node_id, reservations_table.sku, reservations_table.quantity
+        )
+    )
+    return connection.execute(statement).one_or_none()
+
+
+def _view(row: sa.Row[Any]) -> ReservationView:
+    return ReservationView(
+        key=row.key,
+        order_id=row.order_id,
+        node_id=row.node_id,
+        sku=row.sku,
+        quantity=row.quantity,
+        state=ReservationState(row.state),
+        expires_at=row.expires_at,
+    )

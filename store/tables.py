@@ -1,0 +1,174 @@
+"""The app DB's tables (SQLAlchemy Core). Migration 0001 creates exactly these.
+
+Nested pydantic parts (customer, address, lines, capabilities) live in JSON columns. Timestamps are
+timezone-aware UTC in and out; SQLite stores them naive, so they are normalised on the way back.
+Reservations carry no foreign key on purpose: the reservation row is inserted first (that insert
+is the idempotency check) and a reservation at an unknown position becomes a shortfall, not an
+integrity error.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timestamp that is stored as UTC and always read back timezone-aware.
+
+    A naive datetime handed in is taken to be UTC already.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        # SQLite has no timezone type: store naive UTC so that text order is time order.
+        return aware.replace(tzinfo=None) if dialect.name == "sqlite" else aware
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _id(name: str, **kwargs: Any) -> sa.Column[str]:
+    return sa.Column(name, sa.String(200), **kwargs)
+
+
+nodes = sa.Table(
+    "nodes",
+    metadata,
+    sa.Column("node_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("line1", sa.String(200)),
+    sa.Column("city", sa.String(100)),
+    sa.Column("region", sa.String(100)),
+    sa.Column("postal_code", sa.String(20)),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("latitude", sa.Float),
+    sa.Column("longitude", sa.Float),
+    sa.Column("capabilities", sa.JSON, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+inventory_positions = sa.Table(
+    "inventory_positions",
+    metadata,
+    sa.Column("node_id", sa.String(64), sa.ForeignKey("nodes.node_id"), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("on_hand", sa.Integer, nullable=False),
+    sa.Column("reserved", sa.Integer, nullable=False),
+    sa.Column("safety_stock", sa.Integer, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+    sa.CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+    sa.CheckConstraint("safety_stock >= 0", name="safety_stock_not_negative"),
+    sa.Index(None, "sku"),
+)
+
+reservations = sa.Table(
+    "reservations",
+    metadata,
+    _id("key", primary_key=True),
+    _id("order_id", nullable=False),
+    sa.Column("node_id", sa.String(64), nullable=False),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("expires_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+    sa.Index(None, "order_id"),
+    sa.Index(None, "state", "expires_at"),
+)
+
+inventory_ledger = sa.Table(
+    "inventory_ledger",
+    metadata,
+    sa.Column("movement_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("node_id", sa.String(64), nullable=False),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("on_hand_delta", sa.Integer, nullable=False),
+    sa.Column("reserved_delta", sa.Integer, nullable=False),
+    _id("key"),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.ForeignKeyConstraint(["node_id", "sku"], ["inventory_positions.node_id", "inventory_positions.sku"]),
+    sa.Index(None, "node_id", "sku"),
+    # One movement of a kind per key: a restock key restocks once, a reservation commits once.
+    sa.UniqueConstraint("kind", "key"),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    _id("order_id", primary_key=True),
+    _id("workflow_id", nullable=False),
+    sa.Column("channel", sa.String(32), nullable=False),
+    _id("channel_order_id", nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("customer", sa.JSON, nullable=False),
+    sa.Column("ship_to", sa.JSON, nullable=False),
+    sa.Column("lines", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+shipments = sa.Table(
+    "shipments",
+    metadata,
+    _id("shipment_id", primary_key=True),
+    _id("order_id", nullable=False),
+    sa.Column("node_id", sa.String(64), nullable=False),
+    sa.Column("lines", sa.JSON, nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("carrier", sa.String(64)),
+    sa.Column("service", sa.String(64)),
+    _id("tracking_number"),
+    _id("carrier_shipment_id"),
+    sa.Column("label_cost", sa.BigInteger),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("shipped_at", UTCDateTime),
+    sa.Column("delivered_at", UTCDateTime),
+    sa.Index(None, "order_id"),
+    sa.Index(None, "tracking_number"),
+)
+
+returns = sa.Table(
+    "returns",
+    metadata,
+    sa.Column("rma", sa.String(64), primary_key=True),
+    _id("order_id", nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("lines", sa.JSON, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("return_node_id", sa.String(64)),
+    _id("tracking_number"),
+    sa.Column("refund_amount", sa.BigInteger),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("received_at", UTCDateTime),
+    sa.Index(None, "order_id"),
+)
