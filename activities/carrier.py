@@ -38,13 +38,13 @@ class CarrierActivities:
             if node is None:
                 raise ApplicationError(f"unknown node {request.node_id}", type=INVALID_DATA, non_retryable=True)
             warehouse = node_address(node)
-            outbound = request.direction is Direction.OUTBOUND
+            # A return label keeps the outbound addresses; EasyPost's is_return flips the direction.
             shipment = self._carrier.create_shipment(
-                from_address=warehouse if outbound else request.customer,
-                to_address=request.customer if outbound else warehouse,
+                from_address=warehouse,
+                to_address=request.customer,
                 parcel=Parcel(length=10, width=8, height=4, weight=OUNCES_PER_UNIT * request.units),
                 reference=request.reference,
-                is_return=not outbound,
+                is_return=request.direction is Direction.RETURN,
             )
         rate = choose_rate(shipment.rates, request.service_level)
         if rate is None:

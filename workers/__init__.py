@@ -1,0 +1,1 @@
+"""The composition root: settings → client → integrations → activities → Worker."""

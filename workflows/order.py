@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -64,6 +65,7 @@ class OrderWorkflow:
         self._state = OrderState(order=order, created_at=workflow.now())
         self._lock = asyncio.Lock()
         self._background: list[asyncio.Task[None]] = []
+        self._indexed = ""
 
     @workflow.run
     async def run(self, order: PlaceOrder) -> OrderView:
@@ -172,6 +174,8 @@ class OrderWorkflow:
         self._notify(kind, facts)
 
     async def _fulfil_all(self) -> None:
+        """Run every shipment; if one fails, the others stop at their next safe point (an in-flight
+        label purchase is never abandoned, so its label can be voided) and undo themselves."""
         tasks = [asyncio.create_task(self._fulfil(s)) for s in self._state.shipments.values()]
         if not tasks:
             return
@@ -179,8 +183,9 @@ class OrderWorkflow:
         failed = next((t for t in done if t.exception() is not None), None)
         if failed is None:
             return
-        for task in pending:
-            task.cancel()
+        for shipment in self._state.shipments.values():
+            if not shipment.left:
+                shipment.cancel_requested = True
         if pending:
             await workflow.wait(pending)
         raise failed.exception()  # type: ignore[misc]
@@ -262,23 +267,27 @@ class OrderWorkflow:
         return whole, partial
 
     async def _update_status(self) -> None:
+        """Derive the status; keep the search attributes (status, shipments, tracking) and the DB in step."""
         status = derive_status(self._state)
-        first = not workflow.info().typed_search_attributes.get(ids.ORDER_STATUS)
-        if status is self._state.status and not first:
-            return
-        self._state.status = status
         shipments = list(self._state.shipments.values())
-        workflow.upsert_search_attributes([
+        order = self._state.order
+        attributes: list[SearchAttributeUpdate[Any]] = [
             ids.ORDER_STATUS.value_set(status.value),
-            ids.CHANNEL.value_set(self._state.order.channel),
-            ids.ORDER_ID.value_set(self._state.order.order_id),
-            ids.ORDER_TOTAL.value_set(self._state.order.total.amount),
+            ids.CHANNEL.value_set(order.channel),
+            ids.ORDER_ID.value_set(order.order_id),
+            ids.ORDER_TOTAL.value_set(order.total.amount),
             ids.SHIPMENT_IDS.value_set([s.view.shipment_id for s in shipments]),
             ids.NODES.value_set(sorted({s.view.node_id for s in shipments})),
             ids.TRACKING_NUMBERS.value_set([s.view.tracking_number for s in shipments if s.view.tracking_number]),
-        ])
-        await self._local(RecordActivities.set_order_status,
-                          OrderStatusChange(order_id=self._state.order.order_id, status=status))
+        ]
+        snapshot = repr([(s.view.shipment_id, s.view.tracking_number) for s in shipments] + [status.value])
+        if snapshot != self._indexed:
+            workflow.upsert_search_attributes(attributes)
+            self._indexed = snapshot
+        if status is not self._state.status:
+            self._state.status = status
+            change = OrderStatusChange(order_id=order.order_id, status=status)
+            await self._local(RecordActivities.set_order_status, change)
 
     async def _save_shipments(self, shipments: list[ShipmentRuntime]) -> None:
         if not shipments:

@@ -1,0 +1,135 @@
+"""Builds and runs an Omniroute worker. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.carrier import CarrierActivities
+from activities.inventory import InventoryActivities
+from activities.notify import NotifyActivities
+from activities.records import RecordActivities, ReturnPolicy
+from integrations.carriers.easypost import EasyPostClient
+from integrations.notify.sendgrid import SendGridClient
+from omniroute.settings import Settings
+from store import Store
+from workflows.order import OrderWorkflow
+from workflows.returns import ReturnWorkflow
+
+log = logging.getLogger("omniroute.worker")
+
+WORKFLOWS: Sequence[type] = (OrderWorkflow, ReturnWorkflow)
+# Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
+PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
+               "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns")
+STARTUP_ATTEMPTS = 3
+
+
+async def connect_client(settings: Settings) -> Client:
+    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
+                                data_converter=pydantic_data_converter, interceptors=[TracingInterceptor()])
+
+
+@dataclass
+class Dependencies:
+    store: Store
+    carrier: EasyPostClient
+    mail: SendGridClient
+
+
+def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
+    inventory = InventoryActivities(deps.store)
+    records = RecordActivities(deps.store, ReturnPolicy(window_days=settings.return_window_days,
+                                                        label_expiry_days=settings.rma_label_expiry_days))
+    carrier = CarrierActivities(deps.carrier, deps.store)
+    notify = NotifyActivities(deps.mail, settings.mail_from)
+    return [
+        inventory.allocate, inventory.commit, inventory.release, inventory.restock_return,
+        records.record_order, records.set_order_status, records.record_shipments, records.record_return,
+        records.load_return_context,
+        carrier.rate_shipment, carrier.buy_label, carrier.void_label,
+        notify.notify,
+    ]
+
+
+def create_worker(client: Client, settings: Settings, deps: Dependencies, executor: ThreadPoolExecutor) -> Worker:
+    """A worker sized for 2 cores. Retries construction on the SDK's intermittent
+    "Failed validating workflow" import-lock error (sdk-python #1833, seen on Python 3.11)."""
+    for attempt in range(1, STARTUP_ATTEMPTS + 1):
+        try:
+            return Worker(
+                client,
+                task_queue=settings.task_queue,
+                workflows=list(WORKFLOWS),
+                activities=build_activities(settings, deps),
+                activity_executor=executor,
+                workflow_runner=SandboxedWorkflowRunner(
+                    restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)),
+                max_cached_workflows=settings.worker_max_cached_workflows,
+                max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+                max_concurrent_activities=settings.worker_max_concurrent_activities,
+                max_concurrent_local_activities=settings.worker_max_concurrent_activities,
+                workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(maximum=4),
+                activity_task_poller_behavior=PollerBehaviorSimpleMaximum(maximum=4),
+                graceful_shutdown_timeout=timedelta(seconds=10),
+            )
+        except RuntimeError as err:
+            if "Failed validating workflow" not in str(err) or attempt == STARTUP_ATTEMPTS:
+                raise
+            log.warning("worker start-up hit the SDK import-lock bug, retrying (%d/%d)", attempt, STARTUP_ATTEMPTS)
+    raise AssertionError("unreachable")
+
+
+@asynccontextmanager
+async def running_worker(settings: Settings, *, client: Client | None = None,
+                         store: Store | None = None) -> AsyncIterator[Worker]:
+    """Everything a worker needs, started; all of it closed on exit (in reverse)."""
+    async with AsyncExitStack() as stack:
+        if store is None:
+            store = Store.connect(settings.app_database_url)
+            stack.callback(store.dispose)
+        carrier = EasyPostClient(settings.easypost_url, settings.easypost_api_key.get_secret_value())
+        stack.callback(carrier.close)
+        mail = SendGridClient(settings.sendgrid_url, settings.sendgrid_api_key.get_secret_value())
+        stack.callback(mail.close)
+        executor = ThreadPoolExecutor(max_workers=2 * settings.worker_max_concurrent_activities,
+                                      thread_name_prefix="activity")
+        stack.callback(executor.shutdown, wait=True)
+        if client is None:
+            client = await connect_client(settings)
+        worker = create_worker(client, settings, Dependencies(store, carrier, mail), executor)
+        await stack.enter_async_context(worker)
+        yield worker
+
+
+async def serve(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with running_worker(settings):
+        print(f"omniroute worker ready: task queue {settings.task_queue!r} on {settings.temporal_address}",
+              flush=True)
+        await stop.wait()
+        log.info("worker stopping")
+
+
+def run_worker(settings: Settings) -> None:
+    """Run a worker until SIGTERM/SIGINT, then shut down gracefully."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve(settings))

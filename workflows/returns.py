@@ -1,0 +1,138 @@
+"""ReturnWorkflow: one RMA from request to refund.
+
+Lifecycle: check against the order (delivered, not yet returned, inside the window) → choose the
+return node → buy a return label → notify → wait for `received` (signal) or for the label to expire
+→ restock at the receiving node → record the refund → notify.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.carrier import CarrierActivities
+    from activities.inventory import InventoryActivities
+    from activities.notify import NotifyActivities
+    from activities.records import RecordActivities
+    from models.commands import (
+        BuyLabel,
+        Direction,
+        LoadReturnContext,
+        RateShipment,
+        RestockItem,
+        RestockReturn,
+        ReturnContext,
+        VoidLabel,
+    )
+    from models.notify import Notification, NotificationKind
+    from models.records import ReturnRecord
+    from models.returns import ReturnEvent, ReturnStatus, ReturnView, StartReturn
+    from workflows import ids
+    from workflows.policies import CARRIER, COMPENSATION, LOCAL_DB, NOTIFY
+
+A = TypeVar("A")
+R = TypeVar("R")
+
+
+@workflow.defn(name=ids.RETURN_WORKFLOW)
+class ReturnWorkflow:
+    @workflow.init
+    def __init__(self, request: StartReturn) -> None:
+        self._request = request
+        self._created_at = workflow.now()
+        self._view = ReturnView(rma=request.rma, order_id=request.order_id,
+                                workflow_id=ids.return_workflow_id(request.rma), status=ReturnStatus.REQUESTED,
+                                lines=request.lines, reason=request.reason)
+        self._received: ReturnEvent | None = None
+        self._context: ReturnContext | None = None
+
+    @workflow.run
+    async def run(self, request: StartReturn) -> ReturnView:
+        context = self._context = await self._local(RecordActivities.load_return_context, LoadReturnContext(
+            rma=request.rma, order_id=request.order_id, lines=request.lines))
+        await self._set_status(ReturnStatus.REQUESTED)
+        if context.rejection is not None or context.order is None or context.return_node_id is None:
+            self._view.rejection = context.rejection or "no node accepts returns"
+            await self._set_status(ReturnStatus.REJECTED)
+            await self._notify(NotificationKind.RETURN_REJECTED, {"reason": self._view.rejection})
+            return self._view
+        self._view.return_node_id = context.return_node_id
+        self._view.refund = context.refund
+        rated = await workflow.execute_activity_method(CarrierActivities.rate_shipment, RateShipment(
+            reference=f"rma-{request.rma}", node_id=context.return_node_id, customer=context.order.ship_to,
+            units=sum(line.quantity for line in request.lines), direction=Direction.RETURN,
+        ), summary="rate return label", **CARRIER)
+        label = self._view.label = await workflow.execute_activity_method(
+            CarrierActivities.buy_label,
+            BuyLabel(reference=f"rma-{request.rma}", carrier_shipment_id=rated.carrier_shipment_id,
+                     rate_id=rated.rate_id),
+            activity_id=f"buy-return-label-{request.rma}", summary="buy return label", **CARRIER)
+        await self._set_status(ReturnStatus.AWAITING_RECEIPT)
+        await self._notify(NotificationKind.RETURN_LABEL, {"tracking_number": label.tracking_number,
+                                                          "label_url": label.label_url or "", "ship_to_node":
+                                                          context.return_node_id})
+        try:
+            await workflow.wait_condition(lambda: self._received is not None,
+                                          timeout=timedelta(days=context.label_expiry_days),
+                                          timeout_summary="return label expiry")
+        except TimeoutError:
+            await workflow.execute_activity_method(
+                CarrierActivities.void_label, VoidLabel(carrier_shipment_id=label.carrier_shipment_id),
+                summary="void unused return label", **COMPENSATION)
+            await self._set_status(ReturnStatus.EXPIRED)
+            return self._view
+        assert self._received is not None
+        node_id = self._received.node_id or context.return_node_id
+        self._view.received_at = workflow.now()
+        await self._set_status(ReturnStatus.RECEIVED)
+        await self._local(InventoryActivities.restock_return, RestockReturn(rma=request.rma, items=[
+            RestockItem(node_id=node_id, sku=line.sku, quantity=line.quantity, key=f"rma-{request.rma}:{line.sku}")
+            for line in request.lines]))
+        await self._set_status(ReturnStatus.COMPLETED)
+        refund = context.refund
+        await self._notify(NotificationKind.REFUND_ISSUED, {
+            "refund": f"{refund.amount / 100:.2f} {refund.currency}" if refund else "0"})
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._view
+
+    @workflow.query(name=ids.STATUS_QUERY)
+    def status(self) -> ReturnView:
+        return self._view
+
+    @workflow.signal(name=ids.RETURN_EVENT_SIGNAL)
+    def return_event(self, event: ReturnEvent) -> None:
+        if self._received is None and self._view.status is ReturnStatus.AWAITING_RECEIPT:
+            self._received = event
+
+    async def _set_status(self, status: ReturnStatus) -> None:
+        self._view.status = status
+        workflow.upsert_search_attributes([ids.RETURN_STATUS.value_set(status.value),
+                                           ids.ORDER_ID.value_set(self._request.order_id)])
+        label = self._view.label
+        await self._local(RecordActivities.record_return, ReturnRecord(
+            rma=self._request.rma, order_id=self._request.order_id, status=status, lines=self._request.lines,
+            reason=self._request.reason, return_node_id=self._view.return_node_id,
+            tracking_number=label.tracking_number if label else None,
+            refund_amount=self._view.refund.amount if self._view.refund else None,
+            currency=self._view.refund.currency if self._view.refund else None,
+            created_at=self._created_at, received_at=self._view.received_at,
+        ))
+
+    async def _notify(self, kind: NotificationKind, facts: dict[str, str]) -> None:
+        order = self._context.order if self._context else None
+        if order is None:
+            return
+        note = Notification(kind=kind, to_email=str(order.customer.email), to_name=order.customer.name,
+                            reference=self._request.rma, facts=facts)
+        try:
+            await workflow.execute_activity_method(NotifyActivities.notify, note, summary=kind.value, **NOTIFY)
+        except ActivityError as err:
+            workflow.logger.warning("notification %s for %s failed: %s", kind.value, self._request.rma, err)
+
+    async def _local(self, fn: Callable[[Any, A], R], arg: A) -> R:
+        return await workflow.execute_local_activity_method(fn, arg, **LOCAL_DB)
