@@ -1,0 +1,160 @@
+"""The few gateway calls the demo, the simulated warehouse and the benchmark make, over HTTP.
+
+Responses are read leniently into small snapshots holding only what the callers look at, so that
+fields the gateway adds later do not break the demo.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+
+from models.network import Node
+from models.order import OrderAccepted, OrderStatus, PlaceOrder
+from models.returns import ReturnStatus, StartReturn
+from models.shipment import ShipmentState
+
+_RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class GatewayError(RuntimeError):
+    """The system answered with an error status, after retries for transient ones. `status` is the
+    HTTP status, or its equivalent when an adapter reaches the system another way (404 unknown,
+    409 refused, 503 unavailable)."""
+
+    def __init__(self, method: str, path: str, status: int, body: str) -> None:
+        super().__init__(f"{method} {path} -> {status}: {body[:300]}")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ShipmentSnapshot:
+    shipment_id: str
+    node_id: str
+    state: ShipmentState
+    lines: tuple[tuple[str, int], ...]
+    label_cost: int | None
+    currency: str | None
+
+
+@dataclass(frozen=True)
+class OrderSnapshot:
+    order_id: str
+    status: OrderStatus
+    shipments: tuple[ShipmentSnapshot, ...]
+    quantity_cancelled: int
+
+    @property
+    def is_final(self) -> bool:
+        return self.status.is_final
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OrderSnapshot:
+        shipments = []
+        for item in data.get("shipments") or []:
+            cost = item.get("label_cost") or {}
+            shipments.append(ShipmentSnapshot(
+                shipment_id=item["shipment_id"],
+                node_id=item.get("node_id", ""),
+                state=ShipmentState(item["state"]),
+                lines=tuple((line["sku"], int(line["quantity"])) for line in item.get("lines") or []),
+                label_cost=cost.get("amount"),
+                currency=cost.get("currency"),
+            ))
+        cancelled = 0
+        for line in data.get("lines") or []:
+            if line.get("status") == "cancelled" and not line.get("quantity_cancelled"):
+                cancelled += int(line.get("quantity", 0))
+            else:
+                cancelled += int(line.get("quantity_cancelled") or 0)
+        return cls(order_id=data["order_id"], status=OrderStatus(data["status"]), shipments=tuple(shipments),
+                   quantity_cancelled=cancelled)
+
+
+@dataclass(frozen=True)
+class ReturnSnapshot:
+    rma: str
+    status: ReturnStatus
+
+    @property
+    def is_final(self) -> bool:
+        return self.status.is_final
+
+
+class GatewayApi:
+    """An HTTP client for the gateway's `/v1` API. Retries transport errors and 429/502/503/504 a few
+    times with backoff; any other error status raises GatewayError."""
+
+    def __init__(self, base_url: str, *, timeout: float = 15.0, attempts: int = 6) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url, timeout=timeout, limits=httpx.Limits(max_connections=32, max_keepalive_connections=32)
+        )
+        self._attempts = attempts
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def put_node(self, node: Node) -> None:
+        await self._call("PUT", f"/v1/nodes/{_seg(node.node_id)}", node.model_dump(mode="json"))
+
+    async def put_stock(self, node_id: str, sku: str, on_hand: int) -> None:
+        await self._call("PUT", f"/v1/inventory/{_seg(node_id)}/{_seg(sku)}", {"on_hand": on_hand})
+
+    async def place_order(self, order: PlaceOrder) -> OrderAccepted:
+        return OrderAccepted.model_validate(await self._call("POST", "/v1/orders", order.model_dump(mode="json")))
+
+    async def order(self, order_id: str) -> OrderSnapshot:
+        return OrderSnapshot.from_json(await self._call("GET", f"/v1/orders/{_seg(order_id)}"))
+
+    async def cancel_order(self, order_id: str) -> None:
+        await self._call("POST", f"/v1/orders/{_seg(order_id)}/cancel", {})
+
+    async def shipment_event(self, shipment_id: str, event_type: str, event_id: str) -> None:
+        body = {"type": event_type, "event_id": event_id}
+        await self._call("POST", f"/v1/shipments/{_seg(shipment_id)}/events", body)
+
+    async def start_return(self, request: StartReturn) -> None:
+        await self._call("POST", "/v1/returns", request.model_dump(mode="json"))
+
+    async def return_event(self, rma: str, event_type: str = "received") -> None:
+        body = {"type": event_type, "event_id": f"{rma}:{event_type}"}
+        await self._call("POST", f"/v1/returns/{_seg(rma)}/events", body)
+
+    async def return_status(self, rma: str) -> ReturnSnapshot:
+        data = await self._call("GET", f"/v1/returns/{_seg(rma)}")
+        return ReturnSnapshot(rma=data["rma"], status=ReturnStatus(data["status"]))
+
+    async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        delay = 0.2
+        for attempt in range(1, self._attempts + 1):
+            try:
+                response = await self._http.request(method, path, json=body)
+            except httpx.TransportError:
+                if attempt == self._attempts:
+                    raise
+            else:
+                if response.status_code not in _RETRY_STATUSES or attempt == self._attempts:
+                    if response.is_error:
+                        raise GatewayError(method, path, response.status_code, response.text)
+                    return response.json() if response.content else None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 3.0)
+        raise AssertionError("unreachable")
+
+
+def _seg(value: str) -> str:
+    """One URL path segment (SKUs may contain '/')."""
+    return quote(value, safe="")

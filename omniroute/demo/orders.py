@@ -1,0 +1,159 @@
+"""Deterministic demo orders and returns, generated from a seed and the demo network.
+
+The same (network, count, seed, run_tag) always gives the same orders. The mix is fixed by the
+order's position so that even a dozen orders contain each kind:
+
+- every 8th order (from the 4th) pairs two SKUs that no single node stocks together: it must split;
+- every 50th order (from the 6th) asks for more of a scarce SKU than the whole network holds, next
+  to an ordinary line: that line cannot be filled and gets cancelled;
+- every 25th order (from the 10th) is cancelled by the customer before it ships;
+- the rest have one to three lines of commonly stocked SKUs.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from models.address import Address
+from models.order import Customer, OrderLineIn, PlaceOrder, ServiceLevel
+from models.returns import ReturnLine, StartReturn
+from omniroute.demo.network import DemoNetwork, DemoSku
+
+CHANNEL_WEIGHTS: dict[str, int] = {"web": 6, "marketplace": 3, "pos": 1}
+SCARCE_AT_MOST = 3  # a SKU with this many units or fewer network-wide is scarce
+COMMON_AT_LEAST = 4  # a SKU stocked at this many nodes or more is common
+
+_FIRST = ("Ava", "Ben", "Chloe", "Diego", "Emma", "Farid", "Grace", "Hiro", "Isla", "Jamal", "Kira", "Liam",
+          "Maya", "Noah", "Olga", "Priya", "Quinn", "Rosa", "Sam", "Tariq", "Uma", "Victor", "Wen", "Zoe")
+_LAST = ("Adams", "Brown", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Johnson", "Khan",
+         "Lopez", "Miller", "Nguyen", "Okafor", "Patel", "Rossi", "Smith", "Taylor", "Walker", "Young")
+_STREETS = ("Main St", "Oak Ave", "Maple Dr", "Cedar Ln", "Park Blvd", "Lake St", "Hill Rd", "Elm St")
+_RETURN_REASONS = ("does not fit", "changed my mind", "arrived damaged", "not as described", "found it cheaper")
+
+
+class OrderKind(StrEnum):
+    ORDINARY = "ordinary"
+    MUST_SPLIT = "must_split"
+    SCARCE_LINE = "scarce_line"
+
+
+@dataclass(frozen=True)
+class DemoOrder:
+    """One order to place, its kind, and whether the customer cancels it before it ships."""
+
+    order: PlaceOrder
+    kind: OrderKind
+    cancel_before_shipping: bool
+
+    @property
+    def order_id(self) -> str:
+        return self.order.order_id
+
+
+def generate_orders(network: DemoNetwork, count: int, *, seed: int, run_tag: str = "demo") -> list[DemoOrder]:
+    """`count` orders for `network`; `run_tag` keeps channel order ids apart between runs."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    rng = random.Random(seed)
+    picker = _SkuPicker(network, rng)
+    orders: list[DemoOrder] = []
+    for index in range(count):
+        if index % 50 == 5 and picker.scarce:
+            kind, lines = OrderKind.SCARCE_LINE, picker.scarce_line_order()
+        elif index % 8 == 3 and picker.disjoint_pairs:
+            kind, lines = OrderKind.MUST_SPLIT, picker.must_split_order()
+        else:
+            kind, lines = OrderKind.ORDINARY, picker.ordinary_order()
+        customer = _customer(rng, index)
+        order = PlaceOrder(
+            channel=_weighted(rng, CHANNEL_WEIGHTS),
+            channel_order_id=f"{run_tag}-{1001 + index}",
+            currency="USD",
+            customer=customer,
+            ship_to=_ship_to(rng, network, customer.name),
+            lines=[OrderLineIn(sku=s.sku, quantity=q, unit_price=s.price_cents) for s, q in lines],
+            service_level=ServiceLevel.EXPEDITED if rng.random() < 0.1 else ServiceLevel.STANDARD,
+        )
+        orders.append(DemoOrder(order=order, kind=kind, cancel_before_shipping=index % 25 == 9))
+    return orders
+
+
+def plan_returns(
+    delivered: Mapping[str, Sequence[tuple[str, int]]], count: int, *, seed: int, run_tag: str = "demo"
+) -> list[StartReturn]:
+    """Up to `count` returns of one delivered line each, from {order_id: [(sku, quantity), ...]}."""
+    rng = random.Random(seed)
+    order_ids = sorted(order_id for order_id, lines in delivered.items() if lines)
+    chosen = rng.sample(order_ids, min(count, len(order_ids)))
+    returns: list[StartReturn] = []
+    for number, order_id in enumerate(chosen, start=1):
+        sku, quantity = rng.choice(sorted(delivered[order_id]))
+        returns.append(StartReturn(
+            rma=f"RMA-{run_tag}-{number:04d}",
+            order_id=order_id,
+            lines=[ReturnLine(sku=sku, quantity=rng.randint(1, quantity))],
+            reason=rng.choice(_RETURN_REASONS),
+        ))
+    return returns
+
+
+class _SkuPicker:
+    """Chooses order lines by the shape of the stock: common, scarce, and never-together pairs."""
+
+    def __init__(self, network: DemoNetwork, rng: random.Random) -> None:
+        self._rng = rng
+        stocking = {s.sku: network.nodes_stocking(s.sku) for s in network.skus}
+        self.scarce = [s for s in network.skus if 0 < network.network_on_hand(s.sku) <= SCARCE_AT_MOST]
+        self._scarce_units = {s.sku: network.network_on_hand(s.sku) for s in self.scarce}
+        self.common = [s for s in network.skus if len(stocking[s.sku]) >= COMMON_AT_LEAST]
+        scarce_ids = {s.sku for s in self.scarce}
+        plenty = [s for s in network.skus if stocking[s.sku] and s.sku not in scarce_ids]
+        self.disjoint_pairs = [
+            (a, b) for i, a in enumerate(plenty) for b in plenty[i + 1:]
+            if not stocking[a.sku] & stocking[b.sku]
+        ]
+        self._popularity = {s.sku: rng.randint(1, 10) for s in self.common}
+
+    def ordinary_order(self) -> list[tuple[DemoSku, int]]:
+        line_count = self._rng.choices((1, 2, 3), weights=(55, 30, 15))[0]
+        return [(sku, self._quantity()) for sku in self._distinct_common(line_count)]
+
+    def must_split_order(self) -> list[tuple[DemoSku, int]]:
+        first, second = self._rng.choice(self.disjoint_pairs)
+        return [(first, 1), (second, 1)]
+
+    def scarce_line_order(self) -> list[tuple[DemoSku, int]]:
+        scarce = self._rng.choice(self.scarce)
+        # One more unit than the whole network holds: this line can never be filled in full.
+        return [*((sku, 1) for sku in self._distinct_common(1)), (scarce, self._scarce_units[scarce.sku] + 1)]
+
+    def _distinct_common(self, count: int) -> list[DemoSku]:
+        chosen: list[DemoSku] = []
+        while len(chosen) < count:
+            sku = self._rng.choices(self.common, weights=[self._popularity[s.sku] for s in self.common])[0]
+            if sku not in chosen:
+                chosen.append(sku)
+        return chosen
+
+    def _quantity(self) -> int:
+        return self._rng.choices((1, 2, 3), weights=(80, 15, 5))[0]
+
+
+def _weighted(rng: random.Random, weights: Mapping[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _customer(rng: random.Random, index: int) -> Customer:
+    first, last = rng.choice(_FIRST), rng.choice(_LAST)
+    return Customer(email=f"{first}.{last}.{index}@example.com".lower(), name=f"{first} {last}")
+
+
+def _ship_to(rng: random.Random, network: DemoNetwork, name: str) -> Address:
+    where = rng.choice(network.ship_to)
+    return Address(
+        name=name, line1=f"{rng.randint(1, 9999)} {rng.choice(_STREETS)}",
+        city=where.city, region=where.region, postal_code=where.postal_code, country="US",
+    )

@@ -1,0 +1,140 @@
+"""The demo's closing figures: counted from what the simulated warehouse saw, shown as a rich table."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rich.table import Table
+
+from models.order import OrderStatus
+from models.returns import ReturnStatus
+from models.shipment import ShipmentState
+from omniroute.demo.warehouse import TrackedOrder
+
+
+@dataclass
+class ReturnOutcome:
+    rma: str
+    order_id: str
+    status: ReturnStatus | None = None
+    last_error: str | None = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status is not None and self.status.is_final
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """Counts and timings of one demo run. `all_final` is what the exit code reports."""
+
+    orders_placed: int
+    completed: int
+    cancelled: int
+    failed: int
+    not_final: list[str]
+    units_cancelled: int
+    shipments: int
+    split_orders: int
+    orders_with_shipments: int
+    shipping_cost: dict[str, int]
+    shipped_p50_s: float | None
+    shipped_p95_s: float | None
+    returns_started: int
+    returns_restocked: int
+    returns_rejected: int
+    returns_expired: int
+    returns_not_final: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    @property
+    def split_rate(self) -> float:
+        return self.split_orders / self.orders_with_shipments if self.orders_with_shipments else 0.0
+
+    @property
+    def all_final(self) -> bool:
+        return not self.not_final and not self.returns_not_final
+
+
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """Linear interpolation between closest ranks; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    below, above = math.floor(position), math.ceil(position)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def summarize(
+    orders: Iterable[TrackedOrder], returns: Iterable[ReturnOutcome], *, placed: int, elapsed_s: float
+) -> DemoSummary:
+    orders, returns = list(orders), list(returns)
+    statuses = [o.status for o in orders]
+    live = [[s for s in o.shipments.values() if s.state is not ShipmentState.CANCELLED] for o in orders]
+    cost: dict[str, int] = {}
+    for shipments in live:
+        for shipment in shipments:
+            if shipment.label_cost is not None:
+                currency = shipment.currency or "USD"
+                cost[currency] = cost.get(currency, 0) + shipment.label_cost
+    to_shipped = [seconds for o in orders for seconds in o.shipped_after_s.values()]
+    return DemoSummary(
+        orders_placed=placed,
+        completed=statuses.count(OrderStatus.COMPLETED),
+        cancelled=statuses.count(OrderStatus.CANCELLED),
+        failed=statuses.count(OrderStatus.FAILED),
+        not_final=sorted(o.order_id for o in orders if not o.is_final),
+        units_cancelled=sum(o.quantity_cancelled for o in orders),
+        shipments=sum(len(s) for s in live),
+        split_orders=sum(1 for s in live if len(s) > 1),
+        orders_with_shipments=sum(1 for s in live if s),
+        shipping_cost=cost,
+        shipped_p50_s=percentile(to_shipped, 0.50),
+        shipped_p95_s=percentile(to_shipped, 0.95),
+        returns_started=len(returns),
+        returns_restocked=sum(1 for r in returns if r.status is ReturnStatus.COMPLETED),
+        returns_rejected=sum(1 for r in returns if r.status is ReturnStatus.REJECTED),
+        returns_expired=sum(1 for r in returns if r.status is ReturnStatus.EXPIRED),
+        returns_not_final=sorted(r.rma for r in returns if not r.is_final),
+        elapsed_s=elapsed_s,
+    )
+
+
+def render_summary(summary: DemoSummary) -> Table:
+    table = Table(title="Omniroute demo", show_header=True, header_style="bold")
+    table.add_column("Figure")
+    table.add_column("Value", justify="right")
+    rows = [
+        ("Orders placed", str(summary.orders_placed)),
+        ("Orders completed", str(summary.completed)),
+        ("Orders cancelled", str(summary.cancelled)),
+        ("Orders failed", str(summary.failed)),
+        ("Orders not final", str(len(summary.not_final))),
+        ("Units on cancelled lines", str(summary.units_cancelled)),
+        ("Shipments", str(summary.shipments)),
+        ("Split rate", f"{summary.split_rate:.1%} ({summary.split_orders} of {summary.orders_with_shipments})"),
+        ("Total shipping cost", _money(summary.shipping_cost)),
+        ("Order to shipped p50", _seconds(summary.shipped_p50_s)),
+        ("Order to shipped p95", _seconds(summary.shipped_p95_s)),
+        ("Returns restocked", f"{summary.returns_restocked} of {summary.returns_started}"),
+        ("Returns rejected", str(summary.returns_rejected)),
+        ("Returns expired", str(summary.returns_expired)),
+        ("Returns not final", str(len(summary.returns_not_final))),
+        ("Wall time", _seconds(summary.elapsed_s)),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+def _money(amounts: dict[str, int]) -> str:
+    if not amounts:
+        return "0.00 USD"
+    return ", ".join(f"{amount / 100:,.2f} {currency}" for currency, amount in sorted(amounts.items()))
+
+
+def _seconds(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} s"

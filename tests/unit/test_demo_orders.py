@@ -1,0 +1,109 @@
+"""The demo's order and return generator: deterministic, and shaped to split and to run short."""
+
+from __future__ import annotations
+
+import zipcodes
+
+from models.order import PlaceOrder
+from omniroute.demo.network import DemoNetwork, load_network
+from omniroute.demo.orders import OrderKind, generate_orders, plan_returns
+
+
+def _no_single_node_can_fill(network: DemoNetwork, order: PlaceOrder) -> bool:
+    return not any(
+        all(network.on_hand(node.node_id, line.sku) >= line.quantity for line in order.lines)
+        for node in network.nodes
+    )
+
+
+def test_the_same_seed_gives_the_same_orders() -> None:
+    network = load_network()
+
+    first = generate_orders(network, 50, seed=11, run_tag="t1")
+    again = generate_orders(network, 50, seed=11, run_tag="t1")
+
+    assert [o.order.model_dump() for o in first] == [o.order.model_dump() for o in again]
+    assert [o.cancel_before_shipping for o in first] == [o.cancel_before_shipping for o in again]
+
+
+def test_another_seed_gives_other_orders() -> None:
+    network = load_network()
+
+    first = generate_orders(network, 50, seed=11)
+    other = generate_orders(network, 50, seed=12)
+
+    assert [o.order.lines for o in first] != [o.order.lines for o in other]
+
+
+def test_order_ids_are_unique_and_carry_the_run_tag() -> None:
+    orders = generate_orders(load_network(), 200, seed=7, run_tag="r42")
+
+    assert len({o.order_id for o in orders}) == 200
+    assert all(o.order.channel_order_id.startswith("r42-") for o in orders)
+
+
+def test_lines_reference_existing_skus_at_their_catalogue_price() -> None:
+    network = load_network()
+    prices = {s.sku: s.price_cents for s in network.skus}
+
+    for demo_order in generate_orders(network, 200, seed=7):
+        for line in demo_order.order.lines:
+            assert prices[line.sku] == line.unit_price
+
+
+def test_ship_to_postal_codes_resolve_to_their_city_and_state() -> None:
+    for demo_order in generate_orders(load_network(), 200, seed=7):
+        ship_to = demo_order.order.ship_to
+        match = zipcodes.matching(ship_to.postal_code or "")
+        assert match and (match[0]["city"], match[0]["state"]) == (ship_to.city, ship_to.region)
+
+
+def test_some_orders_must_split_because_no_node_stocks_all_their_lines() -> None:
+    network = load_network()
+    orders = generate_orders(network, 200, seed=7)
+
+    must_split = [o for o in orders if o.kind is OrderKind.MUST_SPLIT]
+
+    assert len(must_split) >= 20
+    assert all(_no_single_node_can_fill(network, o.order) for o in must_split)
+
+
+def test_some_lines_ask_for_more_than_the_whole_network_holds() -> None:
+    network = load_network()
+    orders = generate_orders(network, 200, seed=7)
+
+    short = [line for o in orders for line in o.order.lines if line.quantity > network.network_on_hand(line.sku)]
+
+    assert 1 <= len(short) <= 10
+    assert all(len(o.order.lines) > 1 for o in orders if o.kind is OrderKind.SCARCE_LINE)
+
+
+def test_a_dozen_orders_already_hold_a_split_a_short_line_and_a_cancellation() -> None:
+    network = load_network()
+    orders = generate_orders(network, 12, seed=3)
+
+    assert any(o.kind is OrderKind.MUST_SPLIT for o in orders)
+    assert any(o.kind is OrderKind.SCARCE_LINE for o in orders)
+    assert sum(o.cancel_before_shipping for o in orders) == 1
+
+
+def test_orders_come_from_several_channels_and_some_have_several_lines() -> None:
+    orders = generate_orders(load_network(), 200, seed=7)
+
+    assert {o.order.channel for o in orders} == {"web", "marketplace", "pos"}
+    assert sum(len(o.order.lines) > 1 for o in orders) >= 50
+
+
+def test_returns_take_delivered_lines_deterministically() -> None:
+    delivered = {"web-a": [("MUG-CERAMIC", 2)], "web-b": [("CAP-LOGO", 1), ("YOGA-MAT", 1)], "web-c": []}
+
+    first = plan_returns(delivered, 5, seed=1, run_tag="t")
+    again = plan_returns(delivered, 5, seed=1, run_tag="t")
+
+    assert first == again
+    assert sorted(r.order_id for r in first) == ["web-a", "web-b"]
+    for request in first:
+        (line,) = request.lines
+        delivered_quantity = dict(delivered[request.order_id])[line.sku]
+        assert 1 <= line.quantity <= delivered_quantity
+    assert len({r.rma for r in first}) == 2

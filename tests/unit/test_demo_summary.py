@@ -1,0 +1,123 @@
+"""The demo's closing figures, counted from what the warehouse saw."""
+
+from __future__ import annotations
+
+import pytest
+from rich.console import Console
+
+from models.order import OrderStatus
+from models.returns import ReturnStatus
+from models.shipment import ShipmentState
+from omniroute.demo.api import OrderSnapshot, ShipmentSnapshot
+from omniroute.demo.summary import ReturnOutcome, percentile, render_summary, summarize
+from omniroute.demo.warehouse import TrackedOrder
+
+
+def _shipment(sid: str, state: ShipmentState, cost: int | None = 700) -> ShipmentSnapshot:
+    return ShipmentSnapshot(shipment_id=sid, node_id="dc-1", state=state, lines=(("MUG", 1),),
+                            label_cost=cost, currency="USD" if cost is not None else None)
+
+
+def _order(order_id: str, status: OrderStatus | None, *shipments: ShipmentSnapshot,
+           shipped_after: dict[str, float] | None = None, cancelled_units: int = 0) -> TrackedOrder:
+    tracked = TrackedOrder(order_id=order_id, placed_at=0.0, ship=True, status=status,
+                           shipped_after_s=shipped_after or {}, quantity_cancelled=cancelled_units)
+    tracked.shipments = {s.shipment_id: s for s in shipments}
+    return tracked
+
+
+def test_percentile_interpolates_between_ranks() -> None:
+    assert percentile([4.0, 1.0, 3.0, 2.0], 0.5) == pytest.approx(2.5)
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.95) == pytest.approx(4.8)
+    assert percentile([7.0], 0.95) == 7.0
+    assert percentile([], 0.5) is None
+
+
+def test_orders_are_counted_by_final_status_and_the_rest_listed_as_not_final() -> None:
+    orders = [
+        _order("a", OrderStatus.COMPLETED, _shipment("a-S1", ShipmentState.DELIVERED)),
+        _order("b", OrderStatus.CANCELLED, _shipment("b-S1", ShipmentState.CANCELLED)),
+        _order("c", OrderStatus.FAILED),
+        _order("d", OrderStatus.FULFILLING, _shipment("d-S1", ShipmentState.PICKED)),
+        _order("e", None),
+    ]
+
+    summary = summarize(orders, [], placed=5, elapsed_s=1.0)
+
+    assert (summary.completed, summary.cancelled, summary.failed) == (1, 1, 1)
+    assert summary.not_final == ["d", "e"]
+    assert not summary.all_final
+
+
+def test_cancelled_shipments_count_neither_as_shipments_nor_as_splits_nor_in_cost() -> None:
+    orders = [
+        _order("a", OrderStatus.COMPLETED, _shipment("a-S1", ShipmentState.DELIVERED, 650),
+               _shipment("a-S2", ShipmentState.DELIVERED, 900)),
+        _order("b", OrderStatus.COMPLETED, _shipment("b-S1", ShipmentState.DELIVERED, 500),
+               _shipment("b-S2", ShipmentState.CANCELLED, 1200)),
+        _order("c", OrderStatus.CANCELLED, _shipment("c-S1", ShipmentState.CANCELLED, 800)),
+    ]
+
+    summary = summarize(orders, [], placed=3, elapsed_s=1.0)
+
+    assert summary.shipments == 3
+    assert (summary.split_orders, summary.orders_with_shipments) == (1, 2)
+    assert summary.split_rate == pytest.approx(0.5)
+    assert summary.shipping_cost == {"USD": 650 + 900 + 500}
+
+
+def test_times_to_shipped_are_taken_per_shipment() -> None:
+    orders = [
+        _order("a", OrderStatus.COMPLETED, shipped_after={"a-S1": 1.0, "a-S2": 3.0}),
+        _order("b", OrderStatus.COMPLETED, shipped_after={"b-S1": 2.0}),
+    ]
+
+    summary = summarize(orders, [], placed=2, elapsed_s=1.0)
+
+    assert summary.shipped_p50_s == pytest.approx(2.0)
+    assert summary.shipped_p95_s == pytest.approx(2.9)
+
+
+def test_returns_are_counted_by_outcome_and_an_open_one_keeps_the_run_from_passing() -> None:
+    returns = [
+        ReturnOutcome(rma="r1", order_id="a", status=ReturnStatus.COMPLETED),
+        ReturnOutcome(rma="r2", order_id="a", status=ReturnStatus.REJECTED),
+        ReturnOutcome(rma="r3", order_id="b", status=ReturnStatus.AWAITING_RECEIPT),
+    ]
+
+    summary = summarize([_order("a", OrderStatus.COMPLETED)], returns, placed=1, elapsed_s=1.0)
+
+    assert (summary.returns_started, summary.returns_restocked, summary.returns_rejected) == (3, 1, 1)
+    assert summary.returns_not_final == ["r3"]
+    assert not summary.all_final
+
+
+def test_the_table_shows_each_figure_with_its_value() -> None:
+    orders = [_order("a", OrderStatus.COMPLETED, _shipment("a-S1", ShipmentState.DELIVERED, 1234),
+                     shipped_after={"a-S1": 4.25}, cancelled_units=2)]
+    summary = summarize(orders, [ReturnOutcome(rma="r1", order_id="a", status=ReturnStatus.COMPLETED)],
+                        placed=1, elapsed_s=61.0)
+    console = Console(record=True, width=100)
+
+    console.print(render_summary(summary))
+    text = console.export_text()
+
+    for label, value in [("Orders completed", "1"), ("Units on cancelled lines", "2"), ("Shipments", "1"),
+                         ("Total shipping cost", "12.34 USD"), ("Order to shipped p50", "4.2 s"),
+                         ("Returns restocked", "1 of 1"), ("Split rate", "0.0% (0 of 1)")]:
+        assert any(label in line and line.rstrip(" │").endswith(value) for line in text.splitlines()), label
+
+
+def test_a_snapshot_counts_cancelled_units_from_the_gateway_lines() -> None:
+    snapshot = OrderSnapshot.from_json({
+        "order_id": "web-1", "status": "completed",
+        "lines": [{"sku": "MUG", "quantity": 3, "status": "delivered", "quantity_cancelled": 1},
+                  {"sku": "CAP", "quantity": 2, "status": "cancelled", "quantity_cancelled": 2}],
+        "shipments": [{"shipment_id": "web-1-S1", "node_id": "dc-1", "state": "delivered",
+                       "lines": [{"line_no": 1, "sku": "MUG", "quantity": 2}],
+                       "label_cost": {"amount": 880, "currency": "USD"}}],
+    })
+
+    assert snapshot.quantity_cancelled == 3
+    assert snapshot.shipments[0].label_cost == 880
+    assert snapshot.is_final
