@@ -1,7 +1,9 @@
 """Returns (RMAs): start one, follow it, and report the parcel's arrival at a node.
 
-Redelivery of `received` follows the shipment events' rule: with an `event_id`, a return that is
-already received answers 202 with `signalled: false`; without one, 409.
+A return takes `received` only while it awaits receipt (its label is issued); before that, or once it
+is rejected or expired, the answer is 409 naming its status. Redelivery follows the shipment events'
+rule: with an `event_id`, a return already received answers 202 with `signalled: false`; without
+one, 409.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from gateway.deps import ClientDep, StoreDep
 from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE, field_error
 from models.api import ReturnAccepted, ReturnEventAccepted, ReturnEventIn
-from models.returns import ReturnEvent, ReturnEventType, ReturnStatus, ReturnView, StartReturn
+from models.returns import ReturnEvent, ReturnStatus, ReturnView, StartReturn
 
 router = APIRouter(prefix="/v1/returns", tags=["returns"], responses=UNAVAILABLE)
 
@@ -46,7 +48,7 @@ async def post_return_event(
     rma: str, event: ReturnEventIn, store: StoreDep, client: ClientDep
 ) -> ReturnEventAccepted:
     """The parcel arrived (`received`), optionally at another node than planned (`node_id`, which
-    must exist). Unknown RMA: 404; a finished return: 409."""
+    must exist). Only a return awaiting receipt takes it. Unknown RMA: 404; any other state: 409."""
     view = await client.get_return(rma)
     if event.node_id is not None and await run_in_threadpool(store.get_node, event.node_id) is None:
         raise field_error(("body", "node_id"), f"unknown node_id {event.node_id!r}", value=event.node_id)
@@ -54,13 +56,21 @@ async def post_return_event(
     def accepted(signalled: bool) -> ReturnEventAccepted:
         return ReturnEventAccepted(rma=rma, type=event.type, status=view.status, signalled=signalled)
 
-    if view.status.is_final:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"return {rma!r} is {view.status.value}; it takes no more events")
-    if event.type is ReturnEventType.RECEIVED and view.status is ReturnStatus.RECEIVED:
-        if event.event_id is not None:
+    if view.status is not ReturnStatus.AWAITING_RECEIPT:
+        if view.received_at is not None and event.event_id is not None:
             return accepted(signalled=False)
-        raise HTTPException(status.HTTP_409_CONFLICT, f"return {rma!r} is already received")
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"return {rma!r} is {view.status.value}; {_why_not(view.status)}"
+        )
     await client.send_return_event(
         ReturnEvent(rma=rma, type=event.type, node_id=event.node_id, event_id=event.event_id)
     )
     return accepted(signalled=True)
+
+
+def _why_not(current: ReturnStatus) -> str:
+    if current is ReturnStatus.REQUESTED:
+        return "its return label is not issued yet, so it cannot be received; retry shortly"
+    if current in (ReturnStatus.RECEIVED, ReturnStatus.COMPLETED):
+        return "it was already received"
+    return "it takes no more events"
