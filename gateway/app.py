@@ -46,7 +46,7 @@ def create_app(
             if owned_store is not None:
                 owned_store.dispose()
             # A Temporal client has no close: dropping it lets its connection go.
-            app.state.client = client
+            app.state.store, app.state.client = store, client
 
     app = FastAPI(
         title="Omniroute gateway",
