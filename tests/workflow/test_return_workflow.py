@@ -1,0 +1,118 @@
+"""Returns on real Temporal: eligibility, return label, receipt, restock, refund, expiry."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from temporalio.testing import WorkflowEnvironment
+
+from models.order import OrderStatus
+from models.records import OrderRecord, ShipmentRecord
+from models.returns import ReturnEvent, ReturnEventType, ReturnLine, ReturnStatus, ReturnView, StartReturn
+from models.shipment import ShipmentLine, ShipmentState
+from tests.fixtures.temporal import RunningWorker
+from tests.workflow.conftest import add_node, an_order
+from workflows.ids import order_workflow_id, return_workflow_id
+
+
+def delivered_order(w: RunningWorker, *, sku: str = "SKU-R", quantity: int = 2, unit_price: int = 2500,
+                    delivered_days_ago: int = 3) -> OrderRecord:
+    """An order already delivered, as the order workflow leaves it in the read model."""
+    order = an_order((sku, quantity), unit_price=unit_price)
+    record = OrderRecord(order_id=order.order_id, workflow_id=order_workflow_id(order.order_id),
+                         channel=order.channel, channel_order_id=order.channel_order_id, status=OrderStatus.COMPLETED,
+                         currency="USD", customer=order.customer, ship_to=order.ship_to, lines=order.lines,
+                         created_at=datetime.now(UTC) - timedelta(days=delivered_days_ago + 2))
+    w.store.record_order(record)
+    w.store.record_shipment(ShipmentRecord(
+        shipment_id=f"{order.order_id}-S1", order_id=order.order_id, node_id="dc-il",
+        lines=[ShipmentLine(line_no=1, sku=sku, quantity=quantity)], state=ShipmentState.DELIVERED,
+        delivered_at=datetime.now(UTC) - timedelta(days=delivered_days_ago)))
+    return record
+
+
+async def until_status(w: RunningWorker, rma: str, status: ReturnStatus) -> ReturnView:
+    for _ in range(200):
+        view = await w.sdk.get_return(rma)
+        if view.status is status:
+            return view
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"return {rma} never reached {status}: {view}")
+
+
+def a_return(order: OrderRecord, sku: str = "SKU-R", quantity: int = 1) -> StartReturn:
+    return StartReturn(rma=f"RMA-{uuid.uuid4().hex[:10]}", order_id=order.order_id,
+                       lines=[ReturnLine(sku=sku, quantity=quantity)], reason="too small")
+
+
+async def test_a_received_return_is_restocked_at_the_return_node_and_refunded(omniroute_worker: RunningWorker) -> None:
+    w = omniroute_worker
+    add_node(w.store, "dc-il", "60106")
+    add_node(w.store, "dc-ca", "90001")
+    w.store.set_on_hand("dc-il", "SKU-R", 5, source="test")
+    order = delivered_order(w)
+    request = a_return(order)
+
+    accepted = await w.sdk.start_return(request)
+    handle = w.temporal.get_workflow_handle(accepted.workflow_id)
+    view = await until_status(w, request.rma, ReturnStatus.AWAITING_RECEIPT)
+    assert view.return_node_id == "dc-il", "the nearest node that takes returns"
+    assert view.label is not None and view.label.tracking_number
+    await w.sdk.send_return_event(ReturnEvent(rma=request.rma, type=ReturnEventType.RECEIVED))
+    await handle.result()
+
+    final = await w.sdk.get_return(request.rma)
+    assert final.status is ReturnStatus.COMPLETED
+    assert final.refund is not None and (final.refund.amount, final.refund.currency) == (2500, "USD")
+    il = next(n for n in w.store.availability("SKU-R").nodes if n.node_id == "dc-il")
+    assert il.on_hand == 6, "restocked in real time"
+    assert [m.kind.value for m in w.store.ledger(node_id="dc-il", sku="SKU-R")][-1] == "return_restock"
+    record = w.store.get_return(request.rma)
+    assert record is not None and record.status is ReturnStatus.COMPLETED and record.refund_amount == 2500
+
+
+async def test_a_return_of_more_than_was_delivered_is_rejected(omniroute_worker: RunningWorker) -> None:
+    w = omniroute_worker
+    add_node(w.store, "dc-il", "60106")
+    order = delivered_order(w, quantity=1)
+    request = a_return(order, quantity=2)
+
+    await w.sdk.start_return(request)
+    await w.temporal.get_workflow_handle(return_workflow_id(request.rma)).result()
+
+    view = await w.sdk.get_return(request.rma)
+    assert view.status is ReturnStatus.REJECTED
+    assert view.rejection is not None and "only 1 delivered" in view.rejection
+
+
+async def test_a_return_outside_the_window_is_rejected(omniroute_worker: RunningWorker) -> None:
+    w = omniroute_worker
+    add_node(w.store, "dc-il", "60106")
+    order = delivered_order(w, delivered_days_ago=45)
+    request = a_return(order)
+
+    await w.sdk.start_return(request)
+    await w.temporal.get_workflow_handle(return_workflow_id(request.rma)).result()
+
+    view = await w.sdk.get_return(request.rma)
+    assert view.status is ReturnStatus.REJECTED and "return window" in (view.rejection or "")
+
+
+async def test_an_unused_return_label_expires_and_is_voided(time_skipping_worker: RunningWorker,
+                                                           time_skipping_env: WorkflowEnvironment) -> None:
+    w = time_skipping_worker
+    add_node(w.store, "dc-il", "60106")
+    order = delivered_order(w)
+    request = a_return(order)
+    await w.sdk.start_return(request)
+    await until_status(w, request.rma, ReturnStatus.AWAITING_RECEIPT)
+
+    await time_skipping_env.sleep(timedelta(days=w.settings.rma_label_expiry_days + 1))
+
+    view = await until_status(w, request.rma, ReturnStatus.EXPIRED)
+    assert view.status is ReturnStatus.EXPIRED
+    [label] = w.sandbox.labels(reference=f"rma-{request.rma}")
+    assert label["refunded"] is True
+    assert w.store.availability("SKU-R").total_atp == 0, "nothing restocked"
