@@ -1,0 +1,1 @@
+"""Parts of `omniroute bench`: the trivial baseline workflow, the measurements, the report."""
