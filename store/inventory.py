@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from models.inventory import Availability, InventoryPosition, MovementKind, NodeAvailability
 from store import ledger
 from store.engine import Database
-from store.errors import InvalidQuantityError
+from store.errors import InvalidQuantityError, StoreError
 from store.network import require_node
 from store.tables import inventory_ledger, inventory_positions, nodes
 
@@ -60,16 +60,34 @@ class InventoryRepository:
     def restock(
         self, node_id: str, sku: str, quantity: int, *, key: str, source: str, reason: str
     ) -> InventoryPosition:
-        """Put returned units back on hand, once per `key`."""
+        """Put returned units back on hand, once per `key`.
+
+        A key seen before changes nothing and returns the position that key restocked.
+        """
         if quantity <= 0:
             raise InvalidQuantityError("quantity", quantity, "positive")
-        with self._db.write() as connection:
-            require_node(connection, node_id)
-            current = self._lock_or_create(connection, node_id, sku)
-            movement = ledger.MovementIn(node_id, sku, MovementKind.RETURN_RESTOCK, quantity, 0, key, reason, source)
-            if not ledger.append_once(connection, self._db.insert(inventory_ledger), movement):
-                return _position(current)
-            return self._update(connection, node_id, sku, on_hand=current.on_hand + quantity)
+        try:
+            with self._db.write() as connection:
+                require_node(connection, node_id)
+                if ledger.find(connection, MovementKind.RETURN_RESTOCK, key) is None:
+                    current = self._lock_or_create(connection, node_id, sku)
+                    movement = ledger.MovementIn(
+                        node_id, sku, MovementKind.RETURN_RESTOCK, quantity, 0, key, reason, source
+                    )
+                    if ledger.append_once(connection, self._db.insert(inventory_ledger), movement):
+                        return self._update(connection, node_id, sku, on_hand=current.on_hand + quantity)
+                # Roll back, so that a position created just now for a key already used does not stay
+                # behind without a ledger row.
+                raise _AlreadyRestocked
+        except _AlreadyRestocked:
+            with self._db.read() as connection:
+                earlier = ledger.find(connection, MovementKind.RETURN_RESTOCK, key)
+                if earlier is None:  # cannot happen: the conflicting restock had committed
+                    raise StoreError(f"restock key {key!r} conflicted but is not in the ledger") from None
+                query = sa.select(inventory_positions).where(
+                    positions_table.node_id == earlier.node_id, positions_table.sku == earlier.sku
+                )
+                return _position(connection.execute(query).one())
 
     def positions(self, skus: Sequence[str]) -> list[InventoryPosition]:
         """Every active node's position for `skus`, ordered by SKU then node."""
@@ -111,6 +129,10 @@ class InventoryRepository:
             .returning(*inventory_positions.c)
         )
         return _position(connection.execute(statement).one())
+
+
+class _AlreadyRestocked(Exception):
+    """The restock key was used before: roll the transaction back."""
 
 
 def lock_position(database: Database, connection: Connection, node_id: str, sku: str) -> sa.Row[Any]:

@@ -64,21 +64,14 @@ def read(connection: Connection, *, node_id: str | None = None, sku: str | None 
         query = query.where(inventory_ledger.c.node_id == node_id)
     if sku is not None:
         query = query.where(inventory_ledger.c.sku == sku)
-    return [
-        Movement(
-            movement_id=row.movement_id,
-            node_id=row.node_id,
-            sku=row.sku,
-            kind=MovementKind(row.kind),
-            on_hand_delta=row.on_hand_delta,
-            reserved_delta=row.reserved_delta,
-            key=row.key,
-            reason=row.reason,
-            source=row.source,
-            created_at=row.created_at,
-        )
-        for row in connection.execute(query)
-    ]
+    return [_movement(row) for row in connection.execute(query)]
+
+
+def find(connection: Connection, kind: MovementKind, key: str) -> Movement | None:
+    """The movement of `kind` recorded under `key`, if any."""
+    query = sa.select(inventory_ledger).where(inventory_ledger.c.kind == kind.value, inventory_ledger.c.key == key)
+    row = connection.execute(query).one_or_none()
+    return None if row is None else _movement(row)
 
 
 def replay(connection: Connection) -> dict[tuple[str, str], tuple[int, int]]:
@@ -113,3 +106,18 @@ def append_once(connection: Connection, insert: Any, movement: MovementIn) -> bo
         inventory_ledger.c.movement_id
     )
     return connection.execute(statement).first() is not None
+
+
+def _movement(row: sa.Row[Any]) -> Movement:
+    return Movement(
+        movement_id=row.movement_id,
+        node_id=row.node_id,
+        sku=row.sku,
+        kind=MovementKind(row.kind),
+        on_hand_delta=row.on_hand_delta,
+        reserved_delta=row.reserved_delta,
+        key=row.key,
+        reason=row.reason,
+        source=row.source,
+        created_at=row.created_at,
+    )

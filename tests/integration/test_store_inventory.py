@@ -96,3 +96,13 @@ def test_restocking_needs_a_known_node_and_a_positive_quantity(network: Store) -
         network.restock("dc-nowhere", "SKU-9", 1, key="k", source="returns", reason="r")
     with pytest.raises(InvalidQuantityError, match="quantity"):
         network.restock("dc-east", "SKU-9", 0, key="k", source="returns", reason="r")
+
+
+def test_a_restock_key_reused_for_another_sku_changes_nothing(network: Store) -> None:
+    network.restock("dc-west", "SKU-9", 2, key="rma-1:1", source="returns", reason="grade A")
+
+    again = network.restock("dc-east", "SKU-8", 5, key="rma-1:1", source="returns", reason="grade A")
+
+    assert (again.node_id, again.sku, again.on_hand) == ("dc-west", "SKU-9", 2)
+    assert network.positions(["SKU-8"]) == []
+    assert len(network.ledger()) == 1
