@@ -174,21 +174,29 @@ class OrderWorkflow:
         self._notify(kind, facts)
 
     async def _fulfil_all(self) -> None:
-        """Run every shipment; if one fails, the others stop at their next safe point (an in-flight
-        label purchase is never abandoned, so its label can be voided) and undo themselves."""
+        """Run every shipment. If one fails, or the workflow is cancelled, the others stop at their
+        next safe point (an in-flight label purchase is never abandoned, so its label can be voided)
+        and undo themselves before the error goes on."""
         tasks = [asyncio.create_task(self._fulfil(s)) for s in self._state.shipments.values()]
         if not tasks:
             return
-        done, pending = await workflow.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        try:
+            done, pending = await workflow.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        except asyncio.CancelledError:
+            await self._stop_shipments(tasks)
+            raise
         failed = next((t for t in done if t.exception() is not None), None)
-        if failed is None:
-            return
+        if failed is not None:
+            await self._stop_shipments(list(pending))
+            raise failed.exception()  # type: ignore[misc]
+
+    async def _stop_shipments(self, tasks: list[asyncio.Task[None]]) -> None:
         for shipment in self._state.shipments.values():
             if not shipment.left:
                 shipment.cancel_requested = True
-        if pending:
-            await workflow.wait(pending)
-        raise failed.exception()  # type: ignore[misc]
+        unfinished = [t for t in tasks if not t.done()]
+        if unfinished:
+            await workflow.wait(unfinished, return_when=asyncio.ALL_COMPLETED)
 
     async def _fulfil(self, shipment: ShipmentRuntime) -> None:
         order, sid = self._state.order, shipment.view.shipment_id

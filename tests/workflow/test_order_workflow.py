@@ -217,3 +217,24 @@ async def _until(condition, timeout: float = 15.0) -> None:  # type: ignore[no-u
             return
         await asyncio.sleep(0.1)
     raise AssertionError("condition not met in time")
+
+
+async def test_cancelling_the_workflow_from_the_ui_undoes_every_shipment(omniroute_worker: RunningWorker) -> None:
+    w = omniroute_worker
+    add_node(w.store, "dc-il", "60106")
+    add_node(w.store, "dc-nj", "08817")
+    w.store.set_on_hand("dc-il", "SKU-11", 1, source="test")
+    w.store.set_on_hand("dc-nj", "SKU-11", 1, source="test")
+    order = an_order(("SKU-11", 2))
+    await w.sdk.place_order(order)
+    view = await wait_for(w, order.order_id, all_released)
+    handle = w.temporal.get_workflow_handle(order_workflow_id(order.order_id))
+
+    await handle.cancel()
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+
+    assert w.store.availability("SKU-11").total_atp == 2
+    for shipment in view.shipments:
+        [label] = w.sandbox.labels(reference=shipment.shipment_id)
+        assert label["refunded"] is True
