@@ -15,6 +15,8 @@ from tests.workflow.conftest import add_node, all_released, an_order, wait_for, 
 from workflows.ids import ORDER_WORKFLOW, order_workflow_id
 
 
+@pytest.mark.parametrize("worker_store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
 async def test_an_order_flows_from_intake_to_delivery_and_commits_stock(omniroute_worker: RunningWorker) -> None:
     w = omniroute_worker
     add_node(w.store, "dc-nj", "08817")
@@ -92,6 +94,8 @@ async def test_an_order_nothing_can_fill_ends_cancelled(omniroute_worker: Runnin
     assert view.status is OrderStatus.CANCELLED and view.shipments == []
 
 
+@pytest.mark.parametrize("worker_store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
 async def test_cancelling_before_shipping_voids_the_label_and_releases_the_stock(
         omniroute_worker: RunningWorker) -> None:
     w = omniroute_worker

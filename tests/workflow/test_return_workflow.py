@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from models.order import OrderStatus
@@ -47,6 +48,8 @@ def a_return(order: OrderRecord, sku: str = "SKU-R", quantity: int = 1) -> Start
                        lines=[ReturnLine(sku=sku, quantity=quantity)], reason="too small")
 
 
+@pytest.mark.parametrize("worker_store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
 async def test_a_received_return_is_restocked_at_the_return_node_and_refunded(omniroute_worker: RunningWorker) -> None:
     w = omniroute_worker
     add_node(w.store, "dc-il", "60106")
