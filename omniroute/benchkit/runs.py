@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.progress import Progress
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 
 from models.order import OrderStatus, PlaceOrder
 from models.shipment import ShipmentState
@@ -130,12 +130,18 @@ async def _released(reader: OrderReader, order_ids: Sequence[str]) -> set[str]:
 
 
 async def server_span(client: Client, workflow_ids: Sequence[str]) -> float:
-    """Seconds from the earliest start to the latest close of the workflows, by the server's clock."""
+    """Seconds from the earliest start to the latest close of the workflows, by the server's clock.
+    Waits for each to close (an order reports `completed` a moment before its workflow returns)."""
     starts: list[datetime] = []
     closes: list[datetime] = []
 
     async def describe(index: int) -> None:
-        description = await client.get_workflow_handle(workflow_ids[index]).describe()
+        handle = client.get_workflow_handle(workflow_ids[index])
+        try:
+            await handle.result()
+        except WorkflowFailureError as err:
+            raise BenchError(f"workflow {workflow_ids[index]} failed: {err.cause}") from err
+        description = await handle.describe()
         if description.close_time is None:
             raise BenchError(f"workflow {workflow_ids[index]} has not closed")
         starts.append(description.start_time)
@@ -153,6 +159,9 @@ async def bounded(limit: int, work: Callable[[int], Awaitable[None]], indexes: r
         async with gate:
             await work(index)
 
-    async with asyncio.TaskGroup() as group:
-        for index in indexes:
-            group.create_task(guarded(index))
+    try:
+        async with asyncio.TaskGroup() as group:
+            for index in indexes:
+                group.create_task(guarded(index))
+    except ExceptionGroup as errors:
+        raise errors.exceptions[0] from None
