@@ -1,0 +1,222 @@
+"""The `omniroute` command. Each command imports what it needs when it runs, so `--help` stays fast.
+
+Configuration comes from OMNIROUTE_* environment variables (and a .env file), see omniroute.settings.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Literal, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+
+from omniroute.settings import Settings
+
+app = typer.Typer(
+    name="omniroute",
+    help="Omniroute: distributed order management on Temporal. Configure with OMNIROUTE_* variables.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The app database (inventory ledger, network, read models).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+console = Console(stderr=True)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or exit 2 naming each bad variable."""
+    try:
+        return Settings()
+    except ValidationError as err:
+        for error in err.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "settings"
+            name = f"OMNIROUTE_{field.upper()}" if error["loc"] else "settings"
+            console.print(f"[red]invalid configuration:[/red] {escape(name)}: {escape(error['msg'])}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def dev() -> None:
+    """Run the whole embedded stack in the foreground until Ctrl-C.
+
+    Starts the Temporal dev server (SQLite file and UI), migrates the app DB, then starts the provider
+    sandboxes, one worker and the gateway, prints where each one is, and stops them all on Ctrl-C or
+    SIGTERM. Exits 1 at once if a port it needs is taken, and when a service fails to start or dies.
+    Each service logs to <data dir>/logs/<service>.log.
+    """
+    from omniroute.devstack import DevStack, PortInUseError, StackError
+
+    settings = load_settings()
+    out = Console()
+    stack = DevStack(settings, console=out)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        stack.start()
+        out.print(stack.table())
+        out.print("Ctrl-C stops everything.")
+        stack.supervise()
+    except PortInUseError as err:
+        console.print(f"[red]cannot start:[/red] {escape(str(err))}")
+        raise typer.Exit(1) from None
+    except StackError as err:
+        console.print(f"[red]stack failed:[/red] {escape(str(err))}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        out.print("stopping the stack...")
+    finally:
+        # A second Ctrl-C must not cut the clean-up short: stop() escalates to SIGKILL on its own.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
+    out.print("stopped.")
+
+
+@app.command()
+def worker() -> None:
+    """Run one worker (order and return workflows with their activities).
+
+    Polls OMNIROUTE_TASK_QUEUE on OMNIROUTE_TEMPORAL_ADDRESS until SIGTERM or Ctrl-C, then shuts down
+    gracefully. Run as many workers as you like.
+    """
+    settings = load_settings()
+    from workers.main import run_worker
+
+    run_worker(settings)
+
+
+@app.command()
+def gateway() -> None:
+    """Serve the HTTP gateway (OpenAPI docs at /docs).
+
+    Order intake, ATP, shipment events and returns, on OMNIROUTE_GATEWAY_HOST:OMNIROUTE_GATEWAY_PORT,
+    until SIGTERM or Ctrl-C.
+    """
+    settings = load_settings()
+    import uvicorn
+
+    uvicorn.run("gateway.app:create_app", factory=True, host=settings.gateway_host, port=settings.gateway_port,
+                log_level="info")
+
+
+@app.command()
+def sandbox() -> None:
+    """Serve the provider sandboxes (EasyPost, SendGrid) for development and tests.
+
+    They speak each provider's wire format, at /easypost/v2 and /sendgrid on
+    127.0.0.1:OMNIROUTE_SANDBOX_PORT, until SIGTERM or Ctrl-C.
+    """
+    settings = load_settings()
+    from integrations.sandbox import serve
+
+    serve("127.0.0.1", settings.sandbox_port, easypost_key=settings.easypost_api_key.get_secret_value(),
+          sendgrid_key=settings.sendgrid_api_key.get_secret_value())
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the app database to the newest schema.
+
+    The database is OMNIROUTE_DATABASE_URL, else the SQLite file under the data dir. Safe to run again,
+    and from several processes at once.
+    """
+    settings = load_settings()
+    from omniroute.stack_env import redact_url
+    from store import upgrade_database
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade_database(settings.app_database_url)
+    console.print(f"app DB at the newest schema: {escape(redact_url(settings.app_database_url))}")
+
+
+@app.command()
+def demo(
+    orders: Annotated[int, typer.Option(min=1, help="orders to place")] = 200,
+    returns: Annotated[int, typer.Option(min=0, help="returns to start for delivered orders")] = 20,
+    seed: Annotated[int, typer.Option(help="random seed of the order generator")] = 7,
+    keep: Annotated[bool, typer.Option("--keep", help="keep the stack running afterwards, until Ctrl-C")] = False,
+    gateway_url: Annotated[str | None, typer.Option(
+        help="use the stack already running behind this gateway instead of starting one")] = None,
+    timeout: Annotated[float, typer.Option(min=1, help="seconds for the whole run, start-up included")] = 300.0,
+) -> None:
+    """Run the demo: orders and returns on the embedded stack, with a simulated warehouse.
+
+    Starts the embedded stack (unless --gateway-url names a running one), loads the demo network, places
+    orders and starts returns through the gateway, prints the figures and the Temporal UI link. Exits 0
+    when every order and return reached a final state, 1 when some did not, 2 when the stack could not
+    start.
+    """
+    settings = load_settings()
+    from omniroute.demo import run_demo
+
+    code = run_demo(settings, orders=orders, returns=returns, seed=seed, keep=keep, console=Console(),
+                    gateway_url=gateway_url, timeout_s=timeout)
+    raise typer.Exit(code)
+
+
+@app.command()
+def bench(
+    out: Annotated[Path, typer.Option(help="where to write the Markdown report")] = Path("bench/RESULTS.md"),
+    quick: Annotated[bool, typer.Option("--quick", help="small sizes, for a smoke run")] = False,
+    events_via: Annotated[str, typer.Option(
+        help="how warehouse events reach the orders: sdk (signals) or gateway (HTTP)")] = "sdk",
+) -> None:
+    """Benchmark orders per second and worker memory, and write a Markdown report.
+
+    Runs an embedded stack on free ports in a temporary directory, measures orders end to end against
+    a trivial workflow on the same server, and worker memory per open order, then writes --out.
+    Exits 1, writing nothing, if the stack does not start or an order does not complete.
+    """
+    if events_via not in ("sdk", "gateway"):
+        raise typer.BadParameter("must be sdk or gateway", param_hint="--events-via")
+    via: Literal["sdk", "gateway"] = "sdk" if events_via == "sdk" else "gateway"
+    from omniroute.bench import run_bench
+    from omniroute.benchkit.runs import BenchError
+    from omniroute.devstack import StackError
+
+    try:
+        run_bench(out, quick=quick, console=Console(), events_via=via)
+    except (StackError, BenchError) as err:
+        console.print(f"[red]benchmark failed, nothing written:[/red] {escape(str(err))}")
+        raise typer.Exit(1) from None
+
+
+def _interrupt(signum: int, frame: object) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def main() -> NoReturn:
+    """Entry point: run the command, then exit with its status without interpreter teardown.
+
+    Exit handlers (logging, the dev stack's clean-up) run first; then os._exit skips the garbage
+    collection of whatever the Temporal SDK's native runtime left behind, which has crashed a process
+    here after its work was done and would turn a success into a failure exit status.
+    """
+    try:
+        app()
+        code = 0
+    except SystemExit as exit_:
+        code = _status(exit_.code)
+    except KeyboardInterrupt:
+        code = 130
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _status(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
