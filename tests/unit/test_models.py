@@ -92,3 +92,10 @@ def test_a_shipment_id_names_its_order(order_id: str) -> None:
 def test_a_string_that_is_no_shipment_id_is_refused() -> None:
     with pytest.raises(ValueError, match="not a shipment id"):
         order_id_of_shipment("web-1001")
+
+
+def test_the_sdk_is_importable_from_the_package_root() -> None:
+    from omniroute import OmnirouteClient
+    from omniroute.client import OmnirouteClient as Direct
+
+    assert OmnirouteClient is Direct
