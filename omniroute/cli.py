@@ -132,7 +132,8 @@ def db_upgrade() -> None:
     from omniroute.stack_env import redact_url
     from store import upgrade_database
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.database_url is None:  # the default SQLite file lives under the data dir
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_database(settings.app_database_url)
     console.print(f"app DB at the newest schema: {escape(redact_url(settings.app_database_url))}")
 
