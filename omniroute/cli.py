@@ -38,9 +38,10 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as err:
         for error in err.errors():
-            field = ".".join(str(part) for part in error["loc"]) or "settings"
-            name = f"OMNIROUTE_{field.upper()}" if error["loc"] else "settings"
-            console.print(f"[red]invalid configuration:[/red] {escape(name)}: {escape(error['msg'])}")
+            message = str(error["msg"]).removeprefix("Value error, ")
+            if error["loc"]:
+                message = f"OMNIROUTE_{'_'.join(str(part) for part in error['loc']).upper()}: {message}"
+            console.print(f"[red]invalid configuration:[/red] {escape(message)}", soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -65,10 +66,10 @@ def dev() -> None:
         out.print("Ctrl-C stops everything.")
         stack.supervise()
     except PortInUseError as err:
-        console.print(f"[red]cannot start:[/red] {escape(str(err))}")
+        console.print(f"[red]cannot start:[/red] {escape(str(err))}", soft_wrap=True)
         raise typer.Exit(1) from None
     except StackError as err:
-        console.print(f"[red]stack failed:[/red] {escape(str(err))}")
+        console.print(f"[red]stack failed:[/red] {escape(str(err))}", soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         out.print("stopping the stack...")
@@ -186,7 +187,7 @@ def bench(
     try:
         run_bench(out, quick=quick, console=Console(), events_via=via)
     except (StackError, BenchError) as err:
-        console.print(f"[red]benchmark failed, nothing written:[/red] {escape(str(err))}")
+        console.print(f"[red]benchmark failed, nothing written:[/red] {escape(str(err))}", soft_wrap=True)
         raise typer.Exit(1) from None
 
 
