@@ -106,3 +106,18 @@ def test_racing_commit_and_release_of_one_key_settles_it_once(store: Store, data
     expected_on_hand = 0 if view.state is ReservationState.COMMITTED else 4
     assert (position.on_hand, position.reserved) == (expected_on_hand, 0)
     assert store.replay_positions()[("dc-a", "SKU-1")] == (expected_on_hand, 0)
+
+
+def test_racing_restocks_of_one_key_restock_once(store: Store, database_url: str) -> None:
+    store.upsert_node(a_node("dc-a"))
+
+    results = race(
+        database_url,
+        6,
+        lambda racer_store, _number: racer_store.restock(
+            "dc-a", "SKU-R", 2, key="rma-7:SKU-R", source="returns", reason="grade A"
+        ),
+    )
+
+    assert {(p.on_hand, p.reserved) for p in results} == {(2, 0)}
+    assert store.replay_positions()[("dc-a", "SKU-R")] == (2, 0)

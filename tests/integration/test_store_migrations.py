@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 
@@ -92,3 +94,21 @@ def test_a_sqlite_write_waits_for_another_writer_instead_of_failing(sqlite_store
         other_process.close()
     assert position.on_hand == 3
     assert waited >= 0.25
+
+
+def test_two_processes_starting_together_migrate_once(unmigrated_database_url: str) -> None:
+    # The worker and the gateway both migrate at start-up; neither may fail because the other won.
+    migrate = f"from store import upgrade_database; upgrade_database({unmigrated_database_url!r})"
+    processes = [subprocess.Popen([sys.executable, "-c", migrate], stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    failures = []
+    for process in processes:
+        _, stderr = process.communicate(timeout=60)
+        if process.returncode != 0:
+            failures.append(stderr)
+    assert failures == []
+    store = Store.connect(unmigrated_database_url)
+    try:
+        store.upsert_node(a_node("dc-a"))
+        assert [n.node_id for n in store.list_nodes()] == ["dc-a"]
+    finally:
+        store.dispose()
