@@ -17,6 +17,7 @@ from gateway.errors import install_error_handlers
 from gateway.routes import health, inventory, nodes, orders, returns, shipments
 from omniroute.client import OmnirouteClient
 from omniroute.settings import Settings
+from omniroute.telemetry import configure_tracing
 from store import Store
 
 
@@ -29,6 +30,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         config = settings or Settings()
+        tracing = configure_tracing(config, "omniroute-gateway")
         owned_store = None
         if store is None:
             owned_store = Store.connect(config.app_database_url)
@@ -45,6 +47,8 @@ def create_app(
         finally:
             if owned_store is not None:
                 owned_store.dispose()
+            if tracing is not None:
+                tracing.shutdown()
             # A Temporal client has no close: dropping it lets its connection go.
             app.state.store, app.state.client = store, client
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,10 @@ class Settings(BaseSettings):
     sendgrid_base_url: str | None = None
     sendgrid_api_key: SecretStr = SecretStr(DEV_SENDGRID_KEY)
     mail_from: str = "orders@omniroute.example"
+
+    # Traces: "none", "console" (stderr) or "otlp" (OTLP/HTTP to otel_endpoint, e.g. a collector).
+    otel_traces: Literal["none", "console", "otlp"] = "none"
+    otel_endpoint: str = "http://127.0.0.1:4318/v1/traces"
 
     # Policies
     return_window_days: int = Field(default=30, ge=0)

@@ -26,6 +26,7 @@ from activities.records import RecordActivities, ReturnPolicy
 from integrations.carriers.easypost import EasyPostClient
 from integrations.notify.sendgrid import SendGridClient
 from omniroute.settings import Settings
+from omniroute.telemetry import configure_tracing
 from store import Store
 from workflows.order import OrderWorkflow
 from workflows.returns import ReturnWorkflow
@@ -117,6 +118,7 @@ async def running_worker(settings: Settings, *, client: Client | None = None,
 
 
 async def serve(settings: Settings) -> None:
+    tracing = configure_tracing(settings, "omniroute-worker")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -126,6 +128,8 @@ async def serve(settings: Settings) -> None:
               flush=True)
         await stop.wait()
         log.info("worker stopping")
+    if tracing is not None:
+        tracing.shutdown()
 
 
 def run_worker(settings: Settings) -> None:
