@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import shlex
-import socket
 import sys
 import tempfile
 from dataclasses import dataclass, replace
@@ -21,13 +20,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from models.address import Address
 from models.order import Customer, OrderLineIn, PlaceOrder
-from omniroute.benchkit.report import BenchResults, Machine, MemorySample, render_results, throughput_ratio
+from omniroute.benchkit.report import BenchResults, Machine, render_results, throughput_ratio
 from omniroute.benchkit.runs import measure_open_orders, run_baseline, run_orders
 from omniroute.benchkit.sdk_port import SdkWarehousePort
 from omniroute.client import OmnirouteClient
 from omniroute.demo.api import GatewayApi
 from omniroute.demo.network import DemoNetwork, load_network
 from omniroute.devstack import DevStack
+from omniroute.ports import free_port
 from omniroute.settings import Settings
 
 BENCH_NODE = "dc-joliet-il"
@@ -58,8 +58,7 @@ def run_bench(
     with tempfile.TemporaryDirectory(prefix="omniroute-bench-") as tmp:
         settings = _bench_settings(Path(tmp))
         with DevStack(settings, log_dir=Path(tmp) / "logs", console=console) as stack:
-            worker_pid = stack.pid("worker") if hasattr(stack, "pid") else None
-            results = asyncio.run(_measure(settings, sizes, worker_pid, console, events_via=events_via))
+            results = asyncio.run(_measure(settings, sizes, stack.pid("worker"), console, events_via=events_via))
     results = replace(results, command=_command(), quick=quick)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(render_results(results), encoding="utf-8")
@@ -69,7 +68,7 @@ def run_bench(
 
 
 async def _measure(
-    settings: Settings, sizes: BenchSizes, worker_pid: int | None, console: Console, *, events_via: str
+    settings: Settings, sizes: BenchSizes, worker_pid: int, console: Console, *, events_via: str
 ) -> BenchResults:
     network = load_network()
     tag = datetime.now(UTC).strftime("%H%M%S")
@@ -87,18 +86,14 @@ async def _measure(
                 await run_orders(sdk, _orders(network, f"w{tag}", WARM_UP), port, sender, progress, label="warm-up")
                 # Memory first, while the worker's heap holds only the warm-up: freed memory that later
                 # runs leave behind would otherwise be reused and hide the growth.
-                memory: MemorySample | None = None
-                if worker_pid is not None:
-                    memory = await measure_open_orders(
-                        sdk, _orders(network, f"m{tag}", sizes.open_orders), port, worker_pid, progress)
+                memory = await measure_open_orders(
+                    sdk, _orders(network, f"m{tag}", sizes.open_orders), port, worker_pid, progress)
                 baseline = await run_baseline(sdk.temporal, settings, sizes.orders, progress)
                 orders = await run_orders(sdk, _orders(network, f"t{tag}", sizes.orders), port, sender, progress,
                                           label="OrderWorkflow (1 shipment)")
     return BenchResults(
         command="", date=datetime.now(UTC), machine=Machine.detect(), quick=False,
-        orders=orders, baseline=baseline, memory=memory,
-        memory_note=None if worker_pid is not None else "the dev stack does not expose the worker's process id",
-        method=_method(sizes, settings, events_via),
+        orders=orders, baseline=baseline, memory=memory, method=_method(sizes, settings, events_via),
     )
 
 
@@ -148,12 +143,6 @@ def _bench_settings(data_dir: Path) -> Settings:
         data_dir=data_dir, temporal_address=f"127.0.0.1:{free_port()}", temporal_ui_port=free_port(),
         gateway_port=free_port(), sandbox_port=free_port(),
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _command() -> str:

@@ -8,12 +8,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from omniroute.demo.api import GatewayApi
 from omniroute.demo.network import load_network
 from omniroute.demo.scenario import DemoPlan, DemoScenario
 from omniroute.demo.summary import DemoSummary, render_summary
+from omniroute.devstack import DevStack, StackError
 from omniroute.settings import Settings
 
 DEMO_TIMEOUT_S = 300.0
@@ -40,14 +42,11 @@ def run_demo(
     started = time.monotonic()
     stack = None
     if gateway_url is None:
-        from omniroute.devstack import DevStack, PortInUseError, StackError
-
-        stack = DevStack(settings, log_dir=settings.data_dir / "logs", console=console)
+        stack = DevStack(settings, console=console)
         try:
             stack.start()
-        except (PortInUseError, StackError) as err:
-            console.print(f"[red]The stack did not start:[/red] {err}")
-            stack.stop()
+        except StackError as err:  # start() has stopped whatever it had started
+            console.print("[red]The stack did not start:[/red]", escape(str(err)))
             return 2
     try:
         plan = DemoPlan(orders=orders, returns=returns, seed=seed, run_tag=datetime.now(UTC).strftime("%y%m%d%H%M%S"))

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from omniroute.demo import run_demo
+from omniroute.ports import free_port
 from omniroute.settings import Settings
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _figures(text: str) -> dict[str, str]:
@@ -33,8 +27,8 @@ def _figures(text: str) -> dict[str, str]:
 def test_the_demo_brings_every_order_and_return_to_an_end_and_counts_them(tmp_path: Path) -> None:
     settings = Settings(
         data_dir=tmp_path / "data", database_url=None,
-        temporal_address=f"127.0.0.1:{_free_port()}", temporal_ui_port=_free_port(),
-        gateway_port=_free_port(), sandbox_port=_free_port(),
+        temporal_address=f"127.0.0.1:{free_port()}", temporal_ui_port=free_port(),
+        gateway_port=free_port(), sandbox_port=free_port(),
     )
     console = Console(record=True, width=120)
 
@@ -50,6 +44,6 @@ def test_the_demo_brings_every_order_and_return_to_an_end_and_counts_them(tmp_pa
     assert figures["Orders not final"] == "0"
     assert int(figures["Shipments"]) >= completed
     assert not figures["Split rate"].startswith("0.0%")  # a dozen orders hold one that must split
-    assert int(figures["Units on cancelled lines"]) >= 3  # the scarce line, at least
+    assert int(figures["Units on cancelled lines"]) >= 2  # the scarce line and the cancelled order
     assert figures["Returns restocked"] == "2 of 2"
     assert f"{settings.ui_url}/namespaces/default/workflows" in text
