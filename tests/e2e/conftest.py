@@ -28,6 +28,10 @@ SHIP_TO = {"name": "Ada Buyer", "line1": "1 Main St", "city": "Chicago", "region
            "postal_code": "60601", "country": "US"}
 
 
+class Unavailable(AssertionError):
+    """The gateway answered 503: Temporal or the worker is not answering yet (e.g. a worker restarting)."""
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
@@ -70,9 +74,7 @@ class GatewayDriver:
         return str(response.json()["order_id"])
 
     def order(self, order_id: str) -> Json:
-        response = self.http.get(f"/v1/orders/{order_id}")
-        assert response.status_code == 200, response.text
-        return dict(response.json())
+        return self._read(f"/v1/orders/{order_id}")
 
     def wait_for_order(self, order_id: str, until: Callable[[Json], bool], what: str) -> Json:
         return wait_for(lambda: self.order(order_id), until, f"order {order_id} {what}")
@@ -90,14 +92,11 @@ class GatewayDriver:
         for kind in ("picked", "packed", "shipped", "delivered"):
             for shipment_id in shipment_ids:
                 self.shipment_event(shipment_id, kind)
-            self.wait_for_order(order_id, lambda o, k=kind: all(s["state"] == k for s in o["shipments"]),
-                                f"to have every shipment {kind}")
+            self.wait_for_order(order_id, shipments_in(kind), f"to have every shipment {kind}")
         return self.wait_for_order(order_id, lambda o: o["status"] == "completed", "to complete")
 
     def return_view(self, rma: str) -> Json:
-        response = self.http.get(f"/v1/returns/{rma}")
-        assert response.status_code == 200, response.text
-        return dict(response.json())
+        return self._read(f"/v1/returns/{rma}")
 
     def wait_for_return(self, rma: str, until: Callable[[Json], bool], what: str) -> Json:
         return wait_for(lambda: self.return_view(rma), until, f"return {rma} {what}")
@@ -110,6 +109,28 @@ class GatewayDriver:
 
     def on_hand(self, sku: str) -> dict[str, int]:
         return {node_id: int(node["on_hand"]) for node_id, node in self.availability(sku).items()}
+
+    def throttle_carrier(self, count: int, retry_after: float) -> None:
+        """The carrier sandbox answers the next `count` requests 429 with Retry-After."""
+        plan = {"status": 429, "count": count, "retry_after": retry_after}
+        response = httpx.post(f"{self.sandbox_url}/easypost/v2/_sandbox/faults", json=plan, timeout=30)
+        assert response.status_code == 200, response.text
+
+    def carrier_throttles_left(self) -> int:
+        response = httpx.get(f"{self.sandbox_url}/easypost/v2/_sandbox/faults", timeout=30)
+        assert response.status_code == 200, response.text
+        return int(response.json()["remaining"])
+
+    def stop_throttling_carrier(self) -> None:
+        response = httpx.delete(f"{self.sandbox_url}/easypost/v2/_sandbox/faults", timeout=30)
+        assert response.status_code == 200, response.text
+
+    def _read(self, path: str) -> Json:
+        response = self.http.get(path)
+        if response.status_code == 503:
+            raise Unavailable(f"GET {path}: {response.text}")
+        assert response.status_code == 200, f"GET {path}: {response.text}"
+        return dict(response.json())
 
     def labels(self, reference: str | None = None) -> list[Json]:
         """Labels bought at the carrier sandbox (one per carrier shipment bought)."""
@@ -124,12 +145,23 @@ def labels_bought(order: Json) -> bool:
     return bool(shipments) and all(s["tracking_number"] and s["state"] == "released" for s in shipments)
 
 
+def shipments_in(state: str) -> Callable[[Json], bool]:
+    return lambda order: bool(order["shipments"]) and all(s["state"] == state for s in order["shipments"])
+
+
 def wait_for(read: Callable[[], Json], until: Callable[[Json], bool], what: str, timeout: float = WAIT_S) -> Json:
+    """Poll `read` until `until` holds; 503s (Unavailable) count as "not yet"."""
     deadline = time.monotonic() + timeout
     while True:
-        seen = read()
-        if until(seen):
-            return seen
+        seen: object
+        try:
+            value = read()
+        except Unavailable as unavailable:
+            seen = unavailable
+        else:
+            if until(value):
+                return value
+            seen = value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last seen: {seen}")
         time.sleep(0.2)
@@ -144,7 +176,7 @@ class RunningStack:
 
 def stack_settings(data_dir: Path, database_url: str | None = None) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=data_dir, database_url=database_url, temporal_address=f"127.0.0.1:{free_port()}",
         temporal_ui_port=free_port(), gateway_port=free_port(), sandbox_port=free_port(),
     )

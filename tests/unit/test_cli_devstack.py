@@ -26,7 +26,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=tmp_path / "data", temporal_address=f"127.0.0.1:{free_port()}", temporal_ui_port=free_port(),
         gateway_port=free_port(), sandbox_port=free_port(),
     )
@@ -45,14 +45,14 @@ def test_a_child_reads_back_exactly_the_settings_it_was_given(
     clean_environment: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     given = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         data_dir=tmp_path / "d", gateway_port=9123, database_url="postgresql+psycopg://u:p@db:5432/app",
         easypost_api_key="EZAK-key", return_window_days=14, temporal_namespace="orders",
     )
     for key, value in settings_environment(given).items():
         monkeypatch.setenv(key, value)
 
-    assert Settings(_env_file=None) == given  # type: ignore[call-arg]
+    assert Settings(_env_file=None) == given
 
 
 def test_a_childs_environment_keeps_none_of_the_parents_own_omniroute_variables(settings: Settings) -> None:

@@ -68,7 +68,7 @@ def app_settings(service: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Se
         monkeypatch.delenv(key)
     for key, value in environment(service).items():
         monkeypatch.setenv(key, interpolate(value, SECRETS))
-    return Settings(_env_file=None)  # type: ignore[call-arg]
+    return Settings(_env_file=None)
 
 
 def test_every_app_service_runs_a_real_omniroute_command(compose: dict[str, Any]) -> None:
