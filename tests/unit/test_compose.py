@@ -104,6 +104,8 @@ def test_app_services_validate_as_production_settings_aimed_at_the_cluster(
         assert settings.easypost_api_key.get_secret_value() == SECRETS["EASYPOST_API_KEY"], name
         assert settings.sendgrid_api_key.get_secret_value() == SECRETS["SENDGRID_API_KEY"], name
         assert settings.mail_from == SECRETS["MAIL_FROM"], name
+        assert settings.otel_traces == "otlp", name
+        assert settings.otel_endpoint == "http://otel-collector:4318/v1/traces", name
 
 
 def test_the_gateway_listens_on_all_interfaces_at_its_published_port(
@@ -127,6 +129,17 @@ def test_compose_refuses_to_start_without_each_secret(compose: dict[str, Any]) -
     app_environment = environment(services(compose)["worker"])
     for setting in ("DATABASE_URL", "EASYPOST_API_KEY", "SENDGRID_API_KEY"):
         assert ":?" in app_environment[PREFIX + setting], f"{setting} must be required, not defaulted"
+
+
+def test_traces_go_to_the_collector_which_receives_otlp_over_http(compose: dict[str, Any]) -> None:
+    collector = services(compose)["otel-collector"]
+    config_path = ROOT / collector["volumes"][0].split(":")[0]
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+
+    assert config["receivers"]["otlp"]["protocols"]["http"]["endpoint"] == "0.0.0.0:4318"
+    assert "otlp" in config["service"]["pipelines"]["traces"]["receivers"]
+    for name in APP_SERVICES[1:]:
+        assert "otel-collector" in services(compose)[name]["depends_on"], name
 
 
 def test_the_search_attributes_registered_are_the_workflows_own(compose: dict[str, Any]) -> None:
