@@ -14,21 +14,24 @@ stack is SIGKILLed), and writes to `<log_dir>/<service>.log`.
 from __future__ import annotations
 
 import atexit
+import fcntl
 import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import IO
 
 from rich.console import Console
 from rich.table import Table
 
-from omniroute.ports import connect_host, http_ok, is_listening, port_is_free, split_host_port
+from omniroute.ports import port_is_free
 from omniroute.service_process import ServiceProcess
 from omniroute.settings import Settings
 from omniroute.stack_env import child_environment, redact_url
-from omniroute.temporal_cli import TemporalBinaryNotFound, latest_poll_time, namespace_ready, temporal_binary
+from omniroute.stack_services import SERVICES, needed_ports, service_command, service_ready, stack_urls
+from omniroute.temporal_cli import TemporalBinaryNotFound, temporal_binary
 
-SERVICES = ("temporal", "sandbox", "worker", "gateway")
+__all__ = ["SERVICES", "DevStack", "PortInUseError", "StackError"]
 # Started together, then awaited together: the worker and the gateway need Temporal and the DB.
 _WAVES = (("temporal", "sandbox"), ("worker", "gateway"))
 PROBE_INTERVAL_S = 0.25
@@ -65,8 +68,9 @@ class DevStack:
     """Starts, watches and stops the embedded stack's child processes.
 
     `start()` checks every needed port first (PortInUseError, nothing started), creates the data and
-    log folders, starts Temporal and the sandboxes, migrates the app DB in this process, then starts
-    the worker and the gateway, and returns once each is ready: Temporal answers for its namespace,
+    log folders and locks the data dir (StackError if another stack holds it), starts Temporal and the
+    sandboxes, migrates the app DB in this process, then starts the worker and the gateway, and
+    returns once each is ready: Temporal answers for its namespace,
     the sandboxes' and gateway's /healthz answer 200, and the worker polls the task queue. If any
     fails, everything started is stopped and StackError names the service with the tail of its log.
     `stop()` stops the gateway, worker and sandboxes (SIGTERM, then SIGKILL after `stop_timeout`), then
@@ -92,10 +96,10 @@ class DevStack:
         self.ready_timeout = ready_timeout
         self.stop_timeout = stop_timeout
         self._console = console
-        self._temporal_host, self._temporal_port = split_host_port(settings.temporal_address)
         self._processes: dict[str, ServiceProcess] = {}
         self._supervised: set[str] = set()
         self._binary: str | None = None
+        self._lock: IO[str] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -107,6 +111,7 @@ class DevStack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         atexit.register(self.stop)
         try:
+            self._lock_data_dir()
             for wave in _WAVES:
                 names = [name for name in wave if name in self.services]
                 for name in names:
@@ -130,6 +135,9 @@ class DevStack:
             deadline = time.monotonic() + self.stop_timeout
             for process in running:
                 process.stop(max(0.1, deadline - time.monotonic()))
+        if self._lock is not None:
+            self._lock.close()  # releases the data dir
+            self._lock = None
 
     def __enter__(self) -> DevStack:
         return self.start()
@@ -184,18 +192,8 @@ class DevStack:
 
     @property
     def urls(self) -> dict[str, str]:
-        s = self.settings
-        gateway = f"http://{connect_host(s.gateway_host)}:{s.gateway_port}"
-        urls = {
-            "temporal": s.temporal_address, "temporal_ui": s.ui_url,
-            "sandbox": s.sandbox_url, "gateway": gateway, "docs": f"{gateway}/docs",
-        }
-        present = {"temporal": "temporal", "temporal_ui": "temporal", "sandbox": "sandbox",
-                   "gateway": "gateway", "docs": "gateway"}
-        chosen = {key: url for key, url in urls.items() if present[key] in self.services}
-        if self._needs_database:
-            chosen["database"] = redact_url(s.app_database_url)
-        return chosen
+        """temporal, temporal_ui, sandbox, gateway, docs and database, for the chosen services."""
+        return stack_urls(self.settings, self.services)
 
     @property
     def log_paths(self) -> dict[str, Path]:
@@ -227,34 +225,24 @@ class DevStack:
         return self._processes[name]
 
     def _check_ports(self) -> None:
-        s = self.settings
-        wanted = {
-            "temporal": [(self._temporal_port, "Temporal gRPC", self._temporal_host, "OMNIROUTE_TEMPORAL_ADDRESS"),
-                         (s.temporal_ui_port, "Temporal UI", self._temporal_host, "OMNIROUTE_TEMPORAL_UI_PORT")],
-            "sandbox": [(s.sandbox_port, "provider sandboxes", "127.0.0.1", "OMNIROUTE_SANDBOX_PORT")],
-            "gateway": [(s.gateway_port, "gateway", s.gateway_host, "OMNIROUTE_GATEWAY_PORT")],
-        }
         for name in self.services:
-            for port, what, host, setting in wanted.get(name, []):
-                if not port_is_free(host, port):
-                    raise PortInUseError(port, what, host=host, setting=setting)
+            for need in needed_ports(name, self.settings):
+                if not port_is_free(need.host, need.port):
+                    raise PortInUseError(need.port, need.what, host=need.host, setting=need.setting)
 
-    def _command(self, name: str) -> list[str]:
-        if name != "temporal":
-            return [sys.executable, "-m", "omniroute", name]
-        from workflows.ids import search_attribute_cli_args
-
-        s = self.settings
-        namespaces = [] if s.temporal_namespace == "default" else ["--namespace", s.temporal_namespace]
-        return [
-            self._temporal(), "server", "start-dev", "--ip", self._temporal_host, "--port", str(self._temporal_port),
-            "--ui-port", str(s.temporal_ui_port), "--db-filename", str((s.data_dir / "temporal.db").resolve()),
-            "--log-level", "warn", "--ui-disable-news-fetch", *namespaces, *search_attribute_cli_args(),
-        ]
+    def _lock_data_dir(self) -> None:
+        # Two stacks on one data dir would share Temporal's SQLite file and the app DB: refuse the second.
+        lock = open(self.settings.data_dir / ".devstack.lock", "w", encoding="utf-8")  # noqa: SIM115
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise StackError("stack", f"another Omniroute dev stack is running on {self.settings.data_dir}") from None
+        self._lock = lock
 
     def _launch(self, name: str) -> None:
-        process = ServiceProcess(name, self._command(name), env=child_environment(self.settings),
-                                 log_path=self.log_paths[name])
+        command = service_command(name, self.settings, python=sys.executable, temporal=self._temporal_for(name))
+        process = ServiceProcess(name, command, env=child_environment(self.settings), log_path=self.log_paths[name])
         self._processes[name] = process
         self._start_process(process)
 
@@ -283,7 +271,7 @@ class DevStack:
                     self._supervised.discard(name)
                     raise StackError(name, f"{name} exited with status {process.returncode} while starting",
                                      log_path=process.log_path, log_tail=process.log_tail())
-                if self._is_ready(name, process):
+                if service_ready(name, self.settings, temporal=self._temporal_for(name), started_at=process.started_at):
                     pending.remove(name)
                     self._say(f"[green]{name} ready[/green] ({time.monotonic() - started:.1f}s)")
             self.check()
@@ -295,21 +283,10 @@ class DevStack:
             if pending:
                 time.sleep(PROBE_INTERVAL_S)
 
-    def _is_ready(self, name: str, process: ServiceProcess) -> bool:
-        s = self.settings
-        if name == "temporal":
-            return (is_listening(self._temporal_host, self._temporal_port)
-                    and is_listening(self._temporal_host, s.temporal_ui_port)
-                    and namespace_ready(self._temporal(), s.temporal_address, s.temporal_namespace))
-        if name == "sandbox":
-            return http_ok(f"{s.sandbox_url}/healthz")
-        if name == "gateway":
-            return http_ok(f"http://{connect_host(s.gateway_host)}:{s.gateway_port}/healthz")
-        # The worker is ready once it polls: a poll newer than this start (not a killed predecessor's).
-        polled = latest_poll_time(self._temporal(), s.temporal_address, s.temporal_namespace, s.task_queue)
-        return polled is not None and polled >= process.started_at
-
-    def _temporal(self) -> str:
+    def _temporal_for(self, name: str) -> str:
+        """The `temporal` CLI, for the services that need it (the server itself, the worker's probe)."""
+        if name not in ("temporal", "worker"):
+            return ""
         if self._binary is None:
             try:
                 self._binary = temporal_binary()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from omniroute.devstack import DevStack, PortInUseError
+from omniroute.devstack import DevStack, PortInUseError, StackError
 from omniroute.ports import free_port, port_is_free, split_host_port
 from omniroute.settings import Settings
 from omniroute.stack_env import child_environment, redact_url, settings_environment
@@ -116,3 +116,11 @@ def test_a_held_port_is_not_free_and_addresses_split_into_host_and_port(listenin
     with pytest.raises(ValueError, match="host:port"):
         split_host_port("temporal")
     assert redact_url("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
+
+
+def test_a_second_stack_on_the_same_data_dir_is_refused_until_the_first_stops(settings: Settings) -> None:
+    with DevStack(settings, services=()):
+        with pytest.raises(StackError, match="another Omniroute dev stack is running"):
+            DevStack(settings, services=()).start()
+
+    DevStack(settings, services=()).start().stop()
