@@ -9,6 +9,7 @@ import atexit
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal, NoReturn
 
@@ -104,8 +105,8 @@ def gateway() -> None:
     settings = load_settings()
     import uvicorn
 
-    uvicorn.run("gateway.app:create_app", factory=True, host=settings.gateway_host, port=settings.gateway_port,
-                log_level="info")
+    _until_signalled(lambda: uvicorn.run("gateway.app:create_app", factory=True, host=settings.gateway_host,
+                                         port=settings.gateway_port, log_level="info"))
 
 
 @app.command()
@@ -118,8 +119,9 @@ def sandbox() -> None:
     settings = load_settings()
     from integrations.sandbox import serve
 
-    serve("127.0.0.1", settings.sandbox_port, easypost_key=settings.easypost_api_key.get_secret_value(),
-          sendgrid_key=settings.sendgrid_api_key.get_secret_value())
+    _until_signalled(lambda: serve("127.0.0.1", settings.sandbox_port,
+                                   easypost_key=settings.easypost_api_key.get_secret_value(),
+                                   sendgrid_key=settings.sendgrid_api_key.get_secret_value()))
 
 
 @db_app.command("upgrade")
@@ -193,6 +195,28 @@ def bench(
 
 def _interrupt(signum: int, frame: object) -> NoReturn:
     raise KeyboardInterrupt
+
+
+class _StopRequested(Exception):
+    pass
+
+
+def _request_stop(signum: int, frame: object) -> NoReturn:
+    raise _StopRequested
+
+
+def _until_signalled(serve: Callable[[], None]) -> None:
+    """Run a uvicorn server so that a stop by SIGTERM/SIGINT exits 0. uvicorn shuts down gracefully,
+    then raises the signal again to die by it (status 143); with these handlers that ends the command
+    normally instead, so the exit status tells a clean stop from a crash."""
+    previous = {sig: signal.signal(sig, _request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        serve()
+    except _StopRequested:
+        pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def main() -> NoReturn:

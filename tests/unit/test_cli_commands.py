@@ -4,13 +4,18 @@ bad options exit with a message that names what to fix."""
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from omniroute.cli import app
+from omniroute.ports import free_port, http_ok
 
 COMMANDS = {
     ("dev",): "embedded stack",
@@ -74,3 +79,26 @@ def test_bench_refuses_an_unknown_event_route_before_starting_anything(runner: C
 
     assert result.exit_code == 2
     assert "--events-via" in result.output
+
+
+def test_a_served_command_stopped_by_sigterm_shuts_down_cleanly_and_exits_0(tmp_path: Path) -> None:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OMNIROUTE_")}
+    env["OMNIROUTE_SANDBOX_PORT"] = str(port)
+    sandbox = subprocess.Popen([sys.executable, "-m", "omniroute", "sandbox"], env=env, cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not http_ok(f"http://127.0.0.1:{port}/healthz"):
+            assert sandbox.poll() is None and time.monotonic() < deadline, "the sandbox did not start"
+            time.sleep(0.1)
+
+        sandbox.send_signal(signal.SIGTERM)
+        _, log = sandbox.communicate(timeout=30)
+    finally:
+        if sandbox.poll() is None:
+            sandbox.kill()
+            sandbox.wait()
+
+    assert sandbox.returncode == 0, log
+    assert "Shutting down" in log
