@@ -129,12 +129,16 @@ class DevStack:
         self._supervised.clear()
         # Clients first, while Temporal still answers the worker's graceful shutdown.
         for wave in (("gateway", "worker", "sandbox"), ("temporal",)):
-            running = [self._processes[name] for name in wave if name in self._processes]
+            running = [self._processes[name] for name in wave
+                       if name in self._processes and self._processes[name].running]
             for process in running:
                 process.request_stop()
             deadline = time.monotonic() + self.stop_timeout
             for process in running:
-                process.stop(max(0.1, deadline - time.monotonic()))
+                status = process.stop(max(0.1, deadline - time.monotonic()))
+                if status:
+                    self._say(f"[yellow]{process.name} did not stop cleanly (status {status}); "
+                              f"see {process.log_path}[/yellow]")
         if self._lock is not None:
             self._lock.close()  # releases the data dir
             self._lock = None
