@@ -148,6 +148,27 @@ def test_omniroute_dev_runs_the_stack_until_ctrl_c_and_leaves_no_process_behind(
     assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]
 
 
+def test_omniroute_dev_stops_everything_and_exits_1_when_a_service_dies(tmp_path: Path) -> None:
+    ports = {"temporal": free_port(), "ui": free_port(), "gateway": free_port(), "sandbox": free_port()}
+    dev = subprocess.Popen([sys.executable, "-m", "omniroute", "dev"], env=dev_environment(tmp_path / "data", **ports),
+                           cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        read_until(dev, "Ctrl-C stops everything", timeout=120)
+        logs = tmp_path / "data" / "logs"
+        pids = {name: int((logs / f"{name}.pid").read_text()) for name in ("temporal", "sandbox", "worker", "gateway")}
+
+        os.kill(pids["worker"], signal.SIGKILL)
+        rest, _ = dev.communicate(timeout=60)
+    finally:
+        if dev.poll() is None:
+            dev.kill()
+            dev.wait()
+
+    assert dev.returncode == 1, rest
+    assert "worker exited unexpectedly" in rest and "worker.log" in rest
+    assert not [pid for pid in pids.values() if Path(f"/proc/{pid}").exists()]
+
+
 def read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> str:
     assert process.stdout is not None
     deadline = time.monotonic() + timeout
