@@ -7,6 +7,7 @@ report (bench/RESULTS.md) and stops everything it started.
 from __future__ import annotations
 
 import asyncio
+import os
 import shlex
 import sys
 import tempfile
@@ -55,11 +56,14 @@ def run_bench(
     and BenchError if an order does not complete; nothing is written then."""
     console = console or Console()
     sizes = BenchSizes.for_mode(quick)
+    load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="omniroute-bench-") as tmp:
         settings = _bench_settings(Path(tmp))
         with DevStack(settings, log_dir=Path(tmp) / "logs", console=console) as stack:
             results = asyncio.run(_measure(settings, sizes, stack.pid("worker"), console, events_via=events_via))
-    results = replace(results, command=_command(), quick=quick)
+    load_note = (f"Load: the 1-minute load average was {load_at_start:.2f} when the run started "
+                 f"(other processes on the machine compete for its cores).")
+    results = replace(results, command=_command(), quick=quick, method=[*results.method, load_note])
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(render_results(results), encoding="utf-8")
     ratio = throughput_ratio(results.orders, results.baseline)
