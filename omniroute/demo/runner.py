@@ -51,9 +51,12 @@ def run_demo(
     try:
         plan = DemoPlan(orders=orders, returns=returns, seed=seed, run_tag=datetime.now(UTC).strftime("%y%m%d%H%M%S"))
         remaining = max(1.0, timeout_s - (time.monotonic() - started))
-        summary, problems = asyncio.run(_run(gateway_url or settings.gateway_url, plan, console, remaining))
+        summary, problems, timed_out = asyncio.run(
+            _run(gateway_url or settings.gateway_url, plan, console, remaining))
         summary = replace(summary, elapsed_s=time.monotonic() - started)
         _report(console, settings, summary, problems)
+        if timed_out:
+            console.print(f"[red]The demo ran out of time ({timeout_s:.0f} s, stack start-up included).[/red]")
         if keep and stack is not None:
             _wait_for_ctrl_c(console)
         return 0 if summary.all_final else 1
@@ -62,7 +65,9 @@ def run_demo(
             stack.stop()
 
 
-async def _run(gateway_url: str, plan: DemoPlan, console: Console, timeout_s: float) -> tuple[DemoSummary, list[str]]:
+async def _run(
+    gateway_url: str, plan: DemoPlan, console: Console, timeout_s: float
+) -> tuple[DemoSummary, list[str], bool]:
     network = load_network()
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -72,7 +77,7 @@ async def _run(gateway_url: str, plan: DemoPlan, console: Console, timeout_s: fl
         scenario = DemoScenario(api, network, plan, progress)
         with progress:
             summary = await scenario.run(timeout_s=timeout_s)
-        return summary, scenario.problems()
+        return summary, scenario.problems(), scenario.timed_out
 
 
 def _report(console: Console, settings: Settings, summary: DemoSummary, problems: list[str]) -> None:

@@ -51,6 +51,7 @@ class DemoScenario:
         self.intake_errors: dict[str, str] = {}
         self.returns: dict[str, ReturnOutcome] = {}
         self._side_tasks: set[asyncio.Task[None]] = set()
+        self.timed_out = False
 
     async def run(self, *, timeout_s: float) -> DemoSummary:
         started = time.monotonic()
@@ -62,7 +63,7 @@ class DemoScenario:
                 await asyncio.gather(*self._side_tasks)
                 await self._run_returns()
         except TimeoutError:
-            pass
+            self.timed_out = True
         finally:
             await self.warehouse.aclose()
             for task in self._side_tasks:
@@ -78,7 +79,7 @@ class DemoScenario:
     def problems(self) -> list[str]:
         """One line per order or return that is not final: its id, last status and last error."""
         lines = [f"order {order_id}: not placed: {error}" for order_id, error in self.intake_errors.items()]
-        for tracked in self.warehouse.not_final():
+        for tracked in sorted(self.warehouse.not_final(), key=lambda o: o.order_id):
             lines.append(_problem(f"order {tracked.order_id}", tracked.status, tracked.last_error))
         for outcome in self.returns.values():
             if not outcome.is_final:
