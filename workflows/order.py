@@ -64,6 +64,7 @@ class OrderWorkflow:
     def __init__(self, order: PlaceOrder) -> None:
         self._state = OrderState(order=order, created_at=workflow.now())
         self._lock = asyncio.Lock()
+        self._local_lock = asyncio.Lock()
         self._background: list[asyncio.Task[None]] = []
         self._indexed = ""
 
@@ -338,7 +339,11 @@ class OrderWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
 
     async def _local(self, fn: Callable[[Any, A], R], arg: A) -> R:
-        return await workflow.execute_local_activity_method(fn, arg, **LOCAL_DB)
+        """Run a local activity, one at a time per order. Shipments run concurrently, and two local
+        activities in flight together can resolve in one activation live but in two on replay (when a
+        slow one outlives a workflow-task heartbeat), which reorders the commands that follow them."""
+        async with self._local_lock:
+            return await workflow.execute_local_activity_method(fn, arg, **LOCAL_DB)
 
 
 def _describe(err: BaseException) -> str:

@@ -1,0 +1,68 @@
+"""A slow app DB must not make an order's history unreplayable.
+
+Two shipments ship at once while the SQLite file is locked by another writer: both commits wait,
+the workflow task is heartbeated meanwhile (a 1 s task timeout makes that happen quickly), and
+the history must still replay against the code that wrote it."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from datetime import timedelta
+
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from models.shipment import ShipmentEvent, ShipmentEventType
+from tests.fixtures.temporal import RunningWorker
+from tests.workflow.conftest import add_node, all_released, an_order, wait_for
+from workers.main import PASSTHROUGH, WORKFLOWS
+from workflows.ids import ORDER_WORKFLOW, order_workflow_id
+
+
+def _hold_write_lock(path: str, seconds: float, held: threading.Event) -> None:
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        held.set()
+        threading.Event().wait(seconds)
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
+
+
+async def test_shipments_committing_together_on_a_locked_db_leave_a_replayable_history(
+        omniroute_worker: RunningWorker) -> None:
+    w = omniroute_worker
+    add_node(w.store, "dc-il", "60106")
+    add_node(w.store, "dc-nj", "08817")
+    w.store.set_on_hand("dc-il", "SKU-L", 1, source="test")
+    w.store.set_on_hand("dc-nj", "SKU-L", 1, source="test")
+    order = an_order(("SKU-L", 2))
+    handle = await w.temporal.start_workflow(
+        ORDER_WORKFLOW, order, id=order_workflow_id(order.order_id), task_queue=w.task_queue,
+        task_timeout=timedelta(seconds=1), id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+    view = await wait_for(w, order.order_id, all_released)
+    ids = [s.shipment_id for s in view.shipments]
+    assert len(ids) == 2
+
+    held = threading.Event()
+    db_path = str(w.store.engine.url.database)
+    locker = threading.Thread(target=_hold_write_lock, args=(db_path, 2.5, held))
+    locker.start()
+    assert held.wait(5)
+    for sid in ids:
+        await handle.signal("shipment_event", ShipmentEvent(shipment_id=sid, type=ShipmentEventType.SHIPPED))
+    await asyncio.to_thread(locker.join)
+    for sid in ids:
+        await handle.signal("shipment_event", ShipmentEvent(shipment_id=sid, type=ShipmentEventType.DELIVERED))
+    await handle.result()
+
+    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter,
+                        workflow_runner=SandboxedWorkflowRunner(
+                            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)))
+    result = await replayer.replay_workflow(await handle.fetch_history(), raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
