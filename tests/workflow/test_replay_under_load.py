@@ -13,13 +13,18 @@ from datetime import timedelta
 
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from models.order import OrderStatus
 from models.shipment import ShipmentEvent, ShipmentEventType
-from tests.fixtures.temporal import RunningWorker
+from omniroute.client import OmnirouteClient
+from store import Store
+from tests.fixtures.sandbox import RunningSandbox
+from tests.fixtures.temporal import RunningWorker, worker_settings
 from tests.workflow.conftest import add_node, all_released, an_order, wait_for
-from workers.main import PASSTHROUGH, WORKFLOWS
+from workers.main import PASSTHROUGH, WORKFLOWS, running_worker
 from workflows.ids import ORDER_WORKFLOW, order_workflow_id
 
 
@@ -66,3 +71,31 @@ async def test_shipments_committing_together_on_a_locked_db_leave_a_replayable_h
                             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)))
     result = await replayer.replay_workflow(await handle.fetch_history(), raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
+
+
+async def test_an_order_completes_on_a_worker_that_replays_every_task(
+        temporal_env: WorkflowEnvironment, sqlite_store: Store, sandbox: RunningSandbox) -> None:
+    """With no workflow cache, every workflow task replays the whole history first: any command
+    that would come out differently on replay fails the order here."""
+    settings = worker_settings(sandbox, worker_max_cached_workflows=0)
+    sdk = OmnirouteClient(temporal_env.client, task_queue=settings.task_queue)
+    add_node(sqlite_store, "dc-il", "60106")
+    add_node(sqlite_store, "dc-nj", "08817")
+    sqlite_store.set_on_hand("dc-il", "SKU-N", 1, source="test")
+    sqlite_store.set_on_hand("dc-nj", "SKU-N", 2, source="test")
+    order = an_order(("SKU-N", 3))
+
+    async with running_worker(settings, client=temporal_env.client, store=sqlite_store):
+        await sdk.place_order(order)
+        for _ in range(300):
+            view = await sdk.get_order(order.order_id)
+            if all_released(view):
+                break
+            await asyncio.sleep(0.05)
+        for shipment in view.shipments:
+            for step in (ShipmentEventType.PICKED, ShipmentEventType.SHIPPED, ShipmentEventType.DELIVERED):
+                await sdk.send_shipment_event(ShipmentEvent(shipment_id=shipment.shipment_id, type=step))
+        await temporal_env.client.get_workflow_handle(order_workflow_id(order.order_id)).result()
+        final = await sdk.get_order(order.order_id)
+
+    assert final.status is OrderStatus.COMPLETED and len(final.shipments) == 2
