@@ -10,7 +10,7 @@ from models.commands import AllocateStock, CommitStock, ReleaseStock, RestockRet
 from models.inventory import ReservationItem
 from models.network import Capability
 from models.plan import FulfillmentPlan
-from sourcing.geo import locate_address, locate_node
+from sourcing.geo import locate
 from sourcing.nearest import Candidate, plan_nearest
 from store import Store
 from workflows.ids import shipment_id_for
@@ -63,10 +63,10 @@ class InventoryActivities:
                 atp.setdefault(position.node_id, {})[position.sku] = position.atp
         candidates = []
         for node_id, stock in atp.items():
-            point = locate_node(nodes[node_id])
+            point = locate(nodes[node_id])
             if point is not None:
                 candidates.append(Candidate(node_id=node_id, point=point, atp=stock))
-        return plan_nearest(request.lines, locate_address(request.ship_to), candidates)
+        return plan_nearest(request.lines, locate(request.ship_to), candidates)
 
     @activity.defn
     def commit(self, request: CommitStock) -> None:

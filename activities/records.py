@@ -13,7 +13,7 @@ from models.network import Capability
 from models.order import OrderStatus
 from models.records import OrderRecord, ReturnRecord, ShipmentRecord
 from models.shipment import ShipmentState
-from sourcing.geo import locate_address, locate_node
+from sourcing.geo import locate
 from sourcing.nearest import nearest_node
 from store import Store
 
@@ -89,9 +89,9 @@ class RecordActivities:
                              label_expiry_days=expiry, unit_prices=prices)
 
     def _return_node(self, order: OrderRecord) -> str | None:
-        origin = locate_address(order.ship_to)
+        origin = locate(order.ship_to)
         nodes = [(n.node_id, p) for n in self._store.list_nodes()
-                 if n.can(Capability.RETURNS) and (p := locate_node(n)) is not None]
+                 if n.can(Capability.RETURNS) and (p := locate(n)) is not None]
         if origin is None:
             return nodes[0][0] if nodes else None
         return nearest_node(origin, nodes)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -18,24 +18,15 @@ class GeoPoint(BaseModel):
     longitude: Longitude
 
 
-class Address(BaseModel):
-    """A delivery address. US postal codes locate it; latitude/longitude may be given instead."""
+class Located(BaseModel):
+    """Something found by US postal code or by latitude/longitude (at least one of the two)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    name: str = Field(min_length=1, max_length=200)
-    line1: str = Field(min_length=1, max_length=200)
-    line2: str | None = Field(default=None, max_length=200)
-    city: str = Field(min_length=1, max_length=100)
-    region: str = Field(default="", max_length=100, description="state or province code, e.g. IL")
     postal_code: str | None = Field(default=None, max_length=20)
-    country: CountryCode = "US"
-    phone: str | None = Field(default=None, max_length=40)
     latitude: Latitude | None = None
     longitude: Longitude | None = None
 
     @model_validator(mode="after")
-    def _locatable(self) -> Address:
+    def _locatable(self) -> Self:
         if (self.latitude is None) != (self.longitude is None):
             raise ValueError("latitude and longitude must be given together")
         if self.postal_code is None and self.latitude is None:
@@ -47,3 +38,17 @@ class Address(BaseModel):
         if self.latitude is None or self.longitude is None:
             return None
         return GeoPoint(latitude=self.latitude, longitude=self.longitude)
+
+
+class Address(Located):
+    """A delivery address. US postal codes locate it; latitude/longitude may be given instead."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str | None = Field(default=None, max_length=200)
+    city: str = Field(min_length=1, max_length=100)
+    region: str = Field(default="", max_length=100, description="state or province code, e.g. IL")
+    country: CountryCode = "US"
+    phone: str | None = Field(default=None, max_length=40)

@@ -8,7 +8,7 @@ from functools import lru_cache
 import zipcodes
 from pydantic import BaseModel
 
-from models.address import Address, GeoPoint
+from models.address import Address, GeoPoint, Located
 from models.network import Node
 
 EARTH_RADIUS_KM = 6371.0088
@@ -39,21 +39,14 @@ def lookup_postal_code(postal_code: str) -> PostalPlace | None:
     )
 
 
-def locate_address(address: Address) -> GeoPoint | None:
-    if address.point is not None:
-        return address.point
-    if address.postal_code and address.country == "US":
-        place = lookup_postal_code(address.postal_code)
-        return place.point if place else None
-    return None
-
-
-def locate_node(node: Node) -> GeoPoint | None:
-    if node.point is not None:
-        return node.point
-    if node.postal_code and node.country == "US":
-        place = lookup_postal_code(node.postal_code)
-        return place.point if place else None
+def locate(place: Located) -> GeoPoint | None:
+    """An address's or a node's point: its coordinates, else its US ZIP code's centre."""
+    if place.point is not None:
+        return place.point
+    country = getattr(place, "country", "US")
+    if place.postal_code and country == "US":
+        found = lookup_postal_code(place.postal_code)
+        return found.point if found else None
     return None
 
 
