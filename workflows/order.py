@@ -328,7 +328,7 @@ class OrderWorkflow:
 
         async def send() -> None:
             try:
-                await workflow.execute_activity_method(NotifyActivities.notify, note, summary=kind.value, **NOTIFY)
+                await self._local(NotifyActivities.notify, note, NOTIFY)
             except ActivityError as err:
                 self._state.events.append(f"notification {kind.value} failed: {_describe(err)}")
 
@@ -338,12 +338,12 @@ class OrderWorkflow:
         await workflow.wait_condition(lambda: all(t.done() for t in self._background))
         await workflow.wait_condition(workflow.all_handlers_finished)
 
-    async def _local(self, fn: Callable[[Any, A], R], arg: A) -> R:
+    async def _local(self, fn: Callable[[Any, A], R], arg: A, policy: dict[str, Any] = LOCAL_DB) -> R:
         """Run a local activity, one at a time per order. Shipments run concurrently, and two local
         activities in flight together can resolve in one activation live but in two on replay (when a
         slow one outlives a workflow-task heartbeat), which reorders the commands that follow them."""
         async with self._local_lock:
-            return await workflow.execute_local_activity_method(fn, arg, **LOCAL_DB)
+            return await workflow.execute_local_activity_method(fn, arg, **policy)
 
 
 def _describe(err: BaseException) -> str:

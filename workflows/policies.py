@@ -30,9 +30,11 @@ COMPENSATION: dict[str, Any] = {
     "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)),
 }
 
-# Notifications: a failed e-mail is recorded on the order, never fails it.
+# Notifications: short calls whose duplicates are harmless, so they run as local activities (no
+# activity task, no extra workflow task). A failed e-mail is recorded on the order, never fails it.
 NOTIFY: dict[str, Any] = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
+    "start_to_close_timeout": timedelta(seconds=15),
+    "schedule_to_close_timeout": timedelta(minutes=2),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=20),
                                 maximum_attempts=5, non_retryable_error_types=["ProviderRejected"]),
 }

@@ -130,7 +130,7 @@ class ReturnWorkflow:
         note = Notification(kind=kind, to_email=str(order.customer.email), to_name=order.customer.name,
                             reference=self._request.rma, facts=facts)
         try:
-            await workflow.execute_activity_method(NotifyActivities.notify, note, summary=kind.value, **NOTIFY)
+            await workflow.execute_local_activity_method(NotifyActivities.notify, note, **NOTIFY)
         except ActivityError as err:
             workflow.logger.warning("notification %s for %s failed: %s", kind.value, self._request.rma, err)
 
