@@ -34,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.notify import Notification, NotificationKind
     from models.order import CancelOrder, CancelResult, OrderStatus, OrderView, PlaceOrder
-    from models.records import OrderRecord, ShipmentRecord
     from models.shipment import (
         InvalidTransition,
         ShipmentEvent,
@@ -48,13 +47,15 @@ with workflow.unsafe.imports_passed_through():
         ShipmentRuntime,
         cancellable_lines,
         derive_status,
+        order_record,
         order_view,
+        shipment_records,
+        split_cancel,
     )
     from workflows.policies import CARRIER, COMPENSATION, LOCAL_DB, NOTIFY
 
 RESERVATION_TTL = timedelta(hours=72)
 A = TypeVar("A")
-Partial = tuple["ShipmentRuntime", set[str]]
 R = TypeVar("R")
 
 
@@ -70,7 +71,7 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, order: PlaceOrder) -> OrderView:
-        await self._local(RecordActivities.record_order, self._record())
+        await self._local(RecordActivities.record_order, order_record(self._state, workflow.info().workflow_id))
         await self._allocate()
         try:
             await self._fulfil_all()
@@ -122,11 +123,11 @@ class OrderWorkflow:
         await workflow.wait_condition(lambda: self._state.allocated)
         async with self._lock:
             line_nos = cancellable_lines(self._state, request.line_nos) if not self._state.status.is_final else []
-            whole, partial = self._split_cancel(line_nos)
+            whole, partial = split_cancel(self._state, line_nos)
             for shipment in whole:
                 shipment.cancel_requested = True
             for shipment, skus in partial:
-                keys = [shipment.reservation_keys.pop(sku) for sku in skus]
+                keys = [shipment.reservation_keys.pop(sku) for sku in sorted(skus)]
                 shipment.view.lines = [line for line in shipment.view.lines if line.sku not in skus]
                 await self._local(InventoryActivities.release, ReleaseStock(keys=keys, reason=request.reason))
             for line_no in line_nos:
@@ -261,20 +262,6 @@ class OrderWorkflow:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _split_cancel(self, line_nos: list[int]) -> tuple[list[ShipmentRuntime], list[Partial]]:
-        """Shipments whose every line is cancelled (cancel them whole) and those that lose some lines."""
-        whole: list[ShipmentRuntime] = []
-        partial: list[Partial] = []
-        for shipment in self._state.shipments.values():
-            if shipment.left or shipment.view.state is ShipmentState.CANCELLED or shipment.cancel_requested:
-                continue
-            hit = {line.sku for line in shipment.view.lines if line.line_no in line_nos}
-            if hit and len(hit) == len(shipment.view.lines):
-                whole.append(shipment)
-            elif hit:
-                partial.append((shipment, hit))
-        return whole, partial
-
     async def _update_status(self) -> None:
         """Derive the status; keep the search attributes (status, shipments, tracking) and the DB in step."""
         status = derive_status(self._state)
@@ -299,26 +286,8 @@ class OrderWorkflow:
             await self._local(RecordActivities.set_order_status, change)
 
     async def _save_shipments(self, shipments: list[ShipmentRuntime]) -> None:
-        if not shipments:
-            return
-        currency = self._state.order.currency
-        records = [ShipmentRecord(
-            shipment_id=s.view.shipment_id, order_id=self._state.order.order_id, node_id=s.view.node_id,
-            lines=s.view.lines, state=s.view.state, carrier=s.view.carrier, service=s.view.service,
-            tracking_number=s.view.tracking_number,
-            carrier_shipment_id=s.label.carrier_shipment_id if s.label else None,
-            label_cost=s.view.label_cost.amount if s.view.label_cost else None, currency=currency,
-            shipped_at=s.view.shipped_at, delivered_at=s.view.delivered_at,
-        ) for s in shipments]
-        await self._local(RecordActivities.record_shipments, records)
-
-    def _record(self) -> OrderRecord:
-        order = self._state.order
-        return OrderRecord(
-            order_id=order.order_id, workflow_id=workflow.info().workflow_id, channel=order.channel,
-            channel_order_id=order.channel_order_id, status=OrderStatus.RECEIVED, currency=order.currency,
-            customer=order.customer, ship_to=order.ship_to, lines=order.lines, created_at=self._state.created_at,
-        )
+        if shipments:
+            await self._local(RecordActivities.record_shipments, shipment_records(self._state, shipments))
 
     def _notify(self, kind: NotificationKind, facts: dict[str, str]) -> None:
         """Send in the background: a slow or failed e-mail never holds up or fails the order."""

@@ -11,6 +11,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from models.order import LineStatus, OrderLineView, OrderStatus, OrderView, PlaceOrder
+from models.records import OrderRecord, ShipmentRecord
 from models.shipment import Label, ShipmentLine, ShipmentState, ShipmentView, has_left_the_building
 from workflows.ids import order_workflow_id
 
@@ -128,3 +129,41 @@ def cancellable_lines(state: OrderState, line_nos: list[int] | None) -> list[int
         if not open_part(n):
             raise ValueError(f"line_nos: line {n} has already shipped or been cancelled")
     return sorted(set(line_nos))
+
+
+Partial = tuple[ShipmentRuntime, set[str]]
+
+
+def split_cancel(state: OrderState, line_nos: list[int]) -> tuple[list[ShipmentRuntime], list[Partial]]:
+    """Shipments whose every line is cancelled (cancel them whole), and those that lose some lines."""
+    whole: list[ShipmentRuntime] = []
+    partial: list[Partial] = []
+    for shipment in state.shipments.values():
+        if shipment.left or shipment.view.state is ShipmentState.CANCELLED or shipment.cancel_requested:
+            continue
+        hit = {line.sku for line in shipment.view.lines if line.line_no in line_nos}
+        if hit and len(hit) == len(shipment.view.lines):
+            whole.append(shipment)
+        elif hit:
+            partial.append((shipment, hit))
+    return whole, partial
+
+
+def order_record(state: OrderState, workflow_id: str) -> OrderRecord:
+    order = state.order
+    return OrderRecord(
+        order_id=order.order_id, workflow_id=workflow_id, channel=order.channel,
+        channel_order_id=order.channel_order_id, status=OrderStatus.RECEIVED, currency=order.currency,
+        customer=order.customer, ship_to=order.ship_to, lines=order.lines, created_at=state.created_at,
+    )
+
+
+def shipment_records(state: OrderState, shipments: list[ShipmentRuntime]) -> list[ShipmentRecord]:
+    return [ShipmentRecord(
+        shipment_id=s.view.shipment_id, order_id=state.order.order_id, node_id=s.view.node_id,
+        lines=s.view.lines, state=s.view.state, carrier=s.view.carrier, service=s.view.service,
+        tracking_number=s.view.tracking_number,
+        carrier_shipment_id=s.label.carrier_shipment_id if s.label else None,
+        label_cost=s.view.label_cost.amount if s.view.label_cost else None, currency=state.order.currency,
+        shipped_at=s.view.shipped_at, delivered_at=s.view.delivered_at,
+    ) for s in shipments]

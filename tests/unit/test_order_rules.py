@@ -9,7 +9,14 @@ import pytest
 from models.address import Address
 from models.order import Customer, LineStatus, OrderLineIn, OrderStatus, PlaceOrder
 from models.shipment import ShipmentLine, ShipmentState, ShipmentView
-from workflows.order_state import OrderState, ShipmentRuntime, cancellable_lines, derive_status, order_view
+from workflows.order_state import (
+    OrderState,
+    ShipmentRuntime,
+    cancellable_lines,
+    derive_status,
+    order_view,
+    split_cancel,
+)
 
 
 def _state(*shipment_states: ShipmentState) -> OrderState:
@@ -61,3 +68,10 @@ def test_cancel_names_a_line_that_has_shipped_or_does_not_exist() -> None:
 def test_a_finished_order_cannot_be_cancelled() -> None:
     with pytest.raises(ValueError, match="already completed"):
         cancellable_lines(_state(ShipmentState.DELIVERED), None)
+
+
+def test_a_cancel_takes_whole_shipments_whose_every_line_goes_and_trims_the_others() -> None:
+    state = _state(ShipmentState.RELEASED, ShipmentState.RELEASED)
+    whole, partial = split_cancel(state, [1])
+    assert [s.view.shipment_id for s in whole] == ["web-1-S2"]
+    assert [(s.view.shipment_id, skus) for s, skus in partial] == [("web-1-S1", {"A"})]
