@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     return_window_days: int = Field(default=30, ge=0)
     rma_label_expiry_days: int = Field(default=30, ge=1)
     reservation_ttl_hours: int = Field(default=72, ge=1)
+    reservation_sweep_minutes: int = Field(default=5, ge=1)
 
     # Worker sizing (2 cores by default)
     worker_max_cached_workflows: int = 1000

@@ -23,17 +23,20 @@ from activities.carrier import CarrierActivities
 from activities.inventory import InventoryActivities
 from activities.notify import NotifyActivities
 from activities.records import RecordActivities, ReturnPolicy
+from activities.sweep import ReservationSweepActivities
 from integrations.carriers.easypost import EasyPostClient
 from integrations.notify.sendgrid import SendGridClient
 from omniroute.settings import Settings
 from omniroute.telemetry import configure_tracing
 from store import Store
+from workers.schedules import ensure_schedules
 from workflows.order import OrderWorkflow
 from workflows.returns import ReturnWorkflow
+from workflows.sweep import ReservationSweepWorkflow
 
 log = logging.getLogger("omniroute.worker")
 
-WORKFLOWS: Sequence[type] = (OrderWorkflow, ReturnWorkflow)
+WORKFLOWS: Sequence[type] = (OrderWorkflow, ReturnWorkflow, ReservationSweepWorkflow)
 # Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
 PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
                "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns")
@@ -58,12 +61,14 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
                                                         label_expiry_days=settings.rma_label_expiry_days))
     carrier = CarrierActivities(deps.carrier, deps.store)
     notify = NotifyActivities(deps.mail, settings.mail_from)
+    sweep = ReservationSweepActivities(deps.store)
     return [
         inventory.allocate, inventory.commit, inventory.release, inventory.restock_return,
         records.record_order, records.set_order_status, records.record_shipments, records.record_return,
         records.load_return_context,
         carrier.rate_shipment, carrier.buy_label, carrier.void_label,
         notify.notify,
+        sweep.release_expired_batch,
     ]
 
 
@@ -123,7 +128,8 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with running_worker(settings):
+    async with running_worker(settings) as worker:
+        await ensure_schedules(worker.client, settings)
         print(f"omniroute worker ready: task queue {settings.task_queue!r} on {settings.temporal_address}",
               flush=True)
         await stop.wait()
