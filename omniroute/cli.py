@@ -29,6 +29,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="The app database (inventory ledger, network, read models).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+inventory_app = typer.Typer(help="The inventory ledger and positions.", no_args_is_help=True)
+app.add_typer(inventory_app, name="inventory")
 
 console = Console(stderr=True)
 
@@ -139,6 +141,38 @@ def db_upgrade() -> None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade_database(settings.app_database_url)
     console.print(f"app DB at the newest schema: {escape(redact_url(settings.app_database_url))}")
+
+
+@inventory_app.command("verify")
+def inventory_verify() -> None:
+    """Rebuild every position from the ledger and compare it with the positions table.
+
+    Prints the (node, SKU) positions whose on_hand or reserved differ and exits 1, or exits 0 when all
+    match. The database is OMNIROUTE_DATABASE_URL, else the SQLite file under the data dir.
+    """
+    settings = load_settings()
+    from rich.table import Table
+
+    from omniroute.inventory_verify import find_mismatches
+    from store import Store
+
+    store = Store.connect(settings.app_database_url)
+    try:
+        with console.status("rebuilding positions from the ledger..."):
+            compared, mismatches = find_mismatches(store)
+    finally:
+        store.dispose()
+    if not mismatches:
+        Console().print(f"all {compared} positions match the ledger")
+        return
+    table = Table(title=f"{len(mismatches)} of {compared} positions differ from the ledger")
+    for column in ("node", "SKU", "on_hand (table)", "on_hand (ledger)", "reserved (table)", "reserved (ledger)"):
+        table.add_column(column, justify="left" if column in ("node", "SKU") else "right")
+    for m in mismatches:
+        table.add_row(escape(m.node_id), escape(m.sku), str(m.stored_on_hand), str(m.ledger_on_hand),
+                      str(m.stored_reserved), str(m.ledger_reserved))
+    Console(width=120).print(table)
+    raise typer.Exit(1)
 
 
 @app.command()
