@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from models.allocation import SafetyStockDefaults
 from models.inventory import Availability, InventoryPosition, ReservationItem, ReserveResult
 from models.network import Node
 from models.order import OrderStatus
@@ -17,6 +18,7 @@ from store.inventory import InventoryRepository
 from store.network import NodeRepository
 from store.orders import OrderRepository, ReturnRepository, ShipmentRepository
 from store.reservations import ReservationRepository, ReservationView
+from store.safety_stock import SafetyStockDefaultsRepository
 
 
 class Store:
@@ -37,6 +39,7 @@ class Store:
         self._orders = OrderRepository(database)
         self._shipments = ShipmentRepository(database)
         self._returns = ReturnRepository(database)
+        self._safety_stock_defaults = SafetyStockDefaultsRepository(database)
         self._database = database
 
     @classmethod
@@ -69,6 +72,14 @@ class Store:
 
     def set_safety_stock(self, node_id: str, sku: str, safety_stock: int, *, source: str) -> InventoryPosition:
         return self._inventory.set_safety_stock(node_id, sku, safety_stock, source=source)
+
+    def safety_stock_defaults(self) -> SafetyStockDefaults:
+        return self._safety_stock_defaults.get()
+
+    def set_safety_stock_defaults(self, defaults: SafetyStockDefaults) -> SafetyStockDefaults:
+        """Replace the defaults for positions without their own safety stock; they apply at once to ATP
+        and to reservations. UnknownNodeError for a node id not in the network."""
+        return self._safety_stock_defaults.replace(defaults)
 
     def positions(self, skus: Sequence[str]) -> list[InventoryPosition]:
         """Every active node's position for these SKUs, ordered by SKU then node."""

@@ -14,6 +14,7 @@ from store import ledger
 from store.engine import Database
 from store.errors import InvalidQuantityError, StoreError
 from store.network import require_node
+from store.safety_stock import position_columns
 from store.tables import inventory_ledger, inventory_positions, nodes
 
 positions_table = inventory_positions.c
@@ -50,7 +51,7 @@ class InventoryRepository:
         with self._db.write() as connection:
             require_node(connection, node_id)
             current = self._lock_or_create(connection, node_id, sku)
-            position = self._update(connection, node_id, sku, safety_stock=safety_stock)
+            position = self._update(connection, node_id, sku, safety_stock=safety_stock, safety_stock_explicit=True)
             reason = f"safety stock {current.safety_stock} -> {safety_stock}"
             ledger.append(
                 connection, [ledger.MovementIn(node_id, sku, MovementKind.ADJUSTMENT, 0, 0, None, reason, source)]
@@ -84,17 +85,14 @@ class InventoryRepository:
                 earlier = ledger.find(connection, MovementKind.RETURN_RESTOCK, key)
                 if earlier is None:  # cannot happen: the conflicting restock had committed
                     raise StoreError(f"restock key {key!r} conflicted but is not in the ledger") from None
-                query = sa.select(inventory_positions).where(
-                    positions_table.node_id == earlier.node_id, positions_table.sku == earlier.sku
-                )
-                return _position(connection.execute(query).one())
+                return read_position(connection, earlier.node_id, earlier.sku)
 
     def positions(self, skus: Sequence[str]) -> list[InventoryPosition]:
         """Every active node's position for `skus`, ordered by SKU then node."""
         if not skus:
             return []
         query = (
-            sa.select(inventory_positions)
+            sa.select(*position_columns())
             .join(nodes, nodes.c.node_id == positions_table.node_id)
             .where(positions_table.sku.in_(list(skus)), nodes.c.active == sa.true())
             .order_by(positions_table.sku, positions_table.node_id)
@@ -126,9 +124,9 @@ class InventoryRepository:
             sa.update(inventory_positions)
             .where(positions_table.node_id == node_id, positions_table.sku == sku)
             .values(updated_at=datetime.now(UTC), **values)
-            .returning(*inventory_positions.c)
         )
-        return _position(connection.execute(statement).one())
+        connection.execute(statement)
+        return read_position(connection, node_id, sku)
 
 
 class _AlreadyRestocked(Exception):
@@ -141,10 +139,16 @@ def lock_position(database: Database, connection: Connection, node_id: str, sku:
     return connection.execute(database.for_update(query)).one()
 
 
+def read_position(connection: Connection, node_id: str, sku: str) -> InventoryPosition:
+    """One existing position, with its effective safety stock."""
+    query = sa.select(*position_columns()).where(positions_table.node_id == node_id, positions_table.sku == sku)
+    return _position(connection.execute(query).one())
+
+
 def atp_of(connection: Connection, node_id: str, sku: str) -> int:
     """Current ATP at one position; 0 for a missing position or an inactive node."""
     query = (
-        sa.select(inventory_positions)
+        sa.select(*position_columns())
         .join(nodes, nodes.c.node_id == positions_table.node_id)
         .where(positions_table.node_id == node_id, positions_table.sku == sku, nodes.c.active == sa.true())
     )

@@ -18,6 +18,7 @@ from models.inventory import MovementKind, ReservationItem, ReservationState, Re
 from store import ledger
 from store.engine import Database
 from store.inventory import atp_of, lock_position
+from store.safety_stock import effective_safety_stock
 from store.tables import inventory_positions, nodes, reservations
 
 positions_table = inventory_positions.c
@@ -189,7 +190,7 @@ def _conditional_reserve(item: ReservationItem, now: datetime) -> sa.Update:
         .where(
             positions_table.node_id == item.node_id,
             positions_table.sku == item.sku,
-            positions_table.on_hand - positions_table.reserved - positions_table.safety_stock >= item.quantity,
+            positions_table.on_hand - positions_table.reserved - effective_safety_stock() >= item.quantity,
             active_node,
         )
         .values(reserved=positions_table.reserved + item.quantity, updated_at=now)

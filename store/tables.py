@@ -1,4 +1,4 @@
-"""The app DB's tables (SQLAlchemy Core). Migration 0001 creates exactly these.
+"""The app DB's tables (SQLAlchemy Core). Migrations 0001 and 0002 create exactly these.
 
 Nested pydantic parts (customer, address, lines, capabilities) live in JSON columns. Timestamps are
 timezone-aware UTC in and out; SQLite stores them naive, so they are normalised on the way back.
@@ -78,6 +78,8 @@ inventory_positions = sa.Table(
     sa.Column("reserved", sa.Integer, nullable=False),
     sa.Column("safety_stock", sa.Integer, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # False: the position has no safety stock of its own and takes the default for its node (0002).
+    sa.Column("safety_stock_explicit", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
     sa.CheckConstraint("reserved >= 0", name="reserved_not_negative"),
     sa.CheckConstraint("safety_stock >= 0", name="safety_stock_not_negative"),
@@ -114,10 +116,32 @@ inventory_ledger = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("source", sa.String(200), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # When the sender observed the movement (a feed's as_of), if it said so (0002).
+    sa.Column("as_of", UTCDateTime),
     sa.ForeignKeyConstraint(["node_id", "sku"], ["inventory_positions.node_id", "inventory_positions.sku"]),
     sa.Index(None, "node_id", "sku"),
     # One movement of a kind per key: a restock key restocks once, a reservation commits once.
     sa.UniqueConstraint("kind", "key"),
+)
+
+# Safety stock for positions without their own: scope "node" (target a node id) or "kind" (a node kind).
+safety_stock_defaults = sa.Table(
+    "safety_stock_defaults",
+    metadata,
+    sa.Column("scope", sa.String(8), primary_key=True),
+    sa.Column("target", sa.String(64), primary_key=True),
+    sa.Column("safety_stock", sa.Integer, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("safety_stock >= 0", name="safety_stock_not_negative"),
+)
+
+# One allocation rule per channel (models.allocation.ChannelAllocation as JSON).
+channel_allocations = sa.Table(
+    "channel_allocations",
+    metadata,
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("rule", sa.JSON, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
 orders = sa.Table(
