@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from models.address import Address
 from models.order import Customer, OrderLineIn, PlaceOrder
 from omniroute.benchkit.db_port import DbOrderReader
+from omniroute.benchkit.inventory import InventorySizes, render_inventory, run_inventory_bench
 from omniroute.benchkit.report import BenchResults, Machine, render_results, throughput_ratio
 from omniroute.benchkit.runs import measure_open_orders, run_baseline, run_orders
 from omniroute.benchkit.sdk_port import SdkWarehousePort
@@ -63,11 +64,15 @@ def run_bench(
         settings = _bench_settings(Path(tmp))
         with DevStack(settings, log_dir=Path(tmp) / "logs", console=console) as stack:
             results = asyncio.run(_measure(settings, sizes, stack.pid("worker"), console, events_via=events_via))
+    # After the stack has stopped, so that its processes do not compete for the cores.
+    with Progress(SpinnerColumn(), TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as progress:
+        inventory = run_inventory_bench(InventorySizes.for_mode(quick), progress)
     load_note = (f"Load: the 1-minute load average was {load_at_start:.2f} when the run started "
                  f"(other processes on the machine compete for its cores).")
     results = replace(results, command=_command(), quick=quick, method=[*results.method, load_note])
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(render_results(results), encoding="utf-8")
+    out_path.write_text(render_results(results) + "\n" + render_inventory(inventory), encoding="utf-8")
     ratio = throughput_ratio(results.orders, results.baseline)
     console.print(f"Orders: {results.orders.per_second:.2f}/s, trivial: {results.baseline.per_second:.2f}/s, "
                   f"ratio {ratio:.2f}. Written to {out_path}")
