@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.errors import install_error_handlers
-from gateway.routes import health, inventory, nodes, orders, returns, shipments
+from gateway.routes import availability, channels, health, inventory, nodes, orders, returns, shipments
 from omniroute.client import OmnirouteClient
 from omniroute.settings import Settings
 from omniroute.telemetry import configure_tracing
@@ -62,6 +62,16 @@ def create_app(
     app.state.store = store
     app.state.client = client
     install_error_handlers(app)
-    for router in (health.router, nodes.router, inventory.router, orders.router, shipments.router, returns.router):
+    routers = (
+        health.router,
+        nodes.router,
+        inventory.router,
+        availability.router,
+        channels.router,
+        orders.router,
+        shipments.router,
+        returns.router,
+    )
+    for router in routers:
         app.include_router(router)
     return app

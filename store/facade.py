@@ -7,13 +7,20 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from models.allocation import SafetyStockDefaults
+from models.allocation import (
+    AppliedFeedItem,
+    ChannelAllocation,
+    InventoryFeedItem,
+    SafetyStockDefaults,
+)
 from models.inventory import Availability, InventoryPosition, ReservationItem, ReserveResult
-from models.network import Node
+from models.network import Node, NodeKind
 from models.order import OrderStatus
 from models.records import Movement, OrderRecord, ReturnRecord, ShipmentRecord
 from store import ledger
+from store.allocation import AllocationRepository
 from store.engine import Database, create_store_engine
+from store.feeds import FeedRepository
 from store.inventory import InventoryRepository
 from store.network import NodeRepository
 from store.orders import OrderRepository, ReturnRepository, ShipmentRepository
@@ -40,6 +47,8 @@ class Store:
         self._shipments = ShipmentRepository(database)
         self._returns = ReturnRepository(database)
         self._safety_stock_defaults = SafetyStockDefaultsRepository(database)
+        self._allocation = AllocationRepository(database)
+        self._feeds = FeedRepository(database)
         self._database = database
 
     @classmethod
@@ -87,6 +96,24 @@ class Store:
 
     def availability(self, sku: str) -> Availability:
         return self._inventory.availability(sku)
+
+    def channel_allocation(self, channel: str) -> ChannelAllocation | None:
+        return self._allocation.rule(channel)
+
+    def set_channel_allocation(self, channel: str, rule: ChannelAllocation) -> ChannelAllocation:
+        return self._allocation.set_rule(channel, rule)
+
+    def delete_channel_allocation(self, channel: str) -> bool:
+        return self._allocation.delete_rule(channel)
+
+    def stock(self, skus: Sequence[str]) -> tuple[list[InventoryPosition], dict[str, NodeKind]]:
+        """Active nodes' positions for `skus` (by SKU, then node) and those nodes' kinds, in one query:
+        what sourcing.allocation needs to answer availability per channel."""
+        return self._allocation.stock(skus)
+
+    def apply_inventory_feed(self, items: Sequence[InventoryFeedItem]) -> list[AppliedFeedItem]:
+        """Counts and deltas, all in one transaction or none (store.feeds.FeedItemError names the bad item)."""
+        return self._feeds.apply(items)
 
     def reserve(
         self, items: Sequence[ReservationItem], *, order_id: str, expires_at: datetime | None, source: str
