@@ -6,6 +6,7 @@ SKU) so that concurrent callers on Postgres queue behind each other instead of d
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -138,7 +139,7 @@ class ReservationRepository:
         failed = [
             item
             for item in sorted(claimed, key=lambda i: (i.node_id, i.sku, i.key))
-            if connection.execute(_conditional_reserve(item, now)).rowcount != 1
+            if connection.execute(*_conditional_reserve(item, now)).rowcount != 1
         ]
         if not failed:
             reason = f"order {order_id}"
@@ -182,18 +183,31 @@ class ReservationRepository:
             ledger.append(connection, movements)
 
 
-def _conditional_reserve(item: ReservationItem, now: datetime) -> sa.Update:
+def _conditional_reserve(item: ReservationItem, now: datetime) -> tuple[sa.Update, dict[str, Any]]:
     """The one conditional write: succeeds only while ATP covers the quantity at an active node."""
+    return _conditional_reserve_statement(), {
+        "reserve_node": item.node_id, "reserve_sku": item.sku, "reserve_quantity": item.quantity, "reserve_now": now,
+    }
+
+
+@functools.cache
+def _conditional_reserve_statement() -> sa.Update:
+    # Built once with bind parameters: constructing the effective-safety-stock subqueries on every
+    # call cost as much as running the statement.
+    quantity = sa.bindparam("reserve_quantity", type_=sa.Integer)
     active_node = sa.exists().where(nodes.c.node_id == positions_table.node_id, nodes.c.active == sa.true())
     return (
         sa.update(inventory_positions)
         .where(
-            positions_table.node_id == item.node_id,
-            positions_table.sku == item.sku,
-            positions_table.on_hand - positions_table.reserved - effective_safety_stock() >= item.quantity,
+            positions_table.node_id == sa.bindparam("reserve_node", type_=sa.String),
+            positions_table.sku == sa.bindparam("reserve_sku", type_=sa.String),
+            positions_table.on_hand - positions_table.reserved - effective_safety_stock() >= quantity,
             active_node,
         )
-        .values(reserved=positions_table.reserved + item.quantity, updated_at=now)
+        .values(
+            reserved=positions_table.reserved + quantity,
+            updated_at=sa.bindparam("reserve_now", type_=positions_table.updated_at.type),
+        )
     )
 
 
