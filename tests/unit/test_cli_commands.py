@@ -25,6 +25,7 @@ COMMANDS = {
     ("db", "upgrade"): "newest schema",
     ("demo",): "demo",
     ("bench",): "Benchmark",
+    ("inventory", "verify"): "Rebuild every position from the ledger",
 }
 
 
