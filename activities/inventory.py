@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -19,8 +21,9 @@ MAX_PLAN_ATTEMPTS = 5
 
 
 class InventoryActivities:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, reservation_ttl: timedelta = timedelta(hours=72)) -> None:
         self._store = store
+        self._ttl = reservation_ttl
 
     @activity.defn
     def allocate(self, request: AllocateStock) -> StockAllocated:
@@ -45,7 +48,8 @@ class InventoryActivities:
                     for sid, shipment in zip(shipment_ids, plan.shipments, strict=True)
                     for line in shipment.lines
                 ]
-                result = self._store.reserve(items, order_id=request.order_id, expires_at=request.expires_at,
+                expires_at = request.expires_at or datetime.now(UTC) + self._ttl
+                result = self._store.reserve(items, order_id=request.order_id, expires_at=expires_at,
                                              source=f"order:{request.order_id}")
                 if result.ok:
                     return StockAllocated(plan=plan, shipment_ids=shipment_ids, reservation_keys=keys,

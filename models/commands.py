@@ -22,7 +22,7 @@ class AllocateStock(BaseModel):
     order_id: str
     ship_to: Address
     lines: list[ShipmentLine]
-    expires_at: datetime | None = None
+    expires_at: datetime | None = Field(default=None, description="default: now + the worker's reservation TTL")
 
 
 class StockAllocated(BaseModel):

@@ -56,7 +56,7 @@ class Dependencies:
 
 
 def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
-    inventory = InventoryActivities(deps.store)
+    inventory = InventoryActivities(deps.store, reservation_ttl=timedelta(hours=settings.reservation_ttl_hours))
     records = RecordActivities(deps.store, ReturnPolicy(window_days=settings.return_window_days,
                                                         label_expiry_days=settings.rma_label_expiry_days))
     carrier = CarrierActivities(deps.carrier, deps.store)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -54,7 +53,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.policies import CARRIER, COMPENSATION, LOCAL_DB, NOTIFY
 
-RESERVATION_TTL = timedelta(hours=72)
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -154,7 +152,6 @@ class OrderWorkflow:
         order = self._state.order
         allocation: StockAllocated = await self._local(InventoryActivities.allocate, AllocateStock(
             order_id=order.order_id, ship_to=order.ship_to, lines=order_lines_to_shipment_lines(order.lines),
-            expires_at=workflow.now() + RESERVATION_TTL,
         ))
         for sid, planned in zip(allocation.shipment_ids, allocation.plan.shipments, strict=True):
             keys = dict(zip([line.sku for line in planned.lines], allocation.reservation_keys[sid], strict=True))

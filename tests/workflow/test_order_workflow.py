@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowFailureError
@@ -31,6 +32,9 @@ async def test_an_order_flows_from_intake_to_delivery_and_commits_stock(omnirout
     assert shipment.node_id == "dc-il", "the Chicago order goes to the Illinois DC, not New Jersey"
     assert shipment.tracking_number and shipment.carrier and shipment.label_cost and shipment.label_cost.amount > 0
     assert w.store.availability("SKU-1").total_atp == 18, "two units are reserved"
+    [reservation] = w.store.reservations(order.order_id)
+    ttl = reservation.expires_at - datetime.now(UTC) if reservation.expires_at else None
+    assert ttl is not None and abs(ttl - timedelta(hours=w.settings.reservation_ttl_hours)) < timedelta(minutes=5)
 
     await warehouse_ships(w, shipment.shipment_id)
     result = await w.temporal.get_workflow_handle(accepted.workflow_id).result()
