@@ -51,6 +51,7 @@ class ReservationRepository:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._claim: Any = None
 
     def reserve(
         self, items: Sequence[ReservationItem], *, order_id: str, expires_at: datetime | None, source: str
@@ -106,6 +107,28 @@ class ReservationRepository:
         with self._db.read() as connection:
             return [_view(row) for row in connection.execute(query)]
 
+    def _claim_statement(self) -> Any:
+        """The reservation insert, built once per store with bind parameters (it runs once per item)."""
+        if self._claim is None:
+            column = reservations_table
+            self._claim = (
+                self._db.insert(reservations)
+                .values(
+                    key=sa.bindparam("claim_key", type_=column.key.type),
+                    order_id=sa.bindparam("claim_order", type_=column.order_id.type),
+                    node_id=sa.bindparam("claim_node", type_=column.node_id.type),
+                    sku=sa.bindparam("claim_sku", type_=column.sku.type),
+                    quantity=sa.bindparam("claim_quantity", type_=column.quantity.type),
+                    state=ReservationState.ACTIVE.value,
+                    expires_at=sa.bindparam("claim_expires", type_=column.expires_at.type),
+                    created_at=sa.bindparam("claim_now", type_=column.created_at.type),
+                    updated_at=sa.bindparam("claim_now", type_=column.updated_at.type),
+                )
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(column.key)
+            )
+        return self._claim
+
     def _reserve_in(
         self,
         connection: Connection,
@@ -116,25 +139,14 @@ class ReservationRepository:
     ) -> list[ReservationItem]:
         now = datetime.now(UTC)
         claimed: list[ReservationItem] = []
+        claim = self._claim_statement()
         for item in sorted(items, key=lambda i: i.key):
             # The insert is the idempotency check: an existing key (any state) is left alone.
-            claim = (
-                self._db.insert(reservations)
-                .values(
-                    key=item.key,
-                    order_id=order_id,
-                    node_id=item.node_id,
-                    sku=item.sku,
-                    quantity=item.quantity,
-                    state=ReservationState.ACTIVE.value,
-                    expires_at=expires_at,
-                    created_at=now,
-                    updated_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["key"])
-                .returning(reservations_table.key)
-            )
-            if connection.execute(claim).first() is not None:
+            row = connection.execute(claim, {
+                "claim_key": item.key, "claim_order": order_id, "claim_node": item.node_id, "claim_sku": item.sku,
+                "claim_quantity": item.quantity, "claim_expires": expires_at, "claim_now": now,
+            }).first()
+            if row is not None:
                 claimed.append(item)
         failed = [
             item
