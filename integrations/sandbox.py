@@ -1,4 +1,5 @@
-"""All provider sandboxes in one HTTP server: EasyPost at `/easypost/v2`, SendGrid at `/sendgrid`.
+"""All provider sandboxes in one HTTP server: EasyPost at `/easypost/v2`, SendGrid at `/sendgrid`,
+Shopify at `/shopify`.
 
 `SandboxServer` runs it in a background thread (tests, the embedded dev stack);
 `serve` runs it in the foreground (the `omniroute sandbox` command).
@@ -16,13 +17,17 @@ import uvicorn
 from fastapi import FastAPI
 
 from integrations.carriers.sandbox import create_easypost_sandbox
+from integrations.channels.sandbox import create_shopify_sandbox
 from integrations.notify.sandbox import create_sendgrid_sandbox
 
 EASYPOST_PREFIX = "/easypost/v2"
 SENDGRID_PREFIX = "/sendgrid"
+SHOPIFY_PREFIX = "/shopify"
+# The Shopify token the sandbox accepts when none is given (settings.DEV_SHOPIFY_TOKEN is the same).
+DEV_SHOPIFY_TOKEN = "shpat_omniroute_sandbox"
 
 
-def create_sandbox_app(*, easypost_key: str, sendgrid_key: str) -> FastAPI:
+def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: str = DEV_SHOPIFY_TOKEN) -> FastAPI:
     """The combined sandbox app, with `GET /healthz`."""
     app = FastAPI(title="Omniroute provider sandboxes", docs_url=None, redoc_url=None)
 
@@ -32,6 +37,7 @@ def create_sandbox_app(*, easypost_key: str, sendgrid_key: str) -> FastAPI:
 
     app.mount(EASYPOST_PREFIX, create_easypost_sandbox(easypost_key))
     app.mount(SENDGRID_PREFIX, create_sendgrid_sandbox(sendgrid_key))
+    app.mount(SHOPIFY_PREFIX, create_shopify_sandbox(shopify_token))
     return app
 
 
@@ -70,6 +76,10 @@ class SandboxServer:
     @property
     def sendgrid_url(self) -> str:
         return self.url + SENDGRID_PREFIX
+
+    @property
+    def shopify_url(self) -> str:
+        return self.url + SHOPIFY_PREFIX
 
     def start(self) -> Self:
         if self._thread is not None:

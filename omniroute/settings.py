@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_EASYPOST_KEY = "EZTK-omniroute-sandbox"
 DEV_SENDGRID_KEY = "SG.omniroute-sandbox"
+DEV_SHOPIFY_TOKEN = "shpat_omniroute_sandbox"
 
 
 class Settings(BaseSettings):
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
     easypost_api_key: SecretStr = SecretStr(DEV_EASYPOST_KEY)
     sendgrid_base_url: str | None = None
     sendgrid_api_key: SecretStr = SecretStr(DEV_SENDGRID_KEY)
+    shopify_base_url: str | None = None
+    shopify_api_key: SecretStr = SecretStr(DEV_SHOPIFY_TOKEN)
     mail_from: str = "orders@omniroute.example"
 
     # Traces: "none", "console" (stderr) or "otlp" (OTLP/HTTP to otel_endpoint, e.g. a collector).
@@ -61,6 +64,7 @@ class Settings(BaseSettings):
             for name, value, default in (
                 ("easypost_api_key", self.easypost_api_key, DEV_EASYPOST_KEY),
                 ("sendgrid_api_key", self.sendgrid_api_key, DEV_SENDGRID_KEY),
+                ("shopify_api_key", self.shopify_api_key, DEV_SHOPIFY_TOKEN),
             ):
                 if value.get_secret_value() == default:
                     raise ValueError(f"OMNIROUTE_{name.upper()} must be set in production")
@@ -81,6 +85,10 @@ class Settings(BaseSettings):
     @property
     def sendgrid_url(self) -> str:
         return self.sendgrid_base_url or f"{self.sandbox_url}/sendgrid"
+
+    @property
+    def shopify_url(self) -> str:
+        return self.shopify_base_url or f"{self.sandbox_url}/shopify"
 
     @property
     def gateway_url(self) -> str:

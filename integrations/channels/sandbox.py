@@ -1,0 +1,154 @@
+"""An in-memory Shopify for inventory sync: `inventory_levels/set` behind Shopify's leaky bucket.
+
+Paths (mount the app anywhere, e.g. `/shopify`): `POST /admin/api/{version}/inventory_levels/set.json`.
+Every Admin response carries `X-Shopify-Shop-Api-Call-Limit: used/size`; a full bucket answers 429
+with a fractional `Retry-After` (when one call will have drained). Not Shopify, for tests and the
+demo: `GET /_sandbox/levels[?location_id=]`, `GET /_sandbox/stats`, `/_sandbox/faults`.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Header, Request
+from fastapi.responses import JSONResponse
+
+from integrations.sandbox_kit import install_faults
+
+CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+THROTTLED = "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+_LEVEL_FIELDS = ("location_id", "inventory_item_id", "available")
+
+
+class LeakyBucket:
+    """Shopify's REST limit: each call adds one unit, `leak_rate` units drain per second, `size` fit.
+
+    `take()` answers (accepted, units in the bucket, seconds until one more call fits).
+    """
+
+    def __init__(self, size: int, leak_rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        if size < 1 or leak_rate <= 0:
+            raise ValueError("a bucket needs size >= 1 and leak_rate > 0")
+        self.size, self.leak_rate = size, leak_rate
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._level = 0.0
+        self._at = clock()
+
+    def take(self) -> tuple[bool, int, float]:
+        with self._lock:
+            now = self._clock()
+            self._level = max(0.0, self._level - (now - self._at) * self.leak_rate)
+            self._at = now
+            if self._level + 1 > self.size:
+                wait = (self._level + 1 - self.size) / self.leak_rate
+                return False, math.ceil(self._level), wait
+            self._level += 1
+            return True, math.ceil(self._level), 0.0
+
+
+class ShopifySandboxState:
+    """Inventory levels and counters behind one lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._levels: dict[tuple[int, int], dict[str, Any]] = {}
+        self._stats = {"calls": 0, "throttled": 0, "levels_set": 0, "rejected": 0}
+
+    def count(self, stat: str) -> None:
+        with self._lock:
+            self._stats[stat] += 1
+
+    def set_level(self, location_id: int, inventory_item_id: int, available: int) -> dict[str, Any]:
+        level = {
+            "inventory_item_id": inventory_item_id, "location_id": location_id, "available": available,
+            "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{location_id}?inventory_item_id={inventory_item_id}",
+        }
+        with self._lock:
+            self._levels[(location_id, inventory_item_id)] = level
+            self._stats["levels_set"] += 1
+            return dict(level)
+
+    def levels(self, location_id: int | None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(level) for key, level in sorted(self._levels.items())
+                    if location_id is None or key[0] == location_id]
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._stats)
+
+
+def _errors(status: int, message: str) -> dict[str, object]:
+    return {"errors": message}
+
+
+def _validated_level(body: object) -> tuple[int, int, int] | dict[str, list[str]]:
+    """The three integers of a set request, or Shopify-style field errors."""
+    if not isinstance(body, dict):
+        return {"base": ["body must be a JSON object"]}
+    errors: dict[str, list[str]] = {}
+    values: list[int] = []
+    for field in _LEVEL_FIELDS:
+        value = body.get(field)
+        if value is None:
+            errors[field] = ["is required"]
+        elif isinstance(value, bool) or not isinstance(value, int):
+            errors[field] = ["must be an integer"]
+        elif field != "available" and value <= 0:
+            errors[field] = ["must be a positive id"]
+        else:
+            values.append(value)
+    if errors:
+        return errors
+    return values[0], values[1], values[2]
+
+
+def create_shopify_sandbox(token: str, *, bucket_size: int = 40, leak_rate: float = 2.0) -> FastAPI:
+    """A Shopify Admin sandbox accepting `X-Shopify-Access-Token: token`, limited by a leaky bucket."""
+    app = FastAPI(title="Shopify sandbox", docs_url=None, redoc_url=None)
+    state = ShopifySandboxState()
+    bucket = LeakyBucket(bucket_size, leak_rate)
+    install_faults(app, _errors)
+
+    @app.post("/admin/api/{version}/inventory_levels/set.json")
+    async def set_inventory_level(
+        version: str, request: Request,
+        access_token: str | None = Header(default=None, alias="X-Shopify-Access-Token"),
+    ) -> JSONResponse:
+        state.count("calls")
+        if access_token != token:  # a caller without the shop's token does not drain its bucket
+            return JSONResponse(_errors(401, INVALID_TOKEN), status_code=401)
+        accepted, used, wait = bucket.take()
+        headers = {CALL_LIMIT_HEADER: f"{used}/{bucket.size}", "X-Shopify-API-Version": version}
+        if not accepted:
+            state.count("throttled")
+            headers["Retry-After"] = f"{max(wait, 0.001):.3f}"
+            return JSONResponse(_errors(429, THROTTLED), status_code=429, headers=headers)
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        checked = _validated_level(body)
+        if isinstance(checked, dict):
+            state.count("rejected")
+            return JSONResponse({"errors": checked}, status_code=422, headers=headers)
+        level = state.set_level(*checked)
+        return JSONResponse({"inventory_level": level}, headers=headers)
+
+    @app.get("/_sandbox/levels", include_in_schema=False)
+    def levels(location_id: int | None = None) -> list[dict[str, Any]]:
+        return state.levels(location_id)
+
+    @app.get("/_sandbox/stats", include_in_schema=False)
+    def stats() -> dict[str, int]:
+        return state.stats()
+
+    return app
