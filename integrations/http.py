@@ -29,6 +29,7 @@ import httpx
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 _MAX_IDEMPOTENCY_KEY_LENGTH = 255
 _THROTTLE_STATUSES = frozenset({429, 503})
+RETRY_AFTER_HEADER = "retry-after"  # the standard one; a provider with its own passes its name
 
 
 class ProviderError(Exception):
@@ -162,15 +163,18 @@ def idempotency_headers(key: str | None) -> dict[str, str]:
     return {IDEMPOTENCY_KEY_HEADER: key}
 
 
-def error_for_response(provider: str, response: httpx.Response, parse_error: ErrorParser) -> ProviderError:
-    """Classify an error response into the tree, with the provider's own code, message and field."""
+def error_for_response(provider: str, response: httpx.Response, parse_error: ErrorParser, *,
+                       retry_after_header: str = RETRY_AFTER_HEADER) -> ProviderError:
+    """Classify an error response into the tree, with the provider's own code, message and field.
+
+    `retry_after_header` names the header that carries the wait (ShipBob: `x-retry-after`)."""
     try:
         detail = parse_error(response)
     except Exception:  # a body we cannot read still has a status worth classifying
         detail = ErrorDetail(message=_body_excerpt(response))
     status, code, field = response.status_code, detail.code, detail.field
-    if status == 429 or (status == 503 and "retry-after" in response.headers):
-        retry_after = parse_retry_after(response.headers.get("retry-after"))
+    if status == 429 or (status == 503 and retry_after_header in response.headers):
+        retry_after = parse_retry_after(response.headers.get(retry_after_header))
         return RateLimitedError(provider, detail.message, status=status, code=code, field=field,
                                 retry_after=retry_after)
     if status == 408 or status >= 500:
@@ -186,11 +190,12 @@ def send(
     parse_error: ErrorParser,
     retry: RetryPolicy = DEFAULT_RETRY,
     sleep: Callable[[float], None] = time.sleep,
+    retry_after_header: str = RETRY_AFTER_HEADER,
 ) -> httpx.Response:
     """Send `request` and return its 2xx/3xx response, or raise a ProviderError.
 
     Throttled answers (429, 503) are retried up to `retry.max_retries` times, waiting what the
-    provider asked when that fits under `retry.max_wait`. Network errors are not retried here:
+    provider asked (in `retry_after_header`) when that fits under `retry.max_wait`. Network errors are not retried here:
     whether a lost POST took effect is the caller's question (see EasyPost's buy).
     """
     wait_without_header = retry.default_wait
@@ -203,10 +208,10 @@ def send(
             raise TransientProviderError(provider, f"network error: {exc!r}") from exc
         if response.status_code < 400:
             return response
-        error = error_for_response(provider, response, parse_error)
+        error = error_for_response(provider, response, parse_error, retry_after_header=retry_after_header)
         if response.status_code not in _THROTTLE_STATUSES or attempt == retry.max_retries:
             raise error
-        requested = parse_retry_after(response.headers.get("retry-after"))
+        requested = parse_retry_after(response.headers.get(retry_after_header))
         wait = wait_without_header if requested is None else requested
         if wait > retry.max_wait:
             raise error

@@ -1,5 +1,5 @@
 """All provider sandboxes in one HTTP server: EasyPost at `/easypost/v2`, SendGrid at `/sendgrid`,
-Shopify at `/shopify`.
+Shopify at `/shopify`, ShipBob at `/shipbob`.
 
 `SandboxServer` runs it in a background thread (tests, the embedded dev stack);
 `serve` runs it in the foreground (the `omniroute sandbox` command).
@@ -19,15 +19,19 @@ from fastapi import FastAPI
 from integrations.carriers.sandbox import create_easypost_sandbox
 from integrations.channels.sandbox import create_shopify_sandbox
 from integrations.notify.sandbox import create_sendgrid_sandbox
+from integrations.threepl import DEV_SHIPBOB_KEY
+from integrations.threepl.sandbox import create_shipbob_sandbox
 
 EASYPOST_PREFIX = "/easypost/v2"
 SENDGRID_PREFIX = "/sendgrid"
+SHIPBOB_PREFIX = "/shipbob"
 SHOPIFY_PREFIX = "/shopify"
 # The Shopify token the sandbox accepts when none is given (settings.DEV_SHOPIFY_TOKEN is the same).
 DEV_SHOPIFY_TOKEN = "shpat_omniroute_sandbox"
 
 
-def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: str = DEV_SHOPIFY_TOKEN) -> FastAPI:
+def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: str = DEV_SHOPIFY_TOKEN,
+                       shipbob_key: str = DEV_SHIPBOB_KEY) -> FastAPI:
     """The combined sandbox app, with `GET /healthz`."""
     app = FastAPI(title="Omniroute provider sandboxes", docs_url=None, redoc_url=None)
 
@@ -37,6 +41,7 @@ def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: s
 
     app.mount(EASYPOST_PREFIX, create_easypost_sandbox(easypost_key))
     app.mount(SENDGRID_PREFIX, create_sendgrid_sandbox(sendgrid_key))
+    app.mount(SHIPBOB_PREFIX, create_shipbob_sandbox(shipbob_key))
     app.mount(SHOPIFY_PREFIX, create_shopify_sandbox(shopify_token))
     return app
 
@@ -76,6 +81,10 @@ class SandboxServer:
     @property
     def sendgrid_url(self) -> str:
         return self.url + SENDGRID_PREFIX
+
+    @property
+    def shipbob_url(self) -> str:
+        return self.url + SHIPBOB_PREFIX
 
     @property
     def shopify_url(self) -> str:
@@ -123,7 +132,8 @@ class SandboxServer:
         self.stop()
 
 
-def serve(host: str, port: int, *, easypost_key: str, sendgrid_key: str) -> None:
+def serve(host: str, port: int, *, easypost_key: str, sendgrid_key: str,
+          shipbob_key: str = DEV_SHIPBOB_KEY) -> None:
     """Serve the sandboxes in the foreground until SIGINT/SIGTERM (uvicorn handles both)."""
-    app = create_sandbox_app(easypost_key=easypost_key, sendgrid_key=sendgrid_key)
+    app = create_sandbox_app(easypost_key=easypost_key, sendgrid_key=sendgrid_key, shipbob_key=shipbob_key)
     uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")

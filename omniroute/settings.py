@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from integrations.threepl import DEV_SHIPBOB_KEY as DEV_SHIPBOB_KEY  # re-exported: the default key
+
 DEV_EASYPOST_KEY = "EZTK-omniroute-sandbox"
 DEV_SENDGRID_KEY = "SG.omniroute-sandbox"
 DEV_SHOPIFY_TOKEN = "shpat_omniroute_sandbox"
@@ -42,6 +44,10 @@ class Settings(BaseSettings):
     shopify_base_url: str | None = None
     shopify_api_key: SecretStr = SecretStr(DEV_SHOPIFY_TOKEN)
     mail_from: str = "orders@omniroute.example"
+    shipbob_base_url: str | None = None
+    shipbob_api_key: SecretStr = SecretStr(DEV_SHIPBOB_KEY)
+    # The node in our network that the ShipBob 3PL stands for; its inventory sync is scheduled when set.
+    shipbob_node_id: str | None = None
 
     # Traces: "none", "console" (stderr) or "otlp" (OTLP/HTTP to otel_endpoint, e.g. a collector).
     otel_traces: Literal["none", "console", "otlp"] = "none"
@@ -64,6 +70,7 @@ class Settings(BaseSettings):
             for name, value, default in (
                 ("easypost_api_key", self.easypost_api_key, DEV_EASYPOST_KEY),
                 ("sendgrid_api_key", self.sendgrid_api_key, DEV_SENDGRID_KEY),
+                ("shipbob_api_key", self.shipbob_api_key, DEV_SHIPBOB_KEY),
                 ("shopify_api_key", self.shopify_api_key, DEV_SHOPIFY_TOKEN),
             ):
                 if value.get_secret_value() == default:
@@ -89,6 +96,10 @@ class Settings(BaseSettings):
     @property
     def shopify_url(self) -> str:
         return self.shopify_base_url or f"{self.sandbox_url}/shopify"
+
+    @property
+    def shipbob_url(self) -> str:
+        return self.shipbob_base_url or f"{self.sandbox_url}/shipbob"
 
     @property
     def gateway_url(self) -> str:

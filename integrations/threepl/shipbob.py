@@ -1,0 +1,174 @@
+"""ShipBob client: read a 3PL's inventory levels, page by page, honouring its rate limit.
+
+Wire format (dated API versions): `https://api.shipbob.com/{version}/...`, `Authorization: Bearer TOKEN`.
+`GET /{version}/inventory-level?PageSize=N` answers `{first, prev, next, last, items: [...]}` where the
+cursor links are URLs (or null); the client follows `next` until it is null. Throttling is a 429 with
+`x-retry-after: <seconds>`. Errors: 400/422 `{"<field>": ["msg", ...]}`, 404 ProblemDetails
+`{type, title, status, detail, instance}`, 401/403 with any body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from integrations.http import DEFAULT_RETRY, ErrorDetail, PermanentProviderError, RetryPolicy, send
+
+PROVIDER = "shipbob"
+DEFAULT_API_VERSION = "2026-07"
+RETRY_AFTER_HEADER = "x-retry-after"
+MAX_PAGE_SIZE = 250
+DEFAULT_PAGE_SIZE = 100
+
+
+class ShipBobInventoryLevel(BaseModel):
+    """One inventory item's totals across ShipBob's fulfillment centers (unknown fields are ignored)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    inventory_id: int
+    name: str | None = None
+    sku: str | None = None
+    total_on_hand_quantity: int = 0
+    total_fulfillable_quantity: int = 0
+    total_committed_quantity: int = 0
+    total_sellable_quantity: int = 0
+    total_awaiting_quantity: int = 0
+
+
+class ShipBobInventoryPage(BaseModel):
+    """One page of levels; `next` is the URL of the following page, None on the last page."""
+
+    model_config = ConfigDict(frozen=True)
+
+    items: list[ShipBobInventoryLevel] = Field(default_factory=list)
+    next: str | None = None
+
+
+class ShipBobClient:
+    """Sync ShipBob client (inventory reads). Raises `integrations.http.ProviderError` subclasses:
+    `PermanentProviderError` for refusals (401/403 bad token, 404, 400/422 naming the field, a `next`
+    link pointing at another host), `RateLimitedError` for a 429 whose `x-retry-after` wait is longer
+    than the retry policy sleeps in-process (or after its retries), `TransientProviderError` otherwise.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        version: str = DEFAULT_API_VERSION,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+    ) -> None:
+        self._retry = retry
+        self._version = version.strip("/")
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    def inventory_levels(self, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[ShipBobInventoryLevel]:
+        """Every inventory level, following the `next` cursor until it is null."""
+        for page in self.inventory_pages(page_size=page_size):
+            yield from page.items
+
+    def inventory_pages(self, *, page_size: int = DEFAULT_PAGE_SIZE,
+                        start: str | None = None) -> Iterator[ShipBobInventoryPage]:
+        """Page after page, from the first or from `start` (a `next` URL an earlier pass stopped at)."""
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be 1..{MAX_PAGE_SIZE}")
+        url: str | None = start
+        params: dict[str, Any] | None = None
+        if url is None:
+            url, params = f"/{self._version}/inventory-level", {"PageSize": page_size}
+        while url is not None:
+            page = self.inventory_page(url, params=params)
+            yield page
+            url, params = page.next, None
+
+    def inventory_page(self, url: str, *, params: dict[str, Any] | None = None) -> ShipBobInventoryPage:
+        """One page at `url` (a path under the base URL, or a cursor URL on the same host)."""
+        data = self._get(self._resolve(url), params=params)
+        try:
+            return ShipBobInventoryPage.model_validate({"items": data.get("items") or [], "next": data.get("next")})
+        except ValidationError as exc:
+            raise PermanentProviderError(PROVIDER, f"unreadable inventory page: {exc}") from exc
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def _resolve(self, url: str) -> httpx.URL:
+        """A cursor link as a full URL. An absolute one must stay on the base URL's host (it gets our
+        token); a relative one is taken under the base URL unless it already starts with its path."""
+        base = self._http.base_url
+        target = httpx.URL(url)
+        if target.is_absolute_url:
+            if (target.scheme, target.host, target.port) != (base.scheme, base.host, base.port):
+                raise PermanentProviderError(PROVIDER, f"cursor link leaves {base.host}: {url}", field="next")
+            return target
+        origin = f"{base.scheme}://{base.netloc.decode('ascii')}"
+        base_path = base.path.rstrip("/")
+        path = url if url.startswith("/") else f"/{url}"
+        if base_path and (path == base_path or path.startswith(f"{base_path}/")):
+            return httpx.URL(origin + path)
+        return httpx.URL(origin + base_path + path)
+
+    def _get(self, url: httpx.URL, *, params: dict[str, Any] | None) -> dict[str, Any]:
+        request = self._http.build_request("GET", url, params=params)
+        response = send(self._http, request, provider=PROVIDER, parse_error=parse_error, retry=self._retry,
+                        retry_after_header=RETRY_AFTER_HEADER)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise PermanentProviderError(PROVIDER, "response is not JSON", status=response.status_code) from exc
+        if not isinstance(data, dict):
+            raise PermanentProviderError(PROVIDER, "response is not a JSON object", status=response.status_code)
+        return data
+
+
+def parse_error(response: httpx.Response) -> ErrorDetail:
+    """ShipBob's error bodies → ErrorDetail.
+
+    400/422: `{"<field>": ["msg", ...]}` (the first field is named); 404 and others: ProblemDetails
+    `{type, title, status, detail, instance}`; 429: `{"statusCode", "message"}`; 401/403: any body.
+    """
+    fallback = response.reason_phrase or f"HTTP {response.status_code}"
+    if not response.content.strip():
+        return ErrorDetail(message=fallback)
+    body = response.json()
+    if not isinstance(body, dict):
+        return ErrorDetail(message=str(body)[:200] or fallback)
+    if "title" in body or "detail" in body:
+        message = ": ".join(str(body[key]) for key in ("title", "detail") if body.get(key))
+        return ErrorDetail(message=message or fallback, code=_text(body.get("type")))
+    if "message" in body:
+        return ErrorDetail(message=str(body["message"]))
+    for field, messages in body.items():
+        if isinstance(messages, list) and messages:
+            return ErrorDetail(message=f"{field}: {'; '.join(str(m) for m in messages)}", field=str(field))
+        if isinstance(messages, str):
+            return ErrorDetail(message=f"{field}: {messages}", field=str(field))
+    return ErrorDetail(message=fallback)
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value else None
