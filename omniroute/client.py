@@ -33,6 +33,14 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.api import ReturnAccepted
+from models.channel_sync import (
+    CHANNEL_SYNC_WORKFLOW,
+    INVENTORY_CHANGED_SIGNAL,
+    ChannelSyncConfig,
+    ChannelSyncRun,
+    SkusChanged,
+    channel_sync_workflow_id,
+)
 from models.order import CancelOrder, CancelResult, OrderAccepted, OrderStatus, OrderView, PlaceOrder
 from models.returns import ReturnEvent, ReturnStatus, ReturnView, StartReturn
 from models.shipment import ShipmentEvent
@@ -216,6 +224,33 @@ class OmnirouteClient:
             await self._call(handle.signal(ids.RETURN_EVENT_SIGNAL, event))
         except _NotFound:
             await self._raise_closed_or_missing(handle, ReturnNotFoundError(event.rma), f"return {event.rma!r}")
+
+    # Channel inventory sync
+
+    async def start_channel_sync(self, config: ChannelSyncConfig) -> str:
+        """Start the channel's long-running sync workflow unless it already runs; returns its workflow id.
+        A running sync keeps the configuration it was started with."""
+        workflow_id = channel_sync_workflow_id(config.channel)
+        await self._call(
+            self._client.start_workflow(
+                CHANNEL_SYNC_WORKFLOW,
+                ChannelSyncRun(config=config),
+                id=workflow_id,
+                task_queue=self._task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                static_summary=f"inventory sync to {config.channel}",
+            )
+        )
+        return workflow_id
+
+    async def notify_inventory_changed(self, channel: str, skus: list[str]) -> None:
+        """Tell the channel's sync workflow that these SKUs' stock moved (it debounces and pushes).
+        Raises NotFoundError if no sync runs for the channel."""
+        handle = self._client.get_workflow_handle(channel_sync_workflow_id(channel))
+        try:
+            await self._call(handle.signal(INVENTORY_CHANGED_SIGNAL, SkusChanged(skus=skus)))
+        except _NotFound:
+            raise NotFoundError(f"no inventory sync runs for channel {channel!r}") from None
 
     # Translation of Temporal's errors
 

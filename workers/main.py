@@ -20,23 +20,26 @@ from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.carrier import CarrierActivities
+from activities.channel_sync import ChannelSyncActivities
 from activities.inventory import InventoryActivities
 from activities.notify import NotifyActivities
 from activities.records import RecordActivities, ReturnPolicy
 from activities.sweep import ReservationSweepActivities
 from integrations.carriers.easypost import EasyPostClient
+from integrations.channels.shopify import ShopifyClient
 from integrations.notify.sendgrid import SendGridClient
 from omniroute.settings import Settings
 from omniroute.telemetry import configure_tracing
 from store import Store
 from workers.schedules import ensure_schedules
+from workflows.channel_sync import ChannelInventorySyncWorkflow
 from workflows.order import OrderWorkflow
 from workflows.returns import ReturnWorkflow
 from workflows.sweep import ReservationSweepWorkflow
 
 log = logging.getLogger("omniroute.worker")
 
-WORKFLOWS: Sequence[type] = (OrderWorkflow, ReturnWorkflow, ReservationSweepWorkflow)
+WORKFLOWS: Sequence[type] = (OrderWorkflow, ReturnWorkflow, ReservationSweepWorkflow, ChannelInventorySyncWorkflow)
 # Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
 PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
                "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns")
@@ -53,6 +56,7 @@ class Dependencies:
     store: Store
     carrier: EasyPostClient
     mail: SendGridClient
+    shopify: ShopifyClient
 
 
 def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
@@ -62,6 +66,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     carrier = CarrierActivities(deps.carrier, deps.store)
     notify = NotifyActivities(deps.mail, settings.mail_from)
     sweep = ReservationSweepActivities(deps.store)
+    channel_sync = ChannelSyncActivities(deps.store, deps.shopify)
     return [
         inventory.allocate, inventory.commit, inventory.release, inventory.restock_return,
         records.record_order, records.set_order_status, records.record_shipments, records.record_return,
@@ -69,6 +74,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
         carrier.rate_shipment, carrier.buy_label, carrier.void_label,
         notify.notify,
         sweep.release_expired_batch,
+        channel_sync.channel_levels, channel_sync.push_levels,
     ]
 
 
@@ -112,12 +118,14 @@ async def running_worker(settings: Settings, *, client: Client | None = None,
         stack.callback(carrier.close)
         mail = SendGridClient(settings.sendgrid_url, settings.sendgrid_api_key.get_secret_value())
         stack.callback(mail.close)
+        shopify = ShopifyClient(settings.shopify_url, settings.shopify_api_key.get_secret_value())
+        stack.callback(shopify.close)
         executor = ThreadPoolExecutor(max_workers=2 * settings.worker_max_concurrent_activities,
                                       thread_name_prefix="activity")
         stack.callback(executor.shutdown, wait=True)
         if client is None:
             client = await connect_client(settings)
-        worker = create_worker(client, settings, Dependencies(store, carrier, mail), executor)
+        worker = create_worker(client, settings, Dependencies(store, carrier, mail, shopify), executor)
         await stack.enter_async_context(worker)
         yield worker
 

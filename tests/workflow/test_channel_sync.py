@@ -1,0 +1,214 @@
+"""The channel inventory sync on a real worker and dev server, pushing to the Shopify sandbox over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from integrations.channels.sandbox import create_shopify_sandbox
+from integrations.sandbox import SandboxServer
+from models.allocation import ChannelAllocation
+from models.channel_sync import ChannelSyncConfig, ChannelSyncStatus, channel_sync_workflow_id
+from models.network import NodeKind
+from omniroute.client import NotFoundError, OmnirouteClient
+from store import Store
+from tests.fixtures.sandbox import RunningSandbox
+from tests.fixtures.temporal import worker_settings
+from tests.workflow.conftest import add_node
+from workers.main import PASSTHROUGH, WORKFLOWS, running_worker
+
+
+@dataclass(frozen=True)
+class Shop:
+    url: str
+    token: str
+
+    def levels(self, location_ids: set[int]) -> dict[tuple[int, int], int]:
+        rows: list[dict[str, Any]] = httpx.get(f"{self.url}/_sandbox/levels", timeout=5).json()
+        return {(row["location_id"], row["inventory_item_id"]): row["available"]
+                for row in rows if row["location_id"] in location_ids}
+
+    def stats(self) -> dict[str, int]:
+        result: dict[str, int] = httpx.get(f"{self.url}/_sandbox/stats", timeout=5).json()
+        return result
+
+
+@dataclass(frozen=True)
+class Sync:
+    sdk: OmnirouteClient
+    store: Store
+    shop: Shop
+    channel: str
+
+
+@pytest.fixture
+def shared_shop(sandbox: RunningSandbox) -> Shop:
+    return Shop(sandbox.shopify_url, sandbox.shopify_token)
+
+
+@pytest.fixture
+def throttled_shop() -> Iterator[Shop]:
+    """A shop of its own whose bucket holds 2 calls and drains 4 per second."""
+    with SandboxServer(create_shopify_sandbox("shpat_throttled", bucket_size=2, leak_rate=4.0)) as server:
+        yield Shop(server.url, "shpat_throttled")
+
+
+@asynccontextmanager
+async def channel_sync(temporal: Client, store: Store, sandbox: RunningSandbox, shop: Shop) -> AsyncIterator[Sync]:
+    """A worker whose Shopify is `shop`, a fresh channel name; the channel's sync is terminated on exit."""
+    settings = worker_settings(sandbox, shopify_base_url=shop.url, shopify_api_key=shop.token)
+    channel = f"shop_{uuid.uuid4().hex[:12]}"
+    async with running_worker(settings, client=temporal, store=store):
+        try:
+            yield Sync(OmnirouteClient(temporal, task_queue=settings.task_queue), store, shop, channel)
+        finally:
+            await temporal.get_workflow_handle(channel_sync_workflow_id(channel)).terminate("test over")
+
+
+def a_network(store: Store) -> tuple[dict[str, int], dict[str, int]]:
+    """A DC and a store holding two SKUs; their fresh Shopify location and item ids."""
+    add_node(store, "dc-east", "08817")
+    add_node(store, "store-soho", "10012", kind=NodeKind.STORE)
+    store.set_on_hand("dc-east", "SKU-A", 10, source="test")
+    store.set_on_hand("store-soho", "SKU-A", 6, source="test")
+    store.set_on_hand("dc-east", "SKU-B", 5, source="test")
+    base = 10_000_000 + secrets.randbelow(10**9)
+    return {"dc-east": base, "store-soho": base + 1}, {"SKU-A": base + 2, "SKU-B": base + 3}
+
+
+def a_config(sync: Sync, locations: dict[str, int], items: dict[str, int], **fields: Any) -> ChannelSyncConfig:
+    return ChannelSyncConfig.model_validate(
+        {"channel": sync.channel, "locations": locations, "items": items, "debounce_seconds": 0.2} | fields)
+
+
+async def status_of(sync: Sync) -> ChannelSyncStatus:
+    handle = sync.sdk.temporal.get_workflow_handle(channel_sync_workflow_id(sync.channel))
+    result: ChannelSyncStatus = await handle.query("status", result_type=ChannelSyncStatus)
+    return result
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            result = check()
+            if asyncio.iscoroutine(result):
+                result = await result
+            if result is not False:
+                return
+        except AssertionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition never held")
+        await asyncio.sleep(0.1)
+
+
+async def test_the_channel_sees_its_allocated_atp_per_mapped_location_and_follows_stock_changes(
+        temporal_env: WorkflowEnvironment, sqlite_store: Store, sandbox: RunningSandbox, shared_shop: Shop) -> None:
+    async with channel_sync(temporal_env.client, sqlite_store, sandbox, shared_shop) as sync:
+        locations, items = a_network(sync.store)
+        rule = ChannelAllocation(percent=50, hidden_node_kinds=[NodeKind.STORE])
+        sync.store.set_channel_allocation(sync.channel, rule)
+        dc, shop_store = locations["dc-east"], locations["store-soho"]
+        a, b = items["SKU-A"], items["SKU-B"]
+        await sync.sdk.start_channel_sync(a_config(sync, locations, items))
+        await sync.sdk.notify_inventory_changed(sync.channel, ["SKU-A", "SKU-B", "SKU-UNLISTED"])
+
+        expected = {(dc, a): 5, (dc, b): 2, (shop_store, a): 0, (shop_store, b): 0}
+        await eventually(lambda: shared_shop.levels({dc, shop_store}) == expected)
+
+        sync.store.set_on_hand("dc-east", "SKU-A", 4, source="test")
+        await sync.sdk.notify_inventory_changed(sync.channel, ["SKU-A"])
+        await eventually(lambda: shared_shop.levels({dc, shop_store})[(dc, a)] == 2)
+        await eventually(lambda: _status_is(sync, pushed=5, skipped_unchanged=1))
+        assert shared_shop.levels({dc, shop_store}) == expected | {(dc, a): 2}
+
+
+async def _status_is(sync: Sync, **expected: Any) -> bool:
+    status = await status_of(sync)
+    return all(getattr(status, name) == value for name, value in expected.items())
+
+
+async def test_quick_changes_are_gathered_into_one_push(
+        temporal_env: WorkflowEnvironment, sqlite_store: Store, sandbox: RunningSandbox, shared_shop: Shop) -> None:
+    async with channel_sync(temporal_env.client, sqlite_store, sandbox, shared_shop) as sync:
+        locations, items = a_network(sync.store)
+        await sync.sdk.start_channel_sync(a_config(sync, {"dc-east": locations["dc-east"]}, items,
+                                                   debounce_seconds=1.5))
+        calls_before = shared_shop.stats()["calls"]
+        for sku in ("SKU-A", "SKU-B", "SKU-A", "SKU-B", "SKU-A"):
+            await sync.sdk.notify_inventory_changed(sync.channel, [sku])
+
+        await eventually(lambda: _status_is(sync, pushed=2, loops_this_run=1, pending=0))
+        assert shared_shop.stats()["calls"] - calls_before == 2
+        assert shared_shop.levels({locations["dc-east"]}) == {
+            (locations["dc-east"], items["SKU-A"]): 10, (locations["dc-east"], items["SKU-B"]): 5}
+
+
+async def test_a_throttled_channel_still_ends_with_every_level_right(
+        temporal_env: WorkflowEnvironment, sqlite_store: Store, sandbox: RunningSandbox,
+        throttled_shop: Shop) -> None:
+    async with channel_sync(temporal_env.client, sqlite_store, sandbox, throttled_shop) as sync:
+        locations, items = a_network(sync.store)
+        sync.store.set_on_hand("store-soho", "SKU-B", 3, source="test")
+        await sync.sdk.start_channel_sync(a_config(sync, locations, items, batch_size=3))
+        await sync.sdk.notify_inventory_changed(sync.channel, ["SKU-A", "SKU-B"])
+
+        dc, soho = locations["dc-east"], locations["store-soho"]
+        a, b = items["SKU-A"], items["SKU-B"]
+        expected = {(dc, a): 10, (dc, b): 5, (soho, a): 6, (soho, b): 3}
+        await eventually(lambda: throttled_shop.levels({dc, soho}) == expected)
+        assert throttled_shop.stats()["throttled"] >= 1
+        await eventually(lambda: _status_is(sync, pushed=4, failed=0))
+
+
+async def test_the_sync_continues_as_new_and_remembers_what_it_pushed(
+        temporal_env: WorkflowEnvironment, sqlite_store: Store, sandbox: RunningSandbox, shared_shop: Shop) -> None:
+    async with channel_sync(temporal_env.client, sqlite_store, sandbox, shared_shop) as sync:
+        locations, items = a_network(sync.store)
+        dc = {"dc-east": locations["dc-east"]}
+        await sync.sdk.start_channel_sync(a_config(sync, dc, items, max_loops=2))
+        handle = sync.sdk.temporal.get_workflow_handle(channel_sync_workflow_id(sync.channel))
+        first_run = (await handle.describe()).run_id
+
+        await sync.sdk.notify_inventory_changed(sync.channel, ["SKU-A"])
+        await eventually(lambda: _status_is(sync, pushed=1))
+        sync.store.set_on_hand("dc-east", "SKU-B", 7, source="test")
+        await sync.sdk.notify_inventory_changed(sync.channel, ["SKU-B"])
+        await eventually(lambda: _status_is(sync, run_number=2, pushed=2, remembered_levels=2, loops_this_run=0))
+        assert (await handle.describe()).run_id != first_run
+
+        calls_before = shared_shop.stats()["calls"]
+        await sync.sdk.notify_inventory_changed(sync.channel, ["SKU-A", "SKU-B"])
+        await eventually(lambda: _status_is(sync, loops_this_run=1, skipped_unchanged=2, pushed=2))
+        assert shared_shop.stats()["calls"] == calls_before  # nothing changed: nothing sent
+
+        await _assert_replays(sync.sdk.temporal.get_workflow_handle(handle.id, run_id=first_run))
+
+
+async def test_notifying_a_channel_without_a_sync_is_not_found(temporal_env: WorkflowEnvironment) -> None:
+    sdk = OmnirouteClient(temporal_env.client, task_queue=f"unused-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(NotFoundError):
+        await sdk.notify_inventory_changed(f"nosync_{uuid.uuid4().hex[:8]}", ["SKU-A"])
+
+
+async def _assert_replays(handle: WorkflowHandle[Any, Any]) -> None:
+    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter,
+                        workflow_runner=SandboxedWorkflowRunner(
+                            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)))
+    result = await replayer.replay_workflow(await handle.fetch_history(), raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
