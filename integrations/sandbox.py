@@ -133,7 +133,8 @@ class SandboxServer:
 
 
 def serve(host: str, port: int, *, easypost_key: str, sendgrid_key: str,
-          shipbob_key: str = DEV_SHIPBOB_KEY) -> None:
+          shipbob_key: str = DEV_SHIPBOB_KEY, shopify_token: str = DEV_SHOPIFY_TOKEN) -> None:
     """Serve the sandboxes in the foreground until SIGINT/SIGTERM (uvicorn handles both)."""
-    app = create_sandbox_app(easypost_key=easypost_key, sendgrid_key=sendgrid_key, shipbob_key=shipbob_key)
+    app = create_sandbox_app(easypost_key=easypost_key, sendgrid_key=sendgrid_key, shipbob_key=shipbob_key,
+                             shopify_token=shopify_token)
     uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")

@@ -52,6 +52,11 @@ class LeakyBucket:
             self._level += 1
             return True, math.ceil(self._level), 0.0
 
+    def used(self) -> int:
+        """Units in the bucket now, without taking one."""
+        with self._lock:
+            return math.ceil(max(0.0, self._level - (self._clock() - self._at) * self.leak_rate))
+
 
 class ShopifySandboxState:
     """Inventory levels and counters behind one lock."""
@@ -125,7 +130,8 @@ def create_shopify_sandbox(token: str, *, bucket_size: int = 40, leak_rate: floa
     ) -> JSONResponse:
         state.count("calls")
         if access_token != token:  # a caller without the shop's token does not drain its bucket
-            return JSONResponse(_errors(401, INVALID_TOKEN), status_code=401)
+            return JSONResponse(_errors(401, INVALID_TOKEN), status_code=401,
+                                headers={CALL_LIMIT_HEADER: f"{bucket.used()}/{bucket.size}"})
         accepted, used, wait = bucket.take()
         headers = {CALL_LIMIT_HEADER: f"{used}/{bucket.size}", "X-Shopify-API-Version": version}
         if not accepted:

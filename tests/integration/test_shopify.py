@@ -53,6 +53,8 @@ def test_a_wrong_token_is_refused_with_shopifys_401(sandbox: RunningSandbox) -> 
             pytest.raises(PermanentProviderError) as refused:
         shopify.set_inventory_level(location_id, item_id, 1)
     assert refused.value.status == 401
+    response = httpx.post(f"{sandbox.shopify_url}/admin/api/2026-07/inventory_levels/set.json", json={})
+    assert response.status_code == 401 and "X-Shopify-Shop-Api-Call-Limit" in response.headers
     assert "Invalid API key or access token" in refused.value.message
     assert sandbox.shopify_levels(location_id) == []
 
