@@ -212,3 +212,16 @@ async def _assert_replays(handle: WorkflowHandle[Any, Any]) -> None:
                             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)))
     result = await replayer.replay_workflow(await handle.fetch_history(), raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
+
+
+async def test_a_channel_that_refuses_the_push_is_counted_and_the_sync_keeps_running(
+        temporal_env: WorkflowEnvironment, sqlite_store: Store, sandbox: RunningSandbox) -> None:
+    wrong_token = Shop(sandbox.shopify_url, "shpat_revoked")
+    async with channel_sync(temporal_env.client, sqlite_store, sandbox, wrong_token) as sync:
+        locations, items = a_network(sync.store)
+        await sync.sdk.start_channel_sync(a_config(sync, locations, items))
+        await sync.sdk.notify_inventory_changed(sync.channel, ["SKU-A"])
+        await eventually(lambda: _status_is(sync, failed=2, pushed=0, pending=0, loops_this_run=1))
+        await sync.sdk.notify_inventory_changed(sync.channel, ["SKU-B"])
+        await eventually(lambda: _status_is(sync, failed=4, loops_this_run=2))
+        assert wrong_token.levels(set(locations.values())) == {}
