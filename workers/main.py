@@ -25,9 +25,11 @@ from activities.inventory import InventoryActivities
 from activities.notify import NotifyActivities
 from activities.records import RecordActivities, ReturnPolicy
 from activities.sweep import ReservationSweepActivities
+from activities.threepl import ThreePLInventoryActivities
 from integrations.carriers.easypost import EasyPostClient
 from integrations.channels.shopify import ShopifyClient
 from integrations.notify.sendgrid import SendGridClient
+from integrations.threepl.shipbob import ShipBobClient
 from omniroute.settings import Settings
 from omniroute.telemetry import configure_tracing
 from store import Store
@@ -36,10 +38,12 @@ from workflows.channel_sync import ChannelInventorySyncWorkflow
 from workflows.order import OrderWorkflow
 from workflows.returns import ReturnWorkflow
 from workflows.sweep import ReservationSweepWorkflow
+from workflows.threepl_sync import ThreePLInventorySyncWorkflow
 
 log = logging.getLogger("omniroute.worker")
 
-WORKFLOWS: Sequence[type] = (OrderWorkflow, ReturnWorkflow, ReservationSweepWorkflow, ChannelInventorySyncWorkflow)
+WORKFLOWS: Sequence[type] = (OrderWorkflow, ReturnWorkflow, ReservationSweepWorkflow, ChannelInventorySyncWorkflow,
+                               ThreePLInventorySyncWorkflow)
 # Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
 PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
                "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns")
@@ -57,6 +61,7 @@ class Dependencies:
     carrier: EasyPostClient
     mail: SendGridClient
     shopify: ShopifyClient
+    threepl: ShipBobClient
 
 
 def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
@@ -66,6 +71,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     carrier = CarrierActivities(deps.carrier, deps.store)
     notify = NotifyActivities(deps.mail, settings.mail_from)
     sweep = ReservationSweepActivities(deps.store)
+    threepl = ThreePLInventoryActivities(deps.threepl, deps.store)
     channel_sync = ChannelSyncActivities(deps.store, deps.shopify)
     return [
         inventory.allocate, inventory.commit, inventory.release, inventory.restock_return,
@@ -74,6 +80,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
         carrier.rate_shipment, carrier.buy_label, carrier.void_label,
         notify.notify,
         sweep.release_expired_batch,
+        threepl.pull_inventory,
         channel_sync.channel_levels, channel_sync.push_levels,
     ]
 
@@ -120,12 +127,14 @@ async def running_worker(settings: Settings, *, client: Client | None = None,
         stack.callback(mail.close)
         shopify = ShopifyClient(settings.shopify_url, settings.shopify_api_key.get_secret_value())
         stack.callback(shopify.close)
+        threepl = ShipBobClient(settings.shipbob_url, settings.shipbob_api_key.get_secret_value())
+        stack.callback(threepl.close)
         executor = ThreadPoolExecutor(max_workers=2 * settings.worker_max_concurrent_activities,
                                       thread_name_prefix="activity")
         stack.callback(executor.shutdown, wait=True)
         if client is None:
             client = await connect_client(settings)
-        worker = create_worker(client, settings, Dependencies(store, carrier, mail, shopify), executor)
+        worker = create_worker(client, settings, Dependencies(store, carrier, mail, shopify, threepl), executor)
         await stack.enter_async_context(worker)
         yield worker
 

@@ -38,3 +38,13 @@ NOTIFY: dict[str, Any] = {
     "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=20),
                                 maximum_attempts=5, non_retryable_error_types=["ProviderRejected"]),
 }
+
+# A 3PL inventory pull: paged provider calls that heartbeat per page (a retry resumes at the next page).
+# A 429 retries after the 3PL's x-retry-after (the activity sets next_retry_delay); refusals stop it.
+THREEPL_PULL: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(minutes=15),
+    "heartbeat_timeout": timedelta(minutes=1),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
+                                maximum_interval=timedelta(minutes=2), maximum_attempts=10,
+                                non_retryable_error_types=["ProviderRejected", "InvalidData"]),
+}

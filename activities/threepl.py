@@ -1,0 +1,148 @@
+"""3PL inventory pull: page through a ShipBob-format 3PL's levels and apply them as counts to its node.
+
+Each page is one all-or-nothing feed batch (`Store.apply_inventory_feed`), so a failure mid-pull
+leaves whole pages applied and none half-applied. Every count carries the pull's start time as its
+`as_of`: a SKU whose position moved after the pull started (an order committed, a receipt landed)
+is refused by the store as stale, counted, and left as it is rather than overwritten by a count
+that cannot have seen that movement. The activity heartbeats after every page with its progress
+(the next cursor URL, the counters, the `as_of`), so a retry resumes at the page after the last one
+applied instead of starting over.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.errors import INVALID_DATA, classified_errors
+from integrations.http import RateLimitedError
+from integrations.threepl.shipbob import MAX_PAGE_SIZE, ShipBobClient, ShipBobInventoryLevel
+from models.allocation import InventoryFeedItem
+from models.network import NodeId
+from store import Store
+from store.feeds import StaleCountError
+
+SHIPBOB_SOURCE = "shipbob"
+RATE_LIMITED = "RateLimited"
+
+
+class PullThreePLInventory(BaseModel):
+    """Pull every level from the 3PL and count it at `node_id` (the 3PL's node in our network)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    node_id: NodeId
+    source: str = Field(default=SHIPBOB_SOURCE, min_length=1, max_length=100)
+    page_size: int = Field(default=100, ge=1, le=MAX_PAGE_SIZE)
+
+
+class PullResult(BaseModel):
+    """What one pull did. `items` = `applied` + `rejected_stale` + `skipped`."""
+
+    items: int = Field(ge=0, description="levels the 3PL returned")
+    pages: int = Field(ge=0)
+    applied: int = Field(ge=0, description="counts written to the ledger")
+    rejected_stale: int = Field(ge=0, description="counts refused: the position moved after the pull began")
+    skipped: int = Field(default=0, ge=0, description="levels with no usable SKU or quantity")
+    as_of: datetime
+
+
+class PullProgress(PullResult):
+    """The heartbeat details: the result so far and where the next page is (None once done)."""
+
+    next: str | None = None
+    done: bool = False
+
+
+class ThreePLInventoryActivities:
+    """The 3PL pull, with its client and store injected.
+
+    Failures: an unknown node or a feed the store refuses → ApplicationError("InvalidData"), and a
+    3PL refusal (bad token, 4xx) → ApplicationError("ProviderRejected"), both non-retryable; a 429
+    → ApplicationError("RateLimited") that asks Temporal to retry after the 3PL's `x-retry-after`;
+    outages and database errors propagate for the retry policy.
+    """
+
+    def __init__(self, client: ShipBobClient, store: Store) -> None:
+        self._client = client
+        self._store = store
+
+    @activity.defn
+    def pull_inventory(self, request: PullThreePLInventory) -> PullResult:
+        """Page through the 3PL's levels, applying each page as counts; resumes from the last heartbeat."""
+        progress = _resumed_progress() or PullProgress(items=0, pages=0, applied=0, rejected_stale=0,
+                                                       as_of=datetime.now(UTC))
+        if progress.done:
+            return _result(progress)
+        with classified_errors():
+            if self._store.get_node(request.node_id) is None:
+                raise ApplicationError(f"unknown node {request.node_id!r}: add the 3PL's node to the network",
+                                       type=INVALID_DATA, non_retryable=True)
+            try:
+                pages = self._client.inventory_pages(page_size=request.page_size, start=progress.next)
+                for page in pages:
+                    counts, skipped = _counts(page.items, request, progress.as_of)
+                    applied, stale = self._apply(counts)
+                    progress = progress.model_copy(update={
+                        "items": progress.items + len(page.items), "pages": progress.pages + 1,
+                        "applied": progress.applied + applied, "rejected_stale": progress.rejected_stale + stale,
+                        "skipped": progress.skipped + skipped, "next": page.next, "done": page.next is None,
+                    })
+                    activity.heartbeat(progress.model_dump(mode="json"))
+            except RateLimitedError as err:
+                raise ApplicationError(str(err), type=RATE_LIMITED, next_retry_delay=_delay(err)) from err
+        activity.logger.info("3PL pull for %s: %d levels on %d pages, %d applied, %d stale, %d skipped",
+                             request.node_id, progress.items, progress.pages, progress.applied,
+                             progress.rejected_stale, progress.skipped)
+        return _result(progress)
+
+    def _apply(self, counts: list[InventoryFeedItem]) -> tuple[int, int]:
+        """Apply one page in one transaction; a stale count is dropped and the rest tried again."""
+        pending, stale = list(counts), 0
+        while pending:
+            try:
+                self._store.apply_inventory_feed(pending)
+                return len(pending), stale
+            except StaleCountError as err:
+                refused = pending.pop(err.index)
+                stale += 1
+                activity.logger.warning("3PL count for %s at %s refused: %s", refused.sku, refused.node_id,
+                                        err.message)
+        return 0, stale
+
+
+def _counts(levels: list[ShipBobInventoryLevel], request: PullThreePLInventory,
+            as_of: datetime) -> tuple[list[InventoryFeedItem], int]:
+    counts: list[InventoryFeedItem] = []
+    skipped = 0
+    for level in levels:
+        try:
+            counts.append(InventoryFeedItem(
+                node_id=request.node_id, sku=level.sku or "", on_hand=level.total_on_hand_quantity,
+                source=request.source, reason=f"3PL count (inventory {level.inventory_id})", as_of=as_of))
+        except ValidationError:  # no SKU, a SKU we cannot hold, or a negative total
+            skipped += 1
+            activity.logger.warning("3PL level %s skipped: sku %r, on hand %s", level.inventory_id, level.sku,
+                                    level.total_on_hand_quantity)
+    return counts, skipped
+
+
+def _resumed_progress() -> PullProgress | None:
+    details = activity.info().heartbeat_details
+    if not details:
+        return None
+    try:
+        return PullProgress.model_validate(details[0])
+    except ValidationError:
+        return None
+
+
+def _result(progress: PullProgress) -> PullResult:
+    return PullResult.model_validate(progress.model_dump(include=set(PullResult.model_fields)))
+
+
+def _delay(err: RateLimitedError) -> timedelta | None:
+    return None if err.retry_after is None else timedelta(seconds=err.retry_after)
