@@ -24,10 +24,13 @@ from temporalio.client import (
 
 from omniroute.settings import Settings
 from workflows.sweep import RESERVATION_SWEEP_WORKFLOW
+from workflows.threepl_sync import THREEPL_SYNC_WORKFLOW, threepl_sync_workflow_id
 
 log = logging.getLogger("omniroute.schedules")
 
 RESERVATION_SWEEP_SCHEDULE = "reservation-sweep"
+# How often a 3PL's inventory is pulled: ShipBob allows 150 calls a minute, a pull of 10,000 SKUs takes 100.
+THREEPL_SYNC_EVERY = timedelta(minutes=15)
 
 
 def reservation_sweep_schedule(settings: Settings) -> Schedule:
@@ -57,3 +60,38 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
 
         await client.get_schedule_handle(RESERVATION_SWEEP_SCHEDULE).update(replace)
         log.info("updated schedule %s", RESERVATION_SWEEP_SCHEDULE)
+    await ensure_threepl_sync_schedule(client, settings)
+
+
+def threepl_sync_schedule(settings: Settings, node_id: str) -> Schedule:
+    """Pull the 3PL node's inventory every THREEPL_SYNC_EVERY; a pull still running makes the next skip."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            THREEPL_SYNC_WORKFLOW,
+            node_id,
+            id=threepl_sync_workflow_id(node_id),
+            task_queue=settings.task_queue,
+            run_timeout=timedelta(hours=1),
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=THREEPL_SYNC_EVERY)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=THREEPL_SYNC_EVERY),
+    )
+
+
+async def ensure_threepl_sync_schedule(client: Client, settings: Settings) -> str | None:
+    """The `threepl-sync-{node}` schedule for `settings.shipbob_node_id`, created or updated; its id
+    (None when no 3PL node is configured, and nothing is scheduled)."""
+    if settings.shipbob_node_id is None:
+        return None
+    schedule_id = threepl_sync_workflow_id(settings.shipbob_node_id)
+    schedule = threepl_sync_schedule(settings, settings.shipbob_node_id)
+    try:
+        await client.create_schedule(schedule_id, schedule)
+        log.info("created schedule %s", schedule_id)
+    except ScheduleAlreadyRunningError:
+        def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+            return ScheduleUpdate(schedule=schedule)
+
+        await client.get_schedule_handle(schedule_id).update(replace)
+        log.info("updated schedule %s", schedule_id)
+    return schedule_id

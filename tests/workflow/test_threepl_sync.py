@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,11 +21,13 @@ from activities.threepl import PullResult
 from models.allocation import FeedKind, InventoryFeedItem
 from models.inventory import MovementKind
 from models.network import NodeKind
+from omniroute.settings import Settings
 from store import Store
 from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import worker_settings
 from tests.workflow.conftest import add_node
 from workers.main import PASSTHROUGH, WORKFLOWS, running_worker
+from workers.schedules import ensure_threepl_sync_schedule
 from workflows.threepl_sync import THREEPL_SYNC_WORKFLOW, threepl_sync_workflow_id
 
 NODE = "3pl-shipbob"
@@ -33,6 +36,7 @@ NODE = "3pl-shipbob"
 @dataclass
 class ThreePLWorld:
     client: Client
+    settings: Settings
     task_queue: str
     store: Store
     sandbox: RunningSandbox
@@ -52,7 +56,7 @@ async def world(temporal_env: WorkflowEnvironment, sqlite_store: Store,
     settings = worker_settings(sandbox, shipbob_base_url=sandbox.shipbob_url)
     try:
         async with running_worker(settings, client=temporal_env.client, store=sqlite_store):
-            yield ThreePLWorld(temporal_env.client, settings.task_queue, sqlite_store, sandbox)
+            yield ThreePLWorld(temporal_env.client, settings, settings.task_queue, sqlite_store, sandbox)
     finally:
         sandbox.shipbob_reset()
 
@@ -156,3 +160,22 @@ async def test_a_sync_for_a_node_not_in_the_network_fails_at_once_as_invalid_dat
     assert isinstance(activity_error.cause, ApplicationError)
     assert activity_error.cause.type == "InvalidData"
     assert world.sandbox.shipbob_stats()["requests_served"] == 0
+
+
+async def test_a_configured_3pl_node_gets_a_schedule_whose_runs_pull_its_inventory(world: ThreePLWorld) -> None:
+    assert await ensure_threepl_sync_schedule(world.client, world.settings) is None  # no node configured
+    world.sandbox.shipbob_seed(levels(3))
+    settings = world.settings.model_copy(update={"shipbob_node_id": NODE})
+    schedule_id = await ensure_threepl_sync_schedule(world.client, settings)
+    assert schedule_id == threepl_sync_workflow_id(NODE)
+    handle = world.client.get_schedule_handle(schedule_id)
+    try:
+        assert await ensure_threepl_sync_schedule(world.client, settings) == schedule_id  # idempotent
+        await handle.trigger()
+        deadline = asyncio.get_running_loop().time() + 20
+        while len(world.store.ledger(node_id=NODE)) < 3:
+            assert asyncio.get_running_loop().time() < deadline, "the scheduled pull did not run"
+            await asyncio.sleep(0.2)
+        assert {m.source for m in world.store.ledger(node_id=NODE)} == {"shipbob"}
+    finally:
+        await handle.delete()
