@@ -132,3 +132,17 @@ def test_the_sliding_window_admits_again_once_the_oldest_call_leaves_it() -> Non
     now[0] = 60.0
     assert limiter.admit("t").allowed
     assert not limiter.admit("t").allowed
+
+
+def test_production_with_a_3pl_configured_refuses_the_dev_shipbob_key_and_accepts_a_real_one() -> None:
+    from pydantic import ValidationError
+
+    from omniroute.settings import Settings
+
+    real = {"environment": "production", "easypost_api_key": "ek", "sendgrid_api_key": "sk",
+            "shopify_api_key": "shk"}
+    assert Settings.model_validate(real).shipbob_node_id is None  # no 3PL: no ShipBob key needed
+    with pytest.raises(ValidationError, match="OMNIROUTE_SHIPBOB_API_KEY"):
+        Settings.model_validate(real | {"shipbob_node_id": "3pl-1"})
+    configured = Settings.model_validate(real | {"shipbob_node_id": "3pl-1", "shipbob_api_key": "pat"})
+    assert configured.shipbob_url.endswith("/shipbob")
