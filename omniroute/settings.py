@@ -70,10 +70,12 @@ class Settings(BaseSettings):
             for name, value, default in (
                 ("easypost_api_key", self.easypost_api_key, DEV_EASYPOST_KEY),
                 ("sendgrid_api_key", self.sendgrid_api_key, DEV_SENDGRID_KEY),
-                ("shopify_api_key", self.shopify_api_key, DEV_SHOPIFY_TOKEN),
             ):
                 if value.get_secret_value() == default:
                     raise ValueError(f"OMNIROUTE_{name.upper()} must be set in production")
+            # A deployment that syncs no Shopify channel needs no Shopify token; one that does, does.
+            if self.shopify_base_url is not None and self.shopify_api_key.get_secret_value() == DEV_SHOPIFY_TOKEN:
+                raise ValueError("OMNIROUTE_SHOPIFY_API_KEY must be set in production when Shopify is configured")
             # A deployment without a 3PL needs no ShipBob key; one that pulls from ShipBob does.
             uses_shipbob = self.shipbob_node_id is not None or self.shipbob_base_url is not None
             if uses_shipbob and self.shipbob_api_key.get_secret_value() == DEV_SHIPBOB_KEY:
