@@ -17,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from integrations.carriers.sandbox import create_easypost_sandbox
+from integrations.channels import DEV_SHOPIFY_TOKEN
 from integrations.channels.sandbox import create_shopify_sandbox
 from integrations.notify.sandbox import create_sendgrid_sandbox
 from integrations.threepl import DEV_SHIPBOB_KEY
@@ -26,8 +27,6 @@ EASYPOST_PREFIX = "/easypost/v2"
 SENDGRID_PREFIX = "/sendgrid"
 SHIPBOB_PREFIX = "/shipbob"
 SHOPIFY_PREFIX = "/shopify"
-# The Shopify token the sandbox accepts when none is given (settings.DEV_SHOPIFY_TOKEN is the same).
-DEV_SHOPIFY_TOKEN = "shpat_omniroute_sandbox"
 
 
 def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: str = DEV_SHOPIFY_TOKEN,

@@ -115,7 +115,7 @@ def gateway() -> None:
 def sandbox() -> None:
     """Serve the provider sandboxes (EasyPost, SendGrid) for development and tests.
 
-    They speak each provider's wire format, at /easypost/v2 and /sendgrid on
+    They speak each provider's wire format, at /easypost/v2, /sendgrid, /shipbob and /shopify on
     127.0.0.1:OMNIROUTE_SANDBOX_PORT, until SIGTERM or Ctrl-C.
     """
     settings = load_settings()
@@ -123,7 +123,9 @@ def sandbox() -> None:
 
     _until_signalled(lambda: serve("127.0.0.1", settings.sandbox_port,
                                    easypost_key=settings.easypost_api_key.get_secret_value(),
-                                   sendgrid_key=settings.sendgrid_api_key.get_secret_value()))
+                                   sendgrid_key=settings.sendgrid_api_key.get_secret_value(),
+                                   shipbob_key=settings.shipbob_api_key.get_secret_value(),
+                                   shopify_token=settings.shopify_api_key.get_secret_value()))
 
 
 @db_app.command("upgrade")

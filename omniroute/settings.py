@@ -8,11 +8,11 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from integrations.channels import DEV_SHOPIFY_TOKEN as DEV_SHOPIFY_TOKEN  # re-exported: the default token
 from integrations.threepl import DEV_SHIPBOB_KEY as DEV_SHIPBOB_KEY  # re-exported: the default key
 
 DEV_EASYPOST_KEY = "EZTK-omniroute-sandbox"
 DEV_SENDGRID_KEY = "SG.omniroute-sandbox"
-DEV_SHOPIFY_TOKEN = "shpat_omniroute_sandbox"
 
 
 class Settings(BaseSettings):
