@@ -26,7 +26,7 @@ dev: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy models sourcing workflows
+	$(VENV)/bin/mypy models sourcing workflows store activities integrations gateway workers omniroute
 
 test: venv lint
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -10,7 +10,7 @@ from temporalio.exceptions import ApplicationError
 from activities.errors import classified_errors
 from integrations.channels.shopify import ShopifyClient
 from integrations.http import RateLimitedError
-from models.channel_sync import ChannelLevelsRequest, Level, PushLevels, PushResult
+from models.channel_sync import ChannelLevelsRequest, Level, MovedSkus, MovedSkusRequest, PushLevels, PushResult
 from models.inventory import InventoryPosition
 from sourcing.allocation import channel_availability
 from store import Store
@@ -50,6 +50,14 @@ class ChannelSyncActivities:
                 levels.append(Level(node_id=node_id, sku=sku, location_id=location_id,
                                     inventory_item_id=request.items[sku], available=atp_at.get(node_id, 0)))
         return levels
+
+    @activity.defn
+    def moved_skus(self, request: MovedSkusRequest) -> MovedSkus:
+        """The listed SKUs whose stock moved since ledger movement `after` (the ledger is the change
+        feed, so nothing that moved stock is missed), and the cursor to continue after."""
+        listed = set(request.skus)
+        moved, cursor = self._store.skus_moved_since(request.after)
+        return MovedSkus(skus=[sku for sku in moved if sku in listed], cursor=cursor)
 
     @activity.defn
     def push_levels(self, request: PushLevels) -> PushResult:

@@ -33,8 +33,10 @@ class ChannelSyncConfig(BaseModel):
 
     `locations` maps our node ids to the channel's location ids, `items` our SKUs to its inventory
     item ids. Changes are gathered for `debounce_seconds` after the first one, then pushed in batches
-    of `batch_size` calls; the run continues as new after `max_loops` pushes (or sooner if Temporal
-    suggests it), remembering at most `max_remembered_levels` last-pushed values.
+    of `batch_size` calls. Every `poll_seconds` the ledger is read as a change feed, so stock that
+    moved without a signal reaches the channel too. The run continues as new after `max_loops`
+    rounds (or sooner if Temporal suggests it), remembering at most `max_remembered_levels`
+    last-pushed values.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -43,6 +45,9 @@ class ChannelSyncConfig(BaseModel):
     locations: dict[NodeId, ShopifyId] = Field(min_length=1)
     items: dict[Sku, ShopifyId] = Field(min_length=1)
     debounce_seconds: float = Field(default=2.0, ge=0, le=3600)
+    poll_seconds: float = Field(default=5.0, gt=0, le=86_400,
+                                description="how often the ledger is read for stock that moved without a signal")
+    full_sync_on_start: bool = Field(default=True, description="a new sync first sets every listed SKU")
     batch_size: int = Field(default=40, ge=1, le=250)
     max_loops: int = Field(default=500, ge=1)
     max_remembered_levels: int = Field(default=10_000, ge=1)
@@ -104,6 +109,17 @@ class ChannelSyncRun(BaseModel):
     failed: NonNegativeInt = 0
     last_push_at: datetime | None = None
     run_number: PositiveInt = 1
+    ledger_cursor: int | None = Field(default=None, description="the last ledger movement id read")
+
+
+class MovedSkusRequest(BaseModel):
+    after: int | None
+    skus: list[str] = Field(description="the SKUs the channel lists; others are dropped")
+
+
+class MovedSkus(BaseModel):
+    skus: list[str]
+    cursor: int | None
 
 
 class ChannelSyncStatus(BaseModel):

@@ -144,6 +144,11 @@ class Store:
         with self._database.read() as connection:
             return ledger.read(connection, node_id=node_id, sku=sku)
 
+    def skus_moved_since(self, after: int | None, *, limit: int = 5000) -> tuple[list[str], int]:
+        """SKUs whose stock moved after ledger movement `after`, and the cursor to continue from."""
+        with self._database.read() as connection:
+            return ledger.skus_moved_since(connection, after, limit=limit)
+
     def replay_positions(self) -> dict[tuple[str, str], tuple[int, int]]:
         """(node_id, sku) -> (on_hand, reserved), recomputed from the ledger alone."""
         with self._database.read() as connection:

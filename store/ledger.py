@@ -121,3 +121,22 @@ def _movement(row: sa.Row[Any]) -> Movement:
         source=row.source,
         created_at=row.created_at,
     )
+
+
+def skus_moved_since(connection: Connection, after: int | None, *, limit: int) -> tuple[list[str], int]:
+    """The SKUs with movements after movement id `after` (the ledger as a change feed), at most
+    `limit` movements read, and the id to continue after. With `after` None: nothing, and the
+    newest id, so a new reader starts from now."""
+    movement = inventory_ledger.c
+    if after is None:
+        newest = connection.execute(sa.select(sa.func.max(movement.movement_id))).scalar_one_or_none()
+        return [], newest or 0
+    rows = connection.execute(
+        sa.select(movement.movement_id, movement.sku)
+        .where(movement.movement_id > after)
+        .order_by(movement.movement_id)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return [], after
+    return sorted({row.sku for row in rows}), rows[-1].movement_id

@@ -81,7 +81,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
         notify.notify,
         sweep.release_expired_batch,
         threepl.pull_inventory,
-        channel_sync.channel_levels, channel_sync.push_levels,
+        channel_sync.channel_levels, channel_sync.moved_skus, channel_sync.push_levels,
     ]
 
 

@@ -1,8 +1,11 @@
 """ChannelInventorySyncWorkflow: one long-running workflow per channel pushing its ATP to the channel.
 
 Started once per channel (id `channel-sync-{channel}`, see OmnirouteClient.start_channel_sync) with
-its mapping of nodes and SKUs to the channel's ids. Whatever moves stock signals `inventory_changed`
-with the SKUs it touched; the workflow gathers them for the debounce window, computes their channel
+its mapping of nodes and SKUs to the channel's ids. A new sync first sets every listed SKU. Then
+it reads the inventory ledger as a change feed every `poll_seconds` (a local activity from a
+cursor), so every movement of stock reaches the channel without its writer having to tell anyone;
+a `inventory_changed` signal (e.g. after a channel rule changes) is the fast path. Gathered SKUs
+wait out the debounce window after a signal; then the workflow computes their channel
 ATP per mapped location (a local activity over the ledger, the channel's allocation rule applied),
 and pushes only the levels that differ from what the channel last accepted, in batches.
 """
@@ -28,6 +31,8 @@ with workflow.unsafe.imports_passed_through():
         ChannelSyncRun,
         ChannelSyncStatus,
         Level,
+        MovedSkus,
+        MovedSkusRequest,
         PushLevels,
         SkusChanged,
     )
@@ -65,17 +70,45 @@ class ChannelInventorySyncWorkflow:
 
     @workflow.run
     async def run(self, run: ChannelSyncRun) -> None:
+        if run.run_number == 1 and run.ledger_cursor is None and self._config.full_sync_on_start:
+            self._pending.update(self._config.items)
+        await self._read_ledger()  # a new sync starts reading the ledger from now
         while True:
             if self._loops >= self._config.max_loops or workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self._carried())
-            await workflow.wait_condition(lambda: bool(self._pending))
-            if self._config.debounce_seconds > 0:  # the config is fixed for the run: always the same timer
+            signalled = await self._wait_for_changes()
+            if signalled and self._config.debounce_seconds > 0:  # fixed for the run: always the same timer
                 await workflow.sleep(timedelta(seconds=self._config.debounce_seconds), summary="debounce")
+            await self._read_ledger()
+            if not self._pending:
+                continue  # an idle poll: Temporal's continue-as-new suggestion bounds the history
             skus = sorted(self._pending)
             self._pending.clear()
             await self._sync(skus)
             self._loops += 1
+
+    async def _wait_for_changes(self) -> bool:
+        """Until a signal brings SKUs (True) or the poll interval passes (False)."""
+        try:
+            await workflow.wait_condition(lambda: bool(self._pending),
+                                          timeout=timedelta(seconds=self._config.poll_seconds),
+                                          timeout_summary="poll the ledger")
+        except TimeoutError:
+            return False
+        return True
+
+    async def _read_ledger(self) -> None:
+        """Add the listed SKUs that moved since the cursor: stock moved without a signal still syncs."""
+        try:
+            moved: MovedSkus = await workflow.execute_local_activity_method(
+                ChannelSyncActivities.moved_skus,
+                MovedSkusRequest(after=self._state.ledger_cursor, skus=sorted(self._config.items)), **LOCAL_DB)
+        except ActivityError as err:
+            workflow.logger.warning("reading the ledger failed, trying again next round: %s", err)
+            return
+        self._state.ledger_cursor = moved.cursor
+        self._pending.update(moved.skus)
 
     @workflow.signal(name=INVENTORY_CHANGED_SIGNAL)
     def inventory_changed(self, change: SkusChanged) -> None:

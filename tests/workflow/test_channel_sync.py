@@ -90,8 +90,11 @@ def a_network(store: Store) -> tuple[dict[str, int], dict[str, int]]:
 
 
 def a_config(sync: Sync, locations: dict[str, int], items: dict[str, int], **fields: Any) -> ChannelSyncConfig:
+    """Signals only, by default: no start-up full sync and no ledger polling within a test's time, so
+    that the counts these tests assert come from the signals they send."""
     return ChannelSyncConfig.model_validate(
-        {"channel": sync.channel, "locations": locations, "items": items, "debounce_seconds": 0.2} | fields)
+        {"channel": sync.channel, "locations": locations, "items": items, "debounce_seconds": 0.2,
+         "poll_seconds": 3600, "full_sync_on_start": False} | fields)
 
 
 async def status_of(sync: Sync) -> ChannelSyncStatus:
@@ -225,3 +228,18 @@ async def test_a_channel_that_refuses_the_push_is_counted_and_the_sync_keeps_run
         await sync.sdk.notify_inventory_changed(sync.channel, ["SKU-B"])
         await eventually(lambda: _status_is(sync, failed=4, loops_this_run=2))
         assert wrong_token.levels(set(locations.values())) == {}
+
+
+async def test_a_new_sync_sets_every_listed_sku_and_follows_the_ledger_without_signals(
+        temporal_env: WorkflowEnvironment, sqlite_store: Store, sandbox: RunningSandbox, shared_shop: Shop) -> None:
+    async with channel_sync(temporal_env.client, sqlite_store, sandbox, shared_shop) as sync:
+        locations, items = a_network(sync.store)
+        dc = locations["dc-east"]
+        a, b = items["SKU-A"], items["SKU-B"]
+        await sync.sdk.start_channel_sync(a_config(sync, {"dc-east": dc}, items, poll_seconds=0.2,
+                                                   full_sync_on_start=True))
+        await eventually(lambda: shared_shop.levels({dc}) == {(dc, a): 10, (dc, b): 5})
+
+        sync.store.set_on_hand("dc-east", "SKU-B", 1, source="wms")  # nobody signals this
+
+        await eventually(lambda: shared_shop.levels({dc}) == {(dc, a): 10, (dc, b): 1})
