@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import httpx
 
@@ -223,3 +224,37 @@ def send(
 def _body_excerpt(response: httpx.Response, limit: int = 200) -> str:
     text = response.text.strip()
     return text[:limit] if text else (response.reason_phrase or f"HTTP {response.status_code}")
+
+
+class ProviderClient:
+    """What every provider client shares: one sync httpx.Client, closed with the client, and usable
+    as a context manager. Subclasses add the provider's calls."""
+
+    provider: str = "provider"
+
+    def __init__(self, base_url: str, headers: dict[str, str], *, timeout: float,
+                 transport: httpx.BaseTransport | None, retry: RetryPolicy) -> None:
+        self._retry = retry
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout,
+                                  transport=transport)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def json_object(provider: str, response: httpx.Response) -> dict[str, Any]:
+    """The response body as a JSON object, or a PermanentProviderError saying it is not one."""
+    try:
+        data = response.json()
+    except ValueError as exc:
+        raise PermanentProviderError(provider, "response is not JSON", status=response.status_code) from exc
+    if not isinstance(data, dict):
+        raise PermanentProviderError(provider, "response is not a JSON object", status=response.status_code)
+    return data

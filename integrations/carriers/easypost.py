@@ -9,8 +9,7 @@ EasyPost has no idempotency header: a retried buy is made exactly-once by treati
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +18,9 @@ from integrations.http import (
     DEFAULT_RETRY,
     ErrorDetail,
     PermanentProviderError,
+    ProviderClient,
     RetryPolicy,
+    json_object,
     send,
 )
 from models.address import Address
@@ -89,7 +90,7 @@ class EasyPostShipment(BaseModel):
                      label_url=self.label_url, cost=rate.price, carrier_shipment_id=self.id)
 
 
-class EasyPostClient:
+class EasyPostClient(ProviderClient):
     """Sync EasyPost client. Every method raises a `integrations.http.ProviderError` subclass on failure:
     `PermanentProviderError` for refusals (401 bad key, 404, 422 invalid parameters naming the field),
     `TransientProviderError`/`RateLimitedError` for outages and throttling (after in-process retries).
@@ -104,13 +105,8 @@ class EasyPostClient:
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
-        self._retry = retry
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
-            timeout=timeout,
-            transport=transport,
-        )
+        super().__init__(base_url, {"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
+                         timeout=timeout, transport=transport, retry=retry)
 
     def create_shipment(
         self,
@@ -164,26 +160,13 @@ class EasyPostClient:
         data = self._call("POST", f"/shipments/{shipment_id}/rerate")
         return [parse_rate(rate) for rate in data.get("rates") or []]
 
-    def close(self) -> None:
-        self._http.close()
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
     def _call(self, method: str, path: str, *, json: dict[str, Any] | None = None) -> dict[str, Any]:
         request = self._http.build_request(method, path, json=json)
         response = send(self._http, request, provider=PROVIDER, parse_error=parse_error, retry=self._retry)
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise PermanentProviderError(PROVIDER, "response is not JSON", status=response.status_code) from exc
-        if not isinstance(data, dict):
-            raise PermanentProviderError(PROVIDER, "response is not a JSON object", status=response.status_code)
-        return data
+        return json_object(PROVIDER, response)
 
 
 def address_fields(address: Address) -> dict[str, str]:

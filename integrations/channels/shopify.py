@@ -9,13 +9,12 @@ Setting a level is absolute, so sending the same level twice is harmless: retrie
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrations.http import ErrorDetail, PermanentProviderError, RetryPolicy, send
+from integrations.http import ErrorDetail, PermanentProviderError, ProviderClient, RetryPolicy, json_object, send
 
 PROVIDER = "shopify"
 ACCESS_TOKEN_HEADER = "X-Shopify-Access-Token"
@@ -36,7 +35,7 @@ class ShopifyInventoryLevel(BaseModel):
     updated_at: str | None = None
 
 
-class ShopifyClient:
+class ShopifyClient(ProviderClient):
     """Sync Shopify Admin REST client. Every method raises an `integrations.http.ProviderError` subclass:
     `PermanentProviderError` for refusals (401 bad token, 404 unknown location or item, 422 naming the
     field), `RateLimitedError` when the bucket stayed full past the in-process retries (its
@@ -53,14 +52,9 @@ class ShopifyClient:
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy = SHOPIFY_RETRY,
     ) -> None:
-        self._retry = retry
+        super().__init__(base_url, {ACCESS_TOKEN_HEADER: token, "Accept": "application/json"},
+                         timeout=timeout, transport=transport, retry=retry)
         self._prefix = f"/admin/api/{api_version}"
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            headers={ACCESS_TOKEN_HEADER: token, "Accept": "application/json"},
-            timeout=timeout,
-            transport=transport,
-        )
 
     def set_inventory_level(self, location_id: int, inventory_item_id: int, available: int) -> ShopifyInventoryLevel:
         """Make `available` the item's available quantity at the location (absolute, so idempotent)."""
@@ -68,26 +62,13 @@ class ShopifyClient:
         data = self._call("POST", "/inventory_levels/set.json", json=body)
         return parse_inventory_level(data.get("inventory_level"))
 
-    def close(self) -> None:
-        self._http.close()
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
     def _call(self, method: str, path: str, *, json: dict[str, Any] | None = None) -> dict[str, Any]:
         request = self._http.build_request(method, self._prefix + path, json=json)
         response = send(self._http, request, provider=PROVIDER, parse_error=parse_error, retry=self._retry)
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise PermanentProviderError(PROVIDER, "response is not JSON", status=response.status_code) from exc
-        if not isinstance(data, dict):
-            raise PermanentProviderError(PROVIDER, "response is not a JSON object", status=response.status_code)
-        return data
+        return json_object(PROVIDER, response)
 
 
 def parse_error(response: httpx.Response) -> ErrorDetail:

@@ -9,18 +9,24 @@ SendGrid has no idempotency key: a caller that must not send twice records the m
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
-from integrations.http import DEFAULT_RETRY, ErrorDetail, PermanentProviderError, RetryPolicy, send
+from integrations.http import (
+    DEFAULT_RETRY,
+    ErrorDetail,
+    PermanentProviderError,
+    ProviderClient,
+    RetryPolicy,
+    send,
+)
 
 PROVIDER = "sendgrid"
 MESSAGE_ID_HEADER = "X-Message-Id"
 
 
-class SendGridClient:
+class SendGridClient(ProviderClient):
     """Sync SendGrid client. `send` raises `PermanentProviderError` when SendGrid refuses the message
     (401 bad key, 400 invalid body naming the field) and `TransientProviderError`/`RateLimitedError`
     when it cannot take it now (after in-process retries of throttled answers)."""
@@ -34,13 +40,8 @@ class SendGridClient:
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
-        self._retry = retry
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {api_key}"},
-            timeout=timeout,
-            transport=transport,
-        )
+        super().__init__(base_url, {"Authorization": f"Bearer {api_key}"}, timeout=timeout, transport=transport,
+                         retry=retry)
 
     def send(
         self,
@@ -65,15 +66,8 @@ class SendGridClient:
                                          status=response.status_code)
         return message_id
 
-    def close(self) -> None:
-        self._http.close()
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
 
 def mail_body(

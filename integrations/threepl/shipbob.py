@@ -10,13 +10,20 @@ cursor links are URLs (or null); the client follows `next` until it is null. Thr
 from __future__ import annotations
 
 from collections.abc import Iterator
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from integrations.http import DEFAULT_RETRY, ErrorDetail, PermanentProviderError, RetryPolicy, send
+from integrations.http import (
+    DEFAULT_RETRY,
+    ErrorDetail,
+    PermanentProviderError,
+    ProviderClient,
+    RetryPolicy,
+    json_object,
+    send,
+)
 
 PROVIDER = "shipbob"
 DEFAULT_API_VERSION = "2026-07"
@@ -49,7 +56,7 @@ class ShipBobInventoryPage(BaseModel):
     next: str | None = None
 
 
-class ShipBobClient:
+class ShipBobClient(ProviderClient):
     """Sync ShipBob client (inventory reads). Raises `integrations.http.ProviderError` subclasses:
     `PermanentProviderError` for refusals (401/403 bad token, 404, 400/422 naming the field, a `next`
     link pointing at another host), `RateLimitedError` for a 429 whose `x-retry-after` wait is longer
@@ -66,14 +73,9 @@ class ShipBobClient:
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
-        self._retry = retry
+        super().__init__(base_url, {"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                         timeout=timeout, transport=transport, retry=retry)
         self._version = version.strip("/")
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=timeout,
-            transport=transport,
-        )
 
     @property
     def version(self) -> str:
@@ -106,15 +108,8 @@ class ShipBobClient:
         except ValidationError as exc:
             raise PermanentProviderError(PROVIDER, f"unreadable inventory page: {exc}") from exc
 
-    def close(self) -> None:
-        self._http.close()
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
     def _resolve(self, url: str) -> httpx.URL:
         """A cursor link as a full URL. An absolute one must stay on the base URL's host (it gets our
@@ -136,13 +131,7 @@ class ShipBobClient:
         request = self._http.build_request("GET", url, params=params)
         response = send(self._http, request, provider=PROVIDER, parse_error=parse_error, retry=self._retry,
                         retry_after_header=RETRY_AFTER_HEADER)
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise PermanentProviderError(PROVIDER, "response is not JSON", status=response.status_code) from exc
-        if not isinstance(data, dict):
-            raise PermanentProviderError(PROVIDER, "response is not a JSON object", status=response.status_code)
-        return data
+        return json_object(PROVIDER, response)
 
 
 def parse_error(response: httpx.Response) -> ErrorDetail:
