@@ -114,6 +114,8 @@ class InventoryFeedItem(BaseModel):
     source: Annotated[str, Field(min_length=1, max_length=100)]
     reason: str | None = Field(default=None, max_length=200)
     as_of: AwareDatetime | None = Field(default=None, description="when the sender observed it")
+    key: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        default=None, description="the sender's idempotency key: an item whose key was applied is not applied again")
 
     @model_validator(mode="after")
     def _one_count_or_one_delta(self) -> InventoryFeedItem:
@@ -149,6 +151,7 @@ class AppliedFeedItem(BaseModel):
     kind: FeedKind
     on_hand_delta: int
     on_hand: int
+    replayed: bool = Field(default=False, description="its key was applied before: nothing changed now")
 
 
 class InventoryBatchResult(BaseModel):

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from models.allocation import AppliedFeedItem, FeedKind, InventoryFeedItem
 from models.inventory import MovementKind
+from store import ledger
 from store.engine import Database
 from store.errors import StoreError
 from store.inventory import lock_position
@@ -83,6 +84,10 @@ class FeedRepository:
         position = (item.node_id, item.sku)
         before = on_hand[position]
         kind = item.feed_kind
+        if item.key is not None and (seen := ledger.find(connection, MovementKind(kind.value), item.key)) is not None:
+            # The sender's retry of an item already applied (in an earlier batch or earlier in this one).
+            return AppliedFeedItem(node_id=item.node_id, sku=item.sku, kind=kind,
+                                   on_hand_delta=seen.on_hand_delta, on_hand=before, replayed=True)
         if item.on_hand is not None:
             if item.as_of is not None:
                 last = last_on_hand_movement_at(connection, item.node_id, item.sku)
@@ -103,7 +108,7 @@ class FeedRepository:
                 kind=kind.value,
                 on_hand_delta=after - before,
                 reserved_delta=0,
-                key=None,
+                key=item.key,
                 reason=item.reason or _DEFAULT_REASON[kind],
                 source=item.source,
                 created_at=now,

@@ -217,3 +217,15 @@ async def test_a_count_newer_than_the_last_movement_applies(http: httpx.AsyncCli
 
     assert response.status_code == 200
     assert (await http.get("/v1/availability", params={"sku": "MUG-1"})).json()["total_atp"] == 9
+
+
+async def test_an_item_sent_again_with_its_key_is_applied_once(http: httpx.AsyncClient, store: Store) -> None:
+    receipt = {"node_id": "dc-chi", "sku": "MUG-9", "delta": 5, "kind": "receipt", "source": "wms", "key": "ASN-88"}
+
+    first = await http.post("/v1/inventory:batch", json={"items": [receipt]})
+    again = await http.post("/v1/inventory:batch", json={"items": [receipt, receipt | {"key": "ASN-89"}]})
+
+    assert first.status_code == again.status_code == 200
+    assert [(a["replayed"], a["on_hand"]) for a in again.json()["applied"]] == [(True, 5), (False, 10)]
+    assert atp_by_node((await http.get("/v1/availability", params={"sku": "MUG-9"})).json())["dc-chi"] == 10
+    assert [m.key for m in store.ledger(node_id="dc-chi", sku="MUG-9")] == ["ASN-88", "ASN-89"]
