@@ -34,7 +34,9 @@ class PricedCandidate(BaseModel):
         default_factory=dict, description="cost per unit of each SKU shipped from here (cents), incl. shadow price"
     )
     atp: dict[str, int] = Field(default_factory=dict, description="units of each SKU this node may use")
-    capacity_left: int | None = Field(default=None, ge=0, description="shipments it can still take today; None = no limit")
+    capacity_left: int | None = Field(
+        default=None, ge=0, description="shipments it can still take today; None = no limit"
+    )
 
 
 class SourcingProblem(BaseModel):
