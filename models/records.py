@@ -57,7 +57,11 @@ class ReturnRecord(BaseModel):
 
 
 class Movement(BaseModel):
-    """One append-only ledger row."""
+    """One append-only ledger row.
+
+    `created_at` is when the row was written; `as_of` is when the sender observed the change, for
+    the feed items that said so (a WMS count, a 3PL pull), else None.
+    """
 
     movement_id: int
     node_id: str
@@ -69,3 +73,4 @@ class Movement(BaseModel):
     reason: str
     source: str
     created_at: datetime
+    as_of: datetime | None = Field(default=None, description="when the sender observed it, if it said so")

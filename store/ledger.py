@@ -31,6 +31,7 @@ class MovementIn:
     key: str | None = None
     reason: str = ""
     source: str = ""
+    as_of: datetime | None = None
 
 
 def append(connection: Connection, movements: Sequence[MovementIn]) -> None:
@@ -51,6 +52,7 @@ def append(connection: Connection, movements: Sequence[MovementIn]) -> None:
                 "reason": m.reason,
                 "source": m.source,
                 "created_at": now,
+                "as_of": m.as_of,
             }
             for m in movements
         ],
@@ -101,6 +103,7 @@ def append_once(connection: Connection, insert: Any, movement: MovementIn) -> bo
         reason=movement.reason,
         source=movement.source,
         created_at=datetime.now(UTC),
+        as_of=movement.as_of,
     )
     statement = statement.on_conflict_do_nothing(index_elements=["kind", "key"]).returning(
         inventory_ledger.c.movement_id
@@ -120,6 +123,7 @@ def _movement(row: sa.Row[Any]) -> Movement:
         reason=row.reason,
         source=row.source,
         created_at=row.created_at,
+        as_of=row.as_of,
     )
 
 

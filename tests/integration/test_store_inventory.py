@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from models.allocation import InventoryFeedItem
 from models.inventory import MovementKind, ReservationItem
-from store import InvalidQuantityError, Store, UnknownNodeError
+from store import InvalidQuantityError, Store, UnknownNodeError, ledger
 from tests.fixtures.db import a_node
 
 
@@ -106,3 +107,32 @@ def test_a_restock_key_reused_for_another_sku_changes_nothing(network: Store) ->
     assert (again.node_id, again.sku, again.on_hand) == ("dc-west", "SKU-9", 2)
     assert network.positions(["SKU-8"]) == []
     assert len(network.ledger()) == 1
+
+
+def test_a_feed_items_as_of_comes_back_on_its_movement_in_utc(network: Store) -> None:
+    observed = datetime(2025, 3, 1, 5, 30, tzinfo=timezone(timedelta(hours=-6)))
+    network.apply_inventory_feed([
+        InventoryFeedItem(node_id="dc-east", sku="SKU-7", on_hand=12, source="wms", as_of=observed),
+        InventoryFeedItem(node_id="dc-east", sku="SKU-7", delta=3, kind="receipt", source="wms"),
+    ])
+
+    count, receipt = network.ledger(node_id="dc-east", sku="SKU-7")
+
+    assert (count.kind, count.on_hand_delta) == (MovementKind.COUNT, 12)
+    assert count.as_of == datetime(2025, 3, 1, 11, 30, tzinfo=UTC)
+    assert count.as_of is not None and count.as_of.utcoffset() == timedelta(0)
+    assert receipt.as_of is None
+
+
+def test_an_appended_movement_keeps_its_as_of_and_a_plain_one_has_none(network: Store) -> None:
+    network.set_on_hand("dc-east", "SKU-8", 5, source="wms")  # the position every movement belongs to
+    observed = datetime(2025, 3, 1, 11, 30, tzinfo=UTC)
+    with network.engine.begin() as connection:
+        ledger.append(connection, [
+            ledger.MovementIn(node_id="dc-east", sku="SKU-8", kind=MovementKind.ADJUSTMENT, on_hand_delta=2,
+                              source="pos", as_of=observed),
+            ledger.MovementIn(node_id="dc-east", sku="SKU-8", kind=MovementKind.ADJUSTMENT, on_hand_delta=-1,
+                              source="pos"),
+        ])
+
+    assert [m.as_of for m in network.ledger(sku="SKU-8")] == [None, observed, None]
