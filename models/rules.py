@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -32,7 +33,18 @@ Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Words = Annotated[list[Word], Field(min_length=1)]
 ServiceLevelName = Literal["standard", "two_day", "next_day"]
 BackorderPolicy = Literal["backorder", "cancel"]
-AttributeValue = Annotated[str, StringConstraints(max_length=200)] | int | bool
+
+
+def _attribute_text(value: Any) -> str:
+    """Attribute values compare as text; YAML's `true` and `2` become "true" and "2"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | str):
+        return str(value)
+    raise ValueError("an attribute value is text, a whole number, true or false")
+
+
+AttributeValue = Annotated[str, BeforeValidator(_attribute_text), StringConstraints(max_length=200)]
 
 # Fastest last: merging keeps the fastest level any fired rule asks for.
 SERVICE_LEVEL_SPEED: dict[str, int] = {"standard": 0, "two_day": 1, "next_day": 2}
@@ -155,7 +167,7 @@ class UnitsOver(_Keyed):
 class AttributeEquals(_Keyed):
     """Every named order attribute (a flag the channel sends, e.g. fraud_risk) has the given value.
 
-    Values compare as text, so YAML's `gift: true` matches the attribute "true".
+    Values compare as text ignoring case, so YAML's `gift: true` matches the attribute "True".
     """
 
     KEY = "attribute_equals"

@@ -133,10 +133,6 @@ def _address_key(address: Address) -> tuple[str, str, str]:
     return address.country, postal, " ".join(address.line1.casefold().split())
 
 
-def _text(value: str | int | bool) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
 def matches(condition: Condition, facts: OrderFacts) -> bool:
     """Whether `condition` holds for the order described by `facts`."""
     match condition:
@@ -171,7 +167,7 @@ def matches(condition: Condition, facts: OrderFacts) -> bool:
             return facts.units > condition.units_over
         case AttributeEquals():
             return all(
-                facts.attributes.get(name, "").casefold() == _text(value).casefold()
+                facts.attributes.get(name, "").casefold() == value.casefold()
                 for name, value in condition.attribute_equals.items()
             )
         case BillingShippingMismatch():
