@@ -6,7 +6,6 @@ SKU) so that concurrent callers on Postgres queue behind each other instead of d
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -19,8 +18,8 @@ from models.inventory import MovementKind, ReservationItem, ReservationState, Re
 from store import ledger
 from store.engine import Database
 from store.inventory import atp_of, lock_position
-from store.safety_stock import effective_safety_stock
-from store.tables import inventory_positions, nodes, reservations
+from store.reserve_paths import ItemCall, Outcome, ReservePath, reserve_path_for
+from store.tables import inventory_positions, reservations
 
 positions_table = inventory_positions.c
 reservations_table = reservations.c
@@ -51,7 +50,7 @@ class ReservationRepository:
 
     def __init__(self, database: Database) -> None:
         self._db = database
-        self._claim: Any = None
+        self._reserve_path: ReservePath | None = None
 
     def reserve(
         self, items: Sequence[ReservationItem], *, order_id: str, expires_at: datetime | None, source: str
@@ -107,28 +106,6 @@ class ReservationRepository:
         with self._db.read() as connection:
             return [_view(row) for row in connection.execute(query)]
 
-    def _claim_statement(self) -> Any:
-        """The reservation insert, built once per store with bind parameters (it runs once per item)."""
-        if self._claim is None:
-            column = reservations_table
-            self._claim = (
-                self._db.insert(reservations)
-                .values(
-                    key=sa.bindparam("claim_key", type_=column.key.type),
-                    order_id=sa.bindparam("claim_order", type_=column.order_id.type),
-                    node_id=sa.bindparam("claim_node", type_=column.node_id.type),
-                    sku=sa.bindparam("claim_sku", type_=column.sku.type),
-                    quantity=sa.bindparam("claim_quantity", type_=column.quantity.type),
-                    state=ReservationState.ACTIVE.value,
-                    expires_at=sa.bindparam("claim_expires", type_=column.expires_at.type),
-                    created_at=sa.bindparam("claim_now", type_=column.created_at.type),
-                    updated_at=sa.bindparam("claim_now", type_=column.updated_at.type),
-                )
-                .on_conflict_do_nothing(index_elements=["key"])
-                .returning(column.key)
-            )
-        return self._claim
-
     def _reserve_in(
         self,
         connection: Connection,
@@ -137,34 +114,27 @@ class ReservationRepository:
         expires_at: datetime | None,
         source: str,
     ) -> list[ReservationItem]:
+        """Reserve item by item in lock order; the first item ATP cannot cover ends the attempt (the
+        caller rolls everything back) and is reported with the rest not yet tried."""
         now = datetime.now(UTC)
-        claimed: list[ReservationItem] = []
-        claim = self._claim_statement()
-        for item in sorted(items, key=lambda i: i.key):
-            # The insert is the idempotency check: an existing key (any state) is left alone.
-            row = connection.execute(claim, {
-                "claim_key": item.key, "claim_order": order_id, "claim_node": item.node_id, "claim_sku": item.sku,
-                "claim_quantity": item.quantity, "claim_expires": expires_at, "claim_now": now,
-            }).first()
-            if row is not None:
-                claimed.append(item)
-        failed = [
-            item
-            for item in sorted(claimed, key=lambda i: (i.node_id, i.sku, i.key))
-            if connection.execute(*_conditional_reserve(item, now)).rowcount != 1
-        ]
-        if not failed:
-            reason = f"order {order_id}"
-            ledger.append(
-                connection,
-                [
-                    ledger.MovementIn(
-                        item.node_id, item.sku, MovementKind.RESERVE, 0, item.quantity, item.key, reason, source
-                    )
-                    for item in claimed
-                ],
-            )
-        return failed
+        reason = f"order {order_id}"
+        ordered = sorted(items, key=lambda i: (i.node_id, i.sku, i.key))
+        for index, item in enumerate(ordered):
+            call = ItemCall(item, order_id, expires_at, source, reason, now)
+            if self._path(connection).reserve(connection, call) is Outcome.SHORT:
+                return [item, *self._uncovered(connection, ordered[index + 1:])]
+        return []
+
+    def _path(self, connection: Connection) -> ReservePath:
+        if self._reserve_path is None:
+            self._reserve_path = reserve_path_for(connection.dialect)
+        return self._reserve_path
+
+    @staticmethod
+    def _uncovered(connection: Connection, rest: Sequence[ReservationItem]) -> list[ReservationItem]:
+        """The items after the failing one whose quantity ATP would not cover either (so that the
+        shortfall lists every short item, not only the first)."""
+        return [item for item in rest if atp_of(connection, item.node_id, item.sku) < item.quantity]
 
     def _settle(
         self, keys: Sequence[str], target: ReservationState, kind: MovementKind, *, source: str, reason: str
@@ -193,34 +163,6 @@ class ReservationRepository:
                     ledger.MovementIn(row.node_id, row.sku, kind, on_hand_delta, -row.quantity, row.key, reason, source)
                 )
             ledger.append(connection, movements)
-
-
-def _conditional_reserve(item: ReservationItem, now: datetime) -> tuple[sa.Update, dict[str, Any]]:
-    """The one conditional write: succeeds only while ATP covers the quantity at an active node."""
-    return _conditional_reserve_statement(), {
-        "reserve_node": item.node_id, "reserve_sku": item.sku, "reserve_quantity": item.quantity, "reserve_now": now,
-    }
-
-
-@functools.cache
-def _conditional_reserve_statement() -> sa.Update:
-    # Built once with bind parameters: constructing the effective-safety-stock subqueries on every
-    # call cost as much as running the statement.
-    quantity = sa.bindparam("reserve_quantity", type_=sa.Integer)
-    active_node = sa.exists().where(nodes.c.node_id == positions_table.node_id, nodes.c.active == sa.true())
-    return (
-        sa.update(inventory_positions)
-        .where(
-            positions_table.node_id == sa.bindparam("reserve_node", type_=sa.String),
-            positions_table.sku == sa.bindparam("reserve_sku", type_=sa.String),
-            positions_table.on_hand - positions_table.reserved - effective_safety_stock() >= quantity,
-            active_node,
-        )
-        .values(
-            reserved=positions_table.reserved + quantity,
-            updated_at=sa.bindparam("reserve_now", type_=positions_table.updated_at.type),
-        )
-    )
 
 
 def _transition(connection: Connection, key: str, target: ReservationState, now: datetime) -> sa.Row[Any] | None:
