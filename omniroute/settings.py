@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from integrations.channels import DEV_SHOPIFY_TOKEN as DEV_SHOPIFY_TOKEN  # re-exported: the default token
 from integrations.threepl import DEV_SHIPBOB_KEY as DEV_SHIPBOB_KEY  # re-exported: the default key
+from models.channel_sync import ChannelSyncConfig
 
 DEV_EASYPOST_KEY = "EZTK-omniroute-sandbox"
 DEV_SENDGRID_KEY = "SG.omniroute-sandbox"
@@ -48,6 +50,9 @@ class Settings(BaseSettings):
     shipbob_api_key: SecretStr = SecretStr(DEV_SHIPBOB_KEY)
     # The node in our network that the ShipBob 3PL stands for; its inventory sync is scheduled when set.
     shipbob_node_id: str | None = None
+    # Channels whose inventory sync every worker starts at start-up unless it already runs: a JSON list
+    # of ChannelSyncConfig objects, e.g. [{"channel": "shop", "locations": {"dc-1": 1}, "items": {"SKU-1": 2}}].
+    channel_syncs: Annotated[list[ChannelSyncConfig], NoDecode] = Field(default_factory=list)
 
     # Traces: "none", "console" (stderr) or "otlp" (OTLP/HTTP to otel_endpoint, e.g. a collector).
     otel_traces: Literal["none", "console", "otlp"] = "none"
@@ -63,6 +68,30 @@ class Settings(BaseSettings):
     worker_max_cached_workflows: int = 1000
     worker_max_concurrent_activities: int = 16
     worker_max_concurrent_workflow_tasks: int = 8
+
+    @field_validator("channel_syncs", mode="before")
+    @classmethod
+    def _channel_syncs_from_json(cls, value: object) -> object:
+        """The environment gives a JSON text; Python callers may pass the list itself."""
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return []
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"must be a JSON list of channel sync configurations: {err}") from err
+
+    @field_validator("channel_syncs")
+    @classmethod
+    def _one_sync_per_channel(cls, syncs: list[ChannelSyncConfig]) -> list[ChannelSyncConfig]:
+        # A channel's sync has one workflow id: a second entry for it could never start.
+        seen: set[str] = set()
+        for index, sync in enumerate(syncs):
+            if sync.channel in seen:
+                raise ValueError(f"item {index} names channel {sync.channel!r} again: one sync per channel")
+            seen.add(sync.channel)
+        return syncs
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:

@@ -33,6 +33,7 @@ from integrations.threepl.shipbob import ShipBobClient
 from omniroute.settings import Settings
 from omniroute.telemetry import configure_tracing
 from store import Store
+from workers.channel_syncs import ensure_channel_syncs
 from workers.schedules import ensure_schedules
 from workflows.channel_sync import ChannelInventorySyncWorkflow
 from workflows.order import OrderWorkflow
@@ -147,6 +148,7 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with running_worker(settings) as worker:
         await ensure_schedules(worker.client, settings)
+        await ensure_channel_syncs(worker.client, settings)
         print(f"omniroute worker ready: task queue {settings.task_queue!r} on {settings.temporal_address}",
               flush=True)
         await stop.wait()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import ValidationError
 
@@ -24,3 +26,43 @@ def test_a_production_deployment_that_syncs_shopify_needs_its_token() -> None:
         Settings.model_validate({**PRODUCTION, "shopify_base_url": "https://shop.myshopify.com"})
     configured = {**PRODUCTION, "shopify_base_url": "https://shop.myshopify.com", "shopify_api_key": "shpat_real"}
     assert Settings.model_validate(configured).shopify_base_url
+
+
+SYNC = {"channel": "shop", "locations": {"dc-1": 11}, "items": {"SKU-1": 22}}
+
+
+def test_no_channel_sync_is_configured_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OMNIROUTE_CHANNEL_SYNCS", raising=False)
+
+    assert Settings().channel_syncs == []
+
+
+def test_channel_syncs_are_read_from_a_json_list_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNIROUTE_CHANNEL_SYNCS", json.dumps([SYNC, {**SYNC, "channel": "pos", "batch_size": 5}]))
+
+    syncs = Settings().channel_syncs
+
+    assert [(s.channel, s.locations, s.items, s.batch_size) for s in syncs] == [
+        ("shop", {"dc-1": 11}, {"SKU-1": 22}, 40),
+        ("pos", {"dc-1": 11}, {"SKU-1": 22}, 5),
+    ]
+
+
+def test_channel_syncs_that_are_not_json_are_refused_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMNIROUTE_CHANNEL_SYNCS", '[{"channel": "shop"')
+
+    with pytest.raises(ValidationError, match="must be a JSON list of channel sync configurations") as raised:
+        Settings()
+    assert raised.value.errors()[0]["loc"] == ("channel_syncs",)
+
+
+def test_a_bad_channel_sync_entry_is_refused_naming_its_index_and_field() -> None:
+    with pytest.raises(ValidationError) as raised:
+        Settings.model_validate({"channel_syncs": [SYNC, {**SYNC, "channel": "pos", "locations": {}}]})
+
+    assert [error["loc"] for error in raised.value.errors()] == [("channel_syncs", 1, "locations")]
+
+
+def test_two_syncs_for_one_channel_are_refused() -> None:
+    with pytest.raises(ValidationError, match="item 1 names channel 'shop' again"):
+        Settings.model_validate({"channel_syncs": [SYNC, {**SYNC, "batch_size": 5}]})
