@@ -13,10 +13,13 @@ from models.allocation import (
     InventoryFeedItem,
     SafetyStockDefaults,
 )
+from models.catalog import Catalog, SkuAttributes
+from models.costs import CostModel
 from models.inventory import Availability, InventoryPosition, ReservationItem, ReserveResult
 from models.network import Node, NodeKind
 from models.order import OrderStatus
 from models.records import Movement, OrderRecord, ReturnRecord, ShipmentRecord
+from models.rules import RuleSet
 from store import ledger
 from store.allocation import AllocationRepository
 from store.engine import Database, create_store_engine
@@ -26,6 +29,7 @@ from store.network import NodeRepository
 from store.orders import OrderRepository, ReturnRepository, ShipmentRepository
 from store.reservations import ReservationRepository, ReservationView
 from store.safety_stock import SafetyStockDefaultsRepository
+from store.sourcing_config import COST_MODEL, RULES, SourcingConfigRepository
 
 
 class Store:
@@ -49,6 +53,7 @@ class Store:
         self._safety_stock_defaults = SafetyStockDefaultsRepository(database)
         self._allocation = AllocationRepository(database)
         self._feeds = FeedRepository(database)
+        self._sourcing = SourcingConfigRepository(database)
         self._database = database
 
     @classmethod
@@ -70,6 +75,37 @@ class Store:
     def list_nodes(self) -> list[Node]:
         """All nodes, active or not, ordered by node_id."""
         return self._nodes.list()
+
+    # sourcing configuration
+
+    def upsert_skus(self, items: Sequence[SkuAttributes]) -> int:
+        """Insert or replace SKU attributes (weight, dimensions, tags) in one transaction."""
+        return self._sourcing.upsert_skus(items)
+
+    def catalog(self, skus: Sequence[str] | None = None) -> Catalog:
+        """The known attributes of `skus` (every SKU when None); unknown SKUs take the catalogue default."""
+        return Catalog.of(self._sourcing.skus(skus))
+
+    def set_cost_model(self, model: CostModel) -> int:
+        """Replace the cost model; its new version."""
+        return self._sourcing.put_document(COST_MODEL, model.model_dump(mode="json"))
+
+    def cost_model(self) -> tuple[CostModel, int] | None:
+        """The cost model in force and its version, or None if none was ever set."""
+        stored = self._sourcing.document(COST_MODEL)
+        return None if stored is None else (CostModel.model_validate(stored[0]), stored[1])
+
+    def set_rules(self, rules: RuleSet) -> int:
+        """Replace the order rules; their new version."""
+        return self._sourcing.put_document(RULES, rules.model_dump(mode="json", exclude_defaults=True))
+
+    def rules(self) -> tuple[RuleSet, int] | None:
+        stored = self._sourcing.document(RULES)
+        return None if stored is None else (RuleSet.model_validate(stored[0]), stored[1])
+
+    def sourcing_versions(self) -> dict[str, int]:
+        """Version of each stored sourcing document (cost_model, rules); one small read."""
+        return self._sourcing.versions()
 
     # inventory
 

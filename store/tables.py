@@ -1,4 +1,4 @@
-"""The app DB's tables (SQLAlchemy Core). Migrations 0001 and 0002 create exactly these.
+"""The app DB's tables (SQLAlchemy Core). Migrations 0001 to 0003 create exactly these.
 
 Nested pydantic parts (customer, address, lines, capabilities) live in JSON columns. Timestamps are
 timezone-aware UTC in and out; SQLite stores them naive, so they are normalised on the way back.
@@ -144,6 +144,29 @@ channel_allocations = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
+sku_catalog = sa.Table(
+    "sku_catalog",
+    metadata,
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("weight_lb", sa.Float, nullable=False),
+    sa.Column("length_in", sa.Float, nullable=False),
+    sa.Column("width_in", sa.Float, nullable=False),
+    sa.Column("height_in", sa.Float, nullable=False),
+    sa.Column("tags", sa.JSON, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Whole sourcing documents (the cost model, the rule set), each replaced as a whole and versioned so
+# that a worker can tell cheaply whether its cached copy is current.
+sourcing_documents = sa.Table(
+    "sourcing_documents",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("document", sa.JSON, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
 orders = sa.Table(
     "orders",
     metadata,
@@ -158,6 +181,8 @@ orders = sa.Table(
     sa.Column("lines", sa.JSON, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # The sourcing decision (plan costs, runners-up, rules fired), recorded once planned.
+    sa.Column("decision", sa.JSON),
 )
 
 shipments = sa.Table(

@@ -36,7 +36,7 @@ def test_upgrading_twice_changes_nothing(database_url: str) -> None:
     engine = create_store_engine(database_url)
     try:
         with engine.connect() as connection:
-            assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == ["0002"]
+            assert connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == ["0003"]
     finally:
         engine.dispose()
 
