@@ -1,0 +1,358 @@
+"""The optimal sourcing strategy: a small MILP per order, solved by HiGHS.
+
+Model, per order (lines l, usable nodes n that hold some of the order's SKUs):
+
+    x[l,n] integer >= 0   units of line l from node n, x <= min(atp, quantity) * y[n]
+    y[n]   binary         node n ships (one shipment)
+    u[l]   continuous     units of line l nobody ships; sum_n x[l,n] + u[l] = quantity
+    z      binary         nothing ships at all (only when there is a split penalty)
+
+    min  sum shipment_cost*y + sum unit_cost*x + split_penalty*(sum y + z - 1) + unfilled_penalty*sum u
+    s.t. sum over lines of one SKU at a node <= its atp;  sum y <= max_shipments;  sum y + z >= 1
+
+`sum y + z >= 1` with z in the objective makes the split penalty exactly split_penalty*max(0, sum y - 1),
+also when nothing ships. Under `ship_complete`, only nodes that hold the whole order are in the model,
+x[l,n] = quantity * y[n] and sum y <= 1: u is then quantity * (1 - sum y), so either one node ships
+everything or every unit is unfilled. Nodes without capacity left, or missing a required promise, are
+left out (y = 0).
+
+Before HiGHS: a fast path answers orders whose best one-node plan provably beats every plan with two
+or more shipments (a bound check; covers single-unit orders, one usable node, `ship_complete` and
+`max_shipments=1`), and `prune` keeps the model small. After HiGHS: past the time limit the better of
+the solver's incumbent and the greedy plans is returned, the latter as method "greedy-fallback".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from time import perf_counter
+
+import highspy
+
+from sourcing.greedy import (
+    GreedyNearest,
+    SingleNodeFirst,
+    check_problem,
+    make_solution,
+    sku_demand,
+    usable,
+    whole_order_from,
+)
+from sourcing.problem import Assignment, PricedCandidate, Solution, SourcingProblem
+
+_EPS = 1e-6
+INF = highspy.kHighsInf
+
+
+class _QuietHighs(highspy.Highs):
+    """HiGHS with console output off before its first call (the constructor's, which prints a banner)."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+
+    def enableCallbacks(self) -> None:
+        self.setOptionValue("output_flag", False)
+        super().enableCallbacks()  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True)
+class MipOutcome:
+    """What HiGHS answered: "optimal", "time limit" or its own status words; values when it has a plan."""
+
+    status: str
+    optimal: bool
+    values: list[float] | None
+    row_duals: list[float] | None = None
+
+
+class MipModel:
+    """A linear model collected in Python and handed to HiGHS in one call (no per-variable round trips)."""
+
+    def __init__(self) -> None:
+        self.cost: list[float] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+        self.integer: list[bool] = []
+        self.row_lower: list[float] = []
+        self.row_upper: list[float] = []
+        self.row_start: list[int] = [0]
+        self.row_index: list[int] = []
+        self.row_value: list[float] = []
+        self.offset = 0.0
+
+    def column(self, cost: float, upper: float, *, integer: bool) -> int:
+        self.cost.append(cost)
+        self.lower.append(0.0)
+        self.upper.append(upper)
+        self.integer.append(integer)
+        return len(self.cost) - 1
+
+    def row(self, entries: Iterable[tuple[int, float]], *, lower: float = -INF, upper: float = INF) -> int:
+        for index, value in entries:
+            self.row_index.append(index)
+            self.row_value.append(value)
+        self.row_start.append(len(self.row_index))
+        self.row_lower.append(lower)
+        self.row_upper.append(upper)
+        return len(self.row_lower) - 1
+
+    def solve(self, time_limit_s: float, *, gap: float = 0.0) -> MipOutcome:
+        """Run HiGHS. No MIP start is passed: HiGHS 1.16 with presolve returned a wrong "optimal" given one."""
+        if not self.cost:
+            return MipOutcome(status="optimal", optimal=True, values=[], row_duals=[0.0] * len(self.row_lower))
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = len(self.cost), len(self.row_lower)
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = self.cost, self.lower, self.upper
+        lp.row_lower_, lp.row_upper_ = self.row_lower, self.row_upper
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = self.row_start, self.row_index, self.row_value
+        lp.offset_ = self.offset
+        mip = any(self.integer)
+        if mip:
+            kinds = {True: highspy.HighsVarType.kInteger, False: highspy.HighsVarType.kContinuous}
+            lp.integrality_ = [kinds[flag] for flag in self.integer]
+        highs = _QuietHighs()
+        highs.setOptionValue("time_limit", time_limit_s)
+        highs.setOptionValue("mip_rel_gap", gap)
+        highs.passModel(lp)
+        highs.run()
+        status = highs.getModelStatus()
+        words = {highspy.HighsModelStatus.kOptimal: "optimal", highspy.HighsModelStatus.kTimeLimit: "time limit"}
+        feasible = highs.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+        result = highs.getSolution()
+        return MipOutcome(
+            status=words.get(status, highs.modelStatusToString(status).lower()),
+            optimal=status == highspy.HighsModelStatus.kOptimal,
+            values=list(result.col_value) if feasible else None,
+            row_duals=list(result.row_dual) if feasible and not mip and result.dual_valid else None,
+        )
+
+
+@dataclass
+class OrderBlock:
+    """One order's columns in a MipModel: x per (line index, node), y per node, u per line."""
+
+    problem: SourcingProblem
+    x: dict[tuple[int, str], int]
+    y: dict[str, int]
+    u: list[int]
+    nothing: int | None
+
+    @classmethod
+    def add(cls, model: MipModel, problem: SourcingProblem, *, own_stock: bool = True) -> OrderBlock:
+        """Add the order's columns and rows; own_stock=False leaves the per-(node, SKU) stock rows to the caller."""
+        nodes = relevant_candidates(problem)
+        split = problem.split_penalty
+        y = {c.node_id: model.column(c.shipment_cost + split, 1.0, integer=True) for c in nodes}
+        x: dict[tuple[int, str], int] = {}
+        for i, line in enumerate(problem.lines):
+            for c in nodes:
+                most = min(c.atp.get(line.sku, 0), line.quantity)
+                if most > 0:
+                    x[(i, c.node_id)] = col = model.column(c.unit_cost.get(line.sku, 0.0), most, integer=True)
+                    if problem.ship_complete:
+                        model.row([(col, 1.0), (y[c.node_id], -float(line.quantity))], lower=0.0, upper=0.0)
+                    else:
+                        model.row([(col, 1.0), (y[c.node_id], -float(most))], upper=0.0)
+        u = [model.column(problem.unfilled_penalty, line.quantity, integer=False) for line in problem.lines]
+        for i, line in enumerate(problem.lines):
+            row = [(col, 1.0) for (li, _), col in x.items() if li == i]
+            model.row([*row, (u[i], 1.0)], lower=line.quantity, upper=line.quantity)
+        if own_stock:
+            for c in nodes:
+                for sku in sku_demand(problem):
+                    cols = [(col, 1.0) for (li, n), col in x.items() if n == c.node_id and problem.lines[li].sku == sku]
+                    if len(cols) > 1:
+                        model.row(cols, upper=c.atp.get(sku, 0))
+        limit = 1 if problem.ship_complete else problem.max_shipments
+        if limit is not None and limit < len(y):
+            model.row([(col, 1.0) for col in y.values()], upper=limit)
+        nothing = None
+        if split > 0 and y:
+            nothing = model.column(split, 1.0, integer=True)
+            model.row([*((col, 1.0) for col in y.values()), (nothing, 1.0)], lower=1.0)
+            model.offset -= split
+        return cls(problem=problem, x=x, y=y, u=u, nothing=nothing)
+
+    def forbid(self, model: MipModel, node_set: frozenset[str]) -> None:
+        """A no-good cut: the plan may not ship from exactly these nodes."""
+        if not node_set <= self.y.keys():
+            return
+        inside = [(self.y[n], -1.0) for n in node_set]
+        outside = [(col, 1.0) for n, col in self.y.items() if n not in node_set]
+        model.row([*inside, *outside], lower=1.0 - len(node_set))
+
+    def assignments(self, values: Sequence[float]) -> list[Assignment]:
+        found: list[Assignment] = []
+        for (i, node_id), col in self.x.items():
+            units = round(values[col])
+            if units > 0:
+                line = self.problem.lines[i]
+                found.append(Assignment(line_no=line.line_no, sku=line.sku, node_id=node_id, quantity=units))
+        return found
+
+
+def standalone(problem: SourcingProblem, candidate: PricedCandidate) -> list[Assignment]:
+    """The cheapest plan shipping from this node alone: every unit it holds that costs less than leaving it unfilled."""
+    left = dict(candidate.atp)
+    assignments: list[Assignment] = []
+    for line in problem.lines:
+        if candidate.unit_cost.get(line.sku, 0.0) >= problem.unfilled_penalty:
+            continue
+        units = min(line.quantity, left.get(line.sku, 0))
+        if units > 0:
+            left[line.sku] -= units
+            assignments.append(
+                Assignment(line_no=line.line_no, sku=line.sku, node_id=candidate.node_id, quantity=units)
+            )
+    return assignments
+
+
+def relevant_candidates(problem: SourcingProblem) -> list[PricedCandidate]:
+    """Usable nodes that hold some of the order (under ship_complete: all of it)."""
+    demand = sku_demand(problem)
+    nodes = [c for c in problem.candidates if usable(problem, c) and any(c.atp.get(s, 0) > 0 for s in demand)]
+    if problem.ship_complete:
+        nodes = [c for c in nodes if all(c.atp.get(s, 0) >= q for s, q in demand.items())]
+    return nodes
+
+
+def unit_floor(problem: SourcingProblem, nodes: Sequence[PricedCandidate]) -> float:
+    """A lower bound on what the order's units cost: each unit ships at its cheapest node or is left unfilled."""
+    floor = 0.0
+    for line in problem.lines:
+        costs = [c.unit_cost.get(line.sku, 0.0) for c in nodes if c.atp.get(line.sku, 0) > 0]
+        floor += line.quantity * min([problem.unfilled_penalty, *costs])
+    return floor
+
+
+def fast_path(problem: SourcingProblem, started: float) -> Solution | None:
+    """The optimum when a one-node plan (or nothing) is provably best, without calling the solver; else None."""
+    nodes = relevant_candidates(problem)
+    build = whole_order_from if problem.ship_complete else standalone
+    plans: list[list[Assignment]] = [[]] + [build(problem, c) for c in nodes]
+    best = min((make_solution(problem, p, method="milp", status="optimal", started=started) for p in plans),
+               key=lambda s: s.objective)
+    one_node_only = problem.ship_complete or problem.max_shipments == 1 or len(nodes) <= 1
+    if one_node_only or sum(line.quantity for line in problem.lines) < 2:
+        return best
+    two_cheapest = sorted(c.shipment_cost for c in nodes)[:2]
+    two_or_more = sum(two_cheapest) + problem.split_penalty + unit_floor(problem, nodes)
+    return best if best.objective <= two_or_more + _EPS else None
+
+
+def prune(problem: SourcingProblem, max_candidates: int) -> SourcingProblem:
+    """The problem with the candidates that matter, about `max_candidates` of them; see `_prune`."""
+    check_problem(problem)
+    return _prune(problem, max_candidates, [GreedyNearest().solve(problem), SingleNodeFirst().solve(problem)])
+
+
+def _prune(problem: SourcingProblem, max_candidates: int, plans: Sequence[Solution]) -> SourcingProblem:
+    """Drop candidates in two steps.
+
+    Lossless: nodes that cannot ship (unusable, no stock of the order), nodes whose shipment cost plus
+    the order's unit floor exceeds a known plan's cost, and nodes dominated by a node that holds the
+    whole order and is no dearer in shipment and every unit cost. Then, only above `max_candidates`, a
+    ranked cut that keeps: the nodes of the given (feasible) plans, so the optimum never loses to them;
+    the cheapest nodes able to ship the whole order; per line the nodes cheapest per unit (shipment
+    cost spread over the units they can send); by cost of their one-node plans; and, per SKU, enough
+    stock to cover the order whenever the full problem has it.
+    """
+    demand = sku_demand(problem)
+    nodes = relevant_candidates(problem)
+    upper = min([problem.unfilled_penalty * sum(demand.values()), *(p.objective for p in plans)])
+    floor = unit_floor(problem, nodes)
+    nodes = [c for c in nodes if c.shipment_cost + floor <= upper + _EPS]
+    nodes = [c for i, c in enumerate(nodes) if not any(_dominates(m, j, c, i, demand) for j, m in enumerate(nodes))]
+    if len(nodes) > max_candidates:
+        nodes = _ranked_cut(problem, nodes, max_candidates, {n for p in plans for n in p.nodes()})
+    kept = {c.node_id for c in nodes}
+    return problem.model_copy(update={"candidates": [c for c in problem.candidates if c.node_id in kept]})
+
+
+def _dominates(m: PricedCandidate, m_index: int, n: PricedCandidate, n_index: int, demand: dict[str, int]) -> bool:
+    if m_index == n_index or any(m.atp.get(s, 0) < q for s, q in demand.items()):
+        return False
+    m_costs = (m.shipment_cost, *(m.unit_cost.get(s, 0.0) for s in demand))
+    n_costs = (n.shipment_cost, *(n.unit_cost.get(s, 0.0) for s in demand))
+    if any(a > b for a, b in zip(m_costs, n_costs, strict=True)):
+        return False
+    return m_costs != n_costs or m_index < n_index
+
+
+def _ranked_cut(
+    problem: SourcingProblem, nodes: list[PricedCandidate], max_candidates: int, must: set[str]
+) -> list[PricedCandidate]:
+    demand = sku_demand(problem)
+    whole = sorted((c for c in nodes if all(c.atp.get(s, 0) >= q for s, q in demand.items())),
+                   key=lambda c: c.shipment_cost + sum(c.unit_cost.get(s, 0.0) * q for s, q in demand.items()))
+    alone = sorted(nodes, key=lambda c: make_solution(problem, standalone(problem, c), method="", status="",
+                                                      started=0.0).objective)
+    per_line = [_cheapest_per_unit(nodes, line.sku, line.quantity) for line in problem.lines]
+    chosen = [c.node_id for c in nodes if c.node_id in must]
+    rankings = [whole, alone, *per_line]
+    for rank in range(len(nodes)):
+        for ranking in rankings:
+            if len(chosen) >= max_candidates:
+                break
+            if rank < len(ranking) and ranking[rank].node_id not in chosen:
+                chosen.append(ranking[rank].node_id)
+    for line, ranking in zip(problem.lines, per_line, strict=True):
+        for candidate in ranking:
+            held = sum(c.atp.get(line.sku, 0) for c in nodes if c.node_id in chosen)
+            if held >= demand[line.sku]:
+                break
+            if candidate.node_id not in chosen:
+                chosen.append(candidate.node_id)
+    return [c for c in nodes if c.node_id in chosen]
+
+
+def _cheapest_per_unit(nodes: Sequence[PricedCandidate], sku: str, quantity: int) -> list[PricedCandidate]:
+    """Nodes holding the SKU, by unit cost plus the shipment cost spread over the units they can send."""
+
+    def per_unit(c: PricedCandidate) -> float:
+        return c.unit_cost.get(sku, 0.0) + c.shipment_cost / min(c.atp[sku], quantity)
+
+    return sorted((c for c in nodes if c.atp.get(sku, 0) > 0), key=per_unit)
+
+
+class MilpStrategy:
+    """Optimal sourcing of one order (see the module docstring for the model)."""
+
+    name = "optimal"
+
+    def __init__(self, *, time_limit_s: float = 0.05, max_candidates: int = 12) -> None:
+        if time_limit_s <= 0:
+            raise ValueError(f"time_limit_s must be positive, got {time_limit_s}")
+        if max_candidates < 1:
+            raise ValueError(f"max_candidates must be at least 1, got {max_candidates}")
+        self.time_limit_s = time_limit_s
+        self.max_candidates = max_candidates
+
+    def solve(self, problem: SourcingProblem, *, exclude: Sequence[frozenset[str]] = ()) -> Solution:
+        """The cheapest plan; `exclude` lists node sets the plan may not use exactly (no-good cuts)."""
+        started = perf_counter()
+        check_problem(problem)
+        if not exclude:
+            quick = fast_path(problem, started)
+            if quick is not None:
+                return quick
+        heuristics = [GreedyNearest().solve(problem), SingleNodeFirst().solve(problem)]
+        incumbent = min(heuristics, key=lambda s: s.objective)
+        model = MipModel()
+        block = OrderBlock.add(model, _prune(problem, self.max_candidates, heuristics))
+        for node_set in exclude:
+            block.forbid(model, node_set)
+        outcome = model.solve(self.time_limit_s)
+        if outcome.values is not None:
+            found = make_solution(problem, block.assignments(outcome.values), method="milp", status="optimal",
+                                  started=started)
+            if outcome.optimal:
+                return found
+            if found.objective < incumbent.objective - _EPS:
+                return found.model_copy(update={"status": f"{outcome.status}: best plan found, not proven optimal"})
+        why = (f"time limit of {self.time_limit_s * 1000:.0f} ms reached before the solver beat the greedy plan"
+               if outcome.status == "time limit" else f"solver stopped: {outcome.status}")
+        return incumbent.model_copy(update={"method": "greedy-fallback", "status": why,
+                                            "solve_ms": (perf_counter() - started) * 1000})
