@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from models.address import Address
 from models.inventory import MovementKind
 from models.order import Customer, OrderLineIn, OrderStatus
+from models.plan import SourcingDecision
 from models.returns import ReturnLine, ReturnStatus
 from models.shipment import ShipmentLine, ShipmentState
 
@@ -24,6 +25,7 @@ class OrderRecord(BaseModel):
     ship_to: Address
     lines: list[OrderLineIn]
     created_at: datetime
+    decision: SourcingDecision | None = Field(default=None, description="set once the order is planned")
 
 
 class ShipmentRecord(BaseModel):

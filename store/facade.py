@@ -18,6 +18,7 @@ from models.costs import CostModel
 from models.inventory import Availability, InventoryPosition, ReservationItem, ReserveResult
 from models.network import Node, NodeKind
 from models.order import OrderStatus
+from models.plan import SourcingDecision
 from models.records import Movement, OrderRecord, ReturnRecord, ShipmentRecord
 from models.rules import RuleSet
 from store import ledger
@@ -197,6 +198,10 @@ class Store:
 
     def get_order(self, order_id: str) -> OrderRecord | None:
         return self._orders.get(order_id)
+
+    def set_order_decision(self, order_id: str, decision: SourcingDecision) -> None:
+        """Keep the order's sourcing decision for operators (GET /v1/orders/{id}, `omniroute orders explain`)."""
+        self._orders.set_decision(order_id, decision)
 
     def set_order_status(self, order_id: str, status: OrderStatus) -> None:
         self._orders.set_status(order_id, status)

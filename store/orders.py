@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from models.order import OrderStatus
+from models.plan import SourcingDecision
 from models.records import OrderRecord, ReturnRecord, ShipmentRecord
 from models.returns import ReturnStatus
 from store.engine import Database
@@ -28,7 +29,7 @@ class OrderRepository:
 
     def record(self, order: OrderRecord) -> bool:
         """Insert `order`; False (and nothing changes) if its order_id is already recorded."""
-        values = _row_values(order, {"customer", "ship_to", "lines"}) | {"updated_at": datetime.now(UTC)}
+        values = _row_values(order, {"customer", "ship_to", "lines", "decision"}) | {"updated_at": datetime.now(UTC)}
         statement = (
             self._db.insert(orders)
             .values(values)
@@ -51,6 +52,18 @@ class OrderRepository:
             sa.update(orders)
             .where(orders.c.order_id == order_id)
             .values(status=status.value, updated_at=datetime.now(UTC))
+        )
+        with self._db.write() as connection:
+            if connection.execute(statement).rowcount == 0:
+                raise UnknownOrderError(order_id)
+
+
+    def set_decision(self, order_id: str, decision: SourcingDecision) -> None:
+        """Keep the sourcing decision (replacing an earlier one: a re-plan). UnknownOrderError if unrecorded."""
+        statement = (
+            sa.update(orders)
+            .where(orders.c.order_id == order_id)
+            .values(decision=decision.model_dump(mode="json"), updated_at=datetime.now(UTC))
         )
         with self._db.write() as connection:
             if connection.execute(statement).rowcount == 0:
