@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from models.money import Currency, Money
 from models.network import NodeKind
+from models.shipment import ShipmentLine
 
 Zone = Annotated[int, Field(ge=1, le=9)]
 Cents = Annotated[int, Field(ge=0)]
@@ -239,6 +240,7 @@ class ShipmentQuote(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     node_id: str
+    lines: list[ShipmentLine] = Field(min_length=1, description="what the parcel holds")
     service: str
     carrier: str
     carrier_service: str

@@ -105,6 +105,7 @@ def quote_shipment(
     shipped, delivered = ship_and_delivery(costs, service, zone, now)
     return ShipmentQuote(
         node_id=node.node_id,
+        lines=list(contents),
         service=service.name,
         carrier=service.carrier,
         carrier_service=service.service,
