@@ -8,14 +8,14 @@ from temporalio.exceptions import ApplicationError
 from activities.errors import INVALID_DATA, classified_errors
 from integrations.carriers.easypost import EasyPostClient, EasyPostRate, Parcel
 from models.commands import BuyLabel, Direction, RateShipment, ShipmentRated, VoidLabel
+from models.costs import ServiceLevel
 from models.money import Money
-from models.order import ServiceLevel
 from models.shipment import Label
 from sourcing.geo import node_address
 from store import Store
 
 # Latest acceptable transit time per service level; the cheapest rate within it wins.
-MAX_TRANSIT_DAYS = {ServiceLevel.STANDARD: 5, ServiceLevel.EXPEDITED: 2, ServiceLevel.OVERNIGHT: 1}
+MAX_TRANSIT_DAYS = {ServiceLevel.STANDARD: 5, ServiceLevel.TWO_DAY: 2, ServiceLevel.NEXT_DAY: 1}
 # Until SKUs carry dimensions (sourcing issue), every unit is a 1 lb, 10x8x4 in item.
 OUNCES_PER_UNIT = 16.0
 

@@ -8,8 +8,9 @@ from enum import StrEnum
 from pydantic import BaseModel, Field
 
 from models.address import Address
+from models.costs import ServiceLevel
 from models.money import Money
-from models.order import OrderLineIn, ServiceLevel
+from models.order import OrderLineIn
 from models.plan import FulfillmentPlan
 from models.records import OrderRecord
 from models.returns import ReturnLine

@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints, model_validator
 
 from models.address import Address
+from models.costs import ServiceLevel
 from models.inventory import Sku
 from models.money import Currency, Money
+from models.plan import SourcingDecision
 from models.shipment import ShipmentView
 
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]{0,31}$")]
+AttributeName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+AttributeValue = Annotated[str, StringConstraints(max_length=500)]
 ChannelOrderId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")]
-
-
-class ServiceLevel(StrEnum):
-    STANDARD = "standard"
-    EXPEDITED = "expedited"
-    OVERNIGHT = "overnight"
 
 
 class OrderStatus(StrEnum):
     RECEIVED = "received"
+    HELD = "held"
     FULFILLING = "fulfilling"
     PARTIALLY_SHIPPED = "partially_shipped"
     SHIPPED = "shipped"
@@ -58,6 +57,16 @@ class PlaceOrder(BaseModel):
     ship_to: Address
     lines: list[OrderLineIn] = Field(min_length=1, max_length=200)
     service_level: ServiceLevel = ServiceLevel.STANDARD
+    shipping_method: str | None = Field(
+        default=None, max_length=100, description="the channel's own name for it, e.g. 'Express'; rules may map it"
+    )
+    promised_delivery: date | None = Field(
+        default=None, description="the delivery date the customer was shown (GET /v1/promise); sourcing keeps it"
+    )
+    bill_to: Address | None = None
+    attributes: dict[AttributeName, AttributeValue] = Field(
+        default_factory=dict, max_length=50, description="channel flags rules may read, e.g. fraud_risk=high"
+    )
 
     @model_validator(mode="after")
     def _distinct_skus(self) -> PlaceOrder:
@@ -110,6 +119,9 @@ class OrderView(BaseModel):
     created_at: datetime | None = None
     failure: str | None = None
     events: list[str] = Field(default_factory=list, description="what happened, in order")
+    holds: list[str] = Field(default_factory=list, description="why the order waits for an operator, if it does")
+    rules_fired: list[str] = Field(default_factory=list)
+    decision: SourcingDecision | None = Field(default=None, description="why it ships from where it ships")
 
 
 class CancelOrder(BaseModel):
@@ -117,6 +129,13 @@ class CancelOrder(BaseModel):
 
     line_nos: list[int] | None = None
     reason: str = Field(default="customer request", max_length=500)
+
+
+class ReleaseHold(BaseModel):
+    """An operator lets a held order go on to sourcing."""
+
+    released_by: str = Field(min_length=1, max_length=200)
+    reason: str = Field(default="reviewed", max_length=500)
 
 
 class CancelResult(BaseModel):

@@ -101,11 +101,14 @@ class OrderFacts(BaseModel):
     ) -> OrderFacts:
         """Facts of `order`, with the catalogue's tags per SKU and what the channel sent besides the order.
 
-        `shipping_method` is the channel's method name ("Express"); without it the order's service
-        level stands in. The billing mismatch compares `bill_to` with the ship-to address when
-        given, else reads the channel's `billing_shipping_mismatch` attribute ("true"/"yes"/"1").
+        `shipping_method` is the channel's method name ("Express"), by default the order's own; without
+        one the order's service level stands in. `attributes` and `bill_to` default to the order's. The
+        billing mismatch compares `bill_to` with the ship-to address when there is one, else reads the
+        channel's `billing_shipping_mismatch` attribute ("true"/"yes"/"1").
         """
-        attrs = dict(attributes or {})
+        attrs = dict(order.attributes if attributes is None else attributes)
+        shipping_method = order.shipping_method if shipping_method is None else shipping_method
+        bill_to = order.bill_to if bill_to is None else bill_to
         if bill_to is not None:
             mismatch = _address_key(bill_to) != _address_key(order.ship_to)
         else:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from models.address import Address
-from models.order import Customer, OrderLineIn, PlaceOrder, ServiceLevel
+from models.costs import ServiceLevel
+from models.order import Customer, OrderLineIn, PlaceOrder
 from models.returns import ReturnLine, StartReturn
 from omniroute.demo.network import DemoNetwork, DemoSku
 
@@ -75,7 +76,7 @@ def generate_orders(network: DemoNetwork, count: int, *, seed: int, run_tag: str
             customer=customer,
             ship_to=_ship_to(rng, network, customer.name),
             lines=[OrderLineIn(sku=s.sku, quantity=q, unit_price=s.price_cents) for s, q in lines],
-            service_level=ServiceLevel.EXPEDITED if rng.random() < 0.1 else ServiceLevel.STANDARD,
+            service_level=ServiceLevel.TWO_DAY if rng.random() < 0.1 else ServiceLevel.STANDARD,
         )
         orders.append(DemoOrder(order=order, kind=kind, cancel_before_shipping=index % 25 == 9))
     return orders

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 from models.address import Address
+from models.costs import ServiceLevel
 from models.network import Node, NodeKind
-from models.order import Customer, OrderLineIn, PlaceOrder, ServiceLevel
+from models.order import Customer, OrderLineIn, PlaceOrder
 from models.rules import Condition, NodeSelector, RuleOutcome, RuleSet
 from models.shipment import ShipmentLine
 from omniroute.rule_files import RuleFileError, RuleFormat, dump_rules, load_rules, parse_rules
@@ -88,8 +89,10 @@ def test_ship_to_country_region_and_postal_prefix() -> None:
 def test_shipping_method_is_the_channel_name_ignoring_case_else_the_order_service_level() -> None:
     assert _holds({"shipping_method_in": ["express"]}, _facts(shipping_method="Express"))
     assert not _holds({"shipping_method_in": ["Two Day"]}, _facts(shipping_method="Express"))
-    overnight = _order(service_level=ServiceLevel.OVERNIGHT)
-    assert _holds({"shipping_method_in": ["Overnight"]}, _facts(overnight))
+    next_day = _order(service_level=ServiceLevel.NEXT_DAY)
+    assert _holds({"shipping_method_in": ["Next_Day"]}, _facts(next_day))
+    named = next_day.model_copy(update={"shipping_method": "Overnight Express"})
+    assert _holds({"shipping_method_in": ["overnight express"]}, _facts(named))
 
 
 def test_sku_and_sku_tag_match_any_line() -> None:
