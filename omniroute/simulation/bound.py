@@ -97,11 +97,14 @@ class _Data:
     split_penalty: float
 
 
-def hindsight_bound(scenario: Scenario, time_limit_s: float = 60.0) -> HindsightBound:
-    """The bound for replaying `scenario`; at most about `time_limit_s` of solving."""
+def hindsight_bound(
+    scenario: Scenario, time_limit_s: float = 60.0, *, nodes_per_line: int = INITIAL_NODES_PER_LINE
+) -> HindsightBound:
+    """The bound for replaying `scenario`; at most about `time_limit_s` of solving. The first LP holds
+    the `nodes_per_line` cheapest nodes of each line and those a greedy pass ships from."""
     started = time.monotonic()
     data = _collect(scenario)
-    selected = _initial_groups(data)
+    selected = _initial_groups(data, nodes_per_line)
     model = _Model(data)
     model.add(np.flatnonzero(selected))
     best, lp_value, rounds, optimal, solver = -math.inf, 0.0, 0, False, "ipm"
@@ -182,8 +185,8 @@ def _collect(scenario: Scenario) -> _Data:
     )
 
 
-def _initial_groups(data: _Data) -> NDArray[np.bool_]:
-    """A start that can fill what stock allows: per line the INITIAL_NODES_PER_LINE cheapest nodes
+def _initial_groups(data: _Data, nodes_per_line: int) -> NDArray[np.bool_]:
+    """A start that can fill what stock allows: per line the `nodes_per_line` cheapest nodes
     (unit + shipment cost), and the nodes a greedy pass over the orders (cheapest node with stock
     left first) ships each line from."""
     selected = np.zeros(len(data.group_cost), dtype=bool)
@@ -194,7 +197,7 @@ def _initial_groups(data: _Data) -> NDArray[np.bool_]:
     lines = data.pair_line[order]
     first = np.searchsorted(lines, lines, side="left")
     rank = np.arange(len(lines)) - first
-    selected[data.pair_group[order[rank < INITIAL_NODES_PER_LINE]]] = True
+    selected[data.pair_group[order[rank < nodes_per_line]]] = True
     left = data.stock.copy()
     starts = np.searchsorted(lines, np.arange(len(data.line_qty) + 1))
     for line in range(len(data.line_qty)):

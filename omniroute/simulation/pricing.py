@@ -7,8 +7,10 @@ Two forms of cost file (YAML or JSON), told apart by `model`:
   `sourcing.pricing.price_linear_problem`; `promise_miles` (optional) says which nodes keep the
   promise: those no farther than that from the destination.
 - `rate-table`: a `models.costs.CostModel` (zones, rate cards, node handling, calendars) under
-  `cost_model`, an optional `catalog` (`models.costs.Catalog`), the order time of simulated day 0
-  (`start`) and the promised `service_level`; priced by `sourcing.pricing.price_problem`.
+  `cost_model`, an optional `catalog` (`models.catalog.Catalog`) — each inline or as the name of a
+  cost-model / catalogue file (docs/cost-model.md) next to the cost file —, the order time of
+  simulated day 0 (`start`) and the promised `service_level`; priced by
+  `sourcing.pricing.price_problem`.
 
 A node's per-day capacity from the nodes file caps what the problem calls `capacity_left`;
 nodes with none left today are no candidates.
@@ -90,13 +92,27 @@ def read_cost_file(path: Path) -> LinearCostFile | RateTableCostFile:
         if kind == "linear":
             return LinearCostFile.model_validate(data)
         if kind == "rate-table":
-            return RateTableCostFile.model_validate(data)
+            return RateTableCostFile.model_validate(_referenced_files(data, path, root))
     except ValidationError as err:
         first = err.errors()[0]
         loc = [str(part) for part in first["loc"]]
         raise InputError(path, _line_of(root, loc), ".".join(loc) or None,
                          str(first["msg"]).removeprefix("Value error, ")) from None
     raise InputError(path, _line_of(root, ["model"]), "model", f"must be 'linear' or 'rate-table', got {kind!r}")
+
+
+def _referenced_files(data: dict[str, Any], path: Path, root: yaml.Node | None) -> dict[str, Any]:
+    """`cost_model` and `catalog` may name files (relative to the cost file) in Omniroute's own formats."""
+    from omniroute.cost_files import CostFileError, load_catalog, load_cost_model
+
+    loaded = dict(data)
+    for key, load in (("cost_model", load_cost_model), ("catalog", load_catalog)):
+        if isinstance(data.get(key), str):
+            try:
+                loaded[key] = load(path.parent / data[key])
+            except CostFileError as err:
+                raise InputError(path, _line_of(root, [key]), key, str(err)) from None
+    return loaded
 
 
 def _line_of(node: yaml.Node | None, loc: list[str]) -> int | None:

@@ -108,6 +108,7 @@ class StrategyRun:
     name: str
     orders_total: int
     records: list[OrderRecord] = field(default_factory=list)
+    stock_left: Inventory = field(default_factory=dict)  # (node, sku) -> units, when the replay ended
     repricings: int = 0
     repricing_s: float = 0.0
 
@@ -195,6 +196,7 @@ def _replay(scenario: Scenario, strategy: Strategy, options: RunOptions, progres
         source.observe(order)
         if progress is not None and task is not None:
             progress.advance(task)
+    run.stock_left = {(node_id, sku): units for sku, by_node in stock.items() for node_id, units in by_node.items()}
     return run
 
 
