@@ -23,7 +23,15 @@ from omniroute.benchkit.runs import BenchError
 from omniroute.simulation.bound import HindsightBound, hindsight_bound
 from omniroute.simulation.inputs import SimLine, SimNode, SimOrder
 from omniroute.simulation.pricing import LinearPricer
-from omniroute.simulation.runner import RunOptions, Scenario, SimulationError, StrategyRun, simulate
+from omniroute.simulation.runner import (
+    RunOptions,
+    Scenario,
+    ShadowPrices,
+    SimulationError,
+    StrategyRun,
+    simulate,
+)
+from omniroute.simulation.strategies import make_strategy
 from sourcing.problem import SourcingProblem, Strategy
 
 PROMISE_MILES = 600.0  # zones 1-4 of the USPS distance chart
@@ -123,11 +131,7 @@ class SourcingResults:
 
 def default_strategies() -> list[Strategy]:
     """Look-ahead (over the MILP), the myopic MILP, and the two greedy baselines."""
-    from sourcing.greedy import GreedyNearest, SingleNodeFirst
-    from sourcing.lookahead import LookAheadStrategy
-    from sourcing.optimizer import MilpStrategy
-
-    return [LookAheadStrategy(), MilpStrategy(), GreedyNearest(), SingleNodeFirst()]
+    return [make_strategy(name) for name in ("look-ahead", MYOPIC, "greedy-nearest", "single-node-first")]
 
 
 def bench_scenario(sizes: SourcingSizes) -> Scenario:
@@ -138,15 +142,18 @@ def bench_scenario(sizes: SourcingSizes) -> Scenario:
 
 
 def run_sourcing_bench(
-    sizes: SourcingSizes, progress: Progress, strategies: Sequence[Strategy] | None = None
+    sizes: SourcingSizes, progress: Progress, strategies: Sequence[Strategy] | None = None,
+    shadow_prices: ShadowPrices | None = None,
 ) -> SourcingResults:
-    """Replay, bound and latency. Raises BenchError when a strategy answers with what it may not do."""
+    """Replay, bound and latency of `strategies` (default: `default_strategies()`), the look-ahead priced by
+    `shadow_prices` (default: `sourcing.lookahead.shadow_prices`). Raises BenchError when a strategy answers
+    with what it may not do."""
     chosen = list(strategies) if strategies is not None else default_strategies()
     generating = progress.add_task("sourcing: generate network", total=1)
     scenario = bench_scenario(sizes)
     progress.advance(generating)
     try:
-        runs = simulate(scenario, chosen, RunOptions(reprice_every=sizes.reprice_every,
+        runs = simulate(scenario, chosen, RunOptions(reprice_every=sizes.reprice_every, shadow_prices=shadow_prices,
                                                      time_limit_s=sizes.replay_time_limit_s), progress)
     except SimulationError as err:
         raise BenchError(f"sourcing benchmark: {err}") from err

@@ -73,8 +73,7 @@ class RulesStrategy:
         self.name = name
         self.rule_set = rule_set
         self.base = base
-        self._nodes = {n.node_id: Node(node_id=n.node_id, name=n.node_id, kind=n.kind, postal_code=n.postal_code,
-                                       latitude=n.point.latitude, longitude=n.point.longitude) for n in nodes}
+        self._nodes = {n.node_id: _rule_node(n) for n in nodes}
         self._postal_codes = postal_codes
 
     def solve(self, problem: SourcingProblem) -> Solution:
@@ -88,6 +87,13 @@ class RulesStrategy:
         )
         narrowed = apply_to_problem(evaluate(self.rule_set, facts), problem, self._nodes)
         return self.base.solve(narrowed)
+
+
+def _rule_node(node: SimNode) -> Node:
+    """The node as rules see it; its region (state) comes from its postal code when it has one."""
+    place = lookup_postal_code(node.postal_code) if node.postal_code else None
+    return Node(node_id=node.node_id, name=node.node_id, kind=node.kind, postal_code=node.postal_code,
+                region=place.region if place else None, latitude=node.point.latitude, longitude=node.point.longitude)
 
 
 def rules_strategy(path: Path, base: Strategy, nodes: list[SimNode], postal_codes: dict[str, str]) -> RulesStrategy:
