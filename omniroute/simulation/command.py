@@ -162,7 +162,8 @@ def _generate_literature(
 ) -> tuple[Path, Path, Path, Path]:
     """Nodes at the setup's FCs, orders to its cities (by population), tight stock; written as input files."""
     from omniroute.benchkit.network_gen import generate
-    from omniroute.simulation.inputs import read_literature, write_inventory, write_nodes, write_orders
+    from omniroute.simulation.inputs import write_inventory, write_nodes, write_orders
+    from omniroute.simulation.literature import read_literature
     from omniroute.simulation.pricing import LinearCostFile, write_cost_file
 
     if setup not in LITERATURE_LINES:

@@ -1,5 +1,5 @@
-"""The simulator's input files: nodes, starting inventory, orders, a demand forecast, and the
-fulfilment-literature network files. Plain CSV and JSON Lines, documented in docs/simulation.md.
+"""The simulator's input files: nodes, starting inventory, orders and a demand forecast. Plain CSV
+and JSON Lines, documented in docs/simulation.md (the fulfilment-literature files: `literature`).
 
 Every reader raises `InputError` naming the file, the line and the field of the first bad value;
 the writers produce files the readers read back, so a generated setup can be replayed as-is.
@@ -21,7 +21,7 @@ from models.network import NodeKind
 from sourcing.geo import lookup_postal_code
 
 Inventory = dict[tuple[str, str], int]
-M = TypeVar("M", bound=BaseModel)
+Row = TypeVar("Row", bound=BaseModel)
 
 
 class InputError(ValueError):
@@ -125,22 +125,7 @@ class _DemandRow(_Located):
     units_per_order: float = Field(ge=0)
 
 
-class _CityRow(BaseModel):
-    name: str = Field(min_length=1)
-    state: str
-    latitude: Latitude
-    longitude: Longitude
-    population: int = Field(ge=0)
-
-
-class _CentreRow(BaseModel):
-    code: str = Field(min_length=1)
-    state: str
-    latitude: Latitude
-    longitude: Longitude
-
-
-def _validate(model: type[M], data: Mapping[str, Any], path: Path, line: int) -> M:
+def validate_row(model: type[Row], data: Mapping[str, Any], path: Path, line: int) -> Row:
     try:
         return model.model_validate(data)
     except ValidationError as err:
@@ -190,7 +175,7 @@ def read_nodes(path: Path) -> list[SimNode]:
     nodes: list[SimNode] = []
     seen: set[str] = set()
     for line, cells in _csv_rows(path, ["id"]):
-        row = _validate(_NodeRow, {k: v for k, v in cells.items() if v is not None}, path, line)
+        row = validate_row(_NodeRow, {k: v for k, v in cells.items() if v is not None}, path, line)
         if row.id in seen:
             raise InputError(path, line, "id", f"node {row.id!r} appears twice")
         seen.add(row.id)
@@ -206,7 +191,7 @@ def read_inventory(path: Path, node_ids: Iterable[str] | None = None) -> Invento
     known = set(node_ids) if node_ids is not None else None
     stock: Inventory = {}
     for line, cells in _csv_rows(path, ["node", "sku", "quantity"]):
-        row = _validate(_InventoryRow, {k: v for k, v in cells.items() if v is not None}, path, line)
+        row = validate_row(_InventoryRow, {k: v for k, v in cells.items() if v is not None}, path, line)
         if known is not None and row.node not in known:
             raise InputError(path, line, "node", f"unknown node {row.node!r} (not in the nodes file)")
         if (row.node, row.sku) in stock:
@@ -239,7 +224,7 @@ def _read_orders_jsonl(path: Path) -> list[SimOrder]:
             raise InputError(path, line, None, f"not JSON: {err.msg} at column {err.colno}") from None
         if not isinstance(data, dict):
             raise InputError(path, line, None, "each line must be one JSON object (an order)")
-        row = _validate(_OrderRow, data, path, line)
+        row = validate_row(_OrderRow, data, path, line)
         if row.id in seen:
             raise InputError(path, line, "id", f"order {row.id!r} appears twice")
         seen.add(row.id)
@@ -263,7 +248,7 @@ def _read_orders_csv(path: Path) -> list[SimOrder]:
             finished.add(current.id)
 
     for line, cells in _csv_rows(path, ["id", "sku", "quantity"]):
-        row = _validate(_OrderLineRow, {k: v for k, v in cells.items() if v is not None}, path, line)
+        row = validate_row(_OrderLineRow, {k: v for k, v in cells.items() if v is not None}, path, line)
         if current is None or row.id != current.id:
             if row.id in finished:
                 raise InputError(path, line, "id", f"order {row.id!r} appears again after other orders")
@@ -282,58 +267,11 @@ def read_demand(path: Path) -> list[DemandRate]:
     """Demand forecast CSV: `latitude, longitude` (or `postal_code`), `sku, units_per_order`."""
     rates = []
     for line, cells in _csv_rows(path, ["sku", "units_per_order"]):
-        row = _validate(_DemandRow, {k: v for k, v in cells.items() if v is not None}, path, line)
+        row = validate_row(_DemandRow, {k: v for k, v in cells.items() if v is not None}, path, line)
         rates.append(DemandRate(point=_point(row, path, line), sku=row.sku, units_per_order=row.units_per_order))
     if not rates:
         raise InputError(path, None, None, "no demand rows")
     return rates
-
-
-# The fulfilment-literature files: no header, a UTF-8 byte-order mark, CRLF line ends.
-
-
-def read_literature_cities(path: Path) -> list[Place]:
-    """`name, state, latitude, longitude, population` per line: the demand regions."""
-    return [Place(name=row.name, region=row.state, point=GeoPoint(latitude=row.latitude, longitude=row.longitude),
-                  population=row.population)
-            for row in _headerless(path, _CityRow)]
-
-
-def read_literature_centres(path: Path) -> list[Place]:
-    """`code, state, latitude, longitude` per line: the fulfilment centres."""
-    return [Place(name=row.code, region=row.state, point=GeoPoint(latitude=row.latitude, longitude=row.longitude))
-            for row in _headerless(path, _CentreRow)]
-
-
-def read_literature(folder: Path, setup: str) -> tuple[list[Place], list[Place]]:
-    """(demand regions, fulfilment centres) of the `small` (10 regions, 5 FCs) or `large` (99, 10) setup."""
-    suffix = {"small": "_warmup", "large": ""}.get(setup)
-    if suffix is None:
-        raise InputError(folder, None, "setup", f"must be 'small' or 'large', got {setup!r}")
-    return (read_literature_cities(folder / f"cities{suffix}.csv"),
-            read_literature_centres(folder / f"fulfillment_centers{suffix}.csv"))
-
-
-def _headerless(path: Path, model: type[M]) -> list[M]:
-    names = list(model.model_fields)
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as err:
-        raise InputError(path, None, None, f"cannot read: {err.strerror or err}") from None
-    rows = []
-    with handle:
-        reader = csv.reader(handle)
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) != len(names):
-                raise InputError(path, reader.line_num, None,
-                                 f"{len(names)} columns expected ({', '.join(names)}), got {len(cells)}")
-            rows.append(_validate(model, dict(zip(names, (c.strip() for c in cells), strict=True)),
-                                  path, reader.line_num))
-    if not rows:
-        raise InputError(path, None, None, "no rows")
-    return rows
 
 
 # writers

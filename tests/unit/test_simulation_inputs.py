@@ -17,13 +17,13 @@ from omniroute.simulation.inputs import (
     SimOrder,
     read_demand,
     read_inventory,
-    read_literature,
     read_nodes,
     read_orders,
     write_inventory,
     write_nodes,
     write_orders,
 )
+from omniroute.simulation.literature import read_literature
 from omniroute.simulation.pricing import (
     LinearCostFile,
     RateTableCostFile,
