@@ -255,7 +255,8 @@ def render_sourcing(results: SourcingResults, *, section: int = 5) -> str:
     gap = results.gap_closed()
     gap_line = (f"**Look-ahead closed {gap:.0%} of the gap between the myopic optimum and the hindsight bound** "
                 f"(Acimovic & Graves 2015 report about {ACIMOVIC_GRAVES_GAP_CLOSED:.0%} on their network)."
-                if gap is not None else "Gap closed by look-ahead: not measured (a replay did not finish).")
+                if gap is not None else "Gap closed by look-ahead: not measured (no finished replay of both the "
+                "look-ahead and the myopic optimum, or no gap between the myopic optimum and the bound).")
     lines = [
         f"## {section}. Sourcing strategies against the hindsight lower bound",
         "",
