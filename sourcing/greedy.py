@@ -8,9 +8,10 @@ makes them safe fallbacks and valid upper bounds for the MILP.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from time import perf_counter
 
+from models.shipment import ShipmentLine
 from sourcing.problem import Assignment, PricedCandidate, Solution, SourcingProblem, objective_of
 
 
@@ -95,6 +96,65 @@ def whole_order_from(problem: SourcingProblem, candidate: PricedCandidate) -> li
         Assignment(line_no=line.line_no, sku=line.sku, node_id=candidate.node_id, quantity=line.quantity)
         for line in problem.lines
     ]
+
+
+def best_from(problem: SourcingProblem, nodes: Sequence[PricedCandidate]) -> list[Assignment]:
+    """The cheapest plan shipping from these nodes only, each used at most once.
+
+    With the nodes fixed, SKUs no longer interact: each unit goes to the cheapest of them still
+    holding its SKU, as long as that costs less than leaving it unfilled. Nodes left without units
+    are not in the plan.
+    """
+    return [
+        Assignment(line_no=line.line_no, sku=line.sku, node_id=node.node_id, quantity=units)
+        for line, node, units in _fill(problem, nodes)
+    ]
+
+
+def _fill(
+    problem: SourcingProblem, nodes: Sequence[PricedCandidate]
+) -> Iterator[tuple[ShipmentLine, PricedCandidate, int]]:
+    left = {(c.node_id, sku): units for c in nodes for sku, units in c.atp.items()}
+    for line in problem.lines:
+        needed = line.quantity
+        for c in sorted(nodes, key=lambda c: c.unit_cost.get(line.sku, 0.0)):
+            if needed == 0 or c.unit_cost.get(line.sku, 0.0) >= problem.unfilled_penalty:
+                break
+            units = min(needed, left.get((c.node_id, line.sku), 0))
+            if units > 0:
+                left[(c.node_id, line.sku)] -= units
+                needed -= units
+                yield line, c, units
+
+
+def relevant_candidates(problem: SourcingProblem) -> list[PricedCandidate]:
+    """Usable nodes that hold some of the order (under ship_complete: all of it)."""
+    demand = sku_demand(problem)
+    nodes = [c for c in problem.candidates if usable(problem, c) and any(c.atp.get(s, 0) > 0 for s in demand)]
+    if problem.ship_complete:
+        nodes = [c for c in nodes if all(c.atp.get(s, 0) >= q for s, q in demand.items())]
+    return nodes
+
+
+def unit_floor(problem: SourcingProblem, nodes: Sequence[PricedCandidate]) -> float:
+    """A lower bound on what the order's units cost: each unit ships at its cheapest node or is left unfilled."""
+    floor = 0.0
+    for line in problem.lines:
+        costs = [c.unit_cost.get(line.sku, 0.0) for c in nodes if c.atp.get(line.sku, 0) > 0]
+        floor += line.quantity * min([problem.unfilled_penalty, *costs])
+    return floor
+
+
+def plan_cost(problem: SourcingProblem, nodes: Sequence[PricedCandidate]) -> float:
+    """The cost of `best_from(problem, nodes)`, without building the plan."""
+    cost = problem.unfilled_penalty * sum(line.quantity for line in problem.lines)
+    used: set[str] = set()
+    for line, node, units in _fill(problem, nodes):
+        cost += units * (node.unit_cost.get(line.sku, 0.0) - problem.unfilled_penalty)
+        if node.node_id not in used:
+            used.add(node.node_id)
+            cost += node.shipment_cost
+    return cost + problem.split_penalty * max(0, len(used) - 1)
 
 
 class GreedyNearest:
