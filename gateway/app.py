@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.errors import install_error_handlers
-from gateway.routes import availability, channels, health, inventory, nodes, orders, returns, shipments
+from gateway.routes import availability, channels, health, inventory, nodes, orders, returns, shipments, sourcing
 from omniroute.client import OmnirouteClient
 from omniroute.settings import Settings
 from omniroute.telemetry import configure_tracing
@@ -71,6 +71,7 @@ def create_app(
         orders.router,
         shipments.router,
         returns.router,
+        sourcing.router,
     )
     for router in routers:
         app.include_router(router)

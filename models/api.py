@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from models.allocation import ChannelAvailability
+from models.catalog import SkuAttributes
+from models.costs import CostModel, PromiseOption, ServiceLevel
 from models.network import Node, NodeId
 from models.returns import ReturnEventType, ReturnStatus
-from models.shipment import ShipmentEventType, ShipmentState
+from models.rules import RuleSet
+from models.shipment import ShipmentEventType, ShipmentLine, ShipmentState
+
+MAX_CATALOG_BATCH = 5000
+MAX_CART_ITEMS = 100
 
 
 class ReturnAccepted(BaseModel):
@@ -78,3 +85,77 @@ class Health(BaseModel):
     status: str = "ok"
     database: bool = Field(description="the app DB answered a read")
     temporal: bool = Field(description="the Temporal frontend answered a health check")
+
+
+class CostModelDocument(BaseModel):
+    """The cost model in force and its version (1 for the first one set, then one more per change)."""
+
+    version: int = Field(ge=1)
+    cost_model: CostModel
+
+
+class RuleSetDocument(BaseModel):
+    """The order rules in force and their version (1 for the first set, then one more per change)."""
+
+    version: int = Field(ge=1)
+    rules: RuleSet
+
+
+class SkuBatch(BaseModel):
+    """SKU attributes to insert or replace, all or none; a SKU may appear once per batch."""
+
+    items: list[SkuAttributes] = Field(
+        min_length=1, max_length=MAX_CATALOG_BATCH, description=f"1 to {MAX_CATALOG_BATCH} SKUs"
+    )
+
+
+class SkuBatchResult(BaseModel):
+    written: int = Field(description="SKUs inserted or replaced")
+
+
+class PromiseAnswer(BaseModel):
+    """The earliest delivery date per service level for a cart to a destination, with what shipping costs us.
+
+    `options` holds one entry per level the network can cover the whole cart with; `unavailable` names
+    the levels the cost model has (or the one asked for) that it cannot.
+    """
+
+    postal_code: str
+    city: str
+    region: str
+    quoted_at: datetime = Field(description="the time the dates were computed for (cut-offs depend on it)")
+    channel: str | None = Field(default=None, description="the channel whose ATP was promised from")
+    currency: str
+    cost_model_version: int
+    items: list[ShipmentLine] = Field(description="the cart as read, one line per item")
+    options: list[PromiseOption]
+    unavailable: list[ServiceLevel] = Field(default_factory=list)
+
+
+class NodeDeliveryAvailability(BaseModel):
+    """A node that can ship the quantity alone and have it arrive by the date asked."""
+
+    node_id: str
+    delivery_date: date
+    service: str = Field(description="its cheapest carrier service that arrives in time")
+    atp: int = Field(description="the node's ATP of the SKU (as the channel sees it, given a channel)")
+
+
+class DeliveryCheck(BaseModel):
+    """Who can deliver `quantity` of the SKU to `postal_code` by `deliver_by` (at `level` or faster)."""
+
+    postal_code: str
+    deliver_by: date
+    level: ServiceLevel | None = None
+    quantity: int
+    quoted_at: datetime
+    cost_model_version: int
+    total_atp: int = Field(description="the ATP of the nodes listed")
+    nodes: list[NodeDeliveryAvailability] = Field(description="earliest delivery first, then by node id")
+
+
+class DeliveryAvailability(ChannelAvailability):
+    """ATP as `GET /v1/availability` answers it; `delivery` is there only when `postal_code` and
+    `deliver_by` were asked."""
+
+    delivery: DeliveryCheck | None = None
