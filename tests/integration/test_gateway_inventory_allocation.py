@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from store import Store
 from tests.integration.test_gateway_network import a_node_body, field_locs, gateway_for, unreachable_temporal
+from tests.integration.test_gateway_sourcing import MONDAY_10AM, YAML, demo_cost_model_yaml, sourcing_gateway
 
 
 @pytest.fixture
@@ -229,3 +230,96 @@ async def test_an_item_sent_again_with_its_key_is_applied_once(http: httpx.Async
     assert [(a["replayed"], a["on_hand"]) for a in again.json()["applied"]] == [(True, 5), (False, 10)]
     assert atp_by_node((await http.get("/v1/availability", params={"sku": "MUG-9"})).json())["dc-chi"] == 10
     assert [m.key for m in store.ledger(node_id="dc-chi", sku="MUG-9")] == ["ASN-88", "ASN-89"]
+
+
+# ---- who can deliver by a date (demo cost model; Monday 2 June 2025, 10:00 in Chicago) ----------------
+
+
+@pytest.fixture
+async def delivering(store: Store) -> AsyncIterator[httpx.AsyncClient]:
+    """The demo cost model; MUG-1 at a Chicago DC (9) and a New York store (5), asked about at 10:00 on a
+    Monday in Chicago, before both cut-offs. To ZIP 10003 the store is zone 1 (priced as the cards'
+    zone 2: Ground 1 day), the DC zone 5 (Ground 3 days, 2nd Day Air 2, Next Day Air 1)."""
+    async with sourcing_gateway(store, await unreachable_temporal(), MONDAY_10AM) as client:
+        await client.put("/v1/nodes/dc-chi", json=a_node_body())
+        await client.put("/v1/nodes/store-nyc", json=a_node_body(name="NYC", kind="store", postal_code="10001"))
+        await count(client, "dc-chi", "MUG-1", 9)
+        await count(client, "store-nyc", "MUG-1", 5)
+        put = await client.put("/v1/sourcing/cost-model", content=demo_cost_model_yaml(), headers=YAML)
+        assert put.status_code == 200
+        yield client
+
+
+def deliveries(body: dict[str, Any]) -> list[tuple[str, str, str, int]]:
+    return [(n["node_id"], n["delivery_date"], n["service"], n["atp"]) for n in body["delivery"]["nodes"]]
+
+
+async def test_without_a_destination_availability_has_no_delivery(delivering: httpx.AsyncClient) -> None:
+    body = (await delivering.get("/v1/availability", params={"sku": "MUG-1"})).json()
+
+    assert set(body) == {"sku", "channel", "total_atp", "network_atp", "nodes", "explanation"}
+    assert body["total_atp"] == 14
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        # By Tuesday: the store by Ground, Chicago only by Next Day Air; both arrive Tuesday, so by node id.
+        ({"deliver_by": "2025-06-03"},
+         [("dc-chi", "2025-06-03", "ups-next-day-air", 9), ("store-nyc", "2025-06-03", "ups-ground", 5)]),
+        # By Wednesday: Chicago's cheapest in time is 2nd Day Air; the store's Tuesday comes first.
+        ({"deliver_by": "2025-06-04"},
+         [("store-nyc", "2025-06-03", "ups-ground", 5), ("dc-chi", "2025-06-04", "ups-2nd-day-air", 9)]),
+        ({"deliver_by": "2025-06-04", "level": "next_day"},
+         [("dc-chi", "2025-06-03", "ups-next-day-air", 9), ("store-nyc", "2025-06-03", "ups-next-day-air", 5)]),
+        ({"deliver_by": "2025-06-30", "quantity": 6}, [("dc-chi", "2025-06-05", "ups-ground", 9)]),
+        ({"deliver_by": "2025-06-02"}, []),
+    ],
+)
+async def test_availability_lists_the_nodes_that_deliver_by_the_date(
+    delivering: httpx.AsyncClient, params: dict[str, Any], expected: list[tuple[str, str, str, int]]
+) -> None:
+    response = await delivering.get("/v1/availability", params={"sku": "MUG-1", "postal_code": "10003", **params})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert deliveries(body) == expected
+    assert body["delivery"]["total_atp"] == sum(atp for *_, atp in expected)
+    assert (body["total_atp"], body["delivery"]["quantity"]) == (14, params.get("quantity", 1))
+
+
+async def test_a_channel_is_told_only_of_the_nodes_it_sees(delivering: httpx.AsyncClient) -> None:
+    await delivering.put("/v1/channels/marketplace/allocation", json={"percent": 50, "hidden_node_kinds": ["store"]})
+    params = {"sku": "MUG-1", "postal_code": "10003", "deliver_by": "2025-06-05", "channel": "marketplace"}
+
+    body = (await delivering.get("/v1/availability", params=params)).json()
+
+    assert deliveries(body) == [("dc-chi", "2025-06-05", "ups-ground", 4)]
+
+
+@pytest.mark.parametrize(
+    ("params", "loc"),
+    [
+        ({"postal_code": "10003"}, ["query", "deliver_by"]),
+        ({"deliver_by": "2025-06-04"}, ["query", "postal_code"]),
+        ({"level": "two_day"}, ["query", "postal_code"]),
+        ({"postal_code": "00000", "deliver_by": "2025-06-04"}, ["query", "postal_code"]),
+        ({"postal_code": "10003", "deliver_by": "June 4"}, ["query", "deliver_by"]),
+        ({"postal_code": "10003", "deliver_by": "2025-06-04", "quantity": 0}, ["query", "quantity"]),
+    ],
+)
+async def test_a_bad_delivery_question_is_a_422_naming_the_parameter(
+    delivering: httpx.AsyncClient, params: dict[str, Any], loc: list[str | int]
+) -> None:
+    response = await delivering.get("/v1/availability", params={"sku": "MUG-1", **params})
+
+    assert response.status_code == 422
+    assert field_locs(response) == [loc]
+
+
+async def test_a_delivery_question_without_a_cost_model_is_a_409(http: httpx.AsyncClient) -> None:
+    response = await http.get("/v1/availability", params={"sku": "MUG-1", "postal_code": "10003",
+                                                          "deliver_by": "2025-06-04"})
+
+    assert response.status_code == 409
+    assert "no cost model" in response.json()["detail"]
