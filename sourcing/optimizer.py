@@ -370,7 +370,7 @@ class MilpStrategy:
                 return found
             if found.objective < incumbent.objective - _EPS:
                 return found.model_copy(update={"status": f"{outcome.status}: best plan found, not proven optimal"})
-        why = (f"time limit of {self.time_limit_s * 1000:.0f} ms reached before the solver beat the heuristic plan"
+        why = (f"time limit of {self.time_limit_s * 1000:g} ms reached before the solver beat the heuristic plan"
                if outcome.status == "time limit" else f"solver stopped: {outcome.status}")
         return incumbent.model_copy(update={"method": "greedy-fallback", "status": why,
                                             "solve_ms": (perf_counter() - started) * 1000})
