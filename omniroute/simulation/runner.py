@@ -33,6 +33,8 @@ from sourcing.problem import Solution, SourcingProblem, Strategy, objective_of
 ShadowPrices = Callable[
     [dict[tuple[str, str], int], Demand, dict[tuple[str, str], float], float], dict[tuple[str, str], float]
 ]
+# About 5 SKUs of a few holders each against 100 regions: calls of a few milliseconds.
+SHADOW_BATCH_PAIRS = 8000
 
 
 class SimulationError(RuntimeError):
@@ -66,10 +68,13 @@ class RunOptions:
     time_limit_s: float | None = None
     region_grid_degrees: float = REGION_GRID_DEGREES
     shadow_prices: ShadowPrices | None = None  # default: sourcing.lookahead.shadow_prices
+    shadow_batch_pairs: int = SHADOW_BATCH_PAIRS
 
     def __post_init__(self) -> None:
         if self.reprice_every < 1:
             raise ValueError(f"reprice_every must be at least 1, got {self.reprice_every}")
+        if self.shadow_batch_pairs < 1:
+            raise ValueError(f"shadow_batch_pairs must be at least 1, got {self.shadow_batch_pairs}")
 
 
 @dataclass(frozen=True)
@@ -222,11 +227,43 @@ def _shadow_prices(
     if not demand:
         return {}
     points = source.regions.points()
-    regions = {region for region, _ in demand}
     unit_cost = {(node_id, region): scenario.pricer.unit_estimate(node_id, points[region])
-                 for node_id in {node_id for node_id, _ in supply} for region in regions}
+                 for node_id in {node_id for node_id, _ in supply} for region in {region for region, _ in demand}}
     compute = options.shadow_prices or _default_shadow_prices()
-    return compute(supply, demand, unit_cost, scenario.pricer.unfilled_penalty)
+    prices: dict[tuple[str, str], float] = {}
+    for batch_supply, batch_demand in _by_sku_batches(supply, demand, options.shadow_batch_pairs):
+        lanes = {(node_id, region): unit_cost[(node_id, region)]
+                 for node_id in {node_id for node_id, _ in batch_supply} for region in {r for r, _ in batch_demand}}
+        prices.update(compute(batch_supply, batch_demand, lanes, scenario.pricer.unfilled_penalty))
+    return prices
+
+
+def _by_sku_batches(
+    supply: dict[tuple[str, str], int], demand: Demand, max_pairs: int
+) -> list[tuple[dict[tuple[str, str], int], Demand]]:
+    """The transportation LP separates by SKU (no row holds two SKUs), so it is asked in batches of whole
+    SKUs, each with at most about `max_pairs` supply x demand entries: the same prices as one call,
+    without one call's cost growing with the product of every SKU's entries."""
+    supply_of: dict[str, dict[tuple[str, str], int]] = {}
+    for key, units in supply.items():
+        supply_of.setdefault(key[1], {})[key] = units
+    demand_of: dict[str, Demand] = {}
+    for key, units in demand.items():
+        demand_of.setdefault(key[1], {})[key] = units
+    batches: list[tuple[dict[tuple[str, str], int], Demand]] = []
+    batch_supply: dict[tuple[str, str], int] = {}
+    batch_demand: Demand = {}
+    for sku in sorted(supply_of):
+        more_supply, more_demand = supply_of[sku], demand_of.get(sku, {})
+        grown = (len(batch_supply) + len(more_supply)) * (len(batch_demand) + len(more_demand))
+        if batch_supply and grown > max_pairs:
+            batches.append((batch_supply, batch_demand))
+            batch_supply, batch_demand = {}, {}
+        batch_supply.update(more_supply)
+        batch_demand.update(more_demand)
+    if batch_supply:
+        batches.append((batch_supply, batch_demand))
+    return batches
 
 
 def _default_shadow_prices() -> ShadowPrices:

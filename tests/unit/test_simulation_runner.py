@@ -150,6 +150,21 @@ def test_the_look_ahead_is_repriced_every_n_orders_from_demand_seen_so_far_only(
     assert strategy.prices[1] == {("near", "X"): 1.0, ("far", "X"): 1.0}
 
 
+def test_shadow_prices_asked_sku_by_sku_equal_one_call_over_every_sku() -> None:
+    orders = [order(f"o{n}", where, *lines) for n, (where, lines) in enumerate([
+        (BY_NEAR, [("X", 1), ("Y", 1)]), (BY_FAR, [("X", 2)]), (BY_FAR, [("Y", 1)]), (BY_NEAR, [("X", 1)]),
+        (BY_FAR, [("X", 1), ("Y", 1)]), (BY_NEAR, [("Y", 2)])])]
+    stock = {("near", "X"): 3, ("far", "X"): 2, ("near", "Y"): 2, ("far", "Y"): 3}
+    cost = LinearCostModel(unfilled_penalty_cents=10_000)
+    together, apart = RecordingLookAhead(), RecordingLookAhead()
+
+    simulate(scenario(orders, stock, cost=cost), [together], RunOptions(reprice_every=3, shadow_batch_pairs=10**9))
+    simulate(scenario(orders, stock, cost=cost), [apart], RunOptions(reprice_every=3, shadow_batch_pairs=1))
+
+    assert len(together.prices) == 2 and any(price > 0 for price in together.prices[1].values())
+    assert apart.prices == together.prices
+
+
 def test_a_demand_file_forecasts_from_the_start() -> None:
     seen: list[dict[tuple[str, str], float]] = []
 
