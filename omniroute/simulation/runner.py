@@ -248,8 +248,8 @@ def _by_sku_batches(
     for key, units in supply.items():
         supply_of.setdefault(key[1], {})[key] = units
     demand_of: dict[str, Demand] = {}
-    for key, units in demand.items():
-        demand_of.setdefault(key[1], {})[key] = units
+    for key, expected in demand.items():
+        demand_of.setdefault(key[1], {})[key] = expected
     batches: list[tuple[dict[tuple[str, str], int], Demand]] = []
     batch_supply: dict[tuple[str, str], int] = {}
     batch_demand: Demand = {}
