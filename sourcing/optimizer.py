@@ -50,11 +50,11 @@ from sourcing.problem import Assignment, PricedCandidate, Solution, SourcingProb
 _EPS = 1e-6
 INF = highspy.kHighsInf
 
-# A per-order model has some 60 columns: HiGHS's restarts and sub-MIP heuristics cost more than they
-# save there (median solve 18 ms -> 6 ms on 5 lines x 12 candidates), and the cutoff supplies a plan.
 # The cheapest one-node plans whose best partner nodes the ranked cut keeps (3 x N two-node plans).
 _ANCHORS = 3
 
+# A per-order model has some 60 columns: HiGHS's restarts and sub-MIP heuristics cost more than they
+# save there (median solve 18 ms -> 6 ms on 5 lines x 12 candidates), and the cutoff supplies a plan.
 _SMALL_MIP: dict[str, bool | float] = {
     "mip_allow_restart": False,
     "mip_heuristic_run_rins": False,
@@ -241,14 +241,18 @@ def best_small_plan(problem: SourcingProblem, started: float, *, pairs: bool) ->
     most = min(problem.max_shipments or len(nodes), len(nodes), sum(line.quantity for line in problem.lines))
     floor = unit_floor(problem, nodes)
     fixed = sorted(c.shipment_cost for c in nodes)
-    best = make_solution(problem, [], method="milp", status="optimal", started=started)
+    best_cost, best_group = plan_cost(problem, []), tuple[PricedCandidate, ...]()
+    proven = False
     for size in range(1, min(most, 2 if pairs else 1) + 1):
         for group in combinations(nodes, size):
-            plan = make_solution(problem, best_from(problem, group), method="milp", status="optimal", started=started)
-            best = plan if plan.objective < best.objective else best
-        if best.objective <= sum(fixed[: size + 1]) + size * problem.split_penalty + floor + _EPS:
-            return best, True
-    return best, most <= (2 if pairs else 1)
+            cost = plan_cost(problem, group)
+            if cost < best_cost:
+                best_cost, best_group = cost, group
+        if best_cost <= sum(fixed[: size + 1]) + size * problem.split_penalty + floor + _EPS:
+            proven = True
+            break
+    best = make_solution(problem, best_from(problem, best_group), method="milp", status="optimal", started=started)
+    return best, proven or most <= (2 if pairs else 1)
 
 
 def prune(problem: SourcingProblem, max_candidates: int) -> SourcingProblem:
@@ -264,16 +268,18 @@ def _prune(problem: SourcingProblem, max_candidates: int, plans: Sequence[Soluti
     the order's unit floor exceeds a known plan's cost, and nodes dominated by a node that holds the
     whole order and is no dearer in shipment and every unit cost. Then, only above `max_candidates`, a
     ranked cut that keeps: the nodes of the given (feasible) plans, so the optimum never loses to them;
-    the cheapest nodes able to ship the whole order; per line the nodes cheapest per unit (shipment
-    cost spread over the units they can send); by cost of their one-node plans; and, per SKU, enough
-    stock to cover the order whenever the full problem has it.
+    then, in turns, the cheapest nodes able to ship the whole order, the best one-node plans, the best
+    partners of the best one-node plans, and per line the nodes cheapest per unit (shipment cost
+    spread over the units they can send); and, per SKU, enough stock to cover the order whenever the
+    full problem has it. The cut is a heuristic: it may lose the optimum (see the tests' seeded networks).
     """
     demand = sku_demand(problem)
     nodes = relevant_candidates(problem)
     upper = min([problem.unfilled_penalty * sum(demand.values()), *(p.objective for p in plans)])
     floor = unit_floor(problem, nodes)
     nodes = [c for c in nodes if c.shipment_cost + floor <= upper + _EPS]
-    nodes = [c for i, c in enumerate(nodes) if not any(_dominates(m, j, c, i, demand) for j, m in enumerate(nodes))]
+    whole = [(j, m) for j, m in enumerate(nodes) if all(m.atp.get(s, 0) >= q for s, q in demand.items())]
+    nodes = [c for i, c in enumerate(nodes) if not any(_dominates(m, j, c, i, demand) for j, m in whole)]
     if len(nodes) > max_candidates:
         nodes = _ranked_cut(problem, nodes, max_candidates, {n for p in plans for n in p.nodes()})
     kept = {c.node_id for c in nodes}
@@ -281,7 +287,8 @@ def _prune(problem: SourcingProblem, max_candidates: int, plans: Sequence[Soluti
 
 
 def _dominates(m: PricedCandidate, m_index: int, n: PricedCandidate, n_index: int, demand: dict[str, int]) -> bool:
-    if m_index == n_index or any(m.atp.get(s, 0) < q for s, q in demand.items()):
+    """Whether m, a node holding the whole order, is no dearer than n in anything (ties: the earlier wins)."""
+    if m_index == n_index:
         return False
     m_costs = (m.shipment_cost, *(m.unit_cost.get(s, 0.0) for s in demand))
     n_costs = (n.shipment_cost, *(n.unit_cost.get(s, 0.0) for s in demand))
@@ -296,11 +303,14 @@ def _ranked_cut(
     demand = sku_demand(problem)
     whole = sorted((c for c in nodes if all(c.atp.get(s, 0) >= q for s, q in demand.items())),
                    key=lambda c: c.shipment_cost + sum(c.unit_cost.get(s, 0.0) * q for s, q in demand.items()))
-    alone = sorted(nodes, key=lambda c: plan_cost(problem, [c]))
+    alone_cost = {c.node_id: plan_cost(problem, [c]) for c in nodes}
+    alone = sorted(nodes, key=lambda c: alone_cost[c.node_id])
     per_line = [_cheapest_per_unit(nodes, line.sku, line.quantity) for line in problem.lines]
     anchors = {c.node_id: c for c in [*alone[:_ANCHORS], *(ranking[0] for ranking in per_line if ranking)]}
-    partners = sorted(nodes, key=lambda c: min([plan_cost(problem, [a, c]) for a in anchors.values() if a is not c]
-                                               or [INF]))
+    # Partners come from the head of the other rankings, so the work stays flat as the network grows.
+    shortlist = {c.node_id: c for ranking in [whole, alone, *per_line] for c in ranking[: 2 * max_candidates]}
+    partners = sorted(shortlist.values(), key=lambda c: min(
+        [plan_cost(problem, [a, c]) for a in anchors.values() if a is not c] or [INF]))
     chosen = [c.node_id for c in nodes if c.node_id in must]
     rankings = [whole, alone, partners, *per_line]
     for rank in range(len(nodes)):
