@@ -13,7 +13,12 @@ The cost of an order is the problem's own `objective_of` the answer, on the prob
 A strategy with `set_prices` (the look-ahead) gets shadow prices per (node, SKU) before the first
 order and then every `reprice_every` orders, computed from its current stock and the forecast of
 the demand still to come (see `omniroute.simulation.forecast`: from a demand file, or from the
-orders already decided; never from orders not yet replayed).
+orders already decided; never from orders not yet replayed). In that transportation LP a forecast
+unit the stock cannot serve costs the dearest lane's cost, not the unfilled penalty: the forecast is
+uncertain and such demand can still be served later (replenishment), while the order in hand is
+certain. Priced at the penalty, a forecast that overshoots a SKU's last units (as it often does for
+a SKU seen once or twice) makes those units worth nearly the penalty, and the look-ahead leaves the
+order in hand unfilled to keep them for orders that may never come.
 """
 
 from __future__ import annotations
@@ -230,11 +235,12 @@ def _shadow_prices(
     unit_cost = {(node_id, region): scenario.pricer.unit_estimate(node_id, points[region])
                  for node_id in {node_id for node_id, _ in supply} for region in {region for region, _ in demand}}
     compute = options.shadow_prices or _default_shadow_prices()
+    shortfall = min(scenario.pricer.unfilled_penalty, max(unit_cost.values()))
     prices: dict[tuple[str, str], float] = {}
     for batch_supply, batch_demand in _by_sku_batches(supply, demand, options.shadow_batch_pairs):
         lanes = {(node_id, region): unit_cost[(node_id, region)]
                  for node_id in {node_id for node_id, _ in batch_supply} for region in {r for r, _ in batch_demand}}
-        prices.update(compute(batch_supply, batch_demand, lanes, scenario.pricer.unfilled_penalty))
+        prices.update(compute(batch_supply, batch_demand, lanes, shortfall))
     return prices
 
 

@@ -131,7 +131,8 @@ def test_the_look_ahead_is_repriced_every_n_orders_from_demand_seen_so_far_only(
     def shadow_prices(supply: dict[tuple[str, str], int], demand: dict[tuple[str, str], float],
                       unit_cost: dict[tuple[str, str], float], penalty: float) -> dict[tuple[str, str], float]:
         calls.append((dict(supply), dict(demand)))
-        assert penalty == 10_000 and set(unit_cost) == {(node, region) for node, _ in supply for region, _ in demand}
+        # A forecast unit nobody can serve costs the dearest lane (500 + 100), not the 10,000 unfilled penalty.
+        assert penalty == 600 and set(unit_cost) == {(node, region) for node, _ in supply for region, _ in demand}
         return {key: 1.0 for key in supply}
 
     orders = [order("o1", BY_NEAR, ("X", 1)), order("o2", BY_NEAR, ("X", 1)),
@@ -152,9 +153,9 @@ def test_the_look_ahead_is_repriced_every_n_orders_from_demand_seen_so_far_only(
 
 def test_shadow_prices_asked_sku_by_sku_equal_one_call_over_every_sku() -> None:
     orders = [order(f"o{n}", where, *lines) for n, (where, lines) in enumerate([
-        (BY_NEAR, [("X", 1), ("Y", 1)]), (BY_FAR, [("X", 2)]), (BY_FAR, [("Y", 1)]), (BY_NEAR, [("X", 1)]),
-        (BY_FAR, [("X", 1), ("Y", 1)]), (BY_NEAR, [("Y", 2)])])]
-    stock = {("near", "X"): 3, ("far", "X"): 2, ("near", "Y"): 2, ("far", "Y"): 3}
+        (BY_NEAR, [("X", 1), ("Y", 1)]), (BY_NEAR, [("X", 2)]), (BY_FAR, [("Y", 1)]), (BY_NEAR, [("X", 1)]),
+        (BY_NEAR, [("X", 1), ("Y", 1)]), (BY_FAR, [("Y", 2)])])]
+    stock = {("near", "X"): 4, ("far", "X"): 4, ("near", "Y"): 2, ("far", "Y"): 3}
     cost = LinearCostModel(unfilled_penalty_cents=10_000)
     together, apart = RecordingLookAhead(), RecordingLookAhead()
 
