@@ -228,7 +228,8 @@ def _method(sizes: SourcingSizes, scenario: Scenario, bound: HindsightBound) -> 
         f"Replay: each strategy decides the orders one at a time in arrival order on its own copy of the stock, "
         f"at most {sizes.replay_time_limit_s:.0f} s each. The look-ahead gets shadow prices every "
         f"{sizes.reprice_every} orders from its stock left and the product of the regional and SKU mixes seen "
-        "so far, scaled to the orders left (never from orders not yet decided).",
+        "so far, scaled to the orders left (never from orders not yet decided); forecast demand no stock can "
+        "serve is priced at the dearest lane's cost, not at the unfilled penalty.",
         "Latency: wall time of `solve` per order in one Python thread (pricing excluded); decisions per second "
         "= orders / total solve time. The separate measurement prices orders of "
         f"{LATENCY_LINES} distinct SKUs against {LATENCY_CANDIDATES} nodes each holding some of them "
