@@ -141,5 +141,6 @@ def test_the_markdown_gives_ratios_to_the_bound_and_the_share_of_the_gap_look_ah
     assert "| greedy-nearest (stopped after 60 of 100 orders) | 13,000 | n/a |" in text
     assert "| hindsight lower bound (LP) | 10,000 | 1.000 |" in text
     assert "closed 20% of the gap" in text and "about 36%" in text
+    assert "Shadow prices for look-ahead took 0.0 s over the replay" in text
     assert "| optimal | 500 | 2.00 ms | 8.00 ms | 500 |" in text
     assert "- Seeded." in text
