@@ -270,7 +270,7 @@ def render_sourcing(results: SourcingResults, *, section: int = 5) -> str:
         f"| hindsight lower bound (LP) | {bound.value / 100:,.0f} | 1.000 | | | | | | |",
         "",
         gap_line,
-        *(f"Shadow prices for {f.name} took {f.repricing_s:.1f} s over the replay, outside its per-order latency."
+        *(f"\nShadow prices for {f.name} took {f.repricing_s:.1f} s over the replay, outside its per-order latency."
           for f in results.strategies if f.look_ahead),
         "",
         f"## {section + 1}. Sourcing decision latency, {LATENCY_LINES} lines × {LATENCY_CANDIDATES} candidates",
