@@ -8,12 +8,16 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import classified_errors
+from activities.sourcing import SourcingConfigCache, start_of_day
 from models.commands import AllocateStock, CommitStock, ReleaseStock, RestockReturn, StockAllocated
 from models.inventory import ReservationItem
 from models.network import Capability
 from models.plan import FulfillmentPlan
+from sourcing.decide import decide
 from sourcing.geo import locate
 from sourcing.nearest import Candidate, plan_nearest
+from sourcing.optimizer import MilpStrategy
+from sourcing.problem import Strategy
 from store import Store
 from workflows.ids import shipment_id_for
 
@@ -21,9 +25,18 @@ MAX_PLAN_ATTEMPTS = 5
 
 
 class InventoryActivities:
-    def __init__(self, store: Store, *, reservation_ttl: timedelta = timedelta(hours=72)) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        reservation_ttl: timedelta = timedelta(hours=72),
+        sourcing: SourcingConfigCache | None = None,
+        strategy: Strategy | None = None,
+    ) -> None:
         self._store = store
         self._ttl = reservation_ttl
+        self._sourcing = sourcing or SourcingConfigCache(store)
+        self._strategy = strategy or MilpStrategy()
 
     @activity.defn
     def allocate(self, request: AllocateStock) -> StockAllocated:
@@ -52,6 +65,8 @@ class InventoryActivities:
                 result = self._store.reserve(items, order_id=request.order_id, expires_at=expires_at,
                                              source=f"order:{request.order_id}")
                 if result.ok:
+                    if plan.decision is not None:
+                        self._store.set_order_decision(request.order_id, plan.decision)
                     return StockAllocated(plan=plan, shipment_ids=shipment_ids, reservation_keys=keys,
                                           attempts=attempt)
                 activity.logger.info("stock moved while planning %s (attempt %d): %s",
@@ -59,18 +74,38 @@ class InventoryActivities:
         raise ApplicationError(f"stock kept moving while planning {request.order_id}", type="StockContention")
 
     def _plan(self, request: AllocateStock) -> FulfillmentPlan:
+        """The cost-optimal plan when a cost model is configured (sourcing.decide), else nearest-first.
+        Either way the intake rules' node exclusions apply."""
         skus = sorted({line.sku for line in request.lines})
-        nodes = {n.node_id: n for n in self._store.list_nodes() if n.can(Capability.SHIP)}
+        outcome = request.rules
+        nodes = {
+            n.node_id: n for n in self._store.list_nodes()
+            if n.can(Capability.SHIP) and (outcome is None or outcome.allows(n))
+        }
         atp: dict[str, dict[str, int]] = {}
         for position in self._store.positions(skus):
             if position.node_id in nodes and position.atp > 0:
                 atp.setdefault(position.node_id, {})[position.sku] = position.atp
-        candidates = []
-        for node_id, stock in atp.items():
-            point = locate(nodes[node_id])
-            if point is not None:
-                candidates.append(Candidate(node_id=node_id, point=point, atp=stock))
-        return plan_nearest(request.lines, locate(request.ship_to), candidates)
+        destination = locate(request.ship_to)
+        config = self._sourcing.current()
+        if config.cost_model is None or destination is None:
+            candidates = []
+            for node_id, stock in atp.items():
+                point = locate(nodes[node_id])
+                if point is not None:
+                    candidates.append(Candidate(node_id=node_id, point=point, atp=stock))
+            return plan_nearest(request.lines, destination, candidates)
+        now = datetime.now(UTC)
+        plan = decide(
+            request.order_id, request.lines, destination, [nodes[n] for n in sorted(atp)], atp,
+            model=config.cost_model, catalog=self._store.catalog(skus), strategy=self._strategy, now=now,
+            outcome=outcome, level=request.service_level, deliver_by=request.deliver_by,
+            shipments_today=self._store.shipments_planned_since(start_of_day(now)),
+        )
+        if plan.decision is not None:
+            plan.decision.cost_model_version = config.cost_model_version
+            plan.decision.rules_version = config.rules_version
+        return plan
 
     @activity.defn
     def commit(self, request: CommitStock) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -14,6 +14,7 @@ from models.order import OrderLineIn
 from models.plan import FulfillmentPlan
 from models.records import OrderRecord
 from models.returns import ReturnLine
+from models.rules import RuleOutcome
 from models.shipment import ShipmentLine
 
 
@@ -24,6 +25,9 @@ class AllocateStock(BaseModel):
     ship_to: Address
     lines: list[ShipmentLine]
     expires_at: datetime | None = Field(default=None, description="default: now + the worker's reservation TTL")
+    rules: RuleOutcome | None = Field(default=None, description="what the intake rules decided for sourcing")
+    service_level: ServiceLevel | None = None
+    deliver_by: date | None = Field(default=None, description="the delivery date promised to the customer")
 
 
 class StockAllocated(BaseModel):

@@ -167,6 +167,10 @@ class Store:
     def reservations(self, order_id: str) -> list[ReservationView]:
         return self._reservations.for_order(order_id)
 
+    def shipments_planned_since(self, since: datetime) -> dict[str, int]:
+        """Orders per node that reserved stock there since `since`: today's load against daily capacity."""
+        return self._reservations.orders_per_node_since(since)
+
     def expired_reservations(self, now: datetime, *, limit: int = 500) -> list[ReservationView]:
         """Active reservations that expired at or before `now`, soonest first."""
         return self._reservations.expired(now, limit=limit)

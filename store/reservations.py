@@ -92,6 +92,17 @@ class ReservationRepository:
         with self._db.read() as connection:
             return [_view(row) for row in connection.execute(query)]
 
+    def orders_per_node_since(self, since: datetime) -> dict[str, int]:
+        """How many orders reserved stock at each node since `since` (cancelled ones included: the
+        warehouse may already have started on them). What a node's daily capacity is counted against."""
+        query = (
+            sa.select(reservations_table.node_id, sa.func.count(sa.distinct(reservations_table.order_id)))
+            .where(reservations_table.created_at >= since)
+            .group_by(reservations_table.node_id)
+        )
+        with self._db.read() as connection:
+            return {node_id: count for node_id, count in connection.execute(query)}
+
     def expired(self, now: datetime, *, limit: int = 500) -> list[ReservationView]:
         """Active reservations whose expiry is at or before `now`, soonest first (for the sweep)."""
         query = (

@@ -24,6 +24,7 @@ from activities.channel_sync import ChannelSyncActivities
 from activities.inventory import InventoryActivities
 from activities.notify import NotifyActivities
 from activities.records import RecordActivities, ReturnPolicy
+from activities.sourcing import SourcingActivities, SourcingConfigCache
 from activities.sweep import ReservationSweepActivities
 from activities.threepl import ThreePLInventoryActivities
 from integrations.carriers.easypost import EasyPostClient
@@ -47,7 +48,8 @@ WORKFLOWS: Sequence[type] = (OrderWorkflow, ReturnWorkflow, ReservationSweepWork
                                ThreePLInventorySyncWorkflow)
 # Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
 PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
-               "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns")
+               "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns",
+               "highspy", "numpy", "yaml")
 STARTUP_ATTEMPTS = 3
 
 
@@ -66,7 +68,10 @@ class Dependencies:
 
 
 def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
-    inventory = InventoryActivities(deps.store, reservation_ttl=timedelta(hours=settings.reservation_ttl_hours))
+    sourcing_config = SourcingConfigCache(deps.store)
+    inventory = InventoryActivities(deps.store, reservation_ttl=timedelta(hours=settings.reservation_ttl_hours),
+                                    sourcing=sourcing_config)
+    sourcing = SourcingActivities(deps.store, sourcing_config)
     records = RecordActivities(deps.store, ReturnPolicy(window_days=settings.return_window_days,
                                                         label_expiry_days=settings.rma_label_expiry_days))
     carrier = CarrierActivities(deps.carrier, deps.store)
@@ -76,6 +81,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     channel_sync = ChannelSyncActivities(deps.store, deps.shopify)
     return [
         inventory.allocate, inventory.commit, inventory.release, inventory.restock_return,
+        sourcing.evaluate_rules,
         records.record_order, records.set_order_status, records.record_shipments, records.record_return,
         records.load_return_context,
         carrier.rate_shipment, carrier.buy_label, carrier.void_label,

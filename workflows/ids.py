@@ -53,6 +53,7 @@ def search_attribute_cli_args() -> list[str]:
 STATUS_QUERY = "status"
 SHIPMENT_EVENT_SIGNAL = "shipment_event"
 CANCEL_UPDATE = "cancel"
+RELEASE_HOLD_UPDATE = "release_hold"
 RETURN_EVENT_SIGNAL = "return_event"
 
 

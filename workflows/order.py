@@ -1,6 +1,7 @@
 """OrderWorkflow: one order from intake to the last delivery, with its shipments held inside.
 
-Lifecycle: record → allocate (plan + reserve, local) → confirm → per shipment: rate → buy label →
+Lifecycle: record → order rules (local; a hold waits for an operator's release update or a cancel)
+→ allocate (cost-optimal plan + reserve, local) → confirm → per shipment: rate → buy label →
 released to the warehouse → picked/packed/shipped (signals) → commit stock → delivered. A cancel
 update or a failed step runs the compensations in reverse: void labels, release reservations,
 tell the customer.
@@ -21,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.inventory import InventoryActivities
     from activities.notify import NotifyActivities
     from activities.records import OrderStatusChange, RecordActivities
+    from activities.sourcing import SourcingActivities
     from models.commands import (
         AllocateStock,
         BuyLabel,
@@ -29,10 +31,10 @@ with workflow.unsafe.imports_passed_through():
         ReleaseStock,
         StockAllocated,
         VoidLabel,
-        order_lines_to_shipment_lines,
     )
     from models.notify import Notification, NotificationKind
-    from models.order import CancelOrder, CancelResult, OrderStatus, OrderView, PlaceOrder
+    from models.order import CancelOrder, CancelResult, OrderStatus, OrderView, PlaceOrder, ReleaseHold
+    from models.rules import RuleOutcome
     from models.shipment import (
         InvalidTransition,
         ShipmentEvent,
@@ -45,13 +47,18 @@ with workflow.unsafe.imports_passed_through():
         OrderState,
         ShipmentRuntime,
         cancellable_lines,
+        check_releasable,
         derive_status,
+        open_lines,
         order_record,
         order_view,
         shipment_records,
         split_cancel,
     )
     from workflows.policies import CARRIER, COMPENSATION, LOCAL_DB, NOTIFY
+
+# Orders started before the intake rules existed replay without the rules step.
+RULES_AT_INTAKE = "rules-at-intake"
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -70,6 +77,10 @@ class OrderWorkflow:
     @workflow.run
     async def run(self, order: PlaceOrder) -> OrderView:
         await self._local(RecordActivities.record_order, order_record(self._state, workflow.info().workflow_id))
+        if workflow.patched(RULES_AT_INTAKE):
+            await self._apply_rules()
+        if self._state.held:
+            await workflow.wait_condition(lambda: self._state.hold_released or not open_lines(self._state))
         await self._allocate()
         try:
             await self._fulfil_all()
@@ -116,9 +127,23 @@ class OrderWorkflow:
             shipment.view.delivered_at = when
         self._state.events.append(f"{event.shipment_id} {event.type.value}")
 
+    @workflow.update(name=ids.RELEASE_HOLD_UPDATE)
+    async def release_hold(self, request: ReleaseHold) -> OrderView:
+        """An operator lets a held order go on; answers once it is planned."""
+        self._state.hold_released = True
+        self._state.events.append(f"hold released by {request.released_by}: {request.reason}")
+        await workflow.wait_condition(lambda: self._state.allocated)
+        return order_view(self._state)
+
+    @release_hold.validator
+    def _validate_release(self, request: ReleaseHold) -> None:
+        check_releasable(self._state)
+
     @workflow.update(name=ids.CANCEL_UPDATE)
     async def cancel(self, request: CancelOrder) -> CancelResult:
-        await workflow.wait_condition(lambda: self._state.allocated)
+        # A held order can be cancelled while it waits; any other waits until it is planned.
+        await workflow.wait_condition(
+            lambda: self._state.allocated or (self._state.held and not self._state.hold_released))
         async with self._lock:
             line_nos = cancellable_lines(self._state, request.line_nos) if not self._state.status.is_final else []
             whole, partial = split_cancel(self._state, line_nos)
@@ -148,11 +173,27 @@ class OrderWorkflow:
 
     # -- steps ------------------------------------------------------------------------------------
 
+    async def _apply_rules(self) -> None:
+        outcome: RuleOutcome = await self._local(SourcingActivities.evaluate_rules, self._state.order)
+        self._state.rules = outcome
+        self._state.events.extend(str(fired) for fired in outcome.fired)
+        if outcome.holds:
+            self._state.held = True
+            self._state.events.append("held for review: " + "; ".join(outcome.holds))
+            await self._update_status()
+
     async def _allocate(self) -> None:
         order = self._state.order
+        lines = open_lines(self._state)
+        if not lines:  # every line was cancelled while the order was held
+            self._state.allocated = True
+            await self._update_status()
+            return
         allocation: StockAllocated = await self._local(InventoryActivities.allocate, AllocateStock(
-            order_id=order.order_id, ship_to=order.ship_to, lines=order_lines_to_shipment_lines(order.lines),
+            order_id=order.order_id, ship_to=order.ship_to, lines=lines, rules=self._state.rules,
+            service_level=order.service_level, deliver_by=order.promised_delivery,
         ))
+        self._state.decision = allocation.plan.decision
         for sid, planned in zip(allocation.shipment_ids, allocation.plan.shipments, strict=True):
             keys = dict(zip([line.sku for line in planned.lines], allocation.reservation_keys[sid], strict=True))
             self._state.shipments[sid] = ShipmentRuntime(

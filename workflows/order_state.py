@@ -11,7 +11,9 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from models.order import LineStatus, OrderLineView, OrderStatus, OrderView, PlaceOrder
+from models.plan import SourcingDecision
 from models.records import OrderRecord, ShipmentRecord
+from models.rules import RuleOutcome
 from models.shipment import Label, ShipmentLine, ShipmentState, ShipmentView, has_left_the_building
 from workflows.ids import order_workflow_id
 
@@ -44,6 +46,10 @@ class OrderState(BaseModel):
     cancelled: dict[int, list[CancelledQuantity]] = Field(default_factory=dict)
     events: list[str] = Field(default_factory=list)
     failure: str | None = None
+    rules: RuleOutcome | None = None
+    held: bool = False
+    hold_released: bool = False
+    decision: SourcingDecision | None = None
 
     def cancel_quantity(self, line_no: int, quantity: int, reason: str) -> None:
         self.cancelled.setdefault(line_no, []).append(CancelledQuantity(quantity=quantity, reason=reason))
@@ -60,6 +66,10 @@ def derive_status(state: OrderState) -> OrderStatus:
     if state.failure is not None:
         return OrderStatus.FAILED
     if not state.allocated:
+        if not open_lines(state):
+            return OrderStatus.CANCELLED
+        if state.held and not state.hold_released:
+            return OrderStatus.HELD
         return OrderStatus.RECEIVED
     live = [s for s in state.shipments.values() if s.view.state is not ShipmentState.CANCELLED]
     if not live:
@@ -102,7 +112,29 @@ def order_view(state: OrderState) -> OrderView:
         channel_order_id=order.channel_order_id, status=state.status, currency=order.currency,
         total=order.total, lines=lines, shipments=[s.view for s in state.shipments.values()],
         created_at=state.created_at, failure=state.failure, events=list(state.events),
+        holds=list(state.rules.holds) if state.rules is not None else [],
+        rules_fired=[str(f) for f in state.rules.fired] if state.rules is not None else [],
+        decision=state.decision,
     )
+
+
+def open_lines(state: OrderState) -> list[ShipmentLine]:
+    """What is still to be planned: each line less what was cancelled before allocation (a held order
+    may lose lines while it waits)."""
+    lines = []
+    for line_no, line in enumerate(state.order.lines, start=1):
+        quantity = line.quantity - state.quantity_cancelled(line_no)
+        if quantity > 0:
+            lines.append(ShipmentLine(line_no=line_no, sku=line.sku, quantity=quantity))
+    return lines
+
+
+def check_releasable(state: OrderState) -> None:
+    """ValueError saying why a release request cannot be taken."""
+    if not state.held or state.hold_released:
+        raise ValueError(f"order {state.order.order_id} is not on hold")
+    if state.status.is_final:
+        raise ValueError(f"order {state.order.order_id} is already {state.status.value}")
 
 
 def cancellable_lines(state: OrderState, line_nos: list[int] | None) -> list[int]:

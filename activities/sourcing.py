@@ -1,0 +1,84 @@
+"""Sourcing activities: the order rules at intake, and the configuration the allocate step plans with.
+
+The cost model and rule set are documents in the app DB, replaced as a whole over the API. Parsing
+a rate card for every order would cost more than the decision itself, so each worker keeps the
+parsed copies and re-reads a document only when its version moved (one small read per order).
+Both activities only touch the app DB and pure code: run them as local activities.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+
+from temporalio import activity
+
+from activities.errors import classified_errors
+from models.costs import CostModel
+from models.order import PlaceOrder
+from models.rules import RuleOutcome, RuleSet
+from sourcing.rules import OrderFacts, evaluate
+from store import Store
+from store.sourcing_config import COST_MODEL, RULES
+
+
+@dataclass(frozen=True)
+class SourcingConfig:
+    """What one decision is made with (None: not configured)."""
+
+    cost_model: CostModel | None
+    cost_model_version: int | None
+    rules: RuleSet | None
+    rules_version: int | None
+
+
+class SourcingConfigCache:
+    """The worker's parsed cost model and rule set, refreshed when their stored version changes."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._config = SourcingConfig(None, None, None, None)
+
+    def current(self) -> SourcingConfig:
+        versions = self._store.sourcing_versions()
+        with self._lock:
+            config = self._config
+            if versions.get(COST_MODEL) != config.cost_model_version:
+                stored_model = self._store.cost_model()
+                config = SourcingConfig(
+                    stored_model[0] if stored_model else None, stored_model[1] if stored_model else None,
+                    config.rules, config.rules_version,
+                )
+            if versions.get(RULES) != config.rules_version:
+                stored_rules = self._store.rules()
+                config = SourcingConfig(
+                    config.cost_model, config.cost_model_version,
+                    stored_rules[0] if stored_rules else None, stored_rules[1] if stored_rules else None,
+                )
+            self._config = config
+            return config
+
+
+class SourcingActivities:
+    def __init__(self, store: Store, config: SourcingConfigCache) -> None:
+        self._store = store
+        self._config = config
+
+    @activity.defn
+    def evaluate_rules(self, order: PlaceOrder) -> RuleOutcome:
+        """The order rules in force, evaluated once at intake: holds, node exclusions and preferences,
+        ship complete, shipment limits, service level. No rule set configured: nothing fires."""
+        with classified_errors():
+            rules = self._config.current().rules
+            if rules is None or not rules.rules:
+                return RuleOutcome()
+            catalog = self._store.catalog([line.sku for line in order.lines])
+            tags = {sku: attributes.tags for sku, attributes in catalog.skus.items()}
+            return evaluate(rules, OrderFacts.of(order, tags))
+
+
+def start_of_day(now: datetime) -> datetime:
+    """Midnight UTC of `now`'s day: the window a node's daily capacity is counted in."""
+    return datetime.combine(now.astimezone(UTC).date(), time(), tzinfo=UTC)
