@@ -26,6 +26,7 @@ from omniroute.benchkit.inventory import InventorySizes, render_inventory, run_i
 from omniroute.benchkit.report import BenchResults, Machine, render_results, throughput_ratio
 from omniroute.benchkit.runs import measure_open_orders, run_baseline, run_orders
 from omniroute.benchkit.sdk_port import SdkWarehousePort
+from omniroute.benchkit.sourcing import SourcingSizes, render_sourcing, run_sourcing_bench
 from omniroute.client import OmnirouteClient
 from omniroute.demo.api import GatewayApi
 from omniroute.demo.network import DemoNetwork, load_network
@@ -68,11 +69,13 @@ def run_bench(
     with Progress(SpinnerColumn(), TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console) as progress:
         inventory = run_inventory_bench(InventorySizes.for_mode(quick), progress)
+        sourcing = run_sourcing_bench(SourcingSizes.for_mode(quick), progress)
     load_note = (f"Load: the 1-minute load average was {load_at_start:.2f} when the run started "
                  f"(other processes on the machine compete for its cores).")
     results = replace(results, command=_command(), quick=quick, method=[*results.method, load_note])
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(render_results(results) + "\n" + render_inventory(inventory), encoding="utf-8")
+    report = [render_results(results), render_inventory(inventory), render_sourcing(sourcing, section=6)]
+    out_path.write_text("\n".join(report), encoding="utf-8")
     ratio = throughput_ratio(results.orders, results.baseline)
     console.print(f"Orders: {results.orders.per_second:.2f}/s, trivial: {results.baseline.per_second:.2f}/s, "
                   f"ratio {ratio:.2f}. Written to {out_path}")

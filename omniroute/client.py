@@ -41,7 +41,15 @@ from models.channel_sync import (
     SkusChanged,
     channel_sync_workflow_id,
 )
-from models.order import CancelOrder, CancelResult, OrderAccepted, OrderStatus, OrderView, PlaceOrder
+from models.order import (
+    CancelOrder,
+    CancelResult,
+    OrderAccepted,
+    OrderStatus,
+    OrderView,
+    PlaceOrder,
+    ReleaseHold,
+)
 from models.returns import ReturnEvent, ReturnStatus, ReturnView, StartReturn
 from models.shipment import ShipmentEvent
 from workflows import ids
@@ -167,6 +175,23 @@ class OmnirouteClient:
             return await self._query(handle, OrderView)
         except _NotFound:
             raise OrderNotFoundError(order_id) from None
+
+    async def release_hold(self, order_id: str, request: ReleaseHold) -> OrderView:
+        """Let a held order go on to sourcing; answers the order once it is planned.
+
+        Raises RequestRejectedError if the order is not on hold, WorkflowClosedError if it has
+        finished, OrderNotFoundError if there is no such order.
+        """
+        handle = self._client.get_workflow_handle(ids.order_workflow_id(order_id))
+        try:
+            view: OrderView = await self._call(
+                handle.execute_update(ids.RELEASE_HOLD_UPDATE, request, result_type=OrderView)
+            )
+        except temporalio.client.WorkflowUpdateFailedError as err:
+            raise RequestRejectedError(_reason(err)) from err
+        except _NotFound:
+            await self._raise_closed_or_missing(handle, OrderNotFoundError(order_id), f"order {order_id!r}")
+        return view
 
     async def cancel_order(self, order_id: str, request: CancelOrder) -> CancelResult:
         """Cancel lines (or everything unshipped) and wait for the outcome.

@@ -27,7 +27,8 @@ def settings_environment(settings: Settings) -> dict[str, str]:
         elif isinstance(value, bool):
             text = "true" if value else "false"
         elif isinstance(value, list | tuple | dict | set):
-            text = json.dumps(value)
+            # Through pydantic's JSON mode, so that models inside (e.g. channel sync configs) serialise too.
+            text = json.dumps(settings.model_dump(mode="json", include={name})[name])
         else:
             text = str(value)
         env[f"{prefix}{name.upper()}"] = text

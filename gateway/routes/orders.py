@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Response, status
 from gateway.deps import ClientDep
 from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE
 from gateway.validation import require_known_postal_code
-from models.order import CancelOrder, CancelResult, OrderAccepted, OrderView, PlaceOrder
+from models.order import CancelOrder, CancelResult, OrderAccepted, OrderView, PlaceOrder, ReleaseHold
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=UNAVAILABLE)
 
@@ -45,3 +45,10 @@ async def cancel_order(
     """Cancel the given lines, or with no body everything not yet shipped. 409 with the reason when
     the order cannot cancel them (shipped, already cancelled, or the order has finished)."""
     return await client.cancel_order(order_id, request or CancelOrder())
+
+
+@router.post("/{order_id}/release", response_model=OrderView, responses={**NOT_FOUND, **CONFLICT})
+async def release_hold(order_id: str, request: ReleaseHold, client: ClientDep) -> OrderView:
+    """An operator releases an order the rules held (high value, fraud flag, address mismatch): it
+    goes on to sourcing, and the answer is the order once planned. 409 if it is not on hold."""
+    return await client.release_hold(order_id, request)

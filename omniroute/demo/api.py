@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
+from models.catalog import SkuAttributes
 from models.network import Node
 from models.order import OrderAccepted, OrderStatus, PlaceOrder
 from models.returns import ReturnStatus, StartReturn
@@ -113,6 +114,18 @@ class GatewayApi:
     async def put_stock(self, node_id: str, sku: str, on_hand: int) -> None:
         await self._call("PUT", f"/v1/inventory/{_seg(node_id)}/{_seg(sku)}", {"on_hand": on_hand})
 
+    async def put_sourcing_document(self, name: str, yaml_text: str) -> None:
+        """PUT /v1/sourcing/{name} (cost-model or rules) with a YAML body."""
+        await self._call("PUT", f"/v1/sourcing/{name}", content=yaml_text.encode(),
+                         headers={"Content-Type": "application/yaml"})
+
+    async def put_skus(self, items: list[SkuAttributes]) -> None:
+        await self._call("PUT", "/v1/catalog/skus", {"items": [i.model_dump(mode="json") for i in items]})
+
+    async def release_hold(self, order_id: str, released_by: str, reason: str) -> None:
+        await self._call("POST", f"/v1/orders/{_seg(order_id)}/release",
+                         {"released_by": released_by, "reason": reason})
+
     async def place_order(self, order: PlaceOrder) -> OrderAccepted:
         return OrderAccepted.model_validate(await self._call("POST", "/v1/orders", order.model_dump(mode="json")))
 
@@ -137,11 +150,17 @@ class GatewayApi:
         data = await self._call("GET", f"/v1/returns/{_seg(rma)}")
         return ReturnSnapshot(rma=data["rma"], status=ReturnStatus(data["status"]))
 
-    async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    async def _call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, *,
+        content: bytes | None = None, headers: dict[str, str] | None = None,
+    ) -> Any:
         delay = 0.2
         for attempt in range(1, self._attempts + 1):
             try:
-                response = await self._http.request(method, path, json=body)
+                if content is not None:
+                    response = await self._http.request(method, path, content=content, headers=headers)
+                else:
+                    response = await self._http.request(method, path, json=body)
             except httpx.TransportError:
                 if attempt == self._attempts:
                     raise

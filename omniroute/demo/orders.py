@@ -77,6 +77,8 @@ def generate_orders(network: DemoNetwork, count: int, *, seed: int, run_tag: str
             ship_to=_ship_to(rng, network, customer.name),
             lines=[OrderLineIn(sku=s.sku, quantity=q, unit_price=s.price_cents) for s, q in lines],
             service_level=ServiceLevel.TWO_DAY if rng.random() < 0.1 else ServiceLevel.STANDARD,
+            # Now and then the channel's fraud screen flags an order: the demo rules hold it for review.
+            attributes={"fraud_risk": "high"} if index % 40 == 17 else {},
         )
         orders.append(DemoOrder(order=order, kind=kind, cancel_before_shipping=index % 25 == 9))
     return orders

@@ -13,8 +13,9 @@ import httpx
 from rich.progress import Progress, TaskID
 
 from models.returns import ReturnStatus, StartReturn
+from omniroute.cost_files import demo_catalog_path, load_catalog
 from omniroute.demo.api import GatewayApi, GatewayError
-from omniroute.demo.network import DemoNetwork
+from omniroute.demo.network import DemoNetwork, default_data_dir
 from omniroute.demo.orders import DemoOrder, generate_orders, plan_returns
 from omniroute.demo.summary import DemoSummary, ReturnOutcome, summarize
 from omniroute.demo.warehouse import SimulatedWarehouse, TrackedOrder
@@ -46,8 +47,10 @@ class DemoScenario:
         self._final_bar: TaskID | None = None
         self._shipped_bar: TaskID | None = None
         self.warehouse = SimulatedWarehouse(
-            api, api, seed=plan.seed + 1, on_final=self._order_final, on_shipped=self._shipment_shipped
+            api, api, seed=plan.seed + 1, on_final=self._order_final, on_shipped=self._shipment_shipped,
+            on_held=self._review_hold,
         )
+        self.held: set[str] = set()
         self.intake_errors: dict[str, str] = {}
         self.returns: dict[str, ReturnOutcome] = {}
         self._side_tasks: set[asyncio.Task[None]] = set()
@@ -101,6 +104,23 @@ class DemoScenario:
             self._progress.advance(bar)
 
         await _bounded(LOAD_CONCURRENCY, put, range(len(network.inventory)))
+        await self._load_sourcing()
+
+    async def _load_sourcing(self) -> None:
+        """The demo's rate cards, SKU weights and order rules, through the same API an operator uses."""
+        data = default_data_dir()
+        bar = self._progress.add_task("Loading sourcing config", total=3)
+        await self._api.put_sourcing_document("cost-model", data.joinpath("cost_model.yaml").read_text("utf-8"))
+        self._progress.advance(bar)
+        await self._api.put_skus(list(load_catalog(demo_catalog_path()).skus.values()))
+        self._progress.advance(bar)
+        await self._api.put_sourcing_document("rules", data.joinpath("rules.yaml").read_text("utf-8"))
+        self._progress.advance(bar)
+
+    async def _review_hold(self, tracked: TrackedOrder) -> None:
+        """The demo's operator reviews each held order and lets it go on."""
+        self.held.add(tracked.order_id)
+        await self._api.release_hold(tracked.order_id, released_by="demo-operator", reason="reviewed in the demo")
 
     async def _place_orders(self) -> None:
         total = len(self._orders)

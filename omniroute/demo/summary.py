@@ -48,6 +48,7 @@ class DemoSummary:
     returns_expired: int
     returns_not_final: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    held_by_rules: int = 0
 
     @property
     def split_rate(self) -> float:
@@ -90,6 +91,7 @@ def summarize(
         units_cancelled=sum(o.quantity_cancelled for o in orders),
         shipments=sum(len(s) for s in live),
         split_orders=sum(1 for s in live if len(s) > 1),
+        held_by_rules=sum(1 for o in orders if o.was_held),
         orders_with_shipments=sum(1 for s in live if s),
         shipping_cost=cost,
         shipped_p50_s=percentile(to_shipped, 0.50),
@@ -113,6 +115,7 @@ def render_summary(summary: DemoSummary) -> Table:
         ("Orders cancelled", str(summary.cancelled)),
         ("Orders failed", str(summary.failed)),
         ("Orders not final", str(len(summary.not_final))),
+        ("Orders held by rules, then released", str(summary.held_by_rules)),
         ("Units on cancelled lines", str(summary.units_cancelled)),
         ("Shipments", str(summary.shipments)),
         ("Split rate", f"{summary.split_rate:.1%} ({summary.split_orders} of {summary.orders_with_shipments})"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -47,6 +47,7 @@ class TrackedOrder:
     shipped_after_s: dict[str, float] = field(default_factory=dict)
     quantity_cancelled: int = 0
     last_error: str | None = None
+    was_held: bool = False
 
     @property
     def is_final(self) -> bool:
@@ -78,12 +79,14 @@ class SimulatedWarehouse:
         max_in_flight: int = 12,
         on_final: Callable[[TrackedOrder], None] | None = None,
         on_shipped: Callable[[TrackedOrder, str], None] | None = None,
+        on_held: Callable[[TrackedOrder], Awaitable[None]] | None = None,
     ) -> None:
         self._reader, self._sender = reader, sender
         self._rng = random.Random(seed)
         self._step_delay_s, self._poll_interval_s = step_delay_s, poll_interval_s
         self._gate = asyncio.Semaphore(max_in_flight)
-        self._on_final, self._on_shipped = on_final, on_shipped
+        self._on_final, self._on_shipped, self._on_held = on_final, on_shipped, on_held
+        self._reviewed: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._driving: set[str] = set()
         self.orders: dict[str, TrackedOrder] = {}
@@ -137,6 +140,10 @@ class SimulatedWarehouse:
 
     def _observe(self, tracked: TrackedOrder, snapshot: OrderSnapshot) -> None:
         tracked.status = snapshot.status
+        tracked.was_held = tracked.was_held or snapshot.status is OrderStatus.HELD
+        if snapshot.status is OrderStatus.HELD and self._on_held and tracked.order_id not in self._reviewed:
+            self._reviewed.add(tracked.order_id)  # an operator looks at each held order once
+            self._spawn(self._review(tracked))
         tracked.quantity_cancelled = snapshot.quantity_cancelled
         tracked.last_error = None
         for shipment in snapshot.shipments:
@@ -145,6 +152,14 @@ class SimulatedWarehouse:
             if ready and shipment.shipment_id not in self._driving:
                 self._driving.add(shipment.shipment_id)
                 self._spawn(self._work(tracked, shipment.shipment_id))
+
+    async def _review(self, tracked: TrackedOrder) -> None:
+        assert self._on_held is not None
+        try:
+            await self._on_held(tracked)
+        except (GatewayError, httpx.TransportError) as exc:
+            tracked.last_error = f"release refused: {exc}"
+            self._reviewed.discard(tracked.order_id)  # seen held again: try again
 
     async def _work(self, tracked: TrackedOrder, shipment_id: str) -> None:
         """Pick, pack, ship and deliver one shipment; a refused event ends the work (the order

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from models.channel_sync import ChannelSyncConfig
 from omniroute.devstack import DevStack, PortInUseError, StackError
 from omniroute.ports import free_port, port_is_free, split_host_port
 from omniroute.settings import Settings
@@ -48,6 +49,8 @@ def test_a_child_reads_back_exactly_the_settings_it_was_given(
         _env_file=None,
         data_dir=tmp_path / "d", gateway_port=9123, database_url="postgresql+psycopg://u:p@db:5432/app",
         easypost_api_key="EZAK-key", return_window_days=14, temporal_namespace="orders",
+        channel_syncs=[ChannelSyncConfig(channel="web", locations={"dc-1": 1001},
+                                         items={"SKU-1": 2002})],
     )
     for key, value in settings_environment(given).items():
         monkeypatch.setenv(key, value)
