@@ -132,7 +132,7 @@ class OrderWorkflow:
         """An operator lets a held order go on; answers once it is planned."""
         self._state.hold_released = True
         self._state.events.append(f"hold released by {request.released_by}: {request.reason}")
-        await workflow.wait_condition(lambda: self._state.allocated)
+        await workflow.wait_condition(lambda: self._state.allocated and self._state.status is not OrderStatus.HELD)
         return order_view(self._state)
 
     @release_hold.validator
