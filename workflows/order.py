@@ -76,8 +76,11 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, order: PlaceOrder) -> OrderView:
+        # Asked before anything else: after a local activity the rest of the code may run in a later
+        # workflow task than the one that holds the marker, and a replay would then answer False.
+        rules_at_intake = workflow.patched(RULES_AT_INTAKE)
         await self._local(RecordActivities.record_order, order_record(self._state, workflow.info().workflow_id))
-        if workflow.patched(RULES_AT_INTAKE):
+        if rules_at_intake:
             await self._apply_rules()
         if self._state.held:
             await workflow.wait_condition(lambda: self._state.hold_released or not open_lines(self._state))

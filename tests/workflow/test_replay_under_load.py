@@ -99,3 +99,40 @@ async def test_an_order_completes_on_a_worker_that_replays_every_task(
         final = await sdk.get_order(order.order_id)
 
     assert final.status is OrderStatus.COMPLETED and len(final.shipments) == 2
+
+
+async def test_an_order_whose_intake_waits_on_a_locked_db_replays(omniroute_worker: RunningWorker) -> None:
+    """The first local activity (record) outlives a workflow-task heartbeat, so the steps after it
+    run in a later workflow task: the intake rules' patch must still read True on replay."""
+    w = omniroute_worker
+    add_node(w.store, "dc-il", "60106")
+    w.store.set_on_hand("dc-il", "SKU-R", 1, source="test")
+    order = an_order(("SKU-R", 1))
+    held = threading.Event()
+    locker = threading.Thread(target=_hold_write_lock, args=(str(w.store.engine.url.database), 2.5, held))
+    locker.start()
+    assert held.wait(5)
+    handle = await w.temporal.start_workflow(
+        ORDER_WORKFLOW, order, id=order_workflow_id(order.order_id), task_queue=w.task_queue,
+        task_timeout=timedelta(seconds=1), id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+    await asyncio.to_thread(locker.join)
+    view = await wait_for(w, order.order_id, all_released)
+    for step in (ShipmentEventType.SHIPPED, ShipmentEventType.DELIVERED):
+        await handle.signal("shipment_event",
+                            ShipmentEvent(shipment_id=view.shipments[0].shipment_id, type=step))
+    await handle.result()
+
+    history = await handle.fetch_history()
+    tasks_before_record = 0
+    for event in history.events:
+        if event.HasField("workflow_task_completed_event_attributes"):
+            tasks_before_record += 1
+        if event.HasField("marker_recorded_event_attributes") and event.marker_recorded_event_attributes.marker_name \
+                == "core_local_activity":
+            break
+    assert tasks_before_record >= 2, "the record step did outlive a workflow task (the case under test)"
+    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter,
+                        workflow_runner=SandboxedWorkflowRunner(
+                            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)))
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
