@@ -64,7 +64,7 @@ _SMALL_MIP: dict[str, bool | float] = {
 }
 
 
-class _QuietHighs(highspy.Highs):
+class QuietHighs(highspy.Highs):
     """HiGHS with console output off before its first call (the constructor's, which prints a banner)."""
 
     def __init__(self) -> None:
@@ -142,7 +142,7 @@ class MipModel:
         if mip:
             kinds = {True: highspy.HighsVarType.kInteger, False: highspy.HighsVarType.kContinuous}
             lp.integrality_ = [kinds[flag] for flag in self.integer]
-        highs = _QuietHighs()
+        highs = QuietHighs()
         highs.setOptionValue("time_limit", time_limit_s)
         highs.setOptionValue("mip_rel_gap", gap)
         if cutoff is not None:

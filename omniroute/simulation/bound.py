@@ -41,6 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from omniroute.simulation.runner import Scenario
+from sourcing.optimizer import QuietHighs
 
 INITIAL_NODES_PER_LINE = 3
 # From scratch, or after many columns came in, HiGHS's interior point method (with crossover, which
@@ -53,17 +54,6 @@ NEGATIVE = -1e-7
 CLOSED_GAP = 1e-6
 # Float sums of ~1e5 terms: keep the bound a hair below the computed figure.
 ROUNDING_GUARD = 1e-9
-
-
-class _QuietHighs(highspy.Highs):
-    """HiGHS without its banner: the constructor calls enableCallbacks before it prints."""
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-
-    def enableCallbacks(self) -> None:
-        self.setOptionValue("output_flag", False)
-        super().enableCallbacks()  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
@@ -234,7 +224,7 @@ class _Model:
         self.cap_row = self.stock_row + len(data.stock)
         self.split_row = self.cap_row + len(data.capacity)
         self.fixed_rows = self.split_row + (self.orders if self.split else 0)
-        self.highs = _QuietHighs()
+        self.highs = QuietHighs()
         inf = highspy.kHighsInf
         z = self.orders if self.split else 0
         self.highs.addRows(
