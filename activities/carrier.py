@@ -42,11 +42,13 @@ class CarrierActivities:
             shipment = self._carrier.create_shipment(
                 from_address=warehouse,
                 to_address=request.customer,
-                parcel=Parcel(length=10, width=8, height=4, weight=OUNCES_PER_UNIT * request.units),
+                parcel=Parcel(length=10, width=8, height=4,
+                              weight=request.weight_oz or OUNCES_PER_UNIT * request.units),
                 reference=request.reference,
                 is_return=request.direction is Direction.RETURN,
             )
-        rate = choose_rate(shipment.rates, request.service_level)
+        preferred = (request.carrier, request.carrier_service) if request.carrier else None
+        rate = choose_rate(shipment.rates, request.service_level, preferred=preferred)
         if rate is None:
             raise ApplicationError(f"the carrier offered no rates for {request.reference}",
                                    type="NoRates", non_retryable=True)
@@ -77,10 +79,18 @@ class CarrierActivities:
             self._carrier.refund(request.carrier_shipment_id)
 
 
-def choose_rate(rates: list[EasyPostRate], level: ServiceLevel) -> EasyPostRate | None:
-    """Cheapest rate within the level's transit days; if none is fast enough, the fastest (then cheapest)."""
+def choose_rate(
+    rates: list[EasyPostRate], level: ServiceLevel, *, preferred: tuple[str, str | None] | None = None
+) -> EasyPostRate | None:
+    """The rate of the carrier service sourcing priced (`preferred`) when the carrier offers it; else
+    the cheapest within the level's transit days; if none is fast enough, the fastest (then cheapest)."""
     if not rates:
         return None
+    if preferred is not None:
+        carrier, service = preferred
+        match = [r for r in rates if r.carrier.upper() == carrier.upper() and (service is None or r.service == service)]
+        if match:
+            return min(match, key=lambda r: (r.rate_minor, r.service))
     limit = MAX_TRANSIT_DAYS[level]
     in_time = [r for r in rates if r.delivery_days is not None and r.delivery_days <= limit]
     if in_time:

@@ -72,6 +72,9 @@ class RateShipment(BaseModel):
     units: int = Field(gt=0)
     service_level: ServiceLevel = ServiceLevel.STANDARD
     direction: Direction = Direction.OUTBOUND
+    carrier: str | None = Field(default=None, description="the carrier sourcing priced, preferred when offered")
+    carrier_service: str | None = None
+    weight_oz: float | None = Field(default=None, gt=0, description="parcel weight; default: a flat weight per unit")
 
 
 class ShipmentRated(BaseModel):

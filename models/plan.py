@@ -15,6 +15,9 @@ class PlannedShipment(BaseModel):
     distance_km: float = Field(ge=0)
     service: str | None = Field(default=None, description="the carrier service the plan priced it with")
     delivery_date: date | None = None
+    carrier: str | None = Field(default=None, description="the priced service's carrier code, e.g. UPS")
+    carrier_service: str | None = Field(default=None, description="the carrier's own service code, e.g. Ground")
+    weight_lb: float | None = Field(default=None, ge=0, description="actual weight of the contents")
 
 
 class UnfillableLine(BaseModel):

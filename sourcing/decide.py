@@ -82,7 +82,9 @@ def decide(
         if deliver_by is not None and quote.delivery_date > deliver_by:
             promise_kept = False
         shipments.append(PlannedShipment(node_id=node_id, lines=contents, distance_km=distance_of[node_id],
-                                         service=quote.service, delivery_date=quote.delivery_date))
+                                         service=quote.service, delivery_date=quote.delivery_date,
+                                         carrier=quote.carrier, carrier_service=quote.carrier_service,
+                                         weight_lb=quote.actual_weight_lb))
         costs.append(ShipmentCost(
             node_id=node_id, service=quote.service, zone=quote.zone, billable_weight_lb=quote.billable_weight_lb,
             ship_date=quote.ship_date, delivery_date=quote.delivery_date, total_cents=quote.total_cents,

@@ -202,7 +202,7 @@ class OrderWorkflow:
             self._state.shipments[sid] = ShipmentRuntime(
                 view=ShipmentView(shipment_id=sid, node_id=planned.node_id, lines=planned.lines,
                                   state=ShipmentState.PENDING),
-                reservation_keys=keys,
+                reservation_keys=keys, planned=planned,
             )
         for line in allocation.plan.unfillable:
             self._state.cancel_quantity(line.line_no, line.quantity, line.reason)
@@ -247,6 +247,7 @@ class OrderWorkflow:
             rated = await workflow.execute_activity_method(CarrierActivities.rate_shipment, RateShipment(
                 reference=sid, node_id=shipment.view.node_id, customer=order.ship_to,
                 units=sum(line.quantity for line in shipment.view.lines), service_level=order.service_level,
+                **_priced(shipment),
             ), summary=f"rate {sid}", **CARRIER)
         if not shipment.cancel_requested:
             shipment.label = await workflow.execute_activity_method(
@@ -354,6 +355,15 @@ class OrderWorkflow:
         slow one outlives a workflow-task heartbeat), which reorders the commands that follow them."""
         async with self._local_lock:
             return await workflow.execute_local_activity_method(fn, arg, **policy)
+
+
+def _priced(shipment: ShipmentRuntime) -> dict[str, Any]:
+    """The carrier service and weight sourcing priced the shipment with, for the label to match."""
+    planned = shipment.planned
+    if planned is None or planned.carrier is None:
+        return {}
+    return {"carrier": planned.carrier, "carrier_service": planned.carrier_service,
+            "weight_oz": round(planned.weight_lb * 16, 1) if planned.weight_lb else None}
 
 
 def _describe(err: BaseException) -> str:

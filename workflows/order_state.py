@@ -11,7 +11,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from models.order import LineStatus, OrderLineView, OrderStatus, OrderView, PlaceOrder
-from models.plan import SourcingDecision
+from models.plan import PlannedShipment, SourcingDecision
 from models.records import OrderRecord, ShipmentRecord
 from models.rules import RuleOutcome
 from models.shipment import Label, ShipmentLine, ShipmentState, ShipmentView, has_left_the_building
@@ -21,6 +21,7 @@ from workflows.ids import order_workflow_id
 class ShipmentRuntime(BaseModel):
     view: ShipmentView
     reservation_keys: dict[str, str] = Field(default_factory=dict, description="sku -> reservation key")
+    planned: PlannedShipment | None = Field(default=None, description="what sourcing priced: carrier, weight")
     label: Label | None = None
     label_voided: bool = False
     committed: bool = False

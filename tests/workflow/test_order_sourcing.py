@@ -59,6 +59,9 @@ async def test_with_a_cost_model_the_order_carries_its_priced_decision(omniroute
     assert cost.total_cents == sum(part.cents for part in cost.parts) > 0
     assert decision.total_cents == cost.total_cents
     assert decision.runners_up and all(r.nodes != ["dc-il"] for r in decision.runners_up)
+    shipment = view.shipments[0]
+    assert (shipment.carrier, shipment.service) == ("UPS", "Ground"), "the label is bought for the service priced"
+    assert cost.service == "ups-ground"
     record = w.store.get_order(order.order_id)
     assert record is not None and record.decision == decision, "the read model keeps what the workflow shows"
 
