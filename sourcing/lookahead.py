@@ -45,10 +45,14 @@ def shadow_prices(
     model = MipModel()
     routes: dict[tuple[str, str], list[int]] = {}
     served: dict[tuple[str, str], list[int]] = {}
+    wanted_of: dict[str, list[tuple[str, float]]] = {}  # the LP separates by SKU: pair stock with its own SKU only
+    for (region_id, sku), wanted in demand.items():
+        if wanted > 0:
+            wanted_of.setdefault(sku, []).append((region_id, wanted))
     for (node_id, sku), units in supply.items():
-        for (region_id, wanted_sku), wanted in demand.items():
+        for region_id, wanted in wanted_of.get(sku, []) if units > 0 else []:
             cost = unit_cost.get((node_id, region_id))
-            if wanted_sku == sku and units > 0 and wanted > 0 and cost is not None:
+            if cost is not None:
                 col = model.column(cost, wanted, integer=False)
                 routes.setdefault((node_id, sku), []).append(col)
                 served.setdefault((region_id, sku), []).append(col)
@@ -80,18 +84,27 @@ class LookAheadStrategy:
 
     The prices only steer the choice: the Solution's objective is `objective_of` the original
     problem, so look-ahead and myopic strategies compare on what the order itself costs.
+
+    `price_weight` multiplies every price before it is added (1: the LP's duals as they are). The LP
+    prices a unit by the lane costs it saves later, but sees each SKU alone: a unit taken from a node
+    that holds much of the assortment also costs later orders the chance to ship whole from there, a
+    cost of whole shipments that no per-SKU dual carries. A weight above 1 stands in for it.
     """
 
     name = "look-ahead"
 
-    def __init__(self, base: MilpStrategy | None = None) -> None:
+    def __init__(self, base: MilpStrategy | None = None, *, price_weight: float = 1.0) -> None:
+        if not (isfinite(price_weight) and price_weight >= 0):
+            raise ValueError(f"price_weight must be a non-negative number, got {price_weight}")
         self.base = base or MilpStrategy()
+        self.price_weight = price_weight
         self.prices: dict[tuple[str, str], float] = {}
 
     def set_prices(self, prices: Mapping[tuple[str, str], float]) -> None:
-        """Use these (node_id, sku) prices from now on (e.g. from `shadow_prices`, refreshed as stock moves)."""
+        """Use these (node_id, sku) prices, times `price_weight`, from now on (e.g. from `shadow_prices`,
+        refreshed as stock moves)."""
         _check(prices, "prices")
-        self.prices = dict(prices)
+        self.prices = {key: price * self.price_weight for key, price in prices.items()}
 
     def solve(self, problem: SourcingProblem) -> Solution:
         chosen = self.base.solve(with_prices(problem, self.prices))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Protocol
 
 from models.address import GeoPoint
@@ -56,8 +56,9 @@ class DemandSource(Protocol):
         """Learn from an order once it has been decided."""
         ...
 
-    def remaining(self, orders_left: int) -> Demand:
-        """Expected units per (region, sku) over the `orders_left` orders still to come."""
+    def remaining(self, orders_left: int, skus: Collection[str] | None = None) -> Demand:
+        """Expected units per (region, sku) over the `orders_left` orders still to come (only of `skus` if
+        given)."""
         ...
 
 
@@ -74,8 +75,9 @@ class GivenDemand:
     def observe(self, order: SimOrder) -> None:
         return None
 
-    def remaining(self, orders_left: int) -> Demand:
-        return {key: rate * orders_left for key, rate in self._per_order.items() if rate > 0}
+    def remaining(self, orders_left: int, skus: Collection[str] | None = None) -> Demand:
+        return {key: rate * orders_left for key, rate in self._per_order.items()
+                if rate > 0 and (skus is None or key[1] in skus)}
 
 
 class ObservedDemand:
@@ -93,9 +95,10 @@ class ObservedDemand:
         for line in order.lines:
             self._units[line.sku] += line.quantity
 
-    def remaining(self, orders_left: int) -> Demand:
+    def remaining(self, orders_left: int, skus: Collection[str] | None = None) -> Demand:
         if self._orders == 0 or orders_left <= 0:
             return {}
         scale = orders_left / (self._orders * self._orders)  # region share x units per order x orders left
+        units_of = self._units if skus is None else {sku: self._units[sku] for sku in skus if sku in self._units}
         return {(region, sku): seen * units * scale
-                for region, seen in self._per_region.items() for sku, units in self._units.items()}
+                for region, seen in self._per_region.items() for sku, units in units_of.items()}

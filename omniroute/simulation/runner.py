@@ -38,8 +38,9 @@ from sourcing.problem import Solution, SourcingProblem, Strategy, objective_of
 ShadowPrices = Callable[
     [dict[tuple[str, str], int], Demand, dict[tuple[str, str], float], float], dict[tuple[str, str], float]
 ]
-# About 5 SKUs of a few holders each against 100 regions: calls of a few milliseconds.
-SHADOW_BATCH_PAIRS = 8000
+# The (node, SKU) x (region, SKU) pairs of each SKU, summed over a call's SKUs: calls of a few milliseconds
+# (larger calls were no faster in all).
+SHADOW_BATCH_PAIRS = 2000
 
 
 class SimulationError(RuntimeError):
@@ -70,6 +71,9 @@ class Scenario:
 @dataclass(frozen=True)
 class RunOptions:
     reprice_every: int = 100
+    # Every `reprice_every` orders only the SKUs ordered since the last repricing get new prices; every
+    # `reprice_all_every` orders (None: at every repricing) all of them do.
+    reprice_all_every: int | None = None
     time_limit_s: float | None = None
     region_grid_degrees: float = REGION_GRID_DEGREES
     shadow_prices: ShadowPrices | None = None  # default: sourcing.lookahead.shadow_prices
@@ -78,6 +82,8 @@ class RunOptions:
     def __post_init__(self) -> None:
         if self.reprice_every < 1:
             raise ValueError(f"reprice_every must be at least 1, got {self.reprice_every}")
+        if self.reprice_all_every is not None and self.reprice_all_every < 1:
+            raise ValueError(f"reprice_all_every must be at least 1, got {self.reprice_all_every}")
         if self.shadow_batch_pairs < 1:
             raise ValueError(f"shadow_batch_pairs must be at least 1, got {self.shadow_batch_pairs}")
 
@@ -181,6 +187,9 @@ def _replay(scenario: Scenario, strategy: Strategy, options: RunOptions, progres
         if units > 0:
             stock.setdefault(sku, {})[node_id] = units
     shipped_today: Counter[str] = Counter()
+    prices: dict[tuple[str, str], float] = {}
+    ordered_since: set[str] = set()  # SKUs ordered since the last repricing
+    reprice_all_every = options.reprice_all_every or options.reprice_every
     day = scenario.orders[0].day if scenario.orders else 0
     source: DemandSource = (GivenDemand(scenario.demand, options.region_grid_degrees) if scenario.demand
                             else ObservedDemand(options.region_grid_degrees))
@@ -192,9 +201,14 @@ def _replay(scenario: Scenario, strategy: Strategy, options: RunOptions, progres
             break
         if order.day != day:
             day, shipped_today = order.day, Counter()
-        if set_prices is not None and index % options.reprice_every == 0:
+        every = index % reprice_all_every == 0
+        if set_prices is not None and (every or (index % options.reprice_every == 0 and ordered_since)):
             started = time.perf_counter()
-            set_prices(_shadow_prices(scenario, stock, source, len(scenario.orders) - index, options))
+            fresh = _shadow_prices(scenario, stock, source, len(scenario.orders) - index, options,
+                                   None if every else ordered_since)
+            prices = fresh if every else {**{k: v for k, v in prices.items() if k[1] not in ordered_since}, **fresh}
+            set_prices(prices)
+            ordered_since = set()
             run.repricings += 1
             run.repricing_s += time.perf_counter() - started
         atp = _atp(order, stock)
@@ -204,6 +218,7 @@ def _replay(scenario: Scenario, strategy: Strategy, options: RunOptions, progres
         latency_ms = (time.perf_counter() - started) * 1000
         run.records.append(_apply(strategy.name, order, problem, solution, stock, shipped_today, latency_ms))
         source.observe(order)
+        ordered_since.update(line.sku for line in order.lines)
         if progress is not None and task is not None:
             progress.advance(task)
     run.stock_left = {(node_id, sku): units for sku, by_node in stock.items() for node_id, units in by_node.items()}
@@ -222,11 +237,12 @@ def _atp(order: SimOrder, stock: Mapping[str, Mapping[str, int]]) -> dict[str, d
 
 def _shadow_prices(
     scenario: Scenario, stock: Mapping[str, Mapping[str, int]], source: DemandSource, orders_left: int,
-    options: RunOptions,
+    options: RunOptions, skus: set[str] | None = None,
 ) -> dict[tuple[str, str], float]:
-    demand = source.remaining(orders_left)
-    skus = {sku for _, sku in demand}
-    supply = {(node_id, sku): units for sku in skus for node_id, units in stock.get(sku, {}).items() if units > 0}
+    """Prices of every (node, SKU) with stock and forecast demand, of `skus` only if given."""
+    demand = source.remaining(orders_left, skus)
+    supply = {(node_id, sku): units for sku in {sku for _, sku in demand}
+              for node_id, units in stock.get(sku, {}).items() if units > 0}
     held = {sku for _, sku in supply}
     demand = {key: units for key, units in demand.items() if key[1] in held}
     if not demand:
@@ -235,7 +251,11 @@ def _shadow_prices(
     unit_cost = {(node_id, region): scenario.pricer.unit_estimate(node_id, points[region])
                  for node_id in {node_id for node_id, _ in supply} for region in {region for region, _ in demand}}
     compute = options.shadow_prices or _default_shadow_prices()
-    shortfall = min(scenario.pricer.unfilled_penalty, max(unit_cost.values()))
+    # The dearest lane from any node to any region seen, so that a call for a few SKUs prices a shortfall as
+    # one for all of them does.
+    dearest = max(scenario.pricer.unit_estimate(node.node_id, point) for node in scenario.nodes
+                  for point in points.values())
+    shortfall = min(scenario.pricer.unfilled_penalty, dearest)
     prices: dict[tuple[str, str], float] = {}
     for batch_supply, batch_demand in _by_sku_batches(supply, demand, options.shadow_batch_pairs):
         lanes = {(node_id, region): unit_cost[(node_id, region)]
@@ -248,8 +268,8 @@ def _by_sku_batches(
     supply: dict[tuple[str, str], int], demand: Demand, max_pairs: int
 ) -> list[tuple[dict[tuple[str, str], int], Demand]]:
     """The transportation LP separates by SKU (no row holds two SKUs), so it is asked in batches of whole
-    SKUs, each with at most about `max_pairs` supply x demand entries: the same prices as one call,
-    without one call's cost growing with the product of every SKU's entries."""
+    SKUs, each with at most about `max_pairs` supply x demand pairs of the same SKU: the same prices as one
+    call, without one call's size growing past what HiGHS solves in a moment."""
     supply_of: dict[str, dict[tuple[str, str], int]] = {}
     for key, units in supply.items():
         supply_of.setdefault(key[1], {})[key] = units
@@ -259,14 +279,16 @@ def _by_sku_batches(
     batches: list[tuple[dict[tuple[str, str], int], Demand]] = []
     batch_supply: dict[tuple[str, str], int] = {}
     batch_demand: Demand = {}
+    pairs = 0
     for sku in sorted(supply_of):
         more_supply, more_demand = supply_of[sku], demand_of.get(sku, {})
-        grown = (len(batch_supply) + len(more_supply)) * (len(batch_demand) + len(more_demand))
-        if batch_supply and grown > max_pairs:
+        more = len(more_supply) * len(more_demand)
+        if batch_supply and pairs + more > max_pairs:
             batches.append((batch_supply, batch_demand))
-            batch_supply, batch_demand = {}, {}
+            batch_supply, batch_demand, pairs = {}, {}, 0
         batch_supply.update(more_supply)
         batch_demand.update(more_demand)
+        pairs += more
     if batch_supply:
         batches.append((batch_supply, batch_demand))
     return batches

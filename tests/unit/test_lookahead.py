@@ -74,3 +74,19 @@ def test_prices_raise_only_the_order_skus_and_reach_nodes_with_no_listed_cost() 
     priced = with_prices(problem.model_copy(update={"candidates": [problem.candidates[0], bare]}),
                          {("A", "S"): 7.0, ("A", "T"): 99.0, ("B", "S"): 3.0})
     assert [c.unit_cost for c in priced.candidates] == [{"S": 107.0}, {"S": 3.0}]
+
+
+def test_the_price_weight_multiplies_the_prices_before_they_steer() -> None:
+    # A unit from A is worth 30 to later orders: 600 + 30 < 650 keeps the order at A; weighted twice,
+    # 600 + 60 > 650 sends it to B. The objective stays the order's own cost either way.
+    plain, doubled = LookAheadStrategy(), LookAheadStrategy(price_weight=2.0)
+    for strategy in (plain, doubled):
+        strategy.set_prices({("A", "S"): 30.0, ("B", "S"): 0.0})
+    assert doubled.prices == {("A", "S"): 60.0, ("B", "S"): 0.0}
+    assert (plain.solve(east_order()).nodes(), plain.solve(east_order()).objective) == (["A"], 600)
+    assert (doubled.solve(east_order()).nodes(), doubled.solve(east_order()).objective) == (["B"], 650)
+
+
+def test_a_negative_price_weight_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="price_weight"):
+        LookAheadStrategy(price_weight=-1.0)

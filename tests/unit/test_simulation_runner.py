@@ -151,6 +151,38 @@ def test_the_look_ahead_is_repriced_every_n_orders_from_demand_seen_so_far_only(
     assert strategy.prices[1] == {("near", "X"): 1.0, ("far", "X"): 1.0}
 
 
+def test_between_full_repricings_only_the_skus_ordered_since_get_new_prices() -> None:
+    asked: list[set[str]] = []
+
+    def shadow_prices(supply: dict[tuple[str, str], int], demand: dict[tuple[str, str], float],
+                      unit_cost: dict[tuple[str, str], float], penalty: float) -> dict[tuple[str, str], float]:
+        asked.append({sku for _, sku in supply})
+        return dict.fromkeys(supply, float(len(asked)))
+
+    orders = [order("o1", BY_NEAR, ("X", 1)), order("o2", BY_NEAR, ("Y", 1)), order("o3", BY_NEAR, ("X", 1)),
+              order("o4", BY_NEAR, ("X", 1))]
+    stock = {("near", "X"): 5, ("far", "X"): 5, ("near", "Y"): 5, ("far", "Y"): 5}
+    strategy = RecordingLookAhead()
+
+    simulate(scenario(orders, stock), [strategy],
+             RunOptions(reprice_every=1, reprice_all_every=3, shadow_prices=shadow_prices))
+
+    # Before o1: nothing seen, no prices. Before o2: X (ordered by o1) only. Before o3: Y only, X keeps its
+    # price. Before o4: the full repricing, both SKUs.
+    assert asked == [{"X"}, {"Y"}, {"X", "Y"}]
+    assert strategy.prices == [
+        {},
+        {("near", "X"): 1.0, ("far", "X"): 1.0},
+        {("near", "X"): 1.0, ("far", "X"): 1.0, ("near", "Y"): 2.0, ("far", "Y"): 2.0},
+        {("near", "X"): 3.0, ("far", "X"): 3.0, ("near", "Y"): 3.0, ("far", "Y"): 3.0},
+    ]
+
+
+def test_reprice_all_every_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="reprice_all_every"):
+        RunOptions(reprice_all_every=0)
+
+
 def test_shadow_prices_asked_sku_by_sku_equal_one_call_over_every_sku() -> None:
     orders = [order(f"o{n}", where, *lines) for n, (where, lines) in enumerate([
         (BY_NEAR, [("X", 1), ("Y", 1)]), (BY_NEAR, [("X", 2)]), (BY_FAR, [("Y", 1)]), (BY_NEAR, [("X", 1)]),
