@@ -64,7 +64,7 @@ class SourcingSizes:
     @classmethod
     def for_mode(cls, quick: bool) -> SourcingSizes:
         if quick:
-            return cls(nodes=12, skus=80, orders=300, max_lines=5, reprice_every=10, reprice_all_every=50,
+            return cls(nodes=12, skus=80, orders=300, max_lines=5, reprice_every=25, reprice_all_every=50,
                        latency_problems=30,
                        replay_time_limit_s=60.0, bound_time_limit_s=60.0, latency_time_limit_s=20.0)
         return cls(nodes=50, skus=2000, orders=10_000, max_lines=5, reprice_every=200, reprice_all_every=1000,

@@ -11,7 +11,8 @@ The cost of an order is the problem's own `objective_of` the answer, on the prob
 (without any look-ahead shadow price): shipments, units, split penalty and unfilled penalty.
 
 A strategy with `set_prices` (the look-ahead) gets shadow prices per (node, SKU) before the first
-order and then every `reprice_every` orders, computed from its current stock and the forecast of
+order and then every `reprice_every` orders (of every SKU every `reprice_all_every` orders, in between
+of the SKUs ordered since the last repricing), computed from its current stock and the forecast of
 the demand still to come (see `omniroute.simulation.forecast`: from a demand file, or from the
 orders already decided; never from orders not yet replayed). In that transportation LP a forecast
 unit the stock cannot serve costs the dearest lane's cost, not the unfilled penalty: the forecast is
