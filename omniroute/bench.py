@@ -28,8 +28,9 @@ from omniroute.benchkit.runs import measure_open_orders, run_baseline, run_order
 from omniroute.benchkit.sdk_port import SdkWarehousePort
 from omniroute.benchkit.sourcing import SourcingSizes, render_sourcing, run_sourcing_bench
 from omniroute.client import OmnirouteClient
+from omniroute.cost_files import demo_catalog_path, load_catalog
 from omniroute.demo.api import GatewayApi
-from omniroute.demo.network import DemoNetwork, load_network
+from omniroute.demo.network import DemoNetwork, default_data_dir, load_network
 from omniroute.devstack import DevStack
 from omniroute.ports import free_port
 from omniroute.settings import Settings
@@ -108,6 +109,10 @@ async def _run_phases(
         sender = port if events_via == "sdk" else api
         with progress:
             await api.put_node(next(n for n in network.nodes if n.node_id == BENCH_NODE))
+            # Orders are priced as in production: the demo rate cards and SKU weights (no order rules).
+            rate_cards = default_data_dir().joinpath("cost_model.yaml").read_text("utf-8")
+            await api.put_sourcing_document("cost-model", rate_cards)
+            await api.put_skus(list(load_catalog(demo_catalog_path()).skus.values()))
             await api.put_stock(BENCH_NODE, BENCH_SKU, WARM_UP + sizes.orders + sizes.open_orders + 10)
             async with asyncio.timeout(PHASE_TIMEOUT_S):
                 await run_orders(sdk, _orders(network, f"w{tag}", WARM_UP), reader, sender, progress,
@@ -148,7 +153,9 @@ def _method(sizes: BenchSizes, settings: Settings, events_via: str) -> list[str]
         "gateway, as child processes on free ports with a temporary data directory.",
         f"Orders: {sizes.orders} single-line orders (one SKU stocked at one DC, so one shipment each), placed "
         "through the channel SDK (`OmnirouteClient.place_order`), at most 16 starts in flight, all running "
-        "together. Each one records itself, plans and reserves stock (local activities), rates and buys a label "
+        "together. Each one records itself, evaluates the order rules (none loaded), plans with the demo cost "
+        "model (pricing, the MILP strategy, exact quotes, the decision stored) and reserves stock (local "
+        "activities), rates and buys a label "
         "at the EasyPost sandbox, notifies through the SendGrid sandbox, commits the stock and completes on "
         "delivery.",
         "Warehouse: the simulated warehouse learns that a shipment is released, and that an order is final, from "
