@@ -182,16 +182,7 @@ class OmnirouteClient:
         Raises RequestRejectedError if the order is not on hold, WorkflowClosedError if it has
         finished, OrderNotFoundError if there is no such order.
         """
-        handle = self._client.get_workflow_handle(ids.order_workflow_id(order_id))
-        try:
-            view: OrderView = await self._call(
-                handle.execute_update(ids.RELEASE_HOLD_UPDATE, request, result_type=OrderView)
-            )
-        except temporalio.client.WorkflowUpdateFailedError as err:
-            raise RequestRejectedError(_reason(err)) from err
-        except _NotFound:
-            await self._raise_closed_or_missing(handle, OrderNotFoundError(order_id), f"order {order_id!r}")
-        return view
+        return await self._order_update(order_id, ids.RELEASE_HOLD_UPDATE, request, OrderView, RequestRejectedError)
 
     async def cancel_order(self, order_id: str, request: CancelOrder) -> CancelResult:
         """Cancel lines (or everything unshipped) and wait for the outcome.
@@ -199,13 +190,18 @@ class OmnirouteClient:
         Raises CancelRejectedError with the workflow's reason, WorkflowClosedError if the order has
         finished, OrderNotFoundError if there is no such order.
         """
+        return await self._order_update(order_id, ids.CANCEL_UPDATE, request, CancelResult, CancelRejectedError)
+
+    async def _order_update(
+        self, order_id: str, update: str, request: object, result_type: type[_Result],
+        rejected: type[RequestRejectedError],
+    ) -> _Result:
+        """Run an update on the order and wait for its result; the workflow's refusal becomes `rejected`."""
         handle = self._client.get_workflow_handle(ids.order_workflow_id(order_id))
         try:
-            result: CancelResult = await self._call(
-                handle.execute_update(ids.CANCEL_UPDATE, request, result_type=CancelResult)
-            )
+            result: _Result = await self._call(handle.execute_update(update, request, result_type=result_type))
         except temporalio.client.WorkflowUpdateFailedError as err:
-            raise CancelRejectedError(_reason(err)) from err
+            raise rejected(_reason(err)) from err
         except _NotFound:
             await self._raise_closed_or_missing(handle, OrderNotFoundError(order_id), f"order {order_id!r}")
         return result

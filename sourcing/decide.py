@@ -30,6 +30,7 @@ from models.plan import (
 )
 from models.rules import RuleOutcome
 from models.shipment import ShipmentLine
+from sourcing.alternatives import runners_up
 from sourcing.costs import quote_shipment
 from sourcing.pricing import price_problem
 from sourcing.problem import Solution, SourcingProblem, Strategy
@@ -95,8 +96,6 @@ def decide(
         ))
     split_penalty = model.split_penalty_cents * max(0, len(shipments) - 1)
     unfillable = _unfillable(lines, solution, priced, problem)
-    from sourcing.alternatives import runners_up
-
     losers = [
         RunnerUpPlan(label=r.label, nodes=r.solution.nodes(), model_cost_cents=round(r.solution.objective, 2),
                      reason=r.reason)

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from models.inventory import MovementKind, ReservationItem, ReservationState
@@ -77,7 +77,9 @@ class ReservePath:
 def reserve_path_for(dialect: sa.Dialect) -> ReservePath:
     if dialect.name == "postgresql":
         return _PostgresPath(dialect)
-    return _DriverPath(dialect)
+    if dialect.name == "sqlite":
+        return _DriverPath(dialect)
+    raise ValueError(f"no reserve path for {dialect.name}")
 
 
 def _p(name: str, column: sa.Column[Any]) -> sa.BindParameter[Any]:
@@ -204,7 +206,7 @@ class _DriverPath(ReservePath):
     """The three statements on the DBAPI cursor of the caller's connection (SQLite)."""
 
     def __init__(self, dialect: sa.Dialect) -> None:
-        self._claim = _DriverStatement(_claim(_dialect_insert(dialect)).returning(reservations.c.key), dialect)
+        self._claim = _DriverStatement(_claim(sqlite.insert).returning(reservations.c.key), dialect)
         self._take = _DriverStatement(_conditional_update(), dialect)
         self._record = _DriverStatement(
             sa.insert(inventory_ledger).values(dict(zip(_MOVEMENT_COLUMNS, _movement_values(), strict=True))),
@@ -225,11 +227,3 @@ class _DriverPath(ReservePath):
             return Outcome.RESERVED
         finally:
             cursor.close()
-
-
-def _dialect_insert(dialect: sa.Dialect) -> Any:
-    from sqlalchemy.dialects import sqlite
-
-    if dialect.name == "sqlite":
-        return sqlite.insert
-    raise ValueError(f"no driver reserve path for {dialect.name}")

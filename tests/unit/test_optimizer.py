@@ -9,12 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.shipment import ShipmentLine
 from sourcing.alternatives import runners_up
 from sourcing.greedy import GreedyNearest, SingleNodeFirst, usable
 from sourcing.optimizer import MilpStrategy, MipModel, OrderBlock, prune
 from sourcing.problem import Assignment, PricedCandidate, Solution, SourcingProblem, objective_of
-from tests.unit.test_greedy import assert_keeps_the_rules, problems
+from tests.unit.test_greedy import assert_keeps_the_rules, order, problems, shipped
 
 
 def node(node_id: str, atp: dict[str, int], *, ship: float = 500.0, unit: float = 10.0, km: float = 100.0,
@@ -22,19 +21,6 @@ def node(node_id: str, atp: dict[str, int], *, ship: float = 500.0, unit: float 
     return PricedCandidate(node_id=node_id, service="ground", distance_km=km, shipment_cost=ship,
                            unit_cost={sku: unit for sku in atp}, atp=atp, capacity_left=capacity,
                            meets_promise=promise)
-
-
-def order(lines: list[tuple[str, int]], candidates: list[PricedCandidate], **rules: object) -> SourcingProblem:
-    return SourcingProblem.model_validate({
-        "order_id": "o-1",
-        "lines": [ShipmentLine(line_no=i + 1, sku=sku, quantity=qty) for i, (sku, qty) in enumerate(lines)],
-        "candidates": candidates,
-        **rules,
-    })
-
-
-def shipped(solution: Solution) -> list[tuple[int, str, int]]:
-    return [(a.line_no, a.node_id, a.quantity) for a in solution.assignments]
 
 
 # Two lines; the two nearest nodes each hold one SKU, a farther node holds both.

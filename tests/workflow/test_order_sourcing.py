@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -36,7 +37,7 @@ def configure(w: RunningWorker, rules: str | None = None) -> None:
         w.store.set_rules(parse_rules(rules))
 
 
-def is_status(status: OrderStatus):  # type: ignore[no-untyped-def]
+def is_status(status: OrderStatus) -> Callable[[OrderView], bool]:
     return lambda view: view.status is status
 
 

@@ -102,8 +102,9 @@ async def test_an_order_completes_on_a_worker_that_replays_every_task(
 
 
 async def test_an_order_whose_intake_waits_on_a_locked_db_replays(omniroute_worker: RunningWorker) -> None:
-    """The first local activity (record) outlives a workflow-task heartbeat, so the steps after it
-    run in a later workflow task: the intake rules' patch must still read True on replay."""
+    """The first local activity (record) outlives a workflow-task heartbeat, so the intake rules and
+    the plan run in a later workflow task than the one that started the order; the history must still
+    replay against the code that wrote it."""
     w = omniroute_worker
     add_node(w.store, "dc-il", "60106")
     w.store.set_on_hand("dc-il", "SKU-R", 1, source="test")
