@@ -5,11 +5,16 @@ Lifecycle: record → order rules (local; a hold waits for an operator's release
 released to the warehouse → picked/packed/shipped (signals) → commit stock → delivered. A cancel
 update or a failed step runs the compensations in reverse: void labels, release reservations,
 tell the customer.
+
+One runner: signals, updates and carrier results are queued (`workflows.order_inbox`) and the run
+coroutine handles them one at a time, so that it alone issues commands. Shipments still progress
+concurrently (their carrier calls run side by side); only their bookkeeping is serial.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -29,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         CommitStock,
         RateShipment,
         ReleaseStock,
+        ShipmentRated,
         StockAllocated,
         VoidLabel,
     )
@@ -37,12 +43,22 @@ with workflow.unsafe.imports_passed_through():
     from models.rules import RuleOutcome
     from models.shipment import (
         InvalidTransition,
+        Label,
         ShipmentEvent,
         ShipmentState,
         ShipmentView,
         next_state,
     )
     from workflows import ids
+    from workflows.order_inbox import (
+        CancelRequest,
+        CarrierDone,
+        CarrierStep,
+        InboxItem,
+        PendingCancel,
+        ReleaseRequest,
+        WarehouseEvent,
+    )
     from workflows.order_state import (
         OrderState,
         ShipmentRuntime,
@@ -69,9 +85,12 @@ class OrderWorkflow:
     @workflow.init
     def __init__(self, order: PlaceOrder) -> None:
         self._state = OrderState(order=order, created_at=workflow.now())
-        self._lock = asyncio.Lock()
-        self._local_lock = asyncio.Lock()
-        self._background: list[asyncio.Task[None]] = []
+        self._inbox: deque[InboxItem] = deque()
+        self._in_flight: set[str] = set()  # shipments with a carrier call running
+        self._cancels: list[PendingCancel] = []
+        self._releases: list[asyncio.Future[OrderView]] = []
+        self._stopping = False  # the order failed or was cancelled: shipments wind down
+        self._error: ActivityError | None = None
         self._indexed = ""
 
     @workflow.run
@@ -82,24 +101,32 @@ class OrderWorkflow:
         await self._local(RecordActivities.record_order, order_record(self._state, workflow.info().workflow_id))
         if rules_at_intake:
             await self._apply_rules()
-        if self._state.held:
-            await workflow.wait_condition(lambda: self._state.hold_released or not open_lines(self._state))
+        while self._state.held and not self._state.hold_released and open_lines(self._state):
+            await self._handle(await self._next())
         await self._allocate()
+        for answer in self._releases:
+            answer.set_result(order_view(self._state))
+        self._releases.clear()
         try:
-            await self._fulfil_all()
-        except (ActivityError, asyncio.CancelledError) as err:
-            await self._compensate_all("order failed" if isinstance(err, ActivityError) else "order cancelled")
-            if isinstance(err, asyncio.CancelledError):
-                raise
-            self._state.failure = _describe(err)
+            for shipment in self._state.shipments.values():
+                self._start_rate(shipment)
+            while not (self._settled() and not self._inbox):
+                await self._handle(await self._next())
+        except asyncio.CancelledError:
+            await self._wind_down("order cancelled")
+            raise
+        if self._error is not None:
+            await self._wind_down("order failed")
+            self._state.failure = _describe(self._error)
             await self._update_status()
-            self._notify(NotificationKind.ORDER_FAILED, {"reason": self._state.failure})
+            await self._notify(NotificationKind.ORDER_FAILED, {"reason": self._state.failure})
             await self._drain()
-            raise ApplicationError(f"order {order.order_id} failed: {self._state.failure}", type="OrderFailed") from err
+            raise ApplicationError(f"order {order.order_id} failed: {self._state.failure}",
+                                   type="OrderFailed") from self._error
         await self._drain()
         return order_view(self._state)
 
-    # -- messages ---------------------------------------------------------------------------------
+    # -- messages: each is queued for the runner ---------------------------------------------------
 
     @workflow.query(name=ids.STATUS_QUERY)
     def status(self) -> OrderView:
@@ -107,36 +134,14 @@ class OrderWorkflow:
 
     @workflow.signal(name=ids.SHIPMENT_EVENT_SIGNAL)
     def shipment_event(self, event: ShipmentEvent) -> None:
-        shipment = self._state.shipments.get(event.shipment_id)
-        if shipment is None:
-            self._state.events.append(f"ignored {event.type.value}: unknown shipment {event.shipment_id}")
-            return
-        if event.event_id and event.event_id in shipment.seen_event_ids:
-            return
-        if shipment.cancel_requested:
-            self._state.events.append(f"ignored {event.type.value} for {event.shipment_id}: cancellation in progress")
-            return
-        try:
-            shipment.view.state = next_state(shipment.view.state, event.type)
-        except InvalidTransition as err:
-            self._state.events.append(f"ignored {event.type.value} for {event.shipment_id}: {err}")
-            return
-        if event.event_id:
-            shipment.seen_event_ids.append(event.event_id)
-        when = event.occurred_at or workflow.now()
-        if shipment.left and shipment.view.shipped_at is None:
-            shipment.view.shipped_at = when
-        if shipment.view.state is ShipmentState.DELIVERED:
-            shipment.view.delivered_at = when
-        self._state.events.append(f"{event.shipment_id} {event.type.value}")
+        self._inbox.append(WarehouseEvent(event=event, received_at=workflow.now()))
 
     @workflow.update(name=ids.RELEASE_HOLD_UPDATE)
     async def release_hold(self, request: ReleaseHold) -> OrderView:
         """An operator lets a held order go on; answers once it is planned."""
-        self._state.hold_released = True
-        self._state.events.append(f"hold released by {request.released_by}: {request.reason}")
-        await workflow.wait_condition(lambda: self._state.allocated and self._state.status is not OrderStatus.HELD)
-        return order_view(self._state)
+        answer: asyncio.Future[OrderView] = asyncio.get_running_loop().create_future()
+        self._inbox.append(ReleaseRequest(request=request, answer=answer))
+        return await answer
 
     @release_hold.validator
     def _validate_release(self, request: ReleaseHold) -> None:
@@ -144,35 +149,57 @@ class OrderWorkflow:
 
     @workflow.update(name=ids.CANCEL_UPDATE)
     async def cancel(self, request: CancelOrder) -> CancelResult:
-        # A held order can be cancelled while it waits; any other waits until it is planned.
-        await workflow.wait_condition(
-            lambda: self._state.allocated or (self._state.held and not self._state.hold_released))
-        async with self._lock:
-            line_nos = cancellable_lines(self._state, request.line_nos) if not self._state.status.is_final else []
-            whole, partial = split_cancel(self._state, line_nos)
-            for shipment in whole:
-                shipment.cancel_requested = True
-            for shipment, skus in partial:
-                keys = [shipment.reservation_keys.pop(sku) for sku in sorted(skus)]
-                shipment.view.lines = [line for line in shipment.view.lines if line.sku not in skus]
-                await self._local(InventoryActivities.release, ReleaseStock(keys=keys, reason=request.reason))
-            for line_no in line_nos:
-                open_qty = self._state.order.lines[line_no - 1].quantity - self._state.quantity_cancelled(line_no)
-                shipped = sum(line.quantity for s, line in self._state.parts(line_no) if s.left)
-                self._state.cancel_quantity(line_no, open_qty - shipped, request.reason)
-            await workflow.wait_condition(lambda: all(s.view.state is ShipmentState.CANCELLED for s in whole))
-            await self._save_shipments([s for s, _ in partial])
-            await self._update_status()
-            kind = (NotificationKind.ORDER_CANCELLED if self._state.status is OrderStatus.CANCELLED
-                    else NotificationKind.LINES_CANCELLED)
-            self._notify(kind, {"lines": ", ".join(map(str, line_nos)), "reason": request.reason})
-            self._state.events.append(f"cancelled lines {line_nos}: {request.reason}")
-            return CancelResult(cancelled_line_nos=line_nos, cancelled_shipment_ids=[s.view.shipment_id for s in whole],
-                                status=self._state.status)
+        """Cancel lines (all by default); answers once the shipments they empty are undone."""
+        answer: asyncio.Future[CancelResult] = asyncio.get_running_loop().create_future()
+        self._inbox.append(CancelRequest(request=request, answer=answer))
+        return await answer
 
     @cancel.validator
     def _validate_cancel(self, request: CancelOrder) -> None:
         cancellable_lines(self._state, request.line_nos)
+
+    # -- the runner ---------------------------------------------------------------------------------
+
+    async def _next(self) -> InboxItem:
+        await workflow.wait_condition(lambda: bool(self._inbox))
+        return self._inbox.popleft()
+
+    def _settled(self) -> bool:
+        """Nothing more will happen to the shipments: every one is delivered or cancelled (or, once
+        the order is stopping, no carrier call is still running)."""
+        if self._in_flight:
+            return False
+        if self._stopping:
+            return True
+        return not self._cancels and all(
+            s.view.state in (ShipmentState.DELIVERED, ShipmentState.CANCELLED) for s in self._state.shipments.values())
+
+    async def _handle(self, item: InboxItem) -> None:
+        if isinstance(item, WarehouseEvent):
+            await self._on_warehouse_event(item)
+        elif isinstance(item, CarrierDone):
+            await self._on_carrier_done(item)
+        elif isinstance(item, CancelRequest):
+            await self._on_cancel(item)
+        else:
+            self._on_release(item)
+        await self._answer_cancels()
+
+    async def _wind_down(self, reason: str) -> None:
+        """Stop every shipment that has not left at its next safe point (a label purchase in flight is
+        waited for, so that its label can be voided), then undo them in reverse order."""
+        self._stopping = True
+        for shipment in self._state.shipments.values():
+            if not shipment.left:
+                shipment.cancel_requested = True
+        while self._in_flight:
+            await self._handle(await self._next())
+        for shipment in reversed(list(self._state.shipments.values())):
+            if not shipment.left and shipment.view.state is not ShipmentState.CANCELLED:
+                await self._compensate(shipment, reason)
+                for line in shipment.view.lines:
+                    self._state.cancel_quantity(line.line_no, line.quantity, reason)
+        await self._answer_cancels()
 
     # -- steps ------------------------------------------------------------------------------------
 
@@ -214,74 +241,145 @@ class OrderWorkflow:
         if allocation.plan.unfillable:
             facts["cancelled"] = "; ".join(f"{u.sku} x{u.quantity}: {u.reason}" for u in allocation.plan.unfillable)
         kind = NotificationKind.ORDER_CONFIRMED if self._state.shipments else NotificationKind.ORDER_CANCELLED
-        self._notify(kind, facts)
+        await self._notify(kind, facts)
 
-    async def _fulfil_all(self) -> None:
-        """Run every shipment. If one fails, or the workflow is cancelled, the others stop at their
-        next safe point (an in-flight label purchase is never abandoned, so its label can be voided)
-        and undo themselves before the error goes on."""
-        tasks = [asyncio.create_task(self._fulfil(s)) for s in self._state.shipments.values()]
-        if not tasks:
+    def _start_rate(self, shipment: ShipmentRuntime) -> None:
+        order, sid = self._state.order, shipment.view.shipment_id
+        task = workflow.start_activity_method(CarrierActivities.rate_shipment, RateShipment(
+            reference=sid, node_id=shipment.view.node_id, customer=order.ship_to,
+            units=sum(line.quantity for line in shipment.view.lines), service_level=order.service_level,
+            **_priced(shipment),
+        ), summary=f"rate {sid}", **CARRIER)
+        self._track(sid, CarrierStep.RATE, task)
+
+    def _start_label(self, shipment: ShipmentRuntime, rated: ShipmentRated) -> None:
+        sid = shipment.view.shipment_id
+        task = workflow.start_activity_method(
+            CarrierActivities.buy_label,
+            BuyLabel(reference=sid, carrier_shipment_id=rated.carrier_shipment_id, rate_id=rated.rate_id),
+            activity_id=f"buy-label-{sid}", summary=f"buy label {sid}", **CARRIER)
+        self._track(sid, CarrierStep.LABEL, task)
+
+    def _track(self, sid: str, step: CarrierStep, task: asyncio.Task[Any]) -> None:
+        self._in_flight.add(sid)
+        task.add_done_callback(lambda done: self._inbox.append(CarrierDone(shipment_id=sid, step=step, task=done)))
+
+    async def _on_carrier_done(self, item: CarrierDone) -> None:
+        shipment = self._state.shipments[item.shipment_id]
+        self._in_flight.discard(item.shipment_id)
+        error = item.task.exception()
+        if error is not None:
+            if self._error is None and isinstance(error, ActivityError):
+                self._error = error
+            self._stopping = True
+            for other in self._state.shipments.values():
+                if not other.left:
+                    other.cancel_requested = True
+            if not isinstance(error, ActivityError):
+                raise error
+            return
+        if item.step is CarrierStep.RATE:
+            if not shipment.cancel_requested:
+                self._start_label(shipment, item.task.result())
+            elif not self._stopping:
+                await self._compensate(shipment, "cancelled")
+            return
+        label: Label = item.task.result()
+        shipment.label = label
+        view = shipment.view
+        view.carrier, view.service = label.carrier, label.service
+        view.tracking_number, view.label_cost = label.tracking_number, label.cost
+        if shipment.cancel_requested:
+            if not self._stopping:
+                await self._compensate(shipment, "cancelled")
+            return
+        view.state = ShipmentState.RELEASED
+        await self._save_shipments([shipment])
+        await self._update_status()
+
+    async def _on_warehouse_event(self, item: WarehouseEvent) -> None:
+        event = item.event
+        shipment = self._state.shipments.get(event.shipment_id)
+        if shipment is None:
+            self._state.events.append(f"ignored {event.type.value}: unknown shipment {event.shipment_id}")
+            return
+        if event.event_id and event.event_id in shipment.seen_event_ids:
+            return
+        if shipment.cancel_requested:
+            self._state.events.append(f"ignored {event.type.value} for {event.shipment_id}: cancellation in progress")
             return
         try:
-            done, pending = await workflow.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        except asyncio.CancelledError:
-            await self._stop_shipments(tasks)
-            raise
-        failed = next((t for t in done if t.exception() is not None), None)
-        if failed is not None:
-            await self._stop_shipments(list(pending))
-            raise failed.exception()  # type: ignore[misc]
+            shipment.view.state = next_state(shipment.view.state, event.type)
+        except InvalidTransition as err:
+            self._state.events.append(f"ignored {event.type.value} for {event.shipment_id}: {err}")
+            return
+        if event.event_id:
+            shipment.seen_event_ids.append(event.event_id)
+        when = event.occurred_at or item.received_at
+        if shipment.left and shipment.view.shipped_at is None:
+            shipment.view.shipped_at = when
+        if shipment.view.state is ShipmentState.DELIVERED:
+            shipment.view.delivered_at = when
+        self._state.events.append(f"{event.shipment_id} {event.type.value}")
+        sid = shipment.view.shipment_id
+        if shipment.left and not shipment.committed:
+            await self._local(InventoryActivities.commit, CommitStock(keys=list(shipment.reservation_keys.values())))
+            shipment.committed = True
+            await self._notify(NotificationKind.SHIPPED, {"tracking_number": shipment.view.tracking_number or "",
+                                                          "carrier": shipment.view.carrier or "", "shipment": sid})
+        if shipment.view.state is ShipmentState.DELIVERED:
+            await self._notify(NotificationKind.DELIVERED, {"shipment": sid})
+        await self._save_shipments([shipment])
+        await self._update_status()
 
-    async def _stop_shipments(self, tasks: list[asyncio.Task[None]]) -> None:
-        for shipment in self._state.shipments.values():
-            if not shipment.left:
-                shipment.cancel_requested = True
-        unfinished = [t for t in tasks if not t.done()]
-        if unfinished:
-            await workflow.wait(unfinished, return_when=asyncio.ALL_COMPLETED)
+    def _on_release(self, item: ReleaseRequest) -> None:
+        if self._state.held and not self._state.hold_released:
+            self._state.hold_released = True
+            request = item.request
+            self._state.events.append(f"hold released by {request.released_by}: {request.reason}")
+        if self._state.allocated:
+            item.answer.set_result(order_view(self._state))
+        else:
+            self._releases.append(item.answer)
 
-    async def _fulfil(self, shipment: ShipmentRuntime) -> None:
-        order, sid = self._state.order, shipment.view.shipment_id
-        if not shipment.cancel_requested:
-            rated = await workflow.execute_activity_method(CarrierActivities.rate_shipment, RateShipment(
-                reference=sid, node_id=shipment.view.node_id, customer=order.ship_to,
-                units=sum(line.quantity for line in shipment.view.lines), service_level=order.service_level,
-                **_priced(shipment),
-            ), summary=f"rate {sid}", **CARRIER)
-        if not shipment.cancel_requested:
-            shipment.label = await workflow.execute_activity_method(
-                CarrierActivities.buy_label,
-                BuyLabel(reference=sid, carrier_shipment_id=rated.carrier_shipment_id, rate_id=rated.rate_id),
-                activity_id=f"buy-label-{sid}", summary=f"buy label {sid}", **CARRIER)
-            view = shipment.view
-            view.carrier, view.service = shipment.label.carrier, shipment.label.service
-            view.tracking_number, view.label_cost = shipment.label.tracking_number, shipment.label.cost
-            view.state = ShipmentState.RELEASED
-            await self._save_shipments([shipment])
-            await self._update_status()
-        while True:
-            seen = shipment.view.state
-            if shipment.cancel_requested and not shipment.left:
+    async def _on_cancel(self, item: CancelRequest) -> None:
+        request = item.request
+        try:
+            line_nos = cancellable_lines(self._state, request.line_nos)
+        except ValueError as err:  # the lines shipped between the request and its turn
+            item.answer.set_exception(ApplicationError(str(err), type="NotCancellable", non_retryable=True))
+            return
+        whole, partial = split_cancel(self._state, line_nos)
+        for shipment in whole:
+            shipment.cancel_requested = True
+        for shipment, skus in partial:
+            keys = [shipment.reservation_keys.pop(sku) for sku in sorted(skus)]
+            shipment.view.lines = [line for line in shipment.view.lines if line.sku not in skus]
+            await self._local(InventoryActivities.release, ReleaseStock(keys=keys, reason=request.reason))
+        for line_no in line_nos:
+            open_qty = self._state.order.lines[line_no - 1].quantity - self._state.quantity_cancelled(line_no)
+            shipped = sum(line.quantity for s, line in self._state.parts(line_no) if s.left)
+            self._state.cancel_quantity(line_no, open_qty - shipped, request.reason)
+        self._cancels.append(PendingCancel(request=item, line_nos=line_nos, whole=whole,
+                                           partial=[s for s, _ in partial]))
+        for shipment in whole:
+            if shipment.view.shipment_id not in self._in_flight:
                 await self._compensate(shipment, "cancelled")
-                return
-            if shipment.left and not shipment.committed:
-                keys = list(shipment.reservation_keys.values())
-                await self._local(InventoryActivities.commit, CommitStock(keys=keys))
-                shipment.committed = True
-                self._notify(NotificationKind.SHIPPED, {"tracking_number": shipment.view.tracking_number or "",
-                                                        "carrier": shipment.view.carrier or "", "shipment": sid})
-            if seen is ShipmentState.DELIVERED:
-                self._notify(NotificationKind.DELIVERED, {"shipment": sid})
-            await self._save_shipments([shipment])
-            await self._update_status()
-            if seen is ShipmentState.DELIVERED:
-                return
-            await self._next_event(shipment, seen)
 
-    @staticmethod
-    async def _next_event(shipment: ShipmentRuntime, seen: ShipmentState) -> None:
-        await workflow.wait_condition(lambda: shipment.view.state != seen or shipment.cancel_requested)
+    async def _answer_cancels(self) -> None:
+        """Answer, in the order they came, the cancels whose shipments are all undone."""
+        while self._cancels and all(s.view.state is ShipmentState.CANCELLED for s in self._cancels[0].whole):
+            pending = self._cancels.pop(0)
+            request = pending.request.request
+            await self._save_shipments(pending.partial)
+            await self._update_status()
+            kind = (NotificationKind.ORDER_CANCELLED if self._state.status is OrderStatus.CANCELLED
+                    else NotificationKind.LINES_CANCELLED)
+            await self._notify(kind, {"lines": ", ".join(map(str, pending.line_nos)), "reason": request.reason})
+            self._state.events.append(f"cancelled lines {pending.line_nos}: {request.reason}")
+            pending.request.answer.set_result(CancelResult(
+                cancelled_line_nos=pending.line_nos, cancelled_shipment_ids=[s.view.shipment_id for s in pending.whole],
+                status=self._state.status))
 
     async def _compensate(self, shipment: ShipmentRuntime, reason: str) -> None:
         """Undo a shipment that has not left: void its label, release its stock. Errors propagate."""
@@ -294,13 +392,6 @@ class OrderWorkflow:
                           ReleaseStock(keys=list(shipment.reservation_keys.values()), reason=reason))
         shipment.view.state = ShipmentState.CANCELLED
         await self._save_shipments([shipment])
-
-    async def _compensate_all(self, reason: str) -> None:
-        for shipment in reversed(list(self._state.shipments.values())):
-            if not shipment.left and shipment.view.state is not ShipmentState.CANCELLED:
-                await self._compensate(shipment, reason)
-                for line in shipment.view.lines:
-                    self._state.cancel_quantity(line.line_no, line.quantity, reason)
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -331,30 +422,22 @@ class OrderWorkflow:
         if shipments:
             await self._local(RecordActivities.record_shipments, shipment_records(self._state, shipments))
 
-    def _notify(self, kind: NotificationKind, facts: dict[str, str]) -> None:
-        """Send in the background: a slow or failed e-mail never holds up or fails the order."""
+    async def _notify(self, kind: NotificationKind, facts: dict[str, str]) -> None:
+        """A failed e-mail is recorded on the order; it never fails the order."""
         customer = self._state.order.customer
         note = Notification(kind=kind, to_email=str(customer.email), to_name=customer.name,
                             reference=self._state.order.order_id, facts=facts)
-
-        async def send() -> None:
-            try:
-                await self._local(NotifyActivities.notify, note, NOTIFY)
-            except ActivityError as err:
-                self._state.events.append(f"notification {kind.value} failed: {_describe(err)}")
-
-        self._background.append(asyncio.create_task(send()))
+        try:
+            await self._local(NotifyActivities.notify, note, NOTIFY)
+        except ActivityError as err:
+            self._state.events.append(f"notification {kind.value} failed: {_describe(err)}")
 
     async def _drain(self) -> None:
-        await workflow.wait_condition(lambda: all(t.done() for t in self._background))
         await workflow.wait_condition(workflow.all_handlers_finished)
 
-    async def _local(self, fn: Callable[[Any, A], R], arg: A, policy: dict[str, Any] = LOCAL_DB) -> R:
-        """Run a local activity, one at a time per order. Shipments run concurrently, and two local
-        activities in flight together can resolve in one activation live but in two on replay (when a
-        slow one outlives a workflow-task heartbeat), which reorders the commands that follow them."""
-        async with self._local_lock:
-            return await workflow.execute_local_activity_method(fn, arg, **policy)
+    @staticmethod
+    async def _local(fn: Callable[[Any, A], R], arg: A, policy: dict[str, Any] = LOCAL_DB) -> R:
+        return await workflow.execute_local_activity_method(fn, arg, **policy)
 
 
 def _priced(shipment: ShipmentRuntime) -> dict[str, Any]:
