@@ -6,7 +6,7 @@ fractional per-mile figure needs floats (still cents). The arithmetic lives in `
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any, NamedTuple, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -165,6 +165,47 @@ class NodeCosts(BaseModel):
         return ZoneInfo(self.timezone)
 
 
+class LookAheadSettings(BaseModel):
+    """Live look-ahead: price each node's stock by what forecast demand will need of it.
+
+    Every `refresh_minutes` a scheduled run forecasts the next `horizon_days` of demand from the
+    last `history_days` of orders, solves the transportation LP of current stock against it, and
+    stores the shadow price of each (node, SKU). Orders then add `price_weight` times those prices to
+    their unit costs; prices older than `max_age_minutes` are not used."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    price_weight: float = Field(default=1.5, ge=0, le=10)
+    history_days: float = Field(default=7, gt=0, le=90)
+    horizon_days: float = Field(default=2, gt=0, le=30)
+    refresh_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    max_age_minutes: int = Field(default=180, ge=1)
+    region_grid_degrees: float = Field(default=1.0, gt=0, le=10)
+
+
+class NodeSkuPrice(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    node_id: str
+    sku: str
+    cents: float = Field(ge=0)
+
+
+class ShadowPriceSet(BaseModel):
+    """The stored result of one look-ahead run: what a unit at each node is worth to demand to come."""
+
+    computed_at: datetime
+    cost_model_version: int | None = None
+    orders_seen: int = Field(ge=0, description="orders in the history window the forecast came from")
+    forecast_units: float = Field(ge=0, description="units forecast over the horizon")
+    regions: int = Field(ge=0)
+    solve_ms: float = Field(ge=0)
+    prices: list[NodeSkuPrice] = Field(default_factory=list, description="non-zero prices only")
+
+    def as_map(self) -> dict[tuple[str, str], float]:
+        return {(p.node_id, p.sku): p.cents for p in self.prices}
+
+
 class CostModel(BaseModel):
     """Everything sourcing prices with. `nodes` overrides `node_defaults[kind]` field by field:
     only the fields an override states replace the kind's default."""
@@ -180,6 +221,7 @@ class CostModel(BaseModel):
     store_protect_units: int = Field(default=0, ge=0, description="a store's last N units of a SKU are protected")
     store_protect_cents: Cents = Field(default=0, description="per unit taken from a store's protected units")
     unfilled_penalty_cents: Cents = 100_000
+    look_ahead: LookAheadSettings | None = Field(default=None, description="live look-ahead; off when absent")
 
     @field_validator("zone_chart")
     @classmethod

@@ -68,6 +68,36 @@ def shadow_prices(
     return {key: max(0.0, -duals[rows[key]]) if key in rows else 0.0 for key in supply}
 
 
+def sku_batches(
+    supply: dict[tuple[str, str], int], demand: dict[tuple[str, str], float], max_pairs: int
+) -> list[tuple[dict[tuple[str, str], int], dict[tuple[str, str], float]]]:
+    """The transportation LP separates by SKU (no row holds two SKUs), so it is asked in batches of whole
+    SKUs, each with at most about `max_pairs` supply x demand pairs of the same SKU: the same prices as one
+    call, without one call's size growing past what HiGHS solves in a moment."""
+    supply_of: dict[str, dict[tuple[str, str], int]] = {}
+    for key, units in supply.items():
+        supply_of.setdefault(key[1], {})[key] = units
+    demand_of: dict[str, dict[tuple[str, str], float]] = {}
+    for key, expected in demand.items():
+        demand_of.setdefault(key[1], {})[key] = expected
+    batches: list[tuple[dict[tuple[str, str], int], dict[tuple[str, str], float]]] = []
+    batch_supply: dict[tuple[str, str], int] = {}
+    batch_demand: dict[tuple[str, str], float] = {}
+    pairs = 0
+    for sku in sorted(supply_of):
+        more_supply, more_demand = supply_of[sku], demand_of.get(sku, {})
+        more = len(more_supply) * len(more_demand)
+        if batch_supply and pairs + more > max_pairs:
+            batches.append((batch_supply, batch_demand))
+            batch_supply, batch_demand, pairs = {}, {}, 0
+        batch_supply.update(more_supply)
+        batch_demand.update(more_demand)
+        pairs += more
+    if batch_supply:
+        batches.append((batch_supply, batch_demand))
+    return batches
+
+
 def with_prices(problem: SourcingProblem, prices: Mapping[tuple[str, str], float]) -> SourcingProblem:
     """The problem with each (node, SKU)'s shadow price added to its unit cost, for the order's SKUs."""
     skus = {line.sku for line in problem.lines}

@@ -14,39 +14,14 @@ the mean point of the destinations seen in it. Two sources:
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Collection, Iterable
 from typing import Protocol
 
-from models.address import GeoPoint
 from omniroute.simulation.inputs import DemandRate, SimOrder
+from sourcing.forecast import REGION_GRID_DEGREES, Demand, Regions, region_of
 
-REGION_GRID_DEGREES = 1.0
-Demand = dict[tuple[str, str], float]
-
-
-def region_of(point: GeoPoint, grid: float = REGION_GRID_DEGREES) -> str:
-    """The grid cell of a point, as 'lat-index:lon-index'."""
-    return f"{math.floor(point.latitude / grid)}:{math.floor(point.longitude / grid)}"
-
-
-class Regions:
-    """Region ids and their representative points (the running mean of the points put in)."""
-
-    def __init__(self, grid: float = REGION_GRID_DEGREES) -> None:
-        self.grid = grid
-        self._sums: dict[str, tuple[float, float, int]] = {}
-
-    def add(self, point: GeoPoint) -> str:
-        region = region_of(point, self.grid)
-        lat, lon, count = self._sums.get(region, (0.0, 0.0, 0))
-        self._sums[region] = (lat + point.latitude, lon + point.longitude, count + 1)
-        return region
-
-    def points(self) -> dict[str, GeoPoint]:
-        return {region: GeoPoint(latitude=lat / count, longitude=lon / count)
-                for region, (lat, lon, count) in self._sums.items()}
+__all__ = ["REGION_GRID_DEGREES", "Demand", "DemandSource", "GivenDemand", "ObservedDemand", "Regions", "region_of"]
 
 
 class DemandSource(Protocol):

@@ -34,6 +34,7 @@ from rich.progress import Progress
 from omniroute.simulation.forecast import REGION_GRID_DEGREES, Demand, DemandSource, GivenDemand, ObservedDemand
 from omniroute.simulation.inputs import DemandRate, Inventory, SimNode, SimOrder
 from omniroute.simulation.pricing import Pricer
+from sourcing.lookahead import sku_batches
 from sourcing.problem import Solution, SourcingProblem, Strategy, objective_of
 
 ShadowPrices = Callable[
@@ -258,41 +259,11 @@ def _shadow_prices(
                   for point in points.values())
     shortfall = min(scenario.pricer.unfilled_penalty, dearest)
     prices: dict[tuple[str, str], float] = {}
-    for batch_supply, batch_demand in _by_sku_batches(supply, demand, options.shadow_batch_pairs):
+    for batch_supply, batch_demand in sku_batches(supply, demand, options.shadow_batch_pairs):
         lanes = {(node_id, region): unit_cost[(node_id, region)]
                  for node_id in {node_id for node_id, _ in batch_supply} for region in {r for r, _ in batch_demand}}
         prices.update(compute(batch_supply, batch_demand, lanes, shortfall))
     return prices
-
-
-def _by_sku_batches(
-    supply: dict[tuple[str, str], int], demand: Demand, max_pairs: int
-) -> list[tuple[dict[tuple[str, str], int], Demand]]:
-    """The transportation LP separates by SKU (no row holds two SKUs), so it is asked in batches of whole
-    SKUs, each with at most about `max_pairs` supply x demand pairs of the same SKU: the same prices as one
-    call, without one call's size growing past what HiGHS solves in a moment."""
-    supply_of: dict[str, dict[tuple[str, str], int]] = {}
-    for key, units in supply.items():
-        supply_of.setdefault(key[1], {})[key] = units
-    demand_of: dict[str, Demand] = {}
-    for key, expected in demand.items():
-        demand_of.setdefault(key[1], {})[key] = expected
-    batches: list[tuple[dict[tuple[str, str], int], Demand]] = []
-    batch_supply: dict[tuple[str, str], int] = {}
-    batch_demand: Demand = {}
-    pairs = 0
-    for sku in sorted(supply_of):
-        more_supply, more_demand = supply_of[sku], demand_of.get(sku, {})
-        more = len(more_supply) * len(more_demand)
-        if batch_supply and pairs + more > max_pairs:
-            batches.append((batch_supply, batch_demand))
-            batch_supply, batch_demand, pairs = {}, {}, 0
-        batch_supply.update(more_supply)
-        batch_demand.update(more_demand)
-        pairs += more
-    if batch_supply:
-        batches.append((batch_supply, batch_demand))
-    return batches
 
 
 def _default_shadow_prices() -> ShadowPrices:
