@@ -96,15 +96,18 @@ class InventoryActivities:
                     candidates.append(Candidate(node_id=node_id, point=point, atp=stock))
             return plan_nearest(request.lines, destination, candidates)
         now = datetime.now(UTC)
+        prices = config.look_ahead_prices(now)
         plan = decide(
             request.order_id, request.lines, destination, [nodes[n] for n in sorted(atp)], atp,
             model=config.cost_model, catalog=self._store.catalog(skus), strategy=self._strategy, now=now,
             outcome=outcome, level=request.service_level, deliver_by=request.deliver_by,
-            shipments_today=self._store.shipments_planned_since(start_of_day(now)),
+            shipments_today=self._store.shipments_planned_since(start_of_day(now)), shadow_prices=prices,
         )
         if plan.decision is not None:
             plan.decision.cost_model_version = config.cost_model_version
             plan.decision.rules_version = config.rules_version
+            if prices is not None:
+                plan.decision.shadow_prices_version = config.shadow_prices_version
         return plan
 
     @activity.defn

@@ -1,6 +1,6 @@
 """Sourcing activities: the order rules at intake, and the configuration the allocate step plans with.
 
-The cost model and rule set are documents in the app DB, replaced as a whole over the API. Parsing
+The cost model, rule set and look-ahead prices are documents in the app DB, replaced as a whole. Parsing
 a rate card for every order would cost more than the decision itself, so each worker keeps the
 parsed copies and re-reads a document only when its version moved (one small read per order).
 Both activities only touch the app DB and pure code: run them as local activities.
@@ -9,18 +9,18 @@ Both activities only touch the app DB and pure code: run them as local activitie
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, time, timedelta
 
 from temporalio import activity
 
 from activities.errors import classified_errors
-from models.costs import CostModel
+from models.costs import CostModel, ShadowPriceSet
 from models.order import PlaceOrder
 from models.rules import RuleOutcome, RuleSet
 from sourcing.rules import OrderFacts, evaluate
 from store import Store
-from store.sourcing_config import COST_MODEL, RULES
+from store.sourcing_config import COST_MODEL, RULES, SHADOW_PRICES
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,19 @@ class SourcingConfig:
     cost_model_version: int | None
     rules: RuleSet | None
     rules_version: int | None
+    shadow_prices: ShadowPriceSet | None = None
+    shadow_prices_version: int | None = None
+    price_map: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    def look_ahead_prices(self, now: datetime) -> dict[tuple[str, str], float] | None:
+        """The weighted stock prices to plan with now: None when look-ahead is off or its prices are
+        missing or older than the cost model's max_age_minutes."""
+        settings = self.cost_model.look_ahead if self.cost_model is not None else None
+        if settings is None or self.shadow_prices is None:
+            return None
+        if now - self.shadow_prices.computed_at > timedelta(minutes=settings.max_age_minutes):
+            return None
+        return {key: cents * settings.price_weight for key, cents in self.price_map.items()}
 
 
 class SourcingConfigCache:
@@ -47,16 +60,17 @@ class SourcingConfigCache:
             config = self._config
             if versions.get(COST_MODEL) != config.cost_model_version:
                 stored_model = self._store.cost_model()
-                config = SourcingConfig(
-                    stored_model[0] if stored_model else None, stored_model[1] if stored_model else None,
-                    config.rules, config.rules_version,
-                )
+                config = replace(config, cost_model=stored_model[0] if stored_model else None,
+                                 cost_model_version=stored_model[1] if stored_model else None)
             if versions.get(RULES) != config.rules_version:
                 stored_rules = self._store.rules()
-                config = SourcingConfig(
-                    config.cost_model, config.cost_model_version,
-                    stored_rules[0] if stored_rules else None, stored_rules[1] if stored_rules else None,
-                )
+                config = replace(config, rules=stored_rules[0] if stored_rules else None,
+                                 rules_version=stored_rules[1] if stored_rules else None)
+            if versions.get(SHADOW_PRICES) != config.shadow_prices_version:
+                stored_prices = self._store.shadow_prices()
+                config = replace(config, shadow_prices=stored_prices[0] if stored_prices else None,
+                                 shadow_prices_version=stored_prices[1] if stored_prices else None,
+                                 price_map=stored_prices[0].as_map() if stored_prices else {})
             self._config = config
             return config
 

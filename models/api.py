@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from models.allocation import ChannelAvailability
 from models.catalog import SkuAttributes
-from models.costs import CostModel, PromiseOption, ServiceLevel
+from models.costs import CostModel, PromiseOption, ServiceLevel, ShadowPriceSet
 from models.network import Node, NodeId
 from models.returns import ReturnEventType, ReturnStatus
 from models.rules import RuleSet
@@ -92,6 +92,15 @@ class CostModelDocument(BaseModel):
 
     version: int = Field(ge=1)
     cost_model: CostModel
+
+
+class ShadowPriceDocument(BaseModel):
+    """The look-ahead's last refresh (version 1 for the first, then one more per refresh), its prices
+    filtered by the query, and whether orders plan with them now."""
+
+    version: int = Field(ge=1)
+    in_use: bool = Field(description="look-ahead is on in the cost model and the prices are not too old")
+    refresh: ShadowPriceSet
 
 
 class RuleSetDocument(BaseModel):

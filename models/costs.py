@@ -168,17 +168,17 @@ class NodeCosts(BaseModel):
 class LookAheadSettings(BaseModel):
     """Live look-ahead: price each node's stock by what forecast demand will need of it.
 
-    Every `refresh_minutes` a scheduled run forecasts the next `horizon_days` of demand from the
-    last `history_days` of orders, solves the transportation LP of current stock against it, and
-    stores the shadow price of each (node, SKU). Orders then add `price_weight` times those prices to
-    their unit costs; prices older than `max_age_minutes` are not used."""
+    A scheduled run (the `shadow-prices` schedule, every `lookahead_refresh_minutes` of the worker
+    settings) forecasts the next `horizon_days` of demand from the last `history_days` of orders,
+    solves the transportation LP of current stock against it, and stores the shadow price of each
+    (node, SKU). Orders then add `price_weight` times those prices to their unit costs; prices older
+    than `max_age_minutes` are not used."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     price_weight: float = Field(default=1.5, ge=0, le=10)
     history_days: float = Field(default=7, gt=0, le=90)
     horizon_days: float = Field(default=2, gt=0, le=30)
-    refresh_minutes: int = Field(default=30, ge=1, le=24 * 60)
     max_age_minutes: int = Field(default=180, ge=1)
     region_grid_degrees: float = Field(default=1.0, gt=0, le=10)
 

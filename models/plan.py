@@ -76,6 +76,9 @@ class SourcingDecision(BaseModel):
     candidates: int = Field(default=0, description="nodes priced for this order (before pruning)")
     cost_model_version: int | None = None
     rules_version: int | None = None
+    look_ahead_cents: float = Field(default=0.0, description="weighted shadow price of the stock the plan uses: "
+                                    "what it costs orders still to come (not part of total_cents)")
+    shadow_prices_version: int | None = Field(default=None, description="the look-ahead prices planned with")
 
 
 class FulfillmentPlan(BaseModel):

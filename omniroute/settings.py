@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     rma_label_expiry_days: int = Field(default=30, ge=1)
     reservation_ttl_hours: int = Field(default=72, ge=1)
     reservation_sweep_minutes: int = Field(default=5, ge=1)
+    # How often the look-ahead's stock prices are recomputed (runs do nothing unless the cost model turns it on).
+    lookahead_refresh_minutes: int = Field(default=30, ge=1)
 
     # Worker sizing (2 cores by default)
     worker_max_cached_workflows: int = 1000

@@ -101,8 +101,11 @@ def decide(
                      reason=r.reason)
         for r in runners_up(problem, solution, alternatives)
     ] if shipments else []
+    shadow = shadow_prices or {}
+    look_ahead_cents = sum(shadow.get((a.node_id, a.sku), 0.0) * a.quantity for a in solution.assignments)
     decision = SourcingDecision(
-        strategy=strategy.name, method=solution.method, status=solution.status, solve_ms=round(solution.solve_ms, 3),
+        strategy="look-ahead" if shadow else strategy.name, look_ahead_cents=round(look_ahead_cents, 2),
+        method=solution.method, status=solution.status, solve_ms=round(solution.solve_ms, 3),
         currency=model.currency, total_cents=sum(c.total_cents for c in costs) + split_penalty,
         split_penalty_cents=split_penalty, model_cost_cents=round(solution.objective, 2), shipments=costs,
         runners_up=losers, rules_fired=[str(f) for f in outcome.fired] if outcome is not None else [],
@@ -152,6 +155,8 @@ def _explain(decision: SourcingDecision, unfillable: Sequence[UnfillableLine]) -
              f"{len(decision.shipments)} shipment(s), {cents / 100:.2f} {decision.currency}"]
     lines += [f"{s.node_id} by {s.service}: delivers {s.delivery_date.isoformat()}, {s.total_cents / 100:.2f}"
               for s in decision.shipments]
+    if decision.look_ahead_cents:
+        lines.append(f"look-ahead: the stock used is worth {decision.look_ahead_cents / 100:.2f} to orders to come")
     if not decision.promise_kept:
         lines.append("the promised delivery cannot be kept from any node with stock: shipping late")
     lines += [f"runner-up {r.label} ({', '.join(r.nodes)}): {r.reason}" for r in decision.runners_up]

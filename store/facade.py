@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+from models.address import Address
 from models.allocation import (
     AppliedFeedItem,
     ChannelAllocation,
@@ -14,10 +15,10 @@ from models.allocation import (
     SafetyStockDefaults,
 )
 from models.catalog import Catalog, SkuAttributes
-from models.costs import CostModel
+from models.costs import CostModel, ShadowPriceSet
 from models.inventory import Availability, InventoryPosition, ReservationItem, ReserveResult
 from models.network import Node, NodeKind
-from models.order import OrderStatus
+from models.order import OrderLineIn, OrderStatus
 from models.plan import SourcingDecision
 from models.records import Movement, OrderRecord, ReturnRecord, ShipmentRecord
 from models.rules import RuleSet
@@ -30,7 +31,7 @@ from store.network import NodeRepository
 from store.orders import OrderRepository, ReturnRepository, ShipmentRepository
 from store.reservations import ReservationRepository, ReservationView
 from store.safety_stock import SafetyStockDefaultsRepository
-from store.sourcing_config import COST_MODEL, RULES, SourcingConfigRepository
+from store.sourcing_config import COST_MODEL, RULES, SHADOW_PRICES, SourcingConfigRepository
 
 
 class Store:
@@ -105,8 +106,21 @@ class Store:
         return None if stored is None else (RuleSet.model_validate(stored[0]), stored[1])
 
     def sourcing_versions(self) -> dict[str, int]:
-        """Version of each stored sourcing document (cost_model, rules); one small read."""
+        """Version of each stored sourcing document (cost_model, rules, shadow_prices); one small read."""
         return self._sourcing.versions()
+
+    def set_shadow_prices(self, prices: ShadowPriceSet) -> int:
+        """Replace the look-ahead's stock prices; their new version."""
+        return self._sourcing.put_document(SHADOW_PRICES, prices.model_dump(mode="json"))
+
+    def shadow_prices(self) -> tuple[ShadowPriceSet, int] | None:
+        """The last look-ahead run's prices and their version, or None if none ran."""
+        stored = self._sourcing.document(SHADOW_PRICES)
+        return None if stored is None else (ShadowPriceSet.model_validate(stored[0]), stored[1])
+
+    def orders_placed_since(self, since: datetime) -> list[tuple[Address, list[OrderLineIn]]]:
+        """Destination and lines of every order created since `since`: the look-ahead's demand history."""
+        return self._orders.placed_since(since)
 
     # inventory
 

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
-from models.order import OrderStatus
+from models.address import Address
+from models.order import OrderLineIn, OrderStatus
 from models.plan import SourcingDecision
 from models.records import OrderRecord, ReturnRecord, ShipmentRecord
 from models.returns import ReturnStatus
@@ -45,6 +46,14 @@ class OrderRepository:
         if row is None:
             return None
         return OrderRecord.model_validate({name: value for name, value in row._mapping.items() if name != "updated_at"})
+
+    def placed_since(self, since: datetime) -> list[tuple[Address, list[OrderLineIn]]]:
+        """Where each order created at or after `since` goes and what it holds, oldest first."""
+        query = (sa.select(orders.c.ship_to, orders.c.lines).where(orders.c.created_at >= since)
+                 .order_by(orders.c.created_at))
+        with self._db.read() as connection:
+            return [(Address.model_validate(row.ship_to), [OrderLineIn.model_validate(line) for line in row.lines])
+                    for row in connection.execute(query)]
 
     def set_status(self, order_id: str, status: OrderStatus) -> None:
         """Raises UnknownOrderError if the order was never recorded."""

@@ -20,7 +20,8 @@ from store.tables import sku_catalog, sourcing_documents
 
 COST_MODEL = "cost_model"
 RULES = "rules"
-DOCUMENT_NAMES = (COST_MODEL, RULES)
+SHADOW_PRICES = "shadow_prices"
+DOCUMENT_NAMES = (COST_MODEL, RULES, SHADOW_PRICES)
 
 
 class SourcingConfigRepository:

@@ -183,6 +183,7 @@ orders = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     # The sourcing decision (plan costs, runners-up, rules fired), recorded once planned.
     sa.Column("decision", sa.JSON),
+    sa.Index(None, "created_at"),
 )
 
 shipments = sa.Table(

@@ -22,6 +22,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.carrier import CarrierActivities
 from activities.channel_sync import ChannelSyncActivities
 from activities.inventory import InventoryActivities
+from activities.lookahead import LookAheadActivities
 from activities.notify import NotifyActivities
 from activities.records import RecordActivities, ReturnPolicy
 from activities.sourcing import SourcingActivities, SourcingConfigCache
@@ -37,6 +38,7 @@ from store import Store
 from workers.channel_syncs import ensure_channel_syncs
 from workers.schedules import ensure_schedules
 from workflows.channel_sync import ChannelInventorySyncWorkflow
+from workflows.lookahead import ShadowPriceWorkflow
 from workflows.order import OrderWorkflow
 from workflows.returns import ReturnWorkflow
 from workflows.sweep import ReservationSweepWorkflow
@@ -45,7 +47,7 @@ from workflows.threepl_sync import ThreePLInventorySyncWorkflow
 log = logging.getLogger("omniroute.worker")
 
 WORKFLOWS: Sequence[type] = (OrderWorkflow, ReturnWorkflow, ReservationSweepWorkflow, ChannelInventorySyncWorkflow,
-                               ThreePLInventorySyncWorkflow)
+                               ThreePLInventorySyncWorkflow, ShadowPriceWorkflow)
 # Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
 PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
                "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns",
@@ -72,6 +74,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     inventory = InventoryActivities(deps.store, reservation_ttl=timedelta(hours=settings.reservation_ttl_hours),
                                     sourcing=sourcing_config)
     sourcing = SourcingActivities(deps.store, sourcing_config)
+    look_ahead = LookAheadActivities(deps.store, sourcing_config)
     records = RecordActivities(deps.store, ReturnPolicy(window_days=settings.return_window_days,
                                                         label_expiry_days=settings.rma_label_expiry_days))
     carrier = CarrierActivities(deps.carrier, deps.store)
@@ -81,7 +84,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     channel_sync = ChannelSyncActivities(deps.store, deps.shopify)
     return [
         inventory.allocate, inventory.commit, inventory.release, inventory.restock_return,
-        sourcing.evaluate_rules,
+        sourcing.evaluate_rules, look_ahead.refresh_shadow_prices,
         records.record_order, records.set_order_status, records.record_shipments, records.record_return,
         records.load_return_context,
         carrier.rate_shipment, carrier.buy_label, carrier.void_label,

@@ -23,12 +23,14 @@ from temporalio.client import (
 )
 
 from omniroute.settings import Settings
+from workflows.lookahead import SHADOW_PRICE_WORKFLOW
 from workflows.sweep import RESERVATION_SWEEP_WORKFLOW
 from workflows.threepl_sync import THREEPL_SYNC_WORKFLOW, threepl_sync_workflow_id
 
 log = logging.getLogger("omniroute.schedules")
 
 RESERVATION_SWEEP_SCHEDULE = "reservation-sweep"
+SHADOW_PRICE_SCHEDULE = "shadow-prices"
 # How often a 3PL's inventory is pulled: ShipBob allows 150 calls a minute, a pull of 10,000 SKUs takes 100.
 THREEPL_SYNC_EVERY = timedelta(minutes=15)
 
@@ -48,19 +50,38 @@ def reservation_sweep_schedule(settings: Settings) -> Schedule:
     )
 
 
+def shadow_price_schedule(settings: Settings) -> Schedule:
+    """Every `lookahead_refresh_minutes`; each run does nothing unless the cost model turns look-ahead on."""
+    every = timedelta(minutes=settings.lookahead_refresh_minutes)
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            SHADOW_PRICE_WORKFLOW,
+            id=SHADOW_PRICE_SCHEDULE,
+            task_queue=settings.task_queue,
+            run_timeout=max(every, timedelta(minutes=15)),
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=every),
+    )
+
+
 async def ensure_schedules(client: Client, settings: Settings) -> None:
     """Create Omniroute's schedules, or update them in place when they already exist."""
-    schedule = reservation_sweep_schedule(settings)
+    await _create_or_update(client, RESERVATION_SWEEP_SCHEDULE, reservation_sweep_schedule(settings))
+    await _create_or_update(client, SHADOW_PRICE_SCHEDULE, shadow_price_schedule(settings))
+    await ensure_threepl_sync_schedule(client, settings)
+
+
+async def _create_or_update(client: Client, schedule_id: str, schedule: Schedule) -> None:
     try:
-        await client.create_schedule(RESERVATION_SWEEP_SCHEDULE, schedule)
-        log.info("created schedule %s", RESERVATION_SWEEP_SCHEDULE)
+        await client.create_schedule(schedule_id, schedule)
+        log.info("created schedule %s", schedule_id)
     except ScheduleAlreadyRunningError:
         def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
             return ScheduleUpdate(schedule=schedule)
 
-        await client.get_schedule_handle(RESERVATION_SWEEP_SCHEDULE).update(replace)
-        log.info("updated schedule %s", RESERVATION_SWEEP_SCHEDULE)
-    await ensure_threepl_sync_schedule(client, settings)
+        await client.get_schedule_handle(schedule_id).update(replace)
+        log.info("updated schedule %s", schedule_id)
 
 
 def threepl_sync_schedule(settings: Settings, node_id: str) -> Schedule:

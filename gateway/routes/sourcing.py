@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 import yaml
@@ -24,6 +25,7 @@ from models.api import (
     CostModelDocument,
     PromiseAnswer,
     RuleSetDocument,
+    ShadowPriceDocument,
     SkuBatch,
     SkuBatchResult,
 )
@@ -173,6 +175,28 @@ def get_rules(store: StoreDep, response: Response) -> RuleSetDocument:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no order rules are configured")
     response.headers["ETag"] = _etag(stored[1])
     return RuleSetDocument(version=stored[1], rules=stored[0])
+
+
+@router.get("/sourcing/shadow-prices", response_model=ShadowPriceDocument, responses=NOT_FOUND)
+def get_shadow_prices(
+    store: StoreDep, now: NowDep,
+    node_id: Annotated[str | None, Query(description="only this node's prices")] = None,
+    sku: Annotated[str | None, Query(description="only this SKU's prices")] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="at most this many prices, dearest first")] = 500,
+) -> ShadowPriceDocument:
+    """The look-ahead's stock prices from its last refresh (docs/sourcing.md): cents a unit at a node
+    is worth to orders still to come. 404 until the first refresh has run."""
+    stored = store.shadow_prices()
+    if stored is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "the look-ahead has not priced any stock yet")
+    refresh, version = stored
+    chosen = [p for p in refresh.prices if (node_id is None or p.node_id == node_id) and (sku is None or p.sku == sku)]
+    chosen.sort(key=lambda p: (-p.cents, p.node_id, p.sku))
+    model = store.cost_model()
+    settings = model[0].look_ahead if model is not None else None
+    in_use = settings is not None and now - refresh.computed_at <= timedelta(minutes=settings.max_age_minutes)
+    return ShadowPriceDocument(version=version, in_use=in_use,
+                               refresh=refresh.model_copy(update={"prices": chosen[:limit]}))
 
 
 # ---- catalogue ------------------------------------------------------------------------------------

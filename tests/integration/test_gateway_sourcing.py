@@ -21,8 +21,9 @@ import pytest
 
 from gateway.app import create_app
 from gateway.routes.availability import current_time
+from models.costs import LookAheadSettings, NodeSkuPrice, ShadowPriceSet
 from omniroute.client import OmnirouteClient
-from omniroute.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog
+from omniroute.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
 from store import Store
 from tests.integration.test_gateway_network import a_node_body, field_locs, unreachable_temporal
 
@@ -369,3 +370,27 @@ async def test_the_openapi_document_describes_json_and_yaml_bodies(http: httpx.A
     rules = spec["paths"]["/v1/sourcing/rules"]["put"]["requestBody"]["content"]["application/json"]
     assert rules["schema"]["$ref"].rsplit("/", 1)[1] in spec["components"]["schemas"]
     assert "409" in spec["paths"]["/v1/promise"]["get"]["responses"]
+
+
+async def test_shadow_prices_are_listed_dearest_first_filtered_and_marked_in_use_while_fresh(store: Store) -> None:
+    async with sourcing_gateway(store, await unreachable_temporal(), MONDAY_10AM) as http:
+        assert (await http.get("/v1/sourcing/shadow-prices")).status_code == 404
+        model = load_cost_model(demo_cost_model_path())
+        store.set_cost_model(model.model_copy(update={"look_ahead": LookAheadSettings(max_age_minutes=60)}))
+        store.set_shadow_prices(ShadowPriceSet(
+            computed_at=MONDAY_10AM.astimezone(UTC), orders_seen=40, forecast_units=12.5, regions=3, solve_ms=4.0,
+            prices=[NodeSkuPrice(node_id="dc-chi", sku=TEE, cents=80.0),
+                    NodeSkuPrice(node_id="dc-chi", sku=HOODIE, cents=310.5),
+                    NodeSkuPrice(node_id="dc-nj", sku=TEE, cents=12.0)]))
+
+        body = (await http.get("/v1/sourcing/shadow-prices")).json()
+        only_tee = (await http.get("/v1/sourcing/shadow-prices", params={"sku": TEE, "limit": 1})).json()
+
+    assert body["version"] == 1 and body["in_use"] is True and body["refresh"]["orders_seen"] == 40
+    assert [(p["node_id"], p["sku"]) for p in body["refresh"]["prices"]] == [
+        ("dc-chi", HOODIE), ("dc-chi", TEE), ("dc-nj", TEE)]
+    assert [(p["node_id"], p["cents"]) for p in only_tee["refresh"]["prices"]] == [("dc-chi", 80.0)]
+    two_hours_on = MONDAY_10AM.replace(hour=12, minute=1)
+    async with sourcing_gateway(store, await unreachable_temporal(), two_hours_on) as http:
+        stale = (await http.get("/v1/sourcing/shadow-prices")).json()
+    assert stale["in_use"] is False, "older than max_age_minutes: orders no longer plan with them"
