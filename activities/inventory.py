@@ -50,7 +50,8 @@ class InventoryActivities:
         with classified_errors():
             for attempt in range(1, MAX_PLAN_ATTEMPTS + 1):
                 plan = self._plan(request)
-                shipment_ids = [shipment_id_for(request.order_id, n) for n in range(1, len(plan.shipments) + 1)]
+                first = request.first_shipment_no
+                shipment_ids = [shipment_id_for(request.order_id, n) for n in range(first, first + len(plan.shipments))]
                 keys = {
                     sid: [_reservation_key(sid, line.sku) for line in shipment.lines]
                     for sid, shipment in zip(shipment_ids, plan.shipments, strict=True)

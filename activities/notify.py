@@ -11,6 +11,7 @@ from models.notify import Notification, NotificationKind
 SUBJECTS = {
     NotificationKind.ORDER_CONFIRMED: "We have your order {reference}",
     NotificationKind.LINES_CANCELLED: "Part of your order {reference} was cancelled",
+    NotificationKind.BACKORDERED: "Part of your order {reference} is on backorder",
     NotificationKind.SHIPPED: "Your order {reference} has shipped",
     NotificationKind.DELIVERED: "Your order {reference} was delivered",
     NotificationKind.ORDER_CANCELLED: "Your order {reference} was cancelled",

@@ -28,6 +28,8 @@ class AllocateStock(BaseModel):
     rules: RuleOutcome | None = Field(default=None, description="what the intake rules decided for sourcing")
     service_level: ServiceLevel | None = None
     deliver_by: date | None = Field(default=None, description="the delivery date promised to the customer")
+    first_shipment_no: int = Field(default=1, ge=1, description="the number of the first new shipment (a backorder "
+                                   "planned later continues after the order's shipments)")
 
 
 class StockAllocated(BaseModel):

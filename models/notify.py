@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 class NotificationKind(StrEnum):
     ORDER_CONFIRMED = "order_confirmed"
     LINES_CANCELLED = "lines_cancelled"
+    BACKORDERED = "backordered"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     ORDER_CANCELLED = "order_cancelled"

@@ -24,6 +24,7 @@ ChannelOrderId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0
 class OrderStatus(StrEnum):
     RECEIVED = "received"
     HELD = "held"
+    BACKORDERED = "backordered"
     FULFILLING = "fulfilling"
     PARTIALLY_SHIPPED = "partially_shipped"
     SHIPPED = "shipped"
@@ -91,6 +92,7 @@ def order_id_for(channel: str, channel_order_id: str) -> str:
 class LineStatus(StrEnum):
     OPEN = "open"
     ALLOCATED = "allocated"
+    BACKORDERED = "backordered"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
@@ -104,6 +106,7 @@ class OrderLineView(BaseModel):
     status: LineStatus
     quantity_cancelled: int = 0
     cancel_reason: str | None = None
+    quantity_backordered: int = Field(default=0, description="units waiting for stock (backorder policy)")
 
 
 class OrderView(BaseModel):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -45,12 +46,14 @@ with workflow.unsafe.imports_passed_through():
         InvalidTransition,
         Label,
         ShipmentEvent,
+        ShipmentLine,
         ShipmentState,
         ShipmentView,
         next_state,
     )
     from workflows import ids
     from workflows.order_inbox import (
+        BackorderRetry,
         CancelRequest,
         CarrierDone,
         CarrierStep,
@@ -62,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_state import (
         OrderState,
         ShipmentRuntime,
+        backordered_lines,
         cancellable_lines,
         check_releasable,
         derive_status,
@@ -75,6 +79,10 @@ with workflow.unsafe.imports_passed_through():
 
 # Orders started before the intake rules existed replay without the rules step.
 RULES_AT_INTAKE = "rules-at-intake"
+# Under the `backorder` policy, units no node can ship are planned again this often, and cancelled
+# when they are still waiting after BACKORDER_MAX_WAIT.
+BACKORDER_RETRY_EVERY = timedelta(hours=1)
+BACKORDER_MAX_WAIT = timedelta(days=14)
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -161,7 +169,13 @@ class OrderWorkflow:
     # -- the runner ---------------------------------------------------------------------------------
 
     async def _next(self) -> InboxItem:
-        await workflow.wait_condition(lambda: bool(self._inbox))
+        if self._state.backordered and not self._stopping:
+            try:
+                await workflow.wait_condition(lambda: bool(self._inbox), timeout=BACKORDER_RETRY_EVERY)
+            except TimeoutError:
+                return BackorderRetry()
+        else:
+            await workflow.wait_condition(lambda: bool(self._inbox))
         return self._inbox.popleft()
 
     def _settled(self) -> bool:
@@ -171,7 +185,7 @@ class OrderWorkflow:
             return False
         if self._stopping:
             return True
-        return not self._cancels and all(
+        return not self._cancels and not self._state.backordered and all(
             s.view.state in (ShipmentState.DELIVERED, ShipmentState.CANCELLED) for s in self._state.shipments.values())
 
     async def _handle(self, item: InboxItem) -> None:
@@ -181,6 +195,8 @@ class OrderWorkflow:
             await self._on_carrier_done(item)
         elif isinstance(item, CancelRequest):
             await self._on_cancel(item)
+        elif isinstance(item, BackorderRetry):
+            await self._retry_backorders()
         else:
             self._on_release(item)
         await self._answer_cancels()
@@ -199,6 +215,7 @@ class OrderWorkflow:
                 await self._compensate(shipment, reason)
                 for line in shipment.view.lines:
                     self._state.cancel_quantity(line.line_no, line.quantity, reason)
+        self._cancel_backorders(reason)
         await self._answer_cancels()
 
     # -- steps ------------------------------------------------------------------------------------
@@ -213,15 +230,33 @@ class OrderWorkflow:
             await self._update_status()
 
     async def _allocate(self) -> None:
-        order = self._state.order
         lines = open_lines(self._state)
         if not lines:  # every line was cancelled while the order was held
             self._state.allocated = True
             await self._update_status()
             return
+        allocation = await self._plan(lines)
+        self._state.allocated = True
+        await self._save_shipments(list(self._state.shipments.values()))
+        await self._update_status()
+        facts = {"shipments": str(len(self._state.shipments))}
+        unfillable = "; ".join(f"{u.sku} x{u.quantity}: {u.reason}" for u in allocation.plan.unfillable)
+        if unfillable:
+            facts["backordered" if self._state.backordered else "cancelled"] = unfillable
+        if self._state.shipments:
+            kind = NotificationKind.ORDER_CONFIRMED
+        else:
+            kind = NotificationKind.BACKORDERED if self._state.backordered else NotificationKind.ORDER_CANCELLED
+        await self._notify(kind, facts)
+
+    async def _plan(self, lines: list[ShipmentLine]) -> StockAllocated:
+        """Plan and reserve `lines` as new shipments; units no node can ship now are backordered or
+        cancelled by the order's backorder policy (cancel unless a rule said backorder)."""
+        order = self._state.order
         allocation: StockAllocated = await self._local(InventoryActivities.allocate, AllocateStock(
             order_id=order.order_id, ship_to=order.ship_to, lines=lines, rules=self._state.rules,
             service_level=order.service_level, deliver_by=order.promised_delivery,
+            first_shipment_no=len(self._state.shipments) + 1,
         ))
         self._state.decision = allocation.plan.decision
         for sid, planned in zip(allocation.shipment_ids, allocation.plan.shipments, strict=True):
@@ -231,17 +266,50 @@ class OrderWorkflow:
                                   state=ShipmentState.PENDING),
                 reservation_keys=keys, planned=planned,
             )
+        backorder = self._state.rules is not None and self._state.rules.backorder_policy == "backorder"
         for line in allocation.plan.unfillable:
-            self._state.cancel_quantity(line.line_no, line.quantity, line.reason)
+            if backorder:
+                self._state.backordered[line.line_no] = self._state.backordered.get(line.line_no, 0) + line.quantity
+                self._state.events.append(f"line {line.line_no} ({line.sku}): {line.quantity} backordered")
+            else:
+                self._state.cancel_quantity(line.line_no, line.quantity, line.reason)
+        if self._state.backordered and self._state.backordered_since is None:
+            self._state.backordered_since = workflow.now()
         self._state.events.extend(allocation.plan.explanation)
-        self._state.allocated = True
-        await self._save_shipments(list(self._state.shipments.values()))
+        return allocation
+
+    async def _retry_backorders(self) -> None:
+        """Plan the backordered units again; cancel them once they have waited BACKORDER_MAX_WAIT."""
+        since = self._state.backordered_since or workflow.now()
+        if workflow.now() - since >= BACKORDER_MAX_WAIT:
+            line_nos = sorted(self._state.backordered)
+            self._cancel_backorders(f"backorder not filled within {BACKORDER_MAX_WAIT.days} days")
+            await self._update_status()
+            kind = (NotificationKind.ORDER_CANCELLED if self._state.status is OrderStatus.CANCELLED
+                    else NotificationKind.LINES_CANCELLED)
+            await self._notify(kind, {"lines": ", ".join(map(str, line_nos)), "reason": "backorder not filled"})
+            return
+        lines = backordered_lines(self._state)
+        self._state.backordered.clear()
+        before = set(self._state.shipments)
+        await self._plan(lines)
+        if not self._state.backordered:
+            self._state.backordered_since = None
+        fresh = [s for sid, s in self._state.shipments.items() if sid not in before]
+        if not fresh:
+            return
+        await self._save_shipments(fresh)
         await self._update_status()
-        facts = {"shipments": str(len(self._state.shipments))}
-        if allocation.plan.unfillable:
-            facts["cancelled"] = "; ".join(f"{u.sku} x{u.quantity}: {u.reason}" for u in allocation.plan.unfillable)
-        kind = NotificationKind.ORDER_CONFIRMED if self._state.shipments else NotificationKind.ORDER_CANCELLED
-        await self._notify(kind, facts)
+        await self._notify(NotificationKind.ORDER_CONFIRMED, {
+            "shipments": str(len(fresh)), "backorder": "now planned" if not self._state.backordered else "in part"})
+        for shipment in fresh:
+            self._start_rate(shipment)
+
+    def _cancel_backorders(self, reason: str) -> None:
+        for line_no, quantity in sorted(self._state.backordered.items()):
+            self._state.cancel_quantity(line_no, quantity, reason)
+        self._state.backordered.clear()
+        self._state.backordered_since = None
 
     def _start_rate(self, shipment: ShipmentRuntime) -> None:
         order, sid = self._state.order, shipment.view.shipment_id
@@ -360,6 +428,9 @@ class OrderWorkflow:
             open_qty = self._state.order.lines[line_no - 1].quantity - self._state.quantity_cancelled(line_no)
             shipped = sum(line.quantity for s, line in self._state.parts(line_no) if s.left)
             self._state.cancel_quantity(line_no, open_qty - shipped, request.reason)
+            self._state.backordered.pop(line_no, None)
+        if not self._state.backordered:
+            self._state.backordered_since = None
         self._cancels.append(PendingCancel(request=item, line_nos=line_nos, whole=whole,
                                            partial=[s for s, _ in partial]))
         for shipment in whole:

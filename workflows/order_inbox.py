@@ -50,7 +50,12 @@ class ReleaseRequest:
     answer: asyncio.Future[OrderView]
 
 
-InboxItem = WarehouseEvent | CarrierDone | CancelRequest | ReleaseRequest
+@dataclass
+class BackorderRetry:
+    """Time to plan the backordered units again (the runner's own timer, not a message)."""
+
+
+InboxItem = WarehouseEvent | CarrierDone | CancelRequest | ReleaseRequest | BackorderRetry
 
 
 @dataclass

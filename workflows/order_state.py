@@ -51,6 +51,8 @@ class OrderState(BaseModel):
     held: bool = False
     hold_released: bool = False
     decision: SourcingDecision | None = None
+    backordered: dict[int, int] = Field(default_factory=dict, description="line_no -> units waiting for stock")
+    backordered_since: datetime | None = None
 
     def cancel_quantity(self, line_no: int, quantity: int, reason: str) -> None:
         self.cancelled.setdefault(line_no, []).append(CancelledQuantity(quantity=quantity, reason=reason))
@@ -73,6 +75,10 @@ def derive_status(state: OrderState) -> OrderStatus:
             return OrderStatus.HELD
         return OrderStatus.RECEIVED
     live = [s for s in state.shipments.values() if s.view.state is not ShipmentState.CANCELLED]
+    if state.backordered:
+        if not live:
+            return OrderStatus.BACKORDERED
+        return OrderStatus.PARTIALLY_SHIPPED if any(s.left for s in live) else OrderStatus.FULFILLING
     if not live:
         return OrderStatus.CANCELLED
     if all(s.view.state is ShipmentState.DELIVERED for s in live):
@@ -87,6 +93,8 @@ def derive_status(state: OrderState) -> OrderStatus:
 def line_status(state: OrderState, line_no: int, quantity: int) -> LineStatus:
     if state.quantity_cancelled(line_no) >= quantity:
         return LineStatus.CANCELLED
+    if state.backordered.get(line_no):
+        return LineStatus.BACKORDERED
     parts = state.parts(line_no)
     if not parts:
         return LineStatus.OPEN
@@ -107,6 +115,7 @@ def order_view(state: OrderState) -> OrderView:
             status=line_status(state, line_no, line.quantity),
             quantity_cancelled=sum(c.quantity for c in cancelled),
             cancel_reason="; ".join(c.reason for c in cancelled) or None,
+            quantity_backordered=state.backordered.get(line_no, 0),
         ))
     return OrderView(
         order_id=order.order_id, workflow_id=order_workflow_id(order.order_id), channel=order.channel,
@@ -130,6 +139,12 @@ def open_lines(state: OrderState) -> list[ShipmentLine]:
     return lines
 
 
+def backordered_lines(state: OrderState) -> list[ShipmentLine]:
+    """The units waiting for stock, one line each, to plan again."""
+    return [ShipmentLine(line_no=line_no, sku=state.order.lines[line_no - 1].sku, quantity=quantity)
+            for line_no, quantity in sorted(state.backordered.items()) if quantity > 0]
+
+
 def check_releasable(state: OrderState) -> None:
     """ValueError saying why a release request cannot be taken."""
     if not state.held or state.hold_released:
@@ -147,7 +162,7 @@ def cancellable_lines(state: OrderState, line_nos: list[int] | None) -> list[int
     def open_part(line_no: int) -> bool:
         if state.quantity_cancelled(line_no) >= state.order.lines[line_no - 1].quantity:
             return False
-        if not state.allocated:
+        if not state.allocated or state.backordered.get(line_no):
             return True
         return any(not s.left and not s.cancel_requested for s, _ in state.parts(line_no))
 
