@@ -37,29 +37,22 @@ THREEPL_SYNC_EVERY = timedelta(minutes=15)
 
 def reservation_sweep_schedule(settings: Settings) -> Schedule:
     """Every `reservation_sweep_minutes`; a run still going when the next is due makes that one skip."""
-    every = timedelta(minutes=settings.reservation_sweep_minutes)
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            RESERVATION_SWEEP_WORKFLOW,
-            id=RESERVATION_SWEEP_SCHEDULE,
-            task_queue=settings.task_queue,
-            run_timeout=max(every, timedelta(minutes=10)),
-        ),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=every),
-    )
+    return _every(settings, RESERVATION_SWEEP_WORKFLOW, RESERVATION_SWEEP_SCHEDULE,
+                  timedelta(minutes=settings.reservation_sweep_minutes), longest_run=timedelta(minutes=10))
 
 
 def shadow_price_schedule(settings: Settings) -> Schedule:
     """Every `lookahead_refresh_minutes`; each run does nothing unless the cost model turns look-ahead on."""
-    every = timedelta(minutes=settings.lookahead_refresh_minutes)
+    return _every(settings, SHADOW_PRICE_WORKFLOW, SHADOW_PRICE_SCHEDULE,
+                  timedelta(minutes=settings.lookahead_refresh_minutes), longest_run=timedelta(minutes=15))
+
+
+def _every(settings: Settings, workflow: str, schedule_id: str, every: timedelta, *, longest_run: timedelta
+           ) -> Schedule:
+    """Start `workflow` every `every`; a run still going when the next is due makes that one skip."""
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            SHADOW_PRICE_WORKFLOW,
-            id=SHADOW_PRICE_SCHEDULE,
-            task_queue=settings.task_queue,
-            run_timeout=max(every, timedelta(minutes=15)),
-        ),
+            workflow, id=schedule_id, task_queue=settings.task_queue, run_timeout=max(every, longest_run)),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=every),
     )

@@ -23,7 +23,7 @@ from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import worker_settings
 from tests.workflow.conftest import add_node
 from workers.main import running_worker
-from workers.schedules import RESERVATION_SWEEP_SCHEDULE, ensure_schedules
+from workers.schedules import RESERVATION_SWEEP_SCHEDULE, SHADOW_PRICE_SCHEDULE, ensure_schedules
 from workflows.sweep import RESERVATION_SWEEP_WORKFLOW
 
 PAST = datetime.now(UTC) - timedelta(hours=1)
@@ -110,6 +110,10 @@ async def test_ensuring_the_schedules_twice_keeps_one_schedule_with_the_new_inte
     assert len(ids) <= 1  # visibility may lag behind the create; describe() is authoritative
     assert description.schedule.spec.intervals == [ScheduleIntervalSpec(every=timedelta(minutes=7))]
     assert description.schedule.policy.overlap is ScheduleOverlapPolicy.SKIP
+    prices = await temporal_env.client.get_schedule_handle(SHADOW_PRICE_SCHEDULE).describe()
+    every = timedelta(minutes=sweep_settings.lookahead_refresh_minutes)
+    assert prices.schedule.spec.intervals == [ScheduleIntervalSpec(every=every)]
+    assert prices.schedule.policy.overlap is ScheduleOverlapPolicy.SKIP
 
 
 async def test_the_sweep_releases_only_what_no_live_order_can_still_ship(
