@@ -37,6 +37,34 @@ class StockAllocated(BaseModel):
     shipment_ids: list[str] = Field(description="one per planned shipment, same order")
     reservation_keys: dict[str, list[str]] = Field(description="shipment id -> its reservation keys")
     attempts: int
+    release_at: datetime | None = Field(default=None, description="release waves on: hold the shipments until then")
+
+
+class WavePlan(BaseModel):
+    """A release wave's new plan for one waiting order (signal to the order)."""
+
+    wave_id: str
+    plan: FulfillmentPlan
+    saving_cents: float = Field(description="what the wave saves over the plans it replaces (all its orders)")
+
+
+class SwapReservations(BaseModel):
+    """Replace an order's not-yet-released shipments by a new plan: release the old reservations and
+    reserve the new ones in one transaction, or change nothing."""
+
+    order_id: str
+    release_keys: list[str]
+    plan: FulfillmentPlan
+    first_shipment_no: int = Field(ge=1)
+    rules: RuleOutcome | None = None
+    reason: str
+
+
+class SwapResult(BaseModel):
+    ok: bool
+    reason: str = ""
+    shipment_ids: list[str] = Field(default_factory=list)
+    reservation_keys: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class ReleaseStock(BaseModel):

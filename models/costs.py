@@ -183,6 +183,17 @@ class LookAheadSettings(BaseModel):
     region_grid_degrees: float = Field(default=1.0, gt=0, le=10)
 
 
+class WaveSettings(BaseModel):
+    """Release waves: a planned order's shipments wait `hold_minutes` before their labels are bought,
+    and the `release-waves` schedule re-plans the orders waiting together (shared stock, merged
+    shipments). Make `hold_minutes` at least the schedule's interval so that every order meets a wave."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    hold_minutes: int = Field(default=20, ge=1, le=24 * 60)
+    min_saving_cents: int = Field(default=50, ge=0, description="a wave changes plans only when it saves this much")
+
+
 class NodeSkuPrice(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -222,6 +233,7 @@ class CostModel(BaseModel):
     store_protect_cents: Cents = Field(default=0, description="per unit taken from a store's protected units")
     unfilled_penalty_cents: Cents = 100_000
     look_ahead: LookAheadSettings | None = Field(default=None, description="live look-ahead; off when absent")
+    waves: WaveSettings | None = Field(default=None, description="release waves; orders release at once when absent")
 
     @field_validator("zone_chart")
     @classmethod

@@ -72,7 +72,32 @@ def decide(
         late = strategy.solve(problem.model_copy(update={"require_promise": False}))
         if sum(late.unfilled.values()) < sum(solution.unfilled.values()):
             solution, promise_kept = late, False
+    return plan_of(problem, priced, solution, strategy_name=strategy.name, model=model, catalog=catalog,
+                   nodes=by_id, destination=destination, now=now, promise_kept=promise_kept, outcome=outcome,
+                   level=level, deliver_by=deliver_by, shadow_prices=shadow_prices, alternatives=alternatives)
 
+
+def plan_of(
+    problem: SourcingProblem,
+    priced: SourcingProblem,
+    solution: Solution,
+    *,
+    strategy_name: str,
+    model: CostModel,
+    catalog: Catalog,
+    nodes: Mapping[str, Node],
+    destination: GeoPoint,
+    now: datetime,
+    promise_kept: bool = True,
+    outcome: RuleOutcome | None = None,
+    level: ServiceLevel | None = None,
+    deliver_by: date | None = None,
+    shadow_prices: Mapping[tuple[str, str], float] | None = None,
+    alternatives: int = 3,
+) -> FulfillmentPlan:
+    """The plan and decision record of `solution` to `problem` (`priced`: the problem before the order
+    rules narrowed it): each shipment quoted from the rate card, the runners-up, the explanation."""
+    by_id = nodes
     service_of = {c.node_id: c.service for c in problem.candidates}
     distance_of = {c.node_id: c.distance_km for c in problem.candidates}
     shipments: list[PlannedShipment] = []
@@ -95,7 +120,7 @@ def decide(
                    CostPart(label="handling per unit", cents=quote.handling_units_cents)],
         ))
     split_penalty = model.split_penalty_cents * max(0, len(shipments) - 1)
-    unfillable = _unfillable(lines, solution, priced, problem)
+    unfillable = _unfillable(problem.lines, solution, priced, problem)
     losers = [
         RunnerUpPlan(label=r.label, nodes=r.solution.nodes(), model_cost_cents=round(r.solution.objective, 2),
                      reason=r.reason)
@@ -104,7 +129,7 @@ def decide(
     shadow = shadow_prices or {}
     look_ahead_cents = sum(shadow.get((a.node_id, a.sku), 0.0) * a.quantity for a in solution.assignments)
     decision = SourcingDecision(
-        strategy="look-ahead" if shadow else strategy.name, look_ahead_cents=round(look_ahead_cents, 2),
+        strategy="look-ahead" if shadow else strategy_name, look_ahead_cents=round(look_ahead_cents, 2),
         method=solution.method, status=solution.status, solve_ms=round(solution.solve_ms, 3),
         currency=model.currency, total_cents=sum(c.total_cents for c in costs) + split_penalty,
         split_penalty_cents=split_penalty, model_cost_cents=round(solution.objective, 2), shipments=costs,
@@ -112,7 +137,7 @@ def decide(
         service_level=level.value if level is not None else None, deliver_by=deliver_by,
         promise_kept=promise_kept, candidates=len(priced.candidates),
     )
-    return FulfillmentPlan(shipments=shipments, unfillable=unfillable, strategy=strategy.name,
+    return FulfillmentPlan(shipments=shipments, unfillable=unfillable, strategy=strategy_name,
                            explanation=_explain(decision, unfillable), decision=decision)
 
 

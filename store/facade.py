@@ -118,6 +118,21 @@ class Store:
         stored = self._sourcing.document(SHADOW_PRICES)
         return None if stored is None else (ShadowPriceSet.model_validate(stored[0]), stored[1])
 
+    def set_order_release_at(self, order_id: str, release_at: datetime | None) -> None:
+        self._orders.set_release_at(order_id, release_at)
+
+    def orders_awaiting_release(self, now: datetime, *, limit: int = 500) -> list[OrderRecord]:
+        """Orders held for a release wave that is still ahead (the next wave's candidates)."""
+        return self._orders.awaiting_release(now, limit=limit)
+
+    def replace_reservations(
+        self, release_keys: Sequence[str], items: Sequence[ReservationItem], *, order_id: str,
+        expires_at: datetime | None, source: str, reason: str,
+    ) -> ReserveResult:
+        """Release `release_keys` and reserve `items` in one transaction, or change nothing."""
+        return self._reservations.replace(release_keys, items, order_id=order_id, expires_at=expires_at,
+                                          source=source, reason=reason)
+
     def orders_placed_since(self, since: datetime) -> list[tuple[Address, list[OrderLineIn]]]:
         """Destination and lines of every order created since `since`: the look-ahead's demand history."""
         return self._orders.placed_since(since)

@@ -45,7 +45,7 @@ class OrderRepository:
             row = connection.execute(sa.select(orders).where(orders.c.order_id == order_id)).one_or_none()
         if row is None:
             return None
-        return OrderRecord.model_validate({name: value for name, value in row._mapping.items() if name != "updated_at"})
+        return _order_record(row)
 
     def placed_since(self, since: datetime) -> list[tuple[Address, list[OrderLineIn]]]:
         """Where each order created at or after `since` goes and what it holds, oldest first."""
@@ -54,6 +54,18 @@ class OrderRepository:
         with self._db.read() as connection:
             return [(Address.model_validate(row.ship_to), [OrderLineIn.model_validate(line) for line in row.lines])
                     for row in connection.execute(query)]
+
+    def set_release_at(self, order_id: str, release_at: datetime | None) -> None:
+        """When the order's shipments are released (None: released, or not held for a wave)."""
+        with self._db.write() as connection:
+            connection.execute(sa.update(orders).where(orders.c.order_id == order_id).values(release_at=release_at))
+
+    def awaiting_release(self, now: datetime, *, limit: int) -> list[OrderRecord]:
+        """Orders held for a release wave whose release time is still ahead, soonest first."""
+        query = (sa.select(orders).where(orders.c.release_at > now).order_by(orders.c.release_at, orders.c.order_id)
+                 .limit(limit))
+        with self._db.read() as connection:
+            return [_order_record(row) for row in connection.execute(query)]
 
     def set_status(self, order_id: str, status: OrderStatus) -> None:
         """Raises UnknownOrderError if the order was never recorded."""
@@ -133,6 +145,11 @@ class ReturnRepository:
                 for line in lines:
                     totals[line["sku"]] += int(line["quantity"])
         return dict(totals)
+
+
+def _order_record(row: sa.Row[Any]) -> OrderRecord:
+    return OrderRecord.model_validate(
+        {name: value for name, value in row._mapping.items() if name not in ("updated_at", "release_at")})
 
 
 def _row_values(record: BaseModel, json_fields: set[str]) -> dict[str, Any]:

@@ -75,6 +75,26 @@ class ReservationRepository:
             return ReserveResult(ok=False, shortfalls=shortfalls)
         return ReserveResult(ok=True)
 
+    def replace(
+        self, release_keys: Sequence[str], items: Sequence[ReservationItem], *, order_id: str,
+        expires_at: datetime | None, source: str, reason: str,
+    ) -> ReserveResult:
+        """Release `release_keys` and reserve `items` in one transaction, or change nothing (the units
+        released count towards the new reservations). Idempotent like `reserve` and `release`."""
+        try:
+            with self._db.write() as connection:
+                self._settle_in(connection, release_keys, ReservationState.RELEASED, MovementKind.RELEASE,
+                                source=source, reason=reason)
+                failed = self._reserve_in(connection, items, order_id, expires_at, source)
+                if failed:
+                    raise _NotEnoughStock(failed)
+        except _NotEnoughStock as short:
+            with self._db.read() as connection:
+                shortfalls = [Shortfall(node_id=i.node_id, sku=i.sku, requested=i.quantity,
+                                        available=atp_of(connection, i.node_id, i.sku)) for i in short.items]
+            return ReserveResult(ok=False, shortfalls=shortfalls)
+        return ReserveResult(ok=True)
+
     def commit(self, keys: Sequence[str], *, source: str) -> None:
         """Active reservations leave the building: on_hand and reserved both drop by the quantity."""
         self._settle(keys, ReservationState.COMMITTED, MovementKind.COMMIT, source=source, reason="shipped")
@@ -152,28 +172,36 @@ class ReservationRepository:
     ) -> None:
         if not keys:
             return
-        now = datetime.now(UTC)
         with self._db.write() as connection:
-            settled = [row for key in sorted(set(keys)) if (row := _transition(connection, key, target, now))]
-            movements = []
-            for row in sorted(settled, key=lambda r: (r.node_id, r.sku, r.key)):
-                position = lock_position(self._db, connection, row.node_id, row.sku)
-                # A count may have left fewer units on hand than were reserved: on_hand stops at zero,
-                # and the ledger records what actually left.
-                on_hand_delta = -min(row.quantity, position.on_hand) if kind is MovementKind.COMMIT else 0
-                connection.execute(
-                    sa.update(inventory_positions)
-                    .where(positions_table.node_id == row.node_id, positions_table.sku == row.sku)
-                    .values(
-                        on_hand=positions_table.on_hand + on_hand_delta,
-                        reserved=positions_table.reserved - row.quantity,
-                        updated_at=now,
-                    )
+            self._settle_in(connection, keys, target, kind, source=source, reason=reason)
+
+    def _settle_in(
+        self, connection: Connection, keys: Sequence[str], target: ReservationState, kind: MovementKind, *,
+        source: str, reason: str,
+    ) -> None:
+        if not keys:
+            return
+        now = datetime.now(UTC)
+        settled = [row for key in sorted(set(keys)) if (row := _transition(connection, key, target, now))]
+        movements = []
+        for row in sorted(settled, key=lambda r: (r.node_id, r.sku, r.key)):
+            position = lock_position(self._db, connection, row.node_id, row.sku)
+            # A count may have left fewer units on hand than were reserved: on_hand stops at zero,
+            # and the ledger records what actually left.
+            on_hand_delta = -min(row.quantity, position.on_hand) if kind is MovementKind.COMMIT else 0
+            connection.execute(
+                sa.update(inventory_positions)
+                .where(positions_table.node_id == row.node_id, positions_table.sku == row.sku)
+                .values(
+                    on_hand=positions_table.on_hand + on_hand_delta,
+                    reserved=positions_table.reserved - row.quantity,
+                    updated_at=now,
                 )
-                movements.append(
-                    ledger.MovementIn(row.node_id, row.sku, kind, on_hand_delta, -row.quantity, row.key, reason, source)
-                )
-            ledger.append(connection, movements)
+            )
+            movements.append(
+                ledger.MovementIn(row.node_id, row.sku, kind, on_hand_delta, -row.quantity, row.key, reason, source)
+            )
+        ledger.append(connection, movements)
 
 
 def _transition(connection: Connection, key: str, target: ReservationState, now: datetime) -> sa.Row[Any] | None:

@@ -183,7 +183,10 @@ orders = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     # The sourcing decision (plan costs, runners-up, rules fired), recorded once planned.
     sa.Column("decision", sa.JSON),
+    # Release waves: the order's shipments wait until then for a wave to re-plan them.
+    sa.Column("release_at", UTCDateTime),
     sa.Index(None, "created_at"),
+    sa.Index(None, "release_at"),
 )
 
 shipments = sa.Table(

@@ -1,4 +1,5 @@
-"""Orders by creation time: the live look-ahead reads the last days of orders every refresh.
+"""Orders by creation time (the live look-ahead reads the last days of orders every refresh) and the
+time a planned order's shipments wait until for a release wave.
 
 Revision ID: 0004
 Revises: 0003
@@ -7,6 +8,7 @@ Create Date: 2026-11-25
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
@@ -17,7 +19,13 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index(op.f("ix_orders_created_at"), "orders", ["created_at"])
+    with op.batch_alter_table("orders") as batch:
+        batch.add_column(sa.Column("release_at", sa.DateTime(timezone=True)))
+    op.create_index(op.f("ix_orders_release_at"), "orders", ["release_at"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_orders_release_at"), table_name="orders")
+    with op.batch_alter_table("orders") as batch:
+        batch.drop_column("release_at")
     op.drop_index(op.f("ix_orders_created_at"), table_name="orders")
