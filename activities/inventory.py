@@ -9,7 +9,15 @@ from temporalio.exceptions import ApplicationError
 
 from activities.errors import classified_errors
 from activities.sourcing import SourcingConfigCache, start_of_day
-from models.commands import AllocateStock, CommitStock, ReleaseStock, RestockReturn, StockAllocated
+from models.commands import (
+    AllocateStock,
+    CommitStock,
+    ReleaseStock,
+    RestockReturn,
+    StockAllocated,
+    SwapReservations,
+    SwapResult,
+)
 from models.inventory import ReservationItem
 from models.network import Capability
 from models.plan import FulfillmentPlan
@@ -68,11 +76,54 @@ class InventoryActivities:
                 if result.ok:
                     if plan.decision is not None:
                         self._store.set_order_decision(request.order_id, plan.decision)
+                    release_at = self._release_at() if plan.shipments else None
+                    self._store.set_order_release_at(request.order_id, release_at)
                     return StockAllocated(plan=plan, shipment_ids=shipment_ids, reservation_keys=keys,
-                                          attempts=attempt)
+                                          attempts=attempt, release_at=release_at)
                 activity.logger.info("stock moved while planning %s (attempt %d): %s",
                                      request.order_id, attempt, result.shortfalls)
         raise ApplicationError(f"stock kept moving while planning {request.order_id}", type="StockContention")
+
+    @activity.defn
+    def swap(self, request: SwapReservations) -> SwapResult:
+        """Replace an order's waiting shipments by a wave's plan: the old reservations released and the
+        new ones made in one transaction, or nothing changed (stock moved, or the order's rules forbid
+        the plan). Idempotent: a retry finds the new keys reserved and the old ones released."""
+        with classified_errors():
+            plan, outcome = request.plan, request.rules
+            nodes = {node.node_id: node for node in self._store.list_nodes()}
+            for shipment in plan.shipments:
+                node = nodes.get(shipment.node_id)
+                if node is None or not node.can(Capability.SHIP) or (outcome is not None and not outcome.allows(node)):
+                    return SwapResult(ok=False, reason=f"the order's rules or the network exclude {shipment.node_id}")
+            limit = outcome.max_shipments if outcome is not None else None
+            if outcome is not None and outcome.ship_complete:
+                limit = 1
+            if limit is not None and len(plan.shipments) > limit:
+                return SwapResult(ok=False, reason=f"the order's rules allow at most {limit} shipment(s)")
+            first = request.first_shipment_no
+            shipment_ids = [shipment_id_for(request.order_id, n) for n in range(first, first + len(plan.shipments))]
+            keys = {sid: [_reservation_key(sid, line.sku) for line in shipment.lines]
+                    for sid, shipment in zip(shipment_ids, plan.shipments, strict=True)}
+            items = [ReservationItem(key=_reservation_key(sid, line.sku), node_id=shipment.node_id, sku=line.sku,
+                                     quantity=line.quantity)
+                     for sid, shipment in zip(shipment_ids, plan.shipments, strict=True) for line in shipment.lines]
+            result = self._store.replace_reservations(
+                request.release_keys, items, order_id=request.order_id, expires_at=datetime.now(UTC) + self._ttl,
+                source=f"order:{request.order_id}", reason=request.reason)
+            if not result.ok:
+                short = ", ".join(f"{s.node_id}/{s.sku} {s.available} of {s.requested}" for s in result.shortfalls)
+                return SwapResult(ok=False, reason=f"stock moved: {short}")
+            if plan.decision is not None:
+                self._store.set_order_decision(request.order_id, plan.decision)
+            self._store.set_order_release_at(request.order_id, None)
+            return SwapResult(ok=True, shipment_ids=shipment_ids, reservation_keys=keys)
+
+    def _release_at(self) -> datetime | None:
+        model = self._sourcing.current().cost_model
+        if model is None or model.waves is None:
+            return None
+        return datetime.now(UTC) + timedelta(minutes=model.waves.hold_minutes)
 
     def _plan(self, request: AllocateStock) -> FulfillmentPlan:
         """The cost-optimal plan when a cost model is configured (sourcing.decide), else nearest-first.

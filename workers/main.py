@@ -28,6 +28,7 @@ from activities.records import RecordActivities, ReturnPolicy
 from activities.sourcing import SourcingActivities, SourcingConfigCache
 from activities.sweep import ReservationSweepActivities
 from activities.threepl import ThreePLInventoryActivities
+from activities.waves import WaveActivities
 from integrations.carriers.easypost import EasyPostClient
 from integrations.channels.shopify import ShopifyClient
 from integrations.notify.sendgrid import SendGridClient
@@ -43,11 +44,12 @@ from workflows.order import OrderWorkflow
 from workflows.returns import ReturnWorkflow
 from workflows.sweep import ReservationSweepWorkflow
 from workflows.threepl_sync import ThreePLInventorySyncWorkflow
+from workflows.waves import ReleaseWaveWorkflow
 
 log = logging.getLogger("omniroute.worker")
 
 WORKFLOWS: Sequence[type] = (OrderWorkflow, ReturnWorkflow, ReservationSweepWorkflow, ChannelInventorySyncWorkflow,
-                               ThreePLInventorySyncWorkflow, ShadowPriceWorkflow)
+                               ThreePLInventorySyncWorkflow, ShadowPriceWorkflow, ReleaseWaveWorkflow)
 # Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
 PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
                "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns",
@@ -75,6 +77,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
                                     sourcing=sourcing_config)
     sourcing = SourcingActivities(deps.store, sourcing_config)
     look_ahead = LookAheadActivities(deps.store, sourcing_config)
+    waves = WaveActivities(deps.store, sourcing_config)
     records = RecordActivities(deps.store, ReturnPolicy(window_days=settings.return_window_days,
                                                         label_expiry_days=settings.rma_label_expiry_days))
     carrier = CarrierActivities(deps.carrier, deps.store)
@@ -83,8 +86,8 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     threepl = ThreePLInventoryActivities(deps.threepl, deps.store)
     channel_sync = ChannelSyncActivities(deps.store, deps.shopify)
     return [
-        inventory.allocate, inventory.commit, inventory.release, inventory.restock_return,
-        sourcing.evaluate_rules, look_ahead.refresh_shadow_prices,
+        inventory.allocate, inventory.commit, inventory.release, inventory.restock_return, inventory.swap,
+        sourcing.evaluate_rules, look_ahead.refresh_shadow_prices, waves.plan_wave,
         records.record_order, records.set_order_status, records.record_shipments, records.record_return,
         records.load_return_context,
         carrier.rate_shipment, carrier.buy_label, carrier.void_label,

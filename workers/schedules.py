@@ -26,11 +26,13 @@ from omniroute.settings import Settings
 from workflows.lookahead import SHADOW_PRICE_WORKFLOW
 from workflows.sweep import RESERVATION_SWEEP_WORKFLOW
 from workflows.threepl_sync import THREEPL_SYNC_WORKFLOW, threepl_sync_workflow_id
+from workflows.waves import RELEASE_WAVE_WORKFLOW
 
 log = logging.getLogger("omniroute.schedules")
 
 RESERVATION_SWEEP_SCHEDULE = "reservation-sweep"
 SHADOW_PRICE_SCHEDULE = "shadow-prices"
+RELEASE_WAVE_SCHEDULE = "release-waves"
 # How often a 3PL's inventory is pulled: ShipBob allows 150 calls a minute, a pull of 10,000 SKUs takes 100.
 THREEPL_SYNC_EVERY = timedelta(minutes=15)
 
@@ -45,6 +47,12 @@ def shadow_price_schedule(settings: Settings) -> Schedule:
     """Every `lookahead_refresh_minutes`; each run does nothing unless the cost model turns look-ahead on."""
     return _every(settings, SHADOW_PRICE_WORKFLOW, SHADOW_PRICE_SCHEDULE,
                   timedelta(minutes=settings.lookahead_refresh_minutes), longest_run=timedelta(minutes=15))
+
+
+def release_wave_schedule(settings: Settings) -> Schedule:
+    """Every `wave_minutes`; each run does nothing unless the cost model has waves."""
+    return _every(settings, RELEASE_WAVE_WORKFLOW, RELEASE_WAVE_SCHEDULE, timedelta(minutes=settings.wave_minutes),
+                  longest_run=timedelta(minutes=10))
 
 
 def _every(settings: Settings, workflow: str, schedule_id: str, every: timedelta, *, longest_run: timedelta
@@ -62,6 +70,7 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
     """Create Omniroute's schedules, or update them in place when they already exist."""
     await _create_or_update(client, RESERVATION_SWEEP_SCHEDULE, reservation_sweep_schedule(settings))
     await _create_or_update(client, SHADOW_PRICE_SCHEDULE, shadow_price_schedule(settings))
+    await _create_or_update(client, RELEASE_WAVE_SCHEDULE, release_wave_schedule(settings))
     await ensure_threepl_sync_schedule(client, settings)
 
 

@@ -54,6 +54,7 @@ STATUS_QUERY = "status"
 SHIPMENT_EVENT_SIGNAL = "shipment_event"
 CANCEL_UPDATE = "cancel"
 RELEASE_HOLD_UPDATE = "release_hold"
+WAVE_PLAN_SIGNAL = "wave_plan"
 RETURN_EVENT_SIGNAL = "return_event"
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -37,7 +37,10 @@ with workflow.unsafe.imports_passed_through():
         ReleaseStock,
         ShipmentRated,
         StockAllocated,
+        SwapReservations,
+        SwapResult,
         VoidLabel,
+        WavePlan,
     )
     from models.notify import Notification, NotificationKind
     from models.order import CancelOrder, CancelResult, OrderStatus, OrderView, PlaceOrder, ReleaseHold
@@ -59,8 +62,10 @@ with workflow.unsafe.imports_passed_through():
         CarrierStep,
         InboxItem,
         PendingCancel,
+        ReleaseDue,
         ReleaseRequest,
         WarehouseEvent,
+        WaveOffer,
     )
     from workflows.order_state import (
         OrderState,
@@ -116,8 +121,8 @@ class OrderWorkflow:
             answer.set_result(order_view(self._state))
         self._releases.clear()
         try:
-            for shipment in self._state.shipments.values():
-                self._start_rate(shipment)
+            if self._state.release_at is None:
+                self._release()
             while not (self._settled() and not self._inbox):
                 await self._handle(await self._next())
         except asyncio.CancelledError:
@@ -144,6 +149,10 @@ class OrderWorkflow:
     def shipment_event(self, event: ShipmentEvent) -> None:
         self._inbox.append(WarehouseEvent(event=event, received_at=workflow.now()))
 
+    @workflow.signal(name=ids.WAVE_PLAN_SIGNAL)
+    def wave_plan(self, plan: WavePlan) -> None:
+        self._inbox.append(WaveOffer(plan=plan))
+
     @workflow.update(name=ids.RELEASE_HOLD_UPDATE)
     async def release_hold(self, request: ReleaseHold) -> OrderView:
         """An operator lets a held order go on; answers once it is planned."""
@@ -169,14 +178,29 @@ class OrderWorkflow:
     # -- the runner ---------------------------------------------------------------------------------
 
     async def _next(self) -> InboxItem:
-        if self._state.backordered and not self._stopping:
-            try:
-                await workflow.wait_condition(lambda: bool(self._inbox), timeout=BACKORDER_RETRY_EVERY)
-            except TimeoutError:
-                return BackorderRetry()
-        else:
+        """The next message, or the runner's own timer item when its time comes first."""
+        due = self._due()
+        if due is None:
             await workflow.wait_condition(lambda: bool(self._inbox))
-        return self._inbox.popleft()
+            return self._inbox.popleft()
+        at, item = due
+        wait = at - workflow.now()
+        if not self._inbox and wait > timedelta(0):
+            try:
+                await workflow.wait_condition(lambda: bool(self._inbox), timeout=wait)
+            except TimeoutError:
+                return item
+        return self._inbox.popleft() if self._inbox else item
+
+    def _due(self) -> tuple[datetime, InboxItem] | None:
+        """The runner's next timer: the end of a release-wave hold, or the next backorder retry."""
+        if self._stopping:
+            return None
+        if self._state.release_at is not None:
+            return self._state.release_at, ReleaseDue()
+        if self._state.backordered and self._state.backorder_retry_at is not None:
+            return self._state.backorder_retry_at, BackorderRetry()
+        return None
 
     def _settled(self) -> bool:
         """Nothing more will happen to the shipments: every one is delivered or cancelled (or, once
@@ -197,6 +221,10 @@ class OrderWorkflow:
             await self._on_cancel(item)
         elif isinstance(item, BackorderRetry):
             await self._retry_backorders()
+        elif isinstance(item, ReleaseDue):
+            self._release()
+        elif isinstance(item, WaveOffer):
+            await self._on_wave(item.plan)
         else:
             self._on_release(item)
         await self._answer_cancels()
@@ -236,6 +264,9 @@ class OrderWorkflow:
             await self._update_status()
             return
         allocation = await self._plan(lines)
+        self._state.release_at = allocation.release_at
+        if allocation.release_at is not None:
+            self._state.events.append(f"shipments wait for a release wave until {allocation.release_at:%H:%M} UTC")
         self._state.allocated = True
         await self._save_shipments(list(self._state.shipments.values()))
         await self._update_status()
@@ -275,6 +306,8 @@ class OrderWorkflow:
                 self._state.cancel_quantity(line.line_no, line.quantity, line.reason)
         if self._state.backordered and self._state.backordered_since is None:
             self._state.backordered_since = workflow.now()
+        if self._state.backordered:
+            self._state.backorder_retry_at = workflow.now() + BACKORDER_RETRY_EVERY
         self._state.events.extend(allocation.plan.explanation)
         return allocation
 
@@ -310,6 +343,47 @@ class OrderWorkflow:
             self._state.cancel_quantity(line_no, quantity, reason)
         self._state.backordered.clear()
         self._state.backordered_since = None
+
+    def _release(self) -> None:
+        """Start buying labels for every shipment still waiting (the hold, if any, is over)."""
+        self._state.release_at = None
+        for shipment in self._state.shipments.values():
+            waiting = shipment.view.state is ShipmentState.PENDING and shipment.label is None
+            if waiting and not shipment.cancel_requested and shipment.view.shipment_id not in self._in_flight:
+                self._start_rate(shipment)
+
+    async def _on_wave(self, offer: WavePlan) -> None:
+        """Take a release wave's plan if the shipments still wait: swap the reservations (all or
+        nothing), replace the waiting shipments by the new ones, and release them now."""
+        if self._state.release_at is None:
+            self._state.events.append(f"{offer.wave_id}: arrived after release; the plan stands")
+            return
+        old = [s for s in self._state.shipments.values()
+               if s.view.state is ShipmentState.PENDING and not s.cancel_requested]
+        swapped: SwapResult = await self._local(InventoryActivities.swap, SwapReservations(
+            order_id=self._state.order.order_id, release_keys=[k for s in old for k in s.reservation_keys.values()],
+            plan=offer.plan, first_shipment_no=len(self._state.shipments) + 1, rules=self._state.rules,
+            reason=f"re-planned in {offer.wave_id}"))
+        if not swapped.ok:
+            self._state.events.append(f"{offer.wave_id}: plan not taken ({swapped.reason}); the plan stands")
+            return
+        for shipment in old:
+            shipment.view.state = ShipmentState.CANCELLED
+            self._state.events.append(f"{shipment.view.shipment_id} replaced in {offer.wave_id}")
+        fresh = []
+        for sid, planned in zip(swapped.shipment_ids, offer.plan.shipments, strict=True):
+            keys = dict(zip([line.sku for line in planned.lines], swapped.reservation_keys[sid], strict=True))
+            runtime = ShipmentRuntime(view=ShipmentView(shipment_id=sid, node_id=planned.node_id, lines=planned.lines,
+                                                        state=ShipmentState.PENDING),
+                                      reservation_keys=keys, planned=planned)
+            self._state.shipments[sid] = runtime
+            fresh.append(runtime)
+        self._state.decision = offer.plan.decision
+        self._state.events.append(f"{offer.wave_id}: re-planned, the wave saves {offer.saving_cents / 100:.2f}")
+        self._state.events.extend(offer.plan.explanation)
+        await self._save_shipments(old + fresh)
+        await self._update_status()
+        self._release()
 
     def _start_rate(self, shipment: ShipmentRuntime) -> None:
         order, sid = self._state.order, shipment.view.shipment_id

@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from models.commands import WavePlan
 from models.order import CancelOrder, CancelResult, OrderView, ReleaseHold
 from models.shipment import ShipmentEvent
 from workflows.order_state import ShipmentRuntime
@@ -55,7 +56,17 @@ class BackorderRetry:
     """Time to plan the backordered units again (the runner's own timer, not a message)."""
 
 
-InboxItem = WarehouseEvent | CarrierDone | CancelRequest | ReleaseRequest | BackorderRetry
+@dataclass
+class ReleaseDue:
+    """The release-wave hold is over: buy the labels (the runner's own timer)."""
+
+
+@dataclass
+class WaveOffer:
+    plan: WavePlan
+
+
+InboxItem = WarehouseEvent | CarrierDone | CancelRequest | ReleaseRequest | BackorderRetry | ReleaseDue | WaveOffer
 
 
 @dataclass

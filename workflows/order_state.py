@@ -53,6 +53,8 @@ class OrderState(BaseModel):
     decision: SourcingDecision | None = None
     backordered: dict[int, int] = Field(default_factory=dict, description="line_no -> units waiting for stock")
     backordered_since: datetime | None = None
+    backorder_retry_at: datetime | None = None
+    release_at: datetime | None = Field(default=None, description="shipments wait until then for a release wave")
 
     def cancel_quantity(self, line_no: int, quantity: int, reason: str) -> None:
         self.cancelled.setdefault(line_no, []).append(CancelledQuantity(quantity=quantity, reason=reason))

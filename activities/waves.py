@@ -1,0 +1,123 @@
+"""The release wave's planning step: which waiting orders to re-plan, and how.
+
+Run by ReleaseWaveWorkflow on the `release-waves` schedule. Reads the orders held for a wave whose
+release time is still ahead, the shipments and reservations they hold, the free ATP and the cost
+model; plans them together (`sourcing.waves`); returns one new plan per order the wave changes.
+It writes nothing: each order swaps its own reservations when it takes its plan, so an order that
+released in the meantime simply keeps what it has.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from pydantic import BaseModel, Field
+from temporalio import activity
+
+from activities.errors import classified_errors
+from activities.sourcing import SourcingConfigCache
+from models.commands import WavePlan
+from models.costs import ServiceLevel
+from models.inventory import ReservationState
+from models.network import Capability
+from models.records import OrderRecord
+from models.shipment import ShipmentLine, ShipmentState
+from sourcing.geo import locate
+from sourcing.problem import Assignment
+from sourcing.waves import WaitingOrder, plan_release_wave
+from store import Store
+
+# Orders one wave looks at, soonest release first; the rest wait for the next wave.
+MAX_WAVE_ORDERS = 200
+
+
+class WaveDispatch(BaseModel):
+    workflow_id: str
+    plan: WavePlan
+
+
+class WaveReport(BaseModel):
+    """What one wave found: the result of its planning step, and of ReleaseWaveWorkflow."""
+
+    wave_id: str
+    ran: bool = True
+    reason: str = ""
+    orders: int = Field(default=0, ge=0, description="waiting orders the wave planned")
+    cost_before: float = 0.0
+    cost_after: float = 0.0
+    status: str = ""
+    solve_ms: float = 0.0
+    dispatches: list[WaveDispatch] = Field(default_factory=list)
+    delivered: int = Field(default=0, ge=0, description="plans the orders received (set by the workflow)")
+
+
+class WaveActivities:
+    def __init__(self, store: Store, config: SourcingConfigCache) -> None:
+        self._store = store
+        self._config = config
+
+    @activity.defn
+    def plan_wave(self) -> WaveReport:
+        """Plan the waiting orders together; nothing when the cost model has no `waves`."""
+        with classified_errors():
+            wave_id = f"wave-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+            config = self._config.current()
+            model = config.cost_model
+            if model is None or model.waves is None:
+                return WaveReport(wave_id=wave_id, ran=False, reason="waves are off: the cost model has no waves")
+            now = datetime.now(UTC)
+            waiting: list[tuple[OrderRecord, WaitingOrder]] = []
+            held: dict[str, dict[str, int]] = {}
+            for record in self._store.orders_awaiting_release(now, limit=MAX_WAVE_ORDERS):
+                found = self._waiting(record, held)
+                if found is not None:
+                    waiting.append((record, found))
+            if not waiting:
+                return WaveReport(wave_id=wave_id, reason="no order is waiting for a wave")
+            skus = sorted({line.sku for _, order in waiting for line in order.lines})
+            nodes = [node for node in self._store.list_nodes() if node.can(Capability.SHIP)]
+            shipping = {node.node_id for node in nodes}
+            pool: dict[str, dict[str, int]] = {node_id: dict(stock) for node_id, stock in held.items()}
+            for position in self._store.positions(skus):
+                if position.node_id in shipping and position.atp > 0:
+                    at = pool.setdefault(position.node_id, {})
+                    at[position.sku] = at.get(position.sku, 0) + position.atp
+            result = plan_release_wave([order for _, order in waiting], nodes, pool, model=model,
+                                       catalog=self._store.catalog(skus), now=now,
+                                       min_saving_cents=model.waves.min_saving_cents)
+            saving = result.cost_before - result.cost_after
+            workflow_of = {record.order_id: record.workflow_id for record, _ in waiting}
+            dispatches = [WaveDispatch(workflow_id=workflow_of[change.order_id],
+                                       plan=WavePlan(wave_id=wave_id, plan=change.plan, saving_cents=round(saving, 2)))
+                          for change in result.changes]
+            activity.logger.info("%s: %d waiting orders, %d re-planned, saves %.0f cents", wave_id, result.orders,
+                                 len(dispatches), saving)
+            return WaveReport(wave_id=wave_id, orders=result.orders, cost_before=round(result.cost_before, 2),
+                              cost_after=round(result.cost_after, 2), status=result.status,
+                              solve_ms=round(result.solve_ms, 3), dispatches=dispatches)
+
+    def _waiting(self, record: OrderRecord, held: dict[str, dict[str, int]]) -> WaitingOrder | None:
+        """The order as the wave sees it, if every live shipment still waits for release; its active
+        reservations are added to `held`."""
+        destination = locate(record.ship_to)
+        shipments = [s for s in self._store.shipments_for_order(record.order_id)
+                     if s.state is not ShipmentState.CANCELLED]
+        if destination is None or not shipments or any(s.state is not ShipmentState.PENDING for s in shipments):
+            return None
+        current = [Assignment(line_no=line.line_no, sku=line.sku, node_id=s.node_id, quantity=line.quantity)
+                   for s in shipments for line in s.lines]
+        quantities: dict[tuple[int, str], int] = {}
+        for a in current:
+            quantities[(a.line_no, a.sku)] = quantities.get((a.line_no, a.sku), 0) + a.quantity
+        for reservation in self._store.reservations(record.order_id):
+            if reservation.state is ReservationState.ACTIVE:
+                at = held.setdefault(reservation.node_id, {})
+                at[reservation.sku] = at.get(reservation.sku, 0) + reservation.quantity
+        decision = record.decision
+        level = ServiceLevel(decision.service_level) if decision is not None and decision.service_level else None
+        deliver_by: date | None = decision.deliver_by if decision is not None else None
+        return WaitingOrder(
+            order_id=record.order_id, destination=destination, current=current, level=level, deliver_by=deliver_by,
+            lines=[ShipmentLine(line_no=n, sku=sku, quantity=q) for (n, sku), q in sorted(quantities.items())],
+        )

@@ -1,0 +1,104 @@
+"""Release waves on a real Temporal server: planned orders wait for their wave, the wave re-plans
+them over the stock they hold (merging a split once stock arrives), and each order swaps its own
+reservations and releases."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from temporalio.testing import WorkflowEnvironment
+
+from activities.waves import WaveReport
+from models.costs import WaveSettings
+from models.order import CancelOrder, OrderStatus
+from models.shipment import ShipmentState
+from omniroute.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
+from tests.fixtures.temporal import RunningWorker
+from tests.workflow.conftest import add_node, all_released, an_order, wait_for, warehouse_ships
+from workflows.ids import order_workflow_id
+from workflows.waves import RELEASE_WAVE_WORKFLOW
+
+TEE, HOODIE = "TEE-CREW-BLK", "HOODIE-GRY"
+
+
+def with_waves(w: RunningWorker, hold_minutes: int = 60) -> None:
+    model = load_cost_model(demo_cost_model_path())
+    w.store.set_cost_model(model.model_copy(update={"waves": WaveSettings(hold_minutes=hold_minutes,
+                                                                           min_saving_cents=1)}))
+    w.store.upsert_skus(list(load_catalog(demo_catalog_path()).skus.values()))
+
+
+async def run_wave(w: RunningWorker) -> WaveReport:
+    report: WaveReport = await w.temporal.execute_workflow(
+        RELEASE_WAVE_WORKFLOW, id=f"wave-{uuid.uuid4().hex[:8]}", task_queue=w.task_queue, result_type=WaveReport)
+    return report
+
+
+async def test_a_split_order_waiting_for_its_wave_is_merged_once_stock_arrives(omniroute_worker: RunningWorker) -> None:
+    w = omniroute_worker
+    with_waves(w)
+    add_node(w.store, "dc-il", "60106")
+    add_node(w.store, "dc-nj", "08817")
+    w.store.set_on_hand("dc-il", TEE, 5, source="test")
+    w.store.set_on_hand("dc-nj", HOODIE, 5, source="test")
+    order = an_order((TEE, 1), (HOODIE, 1))
+    await w.sdk.place_order(order)
+    waiting = await wait_for(w, order.order_id, lambda v: len(v.shipments) == 2)
+    assert all(s.state is ShipmentState.PENDING for s in waiting.shipments), "held for the wave, no label yet"
+    assert w.sandbox.labels(reference=waiting.shipments[0].shipment_id) == []
+
+    w.store.set_on_hand("dc-il", HOODIE, 3, source="test")  # hoodies reach the Chicago DC
+    report = await run_wave(w)
+
+    assert report.ran and report.orders == 1 and report.delivered == 1 and report.cost_after < report.cost_before
+    merged = await wait_for(w, order.order_id, lambda v: any(
+        s.state is ShipmentState.RELEASED for s in v.shipments))
+    live = [s for s in merged.shipments if s.state is not ShipmentState.CANCELLED]
+    assert [(s.shipment_id, s.node_id, sorted(line.sku for line in s.lines)) for s in live] == [
+        (f"{order.order_id}-S3", "dc-il", sorted([TEE, HOODIE]))]
+    assert merged.decision is not None and merged.decision.strategy == "wave"
+    assert w.store.availability(HOODIE).total_atp == 5 + 3 - 1, "New Jersey's hoodie went back to stock"
+    await warehouse_ships(w, live[0].shipment_id)
+    await w.temporal.get_workflow_handle(order_workflow_id(order.order_id)).result()
+    final = await w.sdk.get_order(order.order_id)
+    assert final.status is OrderStatus.COMPLETED
+    assert [label["refunded"] for label in w.sandbox.labels(reference=waiting.shipments[0].shipment_id)] == []
+
+
+async def test_a_wave_leaves_released_orders_alone_and_does_nothing_while_waves_are_off(
+        omniroute_worker: RunningWorker) -> None:
+    w = omniroute_worker
+    w.store.set_cost_model(load_cost_model(demo_cost_model_path()))
+    assert (await run_wave(w)).ran is False
+
+    with_waves(w)
+    add_node(w.store, "dc-il", "60106")
+    w.store.set_on_hand("dc-il", TEE, 5, source="test")
+    order = an_order((TEE, 1))
+    await w.sdk.place_order(order)
+    await wait_for(w, order.order_id, lambda v: len(v.shipments) == 1)
+    report = await run_wave(w)
+    assert report.ran and report.dispatches == [], "one node, one shipment: nothing to gain"
+
+    # An operator's cancel still works while the order waits, and frees the stock.
+    result = await w.sdk.cancel_order(order.order_id, CancelOrder())
+    assert result.status is OrderStatus.CANCELLED
+    assert w.store.availability(TEE).total_atp == 5
+
+
+async def test_without_a_wave_the_order_releases_when_its_hold_ends(
+        time_skipping_worker: RunningWorker, time_skipping_env: WorkflowEnvironment) -> None:
+    w = time_skipping_worker
+    with_waves(w, hold_minutes=30)
+    add_node(w.store, "dc-il", "60106")
+    w.store.set_on_hand("dc-il", TEE, 5, source="test")
+    order = an_order((TEE, 1))
+    await w.sdk.place_order(order)
+    waiting = await wait_for(w, order.order_id, lambda v: len(v.shipments) == 1)
+    assert waiting.shipments[0].state is ShipmentState.PENDING
+
+    await time_skipping_env.sleep(timedelta(minutes=31))
+
+    released = await wait_for(w, order.order_id, all_released)
+    assert released.shipments[0].shipment_id == f"{order.order_id}-S1"
