@@ -12,7 +12,7 @@ from omniroute.rule_files import parse_rules
 from tests.fixtures.temporal import RunningWorker
 from tests.workflow.conftest import add_node, all_released, an_order, wait_for, warehouse_ships
 from workflows.ids import order_workflow_id
-from workflows.order import BACKORDER_MAX_WAIT, BACKORDER_RETRY_EVERY
+from workflows.order_steps import BACKORDER_MAX_WAIT, BACKORDER_RETRY_EVERY
 
 BACKORDER = """
 version: 1
