@@ -95,10 +95,12 @@ def dev() -> None:
 
 @app.command()
 def worker() -> None:
-    """Run one worker (order and return workflows with their activities).
+    """Run one worker (order and return workflows, inventory syncs, look-ahead prices, release waves).
 
     Polls OMNIROUTE_TASK_QUEUE on OMNIROUTE_TEMPORAL_ADDRESS until SIGTERM or Ctrl-C, then shuts down
-    gracefully. Run as many workers as you like.
+    gracefully. Run as many workers as you like. Creates or updates the reservation-sweep,
+    shadow-prices (OMNIROUTE_LOOKAHEAD_REFRESH_MINUTES) and release-waves (OMNIROUTE_WAVE_MINUTES)
+    schedules.
     """
     settings = load_settings()
     from workers.main import run_worker
