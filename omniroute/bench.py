@@ -27,6 +27,7 @@ from omniroute.benchkit.report import BenchResults, Machine, render_results, thr
 from omniroute.benchkit.runs import measure_open_orders, run_baseline, run_orders
 from omniroute.benchkit.sdk_port import SdkWarehousePort
 from omniroute.benchkit.sourcing import SourcingSizes, render_sourcing, run_sourcing_bench
+from omniroute.benchkit.waves import WaveSizes, render_waves, run_wave_bench
 from omniroute.client import OmnirouteClient
 from omniroute.cost_files import demo_catalog_path, load_catalog
 from omniroute.demo.api import GatewayApi
@@ -71,11 +72,13 @@ def run_bench(
                   TimeElapsedColumn(), console=console) as progress:
         inventory = run_inventory_bench(InventorySizes.for_mode(quick), progress)
         sourcing = run_sourcing_bench(SourcingSizes.for_mode(quick), progress)
+        waves = run_wave_bench(WaveSizes.for_mode(quick), progress)
     load_note = (f"Load: the 1-minute load average was {load_at_start:.2f} when the run started "
                  f"(other processes on the machine compete for its cores).")
     results = replace(results, command=_command(), quick=quick, method=[*results.method, load_note])
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    report = [render_results(results), render_inventory(inventory), render_sourcing(sourcing, section=6)]
+    report = [render_results(results), render_inventory(inventory), render_sourcing(sourcing, section=6),
+              render_waves(waves, section=8)]
     out_path.write_text("\n".join(report), encoding="utf-8")
     ratio = throughput_ratio(results.orders, results.baseline)
     console.print(f"Orders: {results.orders.per_second:.2f}/s, trivial: {results.baseline.per_second:.2f}/s, "

@@ -29,6 +29,8 @@ from sourcing.problem import Assignment, SourcingProblem, objective_of
 
 # Candidates per order in the wave's model: the same cut as one order's MILP.
 MAX_CANDIDATES = 12
+# Savings below this are ties between equally good plans (and solver tolerance), not worth a swap.
+_TIE_CENTS = 0.5
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ def plan_release_wave(
     before = sum(cost for _, _, cost in kept)
     after = sum(s.objective if not s.unfilled else cost for s, (_, _, cost) in zip(solutions, kept, strict=True))
     status = solutions[0].status
-    if before - after < min_saving_cents:
+    if before - after < max(min_saving_cents, _TIE_CENTS):  # a tie changes nothing worth a swap
         return WaveResult(changes=[], orders=len(kept), cost_before=before, cost_after=before,
                           status=f"kept every plan: the wave saves {before - after:.0f} cents",
                           solve_ms=(time.perf_counter() - started) * 1000)
