@@ -384,8 +384,9 @@ def bench(
 
     Runs an embedded stack on free ports in a temporary directory, measures orders end to end against
     a trivial workflow on the same server and worker memory per open order; then reservations against
-    a raw conditional UPDATE, ATP lookups, and sourcing strategies against the hindsight bound on a
-    generated 50-node network; then writes --out.
+    a raw conditional UPDATE, ATP lookups, sourcing strategies against the hindsight bound on a
+    generated 50-node network, release waves against myopic plans and the look-ahead refresh; then
+    writes --out.
     Exits 1, writing nothing, if the stack does not start or an order does not complete.
     """
     if events_via not in ("sdk", "gateway"):
