@@ -21,6 +21,7 @@ from models.commands import (
 from models.inventory import ReservationItem
 from models.network import Capability
 from models.plan import FulfillmentPlan
+from sourcing.calendar import next_cutoff
 from sourcing.decide import decide
 from sourcing.geo import locate
 from sourcing.nearest import Candidate, plan_nearest
@@ -76,10 +77,11 @@ class InventoryActivities:
                 if result.ok:
                     if plan.decision is not None:
                         self._store.set_order_decision(request.order_id, plan.decision)
-                    release_at = self._release_at() if plan.shipments else None
+                    now = datetime.now(UTC)
+                    release_at = self._release_at(plan, now) if plan.shipments else None
                     self._store.set_order_release_at(request.order_id, release_at)
                     return StockAllocated(plan=plan, shipment_ids=shipment_ids, reservation_keys=keys,
-                                          attempts=attempt, release_at=release_at)
+                                          attempts=attempt, hold=release_at - now if release_at else None)
                 activity.logger.info("stock moved while planning %s (attempt %d): %s",
                                      request.order_id, attempt, result.shortfalls)
         raise ApplicationError(f"stock kept moving while planning {request.order_id}", type="StockContention")
@@ -119,11 +121,21 @@ class InventoryActivities:
             self._store.set_order_release_at(request.order_id, None)
             return SwapResult(ok=True, shipment_ids=shipment_ids, reservation_keys=keys)
 
-    def _release_at(self) -> datetime | None:
+    def _release_at(self, plan: FulfillmentPlan, now: datetime) -> datetime | None:
+        """With release waves on: when the plan's shipments stop waiting, `hold_minutes` from now or
+        `release_before_cutoff_minutes` before the earliest cut-off of their nodes, whichever is
+        first; None (release now) when waves are off or that moment has passed."""
         model = self._sourcing.current().cost_model
         if model is None or model.waves is None:
             return None
-        return datetime.now(UTC) + timedelta(minutes=model.waves.hold_minutes)
+        release_at = now + timedelta(minutes=model.waves.hold_minutes)
+        kinds = {node.node_id: node.kind for node in self._store.list_nodes()}
+        lead = timedelta(minutes=model.waves.release_before_cutoff_minutes)
+        for shipment in plan.shipments:
+            if shipment.node_id in kinds:
+                costs = model.node_costs(shipment.node_id, kinds[shipment.node_id])
+                release_at = min(release_at, next_cutoff(costs, now).astimezone(UTC) - lead)
+        return release_at if release_at > now else None
 
     def _plan(self, request: AllocateStock) -> FulfillmentPlan:
         """The cost-optimal plan when a cost model is configured (sourcing.decide), else nearest-first.

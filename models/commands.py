@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
@@ -37,7 +37,7 @@ class StockAllocated(BaseModel):
     shipment_ids: list[str] = Field(description="one per planned shipment, same order")
     reservation_keys: dict[str, list[str]] = Field(description="shipment id -> its reservation keys")
     attempts: int
-    release_at: datetime | None = Field(default=None, description="release waves on: hold the shipments until then")
+    hold: timedelta | None = Field(default=None, description="release waves on: how long the shipments wait for one")
 
 
 class WavePlan(BaseModel):

@@ -184,13 +184,18 @@ class LookAheadSettings(BaseModel):
 
 
 class WaveSettings(BaseModel):
-    """Release waves: a planned order's shipments wait `hold_minutes` before their labels are bought,
-    and the `release-waves` schedule re-plans the orders waiting together (shared stock, merged
-    shipments). Make `hold_minutes` at least the schedule's interval so that every order meets a wave."""
+    """Release waves: a planned order's shipments wait `hold_minutes` before their labels are bought
+    (less when a node's cut-off comes first), and the `release-waves` schedule re-plans the orders
+    waiting together (shared stock, merged shipments). Make `hold_minutes` at least the schedule's
+    interval so that every order meets a wave."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     hold_minutes: int = Field(default=20, ge=1, le=24 * 60)
+    release_before_cutoff_minutes: int = Field(
+        default=30, ge=0, le=24 * 60,
+        description="a hold ends this long before the earliest cut-off of the order's nodes, so that waiting "
+                    "never costs a ship day")
     min_saving_cents: int = Field(default=50, ge=0, description="a wave changes plans only when it saves this much")
 
 

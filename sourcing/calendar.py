@@ -32,6 +32,17 @@ def ship_date(costs: NodeCosts, now: datetime) -> date:
     return day
 
 
+def next_cutoff(costs: NodeCosts, now: datetime) -> datetime:
+    """The first cut-off at the node at or after `now` (the node's clock, any weekday), as an instant."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    local = now.astimezone(costs.zone_info)
+    cutoff = datetime.combine(local.date(), costs.cutoff_time, tzinfo=costs.zone_info)
+    if local >= cutoff:
+        cutoff = datetime.combine(local.date() + timedelta(days=1), costs.cutoff_time, tzinfo=costs.zone_info)
+    return cutoff
+
+
 def delivery_date(shipped: date, transit_days: int, delivers_saturday: bool) -> date:
     """`transit_days` carrier business days after `shipped`: Monday to Friday, and Saturday if the
     service delivers on Saturdays; never Sunday. Zero transit days delivers the day it ships."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -65,6 +65,7 @@ class OrderSteps:
     _inbox: deque[InboxItem]
     _in_flight: set[str]
     _indexed: str
+    _stopping: bool
 
     async def _apply_rules(self) -> None:
         outcome: RuleOutcome = await self._local(SourcingActivities.evaluate_rules, self._state.order)
@@ -82,9 +83,9 @@ class OrderSteps:
             await self._update_status()
             return
         allocation = await self._plan(lines)
-        self._state.release_at = allocation.release_at
-        if allocation.release_at is not None:
-            self._state.events.append(f"shipments wait for a release wave until {allocation.release_at:%H:%M} UTC")
+        if allocation.hold is not None:
+            self._state.release_at = workflow.now() + allocation.hold
+            self._state.events.append(f"shipments wait for a release wave until {self._state.release_at:%H:%M} UTC")
         self._state.allocated = True
         await self._save_shipments(list(self._state.shipments.values()))
         await self._update_status()
@@ -173,11 +174,15 @@ class OrderSteps:
     async def _on_wave(self, offer: WavePlan) -> None:
         """Take a release wave's plan if the shipments still wait: swap the reservations (all or
         nothing), replace the waiting shipments by the new ones, and release them now."""
-        if self._state.release_at is None:
+        if self._state.release_at is None or self._stopping:
             self._state.events.append(f"{offer.wave_id}: arrived after release; the plan stands")
             return
         old = [s for s in self._state.shipments.values()
                if s.view.state is ShipmentState.PENDING and not s.cancel_requested]
+        if _units(line for s in old for line in s.view.lines) != _units(
+                line for s in offer.plan.shipments for line in s.lines):
+            self._state.events.append(f"{offer.wave_id}: the order changed since the wave planned it; the plan stands")
+            return
         swapped: SwapResult = await self._local(InventoryActivities.swap, SwapReservations(
             order_id=self._state.order.order_id, release_keys=[k for s in old for k in s.reservation_keys.values()],
             plan=offer.plan, first_shipment_no=len(self._state.shipments) + 1, rules=self._state.rules,
@@ -288,6 +293,13 @@ def _priced(shipment: ShipmentRuntime) -> dict[str, Any]:
         return {}
     return {"carrier": planned.carrier, "carrier_service": planned.carrier_service,
             "weight_oz": round(planned.weight_lb * 16, 1) if planned.weight_lb else None}
+
+
+def _units(lines: Iterable[ShipmentLine]) -> dict[tuple[int, str], int]:
+    out: dict[tuple[int, str], int] = {}
+    for line in lines:
+        out[(line.line_no, line.sku)] = out.get((line.line_no, line.sku), 0) + line.quantity
+    return out
 
 
 def describe(err: BaseException) -> str:

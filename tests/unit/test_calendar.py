@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models.costs import NodeCosts
-from sourcing.calendar import delivery_date, ship_and_delivery, ship_date
+from sourcing.calendar import delivery_date, next_cutoff, ship_and_delivery, ship_date
 from tests.unit.test_costs import service
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -84,3 +84,16 @@ def test_zone_one_takes_the_transit_time_of_the_cards_first_zone() -> None:
     assert ship_and_delivery(DC, ground, 1, chicago(4, 9)) == (date(2025, 3, 4), date(2025, 3, 6))
     with pytest.raises(ValueError, match="does not serve zone 9"):
         ship_and_delivery(DC, ground, 9, chicago(4, 9))
+
+
+def test_the_next_cutoff_is_todays_before_it_and_tomorrows_from_it_on_in_the_nodes_zone() -> None:
+    chicago = ZoneInfo("America/Chicago")
+    costs = NodeCosts(cutoff="15:00", timezone="America/Chicago")
+    assert next_cutoff(costs, datetime(2025, 3, 4, 14, 59, tzinfo=chicago)) == datetime(2025, 3, 4, 15, 0,
+                                                                                         tzinfo=chicago)
+    assert next_cutoff(costs, datetime(2025, 3, 4, 15, 0, tzinfo=chicago)) == datetime(2025, 3, 5, 15, 0,
+                                                                                        tzinfo=chicago)
+    # 22:30 UTC is 16:30 in Chicago: past today's cut-off.
+    assert next_cutoff(costs, datetime(2025, 3, 4, 22, 30, tzinfo=UTC)) == datetime(2025, 3, 5, 21, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        next_cutoff(costs, datetime(2025, 3, 4, 12, 0))
