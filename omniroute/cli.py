@@ -6,24 +6,20 @@ Configuration comes from OMNIROUTE_* environment variables (and a .env file), se
 from __future__ import annotations
 
 import atexit
-import functools
 import os
 import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
+from typing import Annotated, Literal, NoReturn
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from omniroute.settings import Settings
+from omniroute.cli_sourcing import orders_app, sourcing_app
+from omniroute.cli_support import console, load_settings
 from omniroute.simulation.command import simulate
-
-if TYPE_CHECKING:
-    from models.plan import SourcingDecision
 
 app = typer.Typer(
     name="omniroute",
@@ -36,25 +32,8 @@ db_app = typer.Typer(help="The app database (inventory ledger, network, read mod
 app.add_typer(db_app, name="db")
 inventory_app = typer.Typer(help="The inventory ledger and positions.", no_args_is_help=True)
 app.add_typer(inventory_app, name="inventory")
-sourcing_app = typer.Typer(help="Sourcing configuration: cost model, order rules, SKU catalogue.", no_args_is_help=True)
 app.add_typer(sourcing_app, name="sourcing")
-orders_app = typer.Typer(help="Orders as the app DB's read model keeps them.", no_args_is_help=True)
 app.add_typer(orders_app, name="orders")
-
-console = Console(stderr=True)
-
-
-def load_settings() -> Settings:
-    """Settings from the environment, or exit 2 naming each bad variable."""
-    try:
-        return Settings()
-    except ValidationError as err:
-        for error in err.errors():
-            message = str(error["msg"]).removeprefix("Value error, ")
-            if error["loc"]:
-                message = f"OMNIROUTE_{'_'.join(str(part) for part in error['loc']).upper()}: {message}"
-            console.print(f"[red]invalid configuration:[/red] {escape(message)}", soft_wrap=True)
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -186,166 +165,6 @@ def inventory_verify() -> None:
                       str(m.stored_reserved), str(m.ledger_reserved))
     Console(width=120).print(table)
     raise typer.Exit(1)
-
-
-@sourcing_app.command("load")
-def sourcing_load(
-    cost_model: Annotated[Path | None, typer.Option(
-        "--cost-model", exists=True, dir_okay=False, help="cost model, .yaml/.yml/.json (docs/cost-model.md)")] = None,
-    rules: Annotated[Path | None, typer.Option(
-        exists=True, dir_okay=False, help="order rules, .yaml/.yml/.json (docs/rules.md)")] = None,
-    catalog: Annotated[Path | None, typer.Option(
-        exists=True, dir_okay=False, help="SKU catalogue, .csv/.yaml/.yml/.json (docs/cost-model.md)")] = None,
-) -> None:
-    """Check sourcing files and store them in the app DB, printing the new versions.
-
-    Every file given is read and checked before anything is written, so one bad file stores nothing:
-    exit 1 naming the file and the field. The cost model and the rules replace the stored ones as a
-    whole (a new version each); catalogue SKUs are inserted or replaced. Give at least one file.
-    """
-    if cost_model is None and rules is None and catalog is None:
-        console.print("[red]nothing to load:[/red] give --cost-model, --rules and/or --catalog")
-        raise typer.Exit(2)
-    settings = load_settings()
-    from rich.table import Table
-
-    from omniroute.cost_files import CostFileError, load_catalog, load_cost_model
-    from omniroute.rule_files import RuleFileError, load_rules
-    from store import Store
-
-    try:
-        model = None if cost_model is None else load_cost_model(cost_model)
-        rule_set = None if rules is None else load_rules(rules)
-        skus = None if catalog is None else list(load_catalog(catalog).skus.values())
-    except (CostFileError, RuleFileError, OSError) as err:
-        console.print(f"[red]nothing loaded:[/red] {escape(str(err))}", soft_wrap=True)
-        raise typer.Exit(1) from None
-    table = Table(title="loaded into the app DB")
-    for column in ("what", "file", "now"):
-        table.add_column(column)
-    store = Store.connect(settings.app_database_url)
-    try:
-        if model is not None:
-            table.add_row("cost model", escape(str(cost_model)), f"version {store.set_cost_model(model)}")
-        if rule_set is not None:
-            table.add_row("rules", escape(str(rules)),
-                          f"version {store.set_rules(rule_set)} ({len(rule_set.rules)} rules)")
-        if skus is not None:
-            table.add_row("catalogue", escape(str(catalog)), f"{store.upsert_skus(skus)} SKUs written")
-    finally:
-        store.dispose()
-    Console(width=120).print(table)
-
-
-@sourcing_app.command("show")
-def sourcing_show() -> None:
-    """Print the stored cost model, rules and catalogue: versions and a summary of each."""
-    settings = load_settings()
-    from rich.table import Table
-
-    from store import Store
-
-    store = Store.connect(settings.app_database_url)
-    try:
-        cost, rules, catalog = store.cost_model(), store.rules(), store.catalog()
-    finally:
-        store.dispose()
-    out = Console(width=120)
-    if cost is None:
-        out.print("cost model: not configured (omniroute sourcing load --cost-model FILE)")
-    else:
-        model, version = cost
-        kinds = ", ".join(sorted(model.node_defaults)) or "no kind"
-        out.print(f"cost model version {version}: {model.currency}, split penalty "
-                  f"{_money(model.split_penalty_cents, model.currency)}, {len(model.zone_chart)} zone bands, "
-                  f"node defaults for {kinds}, {len(model.nodes)} node overrides", soft_wrap=True)
-        services = Table(title="carrier services")
-        for column in ("service", "carrier", "level", "zones", "up to lb", "Saturday"):
-            services.add_column(column)
-        for service in model.services:
-            zones = sorted(service.transit_days)
-            services.add_row(escape(service.name), escape(f"{service.carrier} {service.service}"), service.level,
-                             f"{zones[0]}-{zones[-1]}", str(service.max_weight_lb),
-                             "yes" if service.delivers_saturday else "no")
-        out.print(services)
-    if rules is None:
-        out.print("rules: not configured (omniroute sourcing load --rules FILE)")
-    else:
-        ids = ", ".join(rule.id for rule in rules[0].rules) or "none"
-        out.print(f"rules version {rules[1]}: {len(rules[0].rules)} rules ({escape(ids)})", soft_wrap=True)
-    out.print(f"catalogue: {len(catalog.skus)} SKUs")
-
-
-@orders_app.command("explain")
-def orders_explain(order_id: Annotated[str, typer.Argument(help="the order's id, e.g. web-1001")]) -> None:
-    """Why an order ships from where it does: its recorded sourcing decision.
-
-    Prints each shipment with its cost parts and delivery date, the total, the plans that lost with
-    their cost and why, the rules that fired and whether the delivery promise was kept. Exits 1 for
-    an order the app DB does not know or one not planned yet.
-    """
-    settings = load_settings()
-    from store import Store
-
-    store = Store.connect(settings.app_database_url)
-    try:
-        order = store.get_order(order_id)
-    finally:
-        store.dispose()
-    if order is None:
-        console.print(f"[red]unknown order[/red] {escape(order_id)!r}: the app DB has no such order")
-        raise typer.Exit(1)
-    if order.decision is None:
-        console.print(f"order {escape(order_id)!r} is not planned yet (status {order.status}): "
-                      "it has no sourcing decision to explain")
-        raise typer.Exit(1)
-    _print_decision(order_id, order.decision)
-
-
-def _print_decision(order_id: str, decision: SourcingDecision) -> None:
-    from rich.table import Table
-
-    out = Console(width=140)
-    money = functools.partial(_money, currency=decision.currency)
-    versions = f"cost model v{decision.cost_model_version or '-'}, rules v{decision.rules_version or '-'}"
-    out.print(f"order {escape(order_id)}: {escape(decision.strategy)} by {escape(decision.method)} "
-              f"{escape(decision.status)} in {decision.solve_ms:.1f} ms over {decision.candidates} candidate nodes"
-              f" ({versions})", soft_wrap=True)
-    shipments = Table(title="shipments")
-    for column in ("node", "service", "zone", "billable lb", "ships", "arrives", "cost parts", "cost"):
-        shipments.add_column(column, overflow="fold",
-                             justify="right" if column in ("zone", "billable lb", "cost") else "left")
-    for s in decision.shipments:
-        parts = " + ".join(f"{escape(part.label)} {money(part.cents)}" for part in s.parts)
-        shipments.add_row(escape(s.node_id), escape(s.service), str(s.zone), str(s.billable_weight_lb),
-                          s.ship_date.isoformat(), s.delivery_date.isoformat(), parts, money(s.total_cents))
-    if decision.split_penalty_cents:
-        shipments.add_row("split penalty", "", "", "", "", "", "", money(decision.split_penalty_cents))
-    shipments.add_row("[bold]total[/bold]", "", "", "", "", "", "", f"[bold]{money(decision.total_cents)}[/bold]")
-    out.print(shipments)
-    if decision.runners_up:
-        losers = Table(title=f"runners-up (chosen plan: {decision.model_cost_cents / 100:,.2f} in the model)")
-        for column in ("plan", "nodes", "model cost", "why it lost"):
-            losers.add_column(column, overflow="fold", justify="right" if column == "model cost" else "left")
-        for r in decision.runners_up:
-            losers.add_row(escape(r.label), escape(", ".join(r.nodes)), f"{r.model_cost_cents / 100:,.2f}",
-                           escape(r.reason))
-        out.print(losers)
-    else:
-        out.print("runners-up: none (no other plan was priced)")
-    out.print("rules fired:" + "".join(f"\n  {escape(rule)}" for rule in decision.rules_fired) if decision.rules_fired
-              else "rules fired: none")
-    asked = [decision.service_level or ""]
-    if decision.deliver_by is not None:
-        asked.append(f"by {decision.deliver_by.isoformat()}")
-    kept = "[green]kept[/green]" if decision.promise_kept else "[red]not kept[/red]"
-    out.print(f"promise ({escape(', '.join(part for part in asked if part) or 'none asked')}): {kept}")
-
-
-def _money(cents: int, currency: str) -> str:
-    sign = "-" if cents < 0 else ""
-    whole, minor = divmod(abs(cents), 100)
-    return f"{sign}{whole:,}.{minor:02d} {currency}"
 
 
 @app.command()

@@ -11,11 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from models.address import Address
+from models.costs import LookAheadSettings, NodeSkuPrice, ShadowPriceSet, WaveSettings
 from models.order import Customer, OrderLineIn, OrderStatus
 from models.plan import CostPart, RunnerUpPlan, ShipmentCost, SourcingDecision
 from models.records import OrderRecord
 from omniroute.cli import app
-from omniroute.cost_files import demo_catalog_path, demo_cost_model_path
+from omniroute.cost_files import demo_catalog_path, demo_cost_model_path, load_cost_model
 from store import Store
 
 DEMO_RULES = resources.files("omniroute.demo") / "data" / "rules.yaml"
@@ -113,6 +114,24 @@ def test_show_says_what_is_not_configured_then_summarises_what_is(runner: CliRun
     assert "UPS Ground" in ground and "standard" in ground and "2-8" in ground and "70" in ground
     assert "rules version 1:" in loaded.output and "hold-high-value" in loaded.output
     assert "catalogue: 50 SKUs" in loaded.output
+    assert "look-ahead: off" in loaded.output and "release waves: off" in loaded.output
+
+
+def test_show_reports_look_ahead_waves_and_the_last_prices(runner: CliRunner, store: Store) -> None:
+    model = load_cost_model(demo_cost_model_path())
+    store.set_cost_model(model.model_copy(update={"look_ahead": LookAheadSettings(max_age_minutes=60),
+                                                  "waves": WaveSettings(hold_minutes=15)}))
+    store.set_shadow_prices(ShadowPriceSet(computed_at=datetime.now(UTC), orders_seen=120, forecast_units=40.0,
+                                           regions=4, solve_ms=3.0,
+                                           prices=[NodeSkuPrice(node_id="dc-chi", sku="TEE", cents=55.0)]))
+
+    shown = runner.invoke(app, ["sourcing", "show"])
+
+    assert shown.exit_code == 0, shown.output
+    assert "look-ahead: on, price weight 1.5" in shown.output
+    assert "look-ahead prices version 1:" in shown.output
+    assert "from 120 orders, 1 non-zero prices, in use" in shown.output
+    assert "release waves: on, orders hold 15 min (until 30 min before a cut-off" in shown.output
 
 
 def an_order(order_id: str, status: OrderStatus = OrderStatus.FULFILLING) -> OrderRecord:
