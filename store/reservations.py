@@ -62,17 +62,7 @@ class ReservationRepository:
                 if failed:
                     raise _NotEnoughStock(failed)
         except _NotEnoughStock as short:
-            with self._db.read() as connection:
-                shortfalls = [
-                    Shortfall(
-                        node_id=item.node_id,
-                        sku=item.sku,
-                        requested=item.quantity,
-                        available=atp_of(connection, item.node_id, item.sku),
-                    )
-                    for item in short.items
-                ]
-            return ReserveResult(ok=False, shortfalls=shortfalls)
+            return self._short(short.items)
         return ReserveResult(ok=True)
 
     def replace(
@@ -89,11 +79,15 @@ class ReservationRepository:
                 if failed:
                     raise _NotEnoughStock(failed)
         except _NotEnoughStock as short:
-            with self._db.read() as connection:
-                shortfalls = [Shortfall(node_id=i.node_id, sku=i.sku, requested=i.quantity,
-                                        available=atp_of(connection, i.node_id, i.sku)) for i in short.items]
-            return ReserveResult(ok=False, shortfalls=shortfalls)
+            return self._short(short.items)
         return ReserveResult(ok=True)
+
+    def _short(self, items: Sequence[ReservationItem]) -> ReserveResult:
+        """The failed result: what each short item asked for and the ATP it met after the rollback."""
+        with self._db.read() as connection:
+            shortfalls = [Shortfall(node_id=i.node_id, sku=i.sku, requested=i.quantity,
+                                    available=atp_of(connection, i.node_id, i.sku)) for i in items]
+        return ReserveResult(ok=False, shortfalls=shortfalls)
 
     def commit(self, keys: Sequence[str], *, source: str) -> None:
         """Active reservations leave the building: on_hand and reserved both drop by the quantity."""
