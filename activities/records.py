@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio import activity
 
 from models.commands import LoadReturnContext, ReturnContext
@@ -26,6 +26,7 @@ class ReturnPolicy(BaseModel):
 class OrderStatusChange(BaseModel):
     order_id: str
     status: OrderStatus
+    backordered_skus: list[str] | None = Field(default=None, description="SKUs waiting for stock (None: unchanged)")
 
 
 class RecordActivities:
@@ -41,6 +42,8 @@ class RecordActivities:
     @activity.defn
     def set_order_status(self, change: OrderStatusChange) -> None:
         self._store.set_order_status(change.order_id, change.status)
+        if change.backordered_skus is not None:
+            self._store.set_order_backorders(change.order_id, change.backordered_skus)
 
     @activity.defn
     def record_shipments(self, shipments: list[ShipmentRecord]) -> None:

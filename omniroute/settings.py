@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     lookahead_refresh_minutes: int = Field(default=30, ge=1)
     # How often a release wave re-plans the orders waiting to be released (when the cost model has waves).
     wave_minutes: int = Field(default=10, ge=1)
+    # How often orders waiting on backorder are checked for stock that has come in.
+    backorder_sweep_minutes: int = Field(default=5, ge=1)
 
     # Worker sizing (2 cores by default)
     worker_max_cached_workflows: int = 1000

@@ -118,6 +118,13 @@ class Store:
         stored = self._sourcing.document(SHADOW_PRICES)
         return None if stored is None else (ShadowPriceSet.model_validate(stored[0]), stored[1])
 
+    def set_order_backorders(self, order_id: str, skus: list[str]) -> None:
+        self._orders.set_backorders(order_id, skus)
+
+    def orders_with_backorders(self, *, limit: int = 1000) -> list[tuple[str, str, list[str]]]:
+        """(order_id, workflow_id, SKUs on backorder) of every order waiting for stock, oldest first."""
+        return self._orders.with_backorders(limit=limit)
+
     def set_order_release_at(self, order_id: str, release_at: datetime | None) -> None:
         self._orders.set_release_at(order_id, release_at)
 

@@ -67,6 +67,19 @@ class OrderRepository:
         with self._db.read() as connection:
             return [_order_record(row) for row in connection.execute(query)]
 
+    def set_backorders(self, order_id: str, skus: list[str]) -> None:
+        """The SKUs the order has units of on backorder (none: empty)."""
+        with self._db.write() as connection:
+            connection.execute(sa.update(orders).where(orders.c.order_id == order_id).values(
+                backordered_skus=sorted(set(skus)), has_backorders=bool(skus)))
+
+    def with_backorders(self, *, limit: int) -> list[tuple[str, str, list[str]]]:
+        """(order_id, workflow_id, backordered SKUs) of orders with units on backorder, oldest first."""
+        query = (sa.select(orders.c.order_id, orders.c.workflow_id, orders.c.backordered_skus)
+                 .where(orders.c.has_backorders.is_(True)).order_by(orders.c.created_at).limit(limit))
+        with self._db.read() as connection:
+            return [(row.order_id, row.workflow_id, list(row.backordered_skus)) for row in connection.execute(query)]
+
     def set_status(self, order_id: str, status: OrderStatus) -> None:
         """Raises UnknownOrderError if the order was never recorded."""
         statement = (
@@ -149,7 +162,8 @@ class ReturnRepository:
 
 def _order_record(row: sa.Row[Any]) -> OrderRecord:
     return OrderRecord.model_validate(
-        {name: value for name, value in row._mapping.items() if name not in ("updated_at", "release_at")})
+        {name: value for name, value in row._mapping.items()
+         if name not in ("updated_at", "release_at", "backordered_skus", "has_backorders")})
 
 
 def _row_values(record: BaseModel, json_fields: set[str]) -> dict[str, Any]:

@@ -185,8 +185,12 @@ orders = sa.Table(
     sa.Column("decision", sa.JSON),
     # Release waves: the order's shipments wait until then for a wave to re-plan them.
     sa.Column("release_at", UTCDateTime),
+    # SKUs of units waiting for stock under the backorder policy (empty: none), for the backorder sweep.
+    sa.Column("backordered_skus", sa.JSON, nullable=False, server_default="[]"),
+    sa.Column("has_backorders", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index(None, "created_at"),
     sa.Index(None, "release_at"),
+    sa.Index(None, "has_backorders"),
 )
 
 shipments = sa.Table(

@@ -19,6 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.backorders import BackorderActivities
 from activities.carrier import CarrierActivities
 from activities.channel_sync import ChannelSyncActivities
 from activities.inventory import InventoryActivities
@@ -38,6 +39,7 @@ from omniroute.telemetry import configure_tracing
 from store import Store
 from workers.channel_syncs import ensure_channel_syncs
 from workers.schedules import ensure_schedules
+from workflows.backorders import BackorderSweepWorkflow
 from workflows.channel_sync import ChannelInventorySyncWorkflow
 from workflows.lookahead import ShadowPriceWorkflow
 from workflows.order import OrderWorkflow
@@ -49,7 +51,8 @@ from workflows.waves import ReleaseWaveWorkflow
 log = logging.getLogger("omniroute.worker")
 
 WORKFLOWS: Sequence[type] = (OrderWorkflow, ReturnWorkflow, ReservationSweepWorkflow, ChannelInventorySyncWorkflow,
-                               ThreePLInventorySyncWorkflow, ShadowPriceWorkflow, ReleaseWaveWorkflow)
+                               ThreePLInventorySyncWorkflow, ShadowPriceWorkflow, ReleaseWaveWorkflow,
+                               BackorderSweepWorkflow)
 # Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
 PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
                "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns",
@@ -78,6 +81,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     sourcing = SourcingActivities(deps.store, sourcing_config)
     look_ahead = LookAheadActivities(deps.store, sourcing_config)
     waves = WaveActivities(deps.store, sourcing_config)
+    backorders = BackorderActivities(deps.store)
     records = RecordActivities(deps.store, ReturnPolicy(window_days=settings.return_window_days,
                                                         label_expiry_days=settings.rma_label_expiry_days))
     carrier = CarrierActivities(deps.carrier, deps.store)
@@ -88,6 +92,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     return [
         inventory.allocate, inventory.commit, inventory.release, inventory.restock_return, inventory.swap,
         sourcing.evaluate_rules, look_ahead.refresh_shadow_prices, waves.plan_wave,
+        backorders.orders_with_stock_back,
         records.record_order, records.set_order_status, records.record_shipments, records.record_return,
         records.load_return_context,
         carrier.rate_shipment, carrier.buy_label, carrier.void_label,

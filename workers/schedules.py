@@ -23,6 +23,7 @@ from temporalio.client import (
 )
 
 from omniroute.settings import Settings
+from workflows.backorders import BACKORDER_SWEEP_WORKFLOW
 from workflows.lookahead import SHADOW_PRICE_WORKFLOW
 from workflows.sweep import RESERVATION_SWEEP_WORKFLOW
 from workflows.threepl_sync import THREEPL_SYNC_WORKFLOW, threepl_sync_workflow_id
@@ -33,6 +34,7 @@ log = logging.getLogger("omniroute.schedules")
 RESERVATION_SWEEP_SCHEDULE = "reservation-sweep"
 SHADOW_PRICE_SCHEDULE = "shadow-prices"
 RELEASE_WAVE_SCHEDULE = "release-waves"
+BACKORDER_SWEEP_SCHEDULE = "backorder-sweep"
 # How often a 3PL's inventory is pulled: ShipBob allows 150 calls a minute, a pull of 10,000 SKUs takes 100.
 THREEPL_SYNC_EVERY = timedelta(minutes=15)
 
@@ -55,6 +57,12 @@ def release_wave_schedule(settings: Settings) -> Schedule:
                   longest_run=timedelta(minutes=10))
 
 
+def backorder_sweep_schedule(settings: Settings) -> Schedule:
+    """Every `backorder_sweep_minutes`: orders on backorder whose stock has come in re-plan."""
+    return _every(settings, BACKORDER_SWEEP_WORKFLOW, BACKORDER_SWEEP_SCHEDULE,
+                  timedelta(minutes=settings.backorder_sweep_minutes), longest_run=timedelta(minutes=10))
+
+
 def _every(settings: Settings, workflow: str, schedule_id: str, every: timedelta, *, longest_run: timedelta
            ) -> Schedule:
     """Start `workflow` every `every`; a run still going when the next is due makes that one skip."""
@@ -71,6 +79,7 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
     await _create_or_update(client, RESERVATION_SWEEP_SCHEDULE, reservation_sweep_schedule(settings))
     await _create_or_update(client, SHADOW_PRICE_SCHEDULE, shadow_price_schedule(settings))
     await _create_or_update(client, RELEASE_WAVE_SCHEDULE, release_wave_schedule(settings))
+    await _create_or_update(client, BACKORDER_SWEEP_SCHEDULE, backorder_sweep_schedule(settings))
     await ensure_threepl_sync_schedule(client, settings)
 
 

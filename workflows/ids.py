@@ -55,6 +55,7 @@ SHIPMENT_EVENT_SIGNAL = "shipment_event"
 CANCEL_UPDATE = "cancel"
 RELEASE_HOLD_UPDATE = "release_hold"
 WAVE_PLAN_SIGNAL = "wave_plan"
+RETRY_BACKORDERS_SIGNAL = "retry_backorders"
 RETURN_EVENT_SIGNAL = "return_event"
 
 

@@ -74,6 +74,7 @@ class OrderWorkflow(OrderSteps):
         self._stopping = False  # the order failed or was cancelled: shipments wind down
         self._error: ActivityError | None = None
         self._indexed = ""
+        self._backorders_recorded: list[str] = []  # the SKUs on backorder the read model last heard of
 
     @workflow.run
     async def run(self, order: PlaceOrder) -> OrderView:
@@ -117,6 +118,11 @@ class OrderWorkflow(OrderSteps):
     @workflow.signal(name=ids.SHIPMENT_EVENT_SIGNAL)
     def shipment_event(self, event: ShipmentEvent) -> None:
         self._inbox.append(WarehouseEvent(event=event, received_at=workflow.now()))
+
+    @workflow.signal(name=ids.RETRY_BACKORDERS_SIGNAL)
+    def retry_backorders(self) -> None:
+        """Stock has come in for a backordered SKU (the backorder sweep): plan the waiting units now."""
+        self._inbox.append(BackorderRetry())
 
     @workflow.signal(name=ids.WAVE_PLAN_SIGNAL)
     def wave_plan(self, plan: WavePlan) -> None:

@@ -66,6 +66,7 @@ class OrderSteps:
     _in_flight: set[str]
     _indexed: str
     _stopping: bool
+    _backorders_recorded: list[str]
 
     async def _apply_rules(self) -> None:
         outcome: RuleOutcome = await self._local(SourcingActivities.evaluate_rules, self._state.order)
@@ -132,6 +133,8 @@ class OrderSteps:
 
     async def _retry_backorders(self) -> None:
         """Plan the backordered units again; cancel them once they have waited BACKORDER_MAX_WAIT."""
+        if not self._state.backordered:
+            return
         since = self._state.backordered_since or workflow.now()
         if workflow.now() - since >= BACKORDER_MAX_WAIT:
             line_nos = sorted(self._state.backordered)
@@ -259,9 +262,12 @@ class OrderSteps:
         if snapshot != self._indexed:
             workflow.upsert_search_attributes(attributes)
             self._indexed = snapshot
-        if status is not self._state.status:
+        waiting = sorted({order.lines[line_no - 1].sku for line_no in self._state.backordered})
+        if status is not self._state.status or waiting != self._backorders_recorded:
             self._state.status = status
-            change = OrderStatusChange(order_id=order.order_id, status=status)
+            change = OrderStatusChange(order_id=order.order_id, status=status,
+                                       backordered_skus=waiting if waiting != self._backorders_recorded else None)
+            self._backorders_recorded = waiting
             await self._local(RecordActivities.set_order_status, change)
 
     async def _save_shipments(self, shipments: list[ShipmentRuntime]) -> None:

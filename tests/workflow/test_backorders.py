@@ -3,14 +3,17 @@ planned again every hour, ship when stock arrives, and are cancelled after two w
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
+from activities.backorders import BackorderSweep
 from models.order import CancelOrder, LineStatus, OrderStatus
 from omniroute.rule_files import parse_rules
 from tests.fixtures.temporal import RunningWorker
 from tests.workflow.conftest import add_node, all_released, an_order, wait_for, warehouse_ships
+from workflows.backorders import BACKORDER_SWEEP_WORKFLOW
 from workflows.ids import order_workflow_id
 from workflows.order_steps import BACKORDER_MAX_WAIT, BACKORDER_RETRY_EVERY
 
@@ -93,3 +96,32 @@ async def test_a_backordered_order_can_be_cancelled_while_it_waits(time_skipping
     assert result.status is OrderStatus.CANCELLED and result.cancelled_line_nos == [1]
     final = await w.sdk.get_order(order.order_id)
     assert final.lines[0].quantity_cancelled == 3 and final.lines[0].quantity_backordered == 0
+
+
+async def test_the_backorder_sweep_has_an_order_re_plan_as_soon_as_its_stock_is_back(
+        omniroute_worker: RunningWorker) -> None:
+    """On the real-time server: the hourly retry is far off, so only the sweep can plan the units."""
+    w = omniroute_worker
+    with_backorders(w)
+    order = an_order(("SKU-LATE", 2))
+    await w.sdk.place_order(order)
+    await wait_for(w, order.order_id, lambda v: v.status is OrderStatus.BACKORDERED)
+    assert w.store.orders_with_backorders() == [(order.order_id, order_workflow_id(order.order_id), ["SKU-LATE"])]
+
+    nothing_yet = await sweep(w)
+    assert nothing_yet.waiting == 1 and nothing_yet.due == []
+
+    w.store.set_on_hand("dc-il", "SKU-LATE", 5, source="test")
+    swept = await sweep(w)
+
+    assert swept.due == [order_workflow_id(order.order_id)] and swept.signalled == 1
+    planned = await wait_for(w, order.order_id, all_released)
+    assert planned.lines[0].quantity_backordered == 0 and planned.status is OrderStatus.FULFILLING
+    assert w.store.orders_with_backorders() == [], "the read model no longer lists it"
+
+
+async def sweep(w: RunningWorker) -> BackorderSweep:
+    result: BackorderSweep = await w.temporal.execute_workflow(
+        BACKORDER_SWEEP_WORKFLOW, id=f"sweep-{uuid.uuid4().hex[:8]}", task_queue=w.task_queue,
+        result_type=BackorderSweep)
+    return result

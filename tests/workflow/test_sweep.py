@@ -23,7 +23,13 @@ from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import worker_settings
 from tests.workflow.conftest import add_node
 from workers.main import running_worker
-from workers.schedules import RESERVATION_SWEEP_SCHEDULE, SHADOW_PRICE_SCHEDULE, ensure_schedules
+from workers.schedules import (
+    BACKORDER_SWEEP_SCHEDULE,
+    RELEASE_WAVE_SCHEDULE,
+    RESERVATION_SWEEP_SCHEDULE,
+    SHADOW_PRICE_SCHEDULE,
+    ensure_schedules,
+)
 from workflows.sweep import RESERVATION_SWEEP_WORKFLOW
 
 PAST = datetime.now(UTC) - timedelta(hours=1)
@@ -114,6 +120,10 @@ async def test_ensuring_the_schedules_twice_keeps_one_schedule_with_the_new_inte
     every = timedelta(minutes=sweep_settings.lookahead_refresh_minutes)
     assert prices.schedule.spec.intervals == [ScheduleIntervalSpec(every=every)]
     assert prices.schedule.policy.overlap is ScheduleOverlapPolicy.SKIP
+    for schedule_id, minutes in ((RELEASE_WAVE_SCHEDULE, sweep_settings.wave_minutes),
+                                 (BACKORDER_SWEEP_SCHEDULE, sweep_settings.backorder_sweep_minutes)):
+        described = await temporal_env.client.get_schedule_handle(schedule_id).describe()
+        assert described.schedule.spec.intervals == [ScheduleIntervalSpec(every=timedelta(minutes=minutes))]
 
 
 async def test_the_sweep_releases_only_what_no_live_order_can_still_ship(
