@@ -78,8 +78,8 @@ def worker() -> None:
 
     Polls OMNIROUTE_TASK_QUEUE on OMNIROUTE_TEMPORAL_ADDRESS until SIGTERM or Ctrl-C, then shuts down
     gracefully. Run as many workers as you like. Creates or updates the reservation-sweep,
-    shadow-prices (OMNIROUTE_LOOKAHEAD_REFRESH_MINUTES) and release-waves (OMNIROUTE_WAVE_MINUTES)
-    schedules.
+    shadow-prices (OMNIROUTE_LOOKAHEAD_REFRESH_MINUTES), release-waves (OMNIROUTE_WAVE_MINUTES) and
+    backorder-sweep (OMNIROUTE_BACKORDER_SWEEP_MINUTES) schedules.
     """
     settings = load_settings()
     from workers.main import run_worker
