@@ -18,6 +18,7 @@ from store.engine import Database
 from store.errors import UnknownOrderError
 from store.tables import orders, returns, shipments
 
+_FINAL_STATUSES = [status.value for status in OrderStatus if status.is_final]
 # Returns that never brought anything back do not count against what may still be returned.
 _VOID_RETURN_STATUSES = (ReturnStatus.REJECTED.value, ReturnStatus.EXPIRED.value)
 
@@ -76,7 +77,8 @@ class OrderRepository:
     def with_backorders(self, *, limit: int) -> list[tuple[str, str, list[str]]]:
         """(order_id, workflow_id, backordered SKUs) of orders with units on backorder, oldest first."""
         query = (sa.select(orders.c.order_id, orders.c.workflow_id, orders.c.backordered_skus)
-                 .where(orders.c.has_backorders.is_(True)).order_by(orders.c.created_at).limit(limit))
+                 .where(orders.c.has_backorders.is_(True), orders.c.status.not_in(_FINAL_STATUSES))
+                 .order_by(orders.c.created_at).limit(limit))
         with self._db.read() as connection:
             return [(row.order_id, row.workflow_id, list(row.backordered_skus)) for row in connection.execute(query)]
 

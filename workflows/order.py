@@ -97,6 +97,7 @@ class OrderWorkflow(OrderSteps):
                 await self._handle(await self._next())
         except asyncio.CancelledError:
             await self._wind_down("order cancelled")
+            await self._update_status()  # the read model and search attributes say cancelled too
             raise
         if self._error is not None:
             await self._wind_down("order failed")

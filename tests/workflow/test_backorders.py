@@ -4,12 +4,13 @@ planned again every hour, ship when stock arrives, and are cancelled after two w
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
 from activities.backorders import BackorderSweep
 from models.order import CancelOrder, LineStatus, OrderStatus
+from models.records import OrderRecord
 from omniroute.rule_files import parse_rules
 from tests.fixtures.temporal import RunningWorker
 from tests.workflow.conftest import add_node, all_released, an_order, wait_for, warehouse_ships
@@ -125,3 +126,19 @@ async def sweep(w: RunningWorker) -> BackorderSweep:
         BACKORDER_SWEEP_WORKFLOW, id=f"sweep-{uuid.uuid4().hex[:8]}", task_queue=w.task_queue,
         result_type=BackorderSweep)
     return result
+
+
+async def test_a_finished_order_is_not_swept_even_if_its_backorders_were_left_recorded(
+        omniroute_worker: RunningWorker) -> None:
+    w = omniroute_worker
+    with_backorders(w)
+    w.store.set_on_hand("dc-il", "SKU-GONE", 3, source="test")
+    order = an_order(("SKU-GONE", 1))
+    w.store.record_order(OrderRecord(
+        order_id=order.order_id, workflow_id=order_workflow_id(order.order_id), channel=order.channel,
+        channel_order_id=order.channel_order_id, status=OrderStatus.CANCELLED, currency=order.currency,
+        customer=order.customer, ship_to=order.ship_to, lines=order.lines, created_at=datetime.now(UTC)))
+    w.store.set_order_backorders(order.order_id, ["SKU-GONE"])
+
+    assert w.store.orders_with_backorders() == []
+    assert (await sweep(w)).due == []

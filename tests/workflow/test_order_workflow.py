@@ -248,3 +248,5 @@ async def test_cancelling_the_workflow_from_the_ui_undoes_every_shipment(omnirou
     for shipment in view.shipments:
         [label] = w.sandbox.labels(reference=shipment.shipment_id)
         assert label["refunded"] is True
+    record = w.store.get_order(order.order_id)
+    assert record is not None and record.status is OrderStatus.CANCELLED, "the read model says so too"
