@@ -56,14 +56,7 @@ class ReservationRepository:
         self, items: Sequence[ReservationItem], *, order_id: str, expires_at: datetime | None, source: str
     ) -> ReserveResult:
         """Reserve every item or none. Keys seen before (in any state) count as reserved."""
-        try:
-            with self._db.write() as connection:
-                failed = self._reserve_in(connection, items, order_id, expires_at, source)
-                if failed:
-                    raise _NotEnoughStock(failed)
-        except _NotEnoughStock as short:
-            return self._short(short.items)
-        return ReserveResult(ok=True)
+        return self.replace((), items, order_id=order_id, expires_at=expires_at, source=source, reason="")
 
     def replace(
         self, release_keys: Sequence[str], items: Sequence[ReservationItem], *, order_id: str,

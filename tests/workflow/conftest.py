@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from typing import TypeVar
 
 from models.address import Address
 from models.network import Node, NodeKind
@@ -12,6 +13,8 @@ from models.order import Customer, OrderLineIn, OrderView, PlaceOrder
 from models.shipment import ShipmentEvent, ShipmentEventType, ShipmentState
 from store import Store
 from tests.fixtures.temporal import RunningWorker
+
+R = TypeVar("R")
 
 CHICAGO = Address(name="Ada Buyer", line1="1 Main St", city="Chicago", region="IL", postal_code="60601")
 
@@ -54,3 +57,10 @@ async def warehouse_ships(worker: RunningWorker, shipment_id: str, *, deliver: b
     for step in steps:
         await worker.sdk.send_shipment_event(
             ShipmentEvent(shipment_id=shipment_id, type=step, event_id=f"{shipment_id}-{step.value}"))
+
+
+async def run_once(worker: RunningWorker, workflow: str, result_type: type[R]) -> R:
+    """Run a scheduled workflow (sweep, refresh, wave) once, now, on the worker's task queue."""
+    result: R = await worker.temporal.execute_workflow(
+        workflow, id=f"{workflow}-{uuid.uuid4().hex[:8]}", task_queue=worker.task_queue, result_type=result_type)
+    return result

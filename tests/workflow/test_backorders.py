@@ -3,7 +3,6 @@ planned again every hour, ship when stock arrives, and are cancelled after two w
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 from temporalio.testing import WorkflowEnvironment
@@ -13,7 +12,7 @@ from models.order import CancelOrder, LineStatus, OrderStatus
 from models.records import OrderRecord
 from omniroute.rule_files import parse_rules
 from tests.fixtures.temporal import RunningWorker
-from tests.workflow.conftest import add_node, all_released, an_order, wait_for, warehouse_ships
+from tests.workflow.conftest import add_node, all_released, an_order, run_once, wait_for, warehouse_ships
 from workflows.backorders import BACKORDER_SWEEP_WORKFLOW
 from workflows.ids import order_workflow_id
 from workflows.order_steps import BACKORDER_MAX_WAIT, BACKORDER_RETRY_EVERY
@@ -122,10 +121,7 @@ async def test_the_backorder_sweep_has_an_order_re_plan_as_soon_as_its_stock_is_
 
 
 async def sweep(w: RunningWorker) -> BackorderSweep:
-    result: BackorderSweep = await w.temporal.execute_workflow(
-        BACKORDER_SWEEP_WORKFLOW, id=f"sweep-{uuid.uuid4().hex[:8]}", task_queue=w.task_queue,
-        result_type=BackorderSweep)
-    return result
+    return await run_once(w, BACKORDER_SWEEP_WORKFLOW, BackorderSweep)
 
 
 async def test_a_finished_order_is_not_swept_even_if_its_backorders_were_left_recorded(

@@ -3,7 +3,6 @@ and an order then leaves the unit that nearby demand will need."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 from activities.lookahead import PriceRefresh
@@ -12,7 +11,7 @@ from models.costs import LookAheadSettings
 from models.records import OrderRecord
 from omniroute.cost_files import demo_cost_model_path, load_cost_model
 from tests.fixtures.temporal import RunningWorker
-from tests.workflow.conftest import CHICAGO, add_node, all_released, an_order, wait_for
+from tests.workflow.conftest import CHICAGO, add_node, all_released, an_order, run_once, wait_for
 from workflows.lookahead import SHADOW_PRICE_WORKFLOW
 
 ST_LOUIS = Address(name="Ada Buyer", line1="1 Market St", city="St. Louis", region="MO", postal_code="63101")
@@ -30,10 +29,7 @@ def record_past_orders(w: RunningWorker, count: int, sku: str) -> None:
 
 
 async def refresh(w: RunningWorker) -> PriceRefresh:
-    result: PriceRefresh = await w.temporal.execute_workflow(
-        SHADOW_PRICE_WORKFLOW, id=f"prices-{uuid.uuid4().hex[:8]}", task_queue=w.task_queue,
-        result_type=PriceRefresh)
-    return result
+    return await run_once(w, SHADOW_PRICE_WORKFLOW, PriceRefresh)
 
 
 async def test_the_refresh_does_nothing_while_the_cost_model_has_look_ahead_off(

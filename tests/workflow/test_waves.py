@@ -4,7 +4,6 @@ reservations and releases."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 
 from temporalio.testing import WorkflowEnvironment
@@ -16,7 +15,7 @@ from models.order import CancelOrder, OrderStatus
 from models.shipment import ShipmentState
 from omniroute.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
 from tests.fixtures.temporal import RunningWorker
-from tests.workflow.conftest import add_node, all_released, an_order, wait_for, warehouse_ships
+from tests.workflow.conftest import add_node, all_released, an_order, run_once, wait_for, warehouse_ships
 from workflows.ids import order_workflow_id
 from workflows.waves import RELEASE_WAVE_WORKFLOW
 
@@ -37,9 +36,7 @@ def with_waves(w: RunningWorker, hold_minutes: int = 60) -> None:
 
 
 async def run_wave(w: RunningWorker) -> WaveReport:
-    report: WaveReport = await w.temporal.execute_workflow(
-        RELEASE_WAVE_WORKFLOW, id=f"wave-{uuid.uuid4().hex[:8]}", task_queue=w.task_queue, result_type=WaveReport)
-    return report
+    return await run_once(w, RELEASE_WAVE_WORKFLOW, WaveReport)
 
 
 async def test_a_split_order_waiting_for_its_wave_is_merged_once_stock_arrives(omniroute_worker: RunningWorker) -> None:
