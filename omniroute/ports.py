@@ -2,19 +2,44 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
 
 
+# Ports handed out below the kernel's ephemeral range, where outgoing connections never take them.
+_LOWEST_PORT = 10_000
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_picker = random.Random()
+
+
 def free_port(host: str = LOOPBACK) -> int:
-    """A port that nothing listens on right now (the OS picks it). Another process may take it before
-    the caller binds it; tests accept that small race."""
+    """A port that nothing listens on right now, for a server started a moment later.
+
+    Chosen at random below the kernel's ephemeral range when that range is known: a port the OS
+    hands out itself can be taken in between by any outgoing connection (a database or gRPC client
+    opening one), which made a test's server fail to bind. Another server may still take it first;
+    that race is rare. Falls back to a port the OS picks."""
+    below = _ephemeral_start()
+    if below is not None and below - 1 > _LOWEST_PORT:
+        for _ in range(50):
+            port = _picker.randint(_LOWEST_PORT, below - 1)
+            if port_is_free(host, port):
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
         return int(probe.getsockname()[1])
+
+
+def _ephemeral_start() -> int | None:
+    try:
+        return int(_EPHEMERAL_RANGE.read_text(encoding="ascii").split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def port_is_free(host: str, port: int) -> bool:

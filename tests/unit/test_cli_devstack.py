@@ -127,3 +127,12 @@ def test_a_second_stack_on_the_same_data_dir_is_refused_until_the_first_stops(se
             DevStack(settings, services=()).start()
 
     DevStack(settings, services=()).start().stop()
+
+
+def test_free_ports_come_from_below_the_ephemeral_range_where_no_outgoing_connection_takes_them() -> None:
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    ports = {free_port() for _ in range(20)}
+
+    assert all(10_000 <= port < low for port in ports)
+    assert len(ports) > 1, "chosen at random, not the same port each time"
+    assert all(port_is_free("127.0.0.1", port) for port in ports)
