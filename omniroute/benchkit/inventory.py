@@ -1,4 +1,5 @@
-"""Inventory benchmark: reservations per second against raw conditional UPDATEs, and ATP lookups.
+"""Inventory benchmark: reservations per second against raw conditional UPDATEs, and ATP lookups
+(benchkit/atp.py) on scratch databases (benchkit/scratch.py).
 
 Runs on scratch databases of its own (a SQLite file in a temporary directory, a fresh PostgreSQL
 database dropped afterwards) and never on the app DB. Every phase is bounded in count and time.
@@ -10,18 +11,14 @@ own interpreter, and through the gateway in a process of its own.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import random
 import sqlite3
-import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,23 +30,22 @@ import sqlalchemy as sa
 from rich.progress import Progress
 
 from models.inventory import ReservationItem
-from models.network import Node, NodeKind
+from omniroute.benchkit.atp import GATEWAY_CONCURRENCY, AtpRun, atp_run
 from omniroute.benchkit.runs import BenchError
-from omniroute.ports import LOOPBACK, free_port, http_ok
-from omniroute.service_process import ServiceProcess
-from store import Store, upgrade_database
-from store.tables import inventory_positions
+from omniroute.benchkit.scratch import (
+    PHASE_TIME_LIMIT_S,
+    format_ratio,
+    postgres_database,
+    rate,
+    seed,
+    sqlite_database,
+)
+from store import Store
 
-POSTGRES_URL_ENV = "OMNIROUTE_BENCH_POSTGRES_URL"
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-PHASE_TIME_LIMIT_S = 15.0
 RESERVE_THREADS = 4
-GATEWAY_CONCURRENCY = 8
 RESERVE_NODES = 4
 RANDOM_SKUS = 1000
 ITEMS_PER_CALL = 5
-STOCK_PER_POSITION = 1_000_000
-GATEWAY_STARTUP_S = 30.0
 RAW_UPDATE = ("UPDATE inventory_positions SET reserved = reserved + {q} "
               "WHERE node_id = {node} AND sku = {sku} AND on_hand - reserved - safety_stock >= {q}")
 
@@ -132,56 +128,11 @@ class MultiItemRun:
 
 
 @dataclass(frozen=True)
-class AtpRun:
-    """ATP latency in process, and gateway throughput with the gateway in the bench's own interpreter
-    (`gateway_*`) and in a process of its own (`process_*`)."""
-
-    nodes: int
-    skus: int
-    lookups: int
-    p50_ms: float
-    p99_ms: float
-    gateway_requests: int
-    gateway_seconds: float
-    process_requests: int
-    process_seconds: float
-
-    @property
-    def gateway_per_second(self) -> float:
-        return rate(self.gateway_requests, self.gateway_seconds)
-
-    @property
-    def process_per_second(self) -> float:
-        return rate(self.process_requests, self.process_seconds)
-
-
-@dataclass(frozen=True)
 class InventoryResults:
     reserves: list[ReserveRun]
     multi_item: list[MultiItemRun]
     atp: AtpRun
     method: list[str]
-
-
-def rate(count: int, seconds: float) -> float:
-    if seconds <= 0:
-        raise ValueError(f"a run must take some time, got {seconds} s")
-    return count / seconds
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0-100) by the nearest-rank method; raises ValueError on no values."""
-    if not values:
-        raise ValueError("no values")
-    if not 0 <= q <= 100:
-        raise ValueError(f"q must be within 0..100, got {q}")
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 100))  # ceil(n * q / 100), at least 1
-    return ordered[int(rank) - 1]
-
-
-def format_ratio(value: float) -> str:
-    return f"{value:.2f}×"
 
 
 def run_inventory_bench(sizes: InventorySizes, progress: Progress) -> InventoryResults:
@@ -196,13 +147,14 @@ def _run_all(sizes: InventorySizes, progress: Progress) -> InventoryResults:
     reserves: list[ReserveRun] = []
     multi_item: list[MultiItemRun] = []
     with tempfile.TemporaryDirectory(prefix="omniroute-invbench-") as tmp:
-        for database, url_context in (("SQLite", _sqlite_database(Path(tmp))), ("PostgreSQL", _postgres_database())):
+        for database, url_context in (("SQLite", sqlite_database(Path(tmp))), ("PostgreSQL", postgres_database())):
             with url_context as url:
                 single, multi = _reserve_runs(database, url, sizes, progress)
                 reserves += single
                 multi_item.append(multi)
-        with _sqlite_database(Path(tmp), name="atp.db") as url:
-            atp = _atp_run(url, Path(tmp), sizes, progress)
+        with sqlite_database(Path(tmp), name="atp.db") as url:
+            atp = atp_run(url, Path(tmp), node_count=sizes.atp_nodes, sku_count=sizes.atp_skus,
+                          lookups=sizes.atp_lookups, gateway_requests=sizes.gateway_requests, progress=progress)
     return InventoryResults(reserves=reserves, multi_item=multi_item, atp=atp, method=_method(sizes))
 
 
@@ -215,7 +167,7 @@ def _reserve_runs(database: str, url: str, sizes: InventorySizes,
     try:
         node_ids = [f"bench-dc-{n}" for n in range(RESERVE_NODES)]
         skus = [f"BENCH-{n:05d}" for n in range(RANDOM_SKUS)]
-        _seed(store, node_ids, ["HOT-1", *skus])
+        seed(store, node_ids, ["HOT-1", *skus])
         hot = [(node_ids[0], "HOT-1")]
         spread = [(node, sku) for node in node_ids for sku in skus]
         runs = []
@@ -366,138 +318,6 @@ def _timed(count: int, progress: Progress, label: str, call: Callable[[random.Ra
     with ThreadPoolExecutor(max_workers=RESERVE_THREADS) as pool:
         done = sum(pool.map(worker, range(RESERVE_THREADS)))
     return done, time.perf_counter() - started
-
-
-# ATP
-
-
-def _atp_run(url: str, folder: Path, sizes: InventorySizes, progress: Progress) -> AtpRun:
-    from gateway.app import create_app
-    from integrations.sandbox import SandboxServer
-
-    store = Store.connect(url)
-    try:
-        node_ids = [f"bench-node-{n:02d}" for n in range(sizes.atp_nodes)]
-        skus = [f"ATP-{n:05d}" for n in range(sizes.atp_skus)]
-        seeding = progress.add_task(f"ATP: seed {len(node_ids)}×{len(skus)}", total=len(node_ids))
-        _seed(store, node_ids, skus, on_done=lambda: progress.advance(seeding))
-        rng = random.Random(11)
-        lookups = progress.add_task("ATP in process", total=sizes.atp_lookups)
-        latencies = []
-        deadline = time.monotonic() + PHASE_TIME_LIMIT_S
-        for _ in range(sizes.atp_lookups):
-            if time.monotonic() > deadline:
-                break
-            started = time.perf_counter()
-            store.availability(rng.choice(skus))
-            latencies.append((time.perf_counter() - started) * 1000)
-            progress.advance(lookups)
-        with SandboxServer(create_app(store=store)) as server:
-            count, seconds = asyncio.run(_gateway_lookups(server.url, skus, sizes.gateway_requests, progress,
-                                                          "ATP via gateway, in process"))
-        with _gateway_process(url, folder) as base_url:
-            process_count, process_seconds = asyncio.run(_gateway_lookups(
-                base_url, skus, sizes.gateway_requests, progress, "ATP via gateway, own process"))
-        return AtpRun(nodes=len(node_ids), skus=len(skus), lookups=len(latencies),
-                      p50_ms=percentile(latencies, 50), p99_ms=percentile(latencies, 99),
-                      gateway_requests=count, gateway_seconds=seconds,
-                      process_requests=process_count, process_seconds=process_seconds)
-    finally:
-        store.dispose()
-
-
-@contextmanager
-def _gateway_process(database_url: str, folder: Path) -> Iterator[str]:
-    """The gateway in a process of its own, on a free port: uvicorn on the app factory (access log off,
-    as in process), reading `database_url`. Its Temporal address is another free port that nothing
-    listens on: the gateway connects lazily and ATP needs no Temporal. Stopped on exit; BenchError
-    with its log's tail if it does not answer /healthz in time."""
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.upper().startswith("OMNIROUTE_")}
-    env |= {"OMNIROUTE_DATABASE_URL": database_url, "OMNIROUTE_TEMPORAL_ADDRESS": f"{LOOPBACK}:{free_port()}",
-            "OMNIROUTE_DATA_DIR": str(folder), "OMNIROUTE_OTEL_TRACES": "none", "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "uvicorn", "gateway.app:create_app", "--factory", "--host", LOOPBACK,
-               "--port", str(port), "--log-level", "warning", "--no-access-log"]
-    gateway = ServiceProcess("bench gateway", command, env=env, log_path=folder / "gateway.log")
-    base_url = f"http://{LOOPBACK}:{port}"
-    gateway.start()
-    try:
-        deadline = time.monotonic() + GATEWAY_STARTUP_S
-        while not http_ok(f"{base_url}/healthz"):
-            if not gateway.running or time.monotonic() > deadline:
-                raise BenchError(f"the gateway process did not answer {base_url}/healthz within "
-                                 f"{GATEWAY_STARTUP_S:.0f} s:\n{gateway.log_tail()}")
-            time.sleep(0.1)
-        yield base_url
-    finally:
-        gateway.stop(timeout=10)
-
-
-async def _gateway_lookups(base_url: str, skus: list[str], total: int, progress: Progress,
-                           label: str) -> tuple[int, float]:
-    task = progress.add_task(label, total=total)
-    rng = random.Random(13)
-    queue = iter(range(total))
-    deadline = time.monotonic() + PHASE_TIME_LIMIT_S
-    done = 0
-
-    async def client_loop(client: httpx.AsyncClient) -> None:
-        nonlocal done
-        for _ in queue:
-            if time.monotonic() > deadline:
-                return
-            response = await client.get("/v1/availability", params={"sku": rng.choice(skus)})
-            response.raise_for_status()
-            done += 1
-            progress.advance(task)
-
-    async with httpx.AsyncClient(base_url=base_url, timeout=10.0) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(client_loop(client) for _ in range(GATEWAY_CONCURRENCY)))
-        return done, time.perf_counter() - started
-
-
-# databases
-
-
-def _seed(store: Store, node_ids: list[str], skus: list[str], on_done: Callable[[], None] | None = None) -> None:
-    """Nodes through the store; positions in bulk (a scratch database: no ledger rows needed)."""
-    now = datetime.now(UTC)
-    for node_id in node_ids:
-        store.upsert_node(Node(node_id=node_id, name=node_id, kind=NodeKind.DC, postal_code="60601"))
-    for node_id in node_ids:
-        rows = [{"node_id": node_id, "sku": sku, "on_hand": STOCK_PER_POSITION, "reserved": 0, "safety_stock": 0,
-                 "updated_at": now} for sku in skus]
-        with store.engine.begin() as connection:
-            connection.execute(sa.insert(inventory_positions), rows)
-        if on_done is not None:
-            on_done()
-
-
-@contextmanager
-def _sqlite_database(folder: Path, name: str = "reserve.db") -> Iterator[str]:
-    url = f"sqlite:///{folder / name}"
-    upgrade_database(url)
-    yield url
-
-
-@contextmanager
-def _postgres_database() -> Iterator[str]:
-    server = sa.make_url(os.environ.get(POSTGRES_URL_ENV, DEFAULT_POSTGRES_URL))
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
-    name = f"omniroute_bench_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            url = server.set(database=name).render_as_string(hide_password=False)
-            upgrade_database(url)
-            yield url
-        finally:
-            with admin.connect() as connection:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
 
 
 def _method(sizes: InventorySizes) -> list[str]:

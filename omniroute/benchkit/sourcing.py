@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from rich.progress import Progress
 
 from models.costs import LinearCostModel
-from omniroute.benchkit.inventory import percentile
 from omniroute.benchkit.network_gen import STOCK_COVER, UNITS_PER_HOLDER, us_metros, us_network
 from omniroute.benchkit.runs import BenchError
+from omniroute.benchkit.scratch import percentile
 from omniroute.simulation.bound import HindsightBound, hindsight_bound
 from omniroute.simulation.inputs import SimLine, SimNode, SimOrder
 from omniroute.simulation.pricing import LinearPricer

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from rich.console import Console
 from rich.table import Table
 
-from omniroute.benchkit.inventory import percentile
+from omniroute.benchkit.scratch import percentile
 from omniroute.simulation.bound import HindsightBound
 from omniroute.simulation.runner import StrategyRun
 

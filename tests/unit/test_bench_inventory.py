@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from omniroute.benchkit.inventory import (
-    AtpRun,
-    InventoryResults,
-    MultiItemRun,
-    ReserveRun,
-    format_ratio,
-    percentile,
-    rate,
-    render_inventory,
-)
+from omniroute.benchkit.atp import AtpRun
+from omniroute.benchkit.inventory import InventoryResults, MultiItemRun, ReserveRun, render_inventory
+from omniroute.benchkit.scratch import format_ratio, percentile, rate
 
 
 def test_percentiles_use_the_nearest_rank() -> None:
