@@ -8,7 +8,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import classified_errors
-from activities.sourcing import SourcingConfigCache, start_of_day
+from activities.sourcing import SourcingConfig, SourcingConfigCache, start_of_day
 from models.commands import (
     AllocateStock,
     CommitStock,
@@ -18,8 +18,9 @@ from models.commands import (
     SwapReservations,
     SwapResult,
 )
+from models.costs import CostModel
 from models.inventory import ReservationItem
-from models.network import Capability
+from models.network import Capability, Node
 from models.plan import FulfillmentPlan
 from sourcing.calendar import next_cutoff
 from sourcing.decide import decide
@@ -57,8 +58,10 @@ class InventoryActivities:
         ("StockContention") if every attempt lost the race.
         """
         with classified_errors():
+            config = self._sourcing.current()
             for attempt in range(1, MAX_PLAN_ATTEMPTS + 1):
-                plan = self._plan(request)
+                network = self._store.list_nodes()
+                plan = self._plan(request, config, network)
                 first = request.first_shipment_no
                 shipment_ids = [shipment_id_for(request.order_id, n) for n in range(first, first + len(plan.shipments))]
                 keys = {
@@ -78,8 +81,9 @@ class InventoryActivities:
                     if plan.decision is not None:
                         self._store.set_order_decision(request.order_id, plan.decision)
                     now = datetime.now(UTC)
-                    release_at = self._release_at(plan, now) if plan.shipments else None
-                    self._store.set_order_release_at(request.order_id, release_at)
+                    release_at = _release_at(config.cost_model, plan, network, now)
+                    if release_at is not None:
+                        self._store.set_order_release_at(request.order_id, release_at)
                     return StockAllocated(plan=plan, shipment_ids=shipment_ids, reservation_keys=keys,
                                           attempts=attempt, hold=release_at - now if release_at else None)
                 activity.logger.info("stock moved while planning %s (attempt %d): %s",
@@ -121,37 +125,17 @@ class InventoryActivities:
             self._store.set_order_release_at(request.order_id, None)
             return SwapResult(ok=True, shipment_ids=shipment_ids, reservation_keys=keys)
 
-    def _release_at(self, plan: FulfillmentPlan, now: datetime) -> datetime | None:
-        """With release waves on: when the plan's shipments stop waiting, `hold_minutes` from now or
-        `release_before_cutoff_minutes` before the earliest cut-off of their nodes, whichever is
-        first; None (release now) when waves are off or that moment has passed."""
-        model = self._sourcing.current().cost_model
-        if model is None or model.waves is None:
-            return None
-        release_at = now + timedelta(minutes=model.waves.hold_minutes)
-        kinds = {node.node_id: node.kind for node in self._store.list_nodes()}
-        lead = timedelta(minutes=model.waves.release_before_cutoff_minutes)
-        for shipment in plan.shipments:
-            if shipment.node_id in kinds:
-                costs = model.node_costs(shipment.node_id, kinds[shipment.node_id])
-                release_at = min(release_at, next_cutoff(costs, now).astimezone(UTC) - lead)
-        return release_at if release_at > now else None
-
-    def _plan(self, request: AllocateStock) -> FulfillmentPlan:
+    def _plan(self, request: AllocateStock, config: SourcingConfig, network: list[Node]) -> FulfillmentPlan:
         """The cost-optimal plan when a cost model is configured (sourcing.decide), else nearest-first.
         Either way the intake rules' node exclusions apply."""
         skus = sorted({line.sku for line in request.lines})
         outcome = request.rules
-        nodes = {
-            n.node_id: n for n in self._store.list_nodes()
-            if n.can(Capability.SHIP) and (outcome is None or outcome.allows(n))
-        }
+        nodes = {n.node_id: n for n in network if n.can(Capability.SHIP) and (outcome is None or outcome.allows(n))}
         atp: dict[str, dict[str, int]] = {}
         for position in self._store.positions(skus):
             if position.node_id in nodes and position.atp > 0:
                 atp.setdefault(position.node_id, {})[position.sku] = position.atp
         destination = locate(request.ship_to)
-        config = self._sourcing.current()
         if config.cost_model is None or destination is None:
             candidates = []
             for node_id, stock in atp.items():
@@ -191,6 +175,22 @@ class InventoryActivities:
             for item in request.items:
                 self._store.restock(item.node_id, item.sku, item.quantity, key=item.key,
                                     source=f"return:{request.rma}", reason="return restock")
+
+
+def _release_at(model: CostModel | None, plan: FulfillmentPlan, network: list[Node], now: datetime) -> datetime | None:
+    """With release waves on: when the plan's shipments stop waiting, `hold_minutes` from now or
+    `release_before_cutoff_minutes` before the earliest cut-off of their nodes, whichever is first;
+    None (release now) when waves are off, nothing ships, or that moment has passed."""
+    if model is None or model.waves is None or not plan.shipments:
+        return None
+    release_at = now + timedelta(minutes=model.waves.hold_minutes)
+    kinds = {node.node_id: node.kind for node in network}
+    lead = timedelta(minutes=model.waves.release_before_cutoff_minutes)
+    for shipment in plan.shipments:
+        if shipment.node_id in kinds:
+            costs = model.node_costs(shipment.node_id, kinds[shipment.node_id])
+            release_at = min(release_at, next_cutoff(costs, now).astimezone(UTC) - lead)
+    return release_at if release_at > now else None
 
 
 def _reservation_key(shipment_id: str, sku: str) -> str:

@@ -33,7 +33,7 @@ class SourcingConfig:
     rules_version: int | None
     shadow_prices: ShadowPriceSet | None = None
     shadow_prices_version: int | None = None
-    price_map: dict[tuple[str, str], float] = field(default_factory=dict)
+    weighted_prices: dict[tuple[str, str], float] = field(default_factory=dict)
 
     def look_ahead_prices(self, now: datetime) -> dict[tuple[str, str], float] | None:
         """The weighted stock prices to plan with now: None when look-ahead is off or its prices are
@@ -43,7 +43,16 @@ class SourcingConfig:
             return None
         if now - self.shadow_prices.computed_at > timedelta(minutes=settings.max_age_minutes):
             return None
-        return {key: cents * settings.price_weight for key, cents in self.price_map.items()}
+        return self.weighted_prices
+
+    def with_weighted_prices(self) -> SourcingConfig:
+        """This configuration with the prices times the cost model's price weight, worked out once per
+        change of either rather than once per order."""
+        settings = self.cost_model.look_ahead if self.cost_model is not None else None
+        if settings is None or self.shadow_prices is None:
+            return replace(self, weighted_prices={})
+        return replace(self, weighted_prices={(p.node_id, p.sku): p.cents * settings.price_weight
+                                              for p in self.shadow_prices.prices})
 
 
 class SourcingConfigCache:
@@ -57,7 +66,7 @@ class SourcingConfigCache:
     def current(self) -> SourcingConfig:
         versions = self._store.sourcing_versions()
         with self._lock:
-            config = self._config
+            config = before = self._config
             if versions.get(COST_MODEL) != config.cost_model_version:
                 stored_model = self._store.cost_model()
                 config = replace(config, cost_model=stored_model[0] if stored_model else None,
@@ -69,8 +78,10 @@ class SourcingConfigCache:
             if versions.get(SHADOW_PRICES) != config.shadow_prices_version:
                 stored_prices = self._store.shadow_prices()
                 config = replace(config, shadow_prices=stored_prices[0] if stored_prices else None,
-                                 shadow_prices_version=stored_prices[1] if stored_prices else None,
-                                 price_map=stored_prices[0].as_map() if stored_prices else {})
+                                 shadow_prices_version=stored_prices[1] if stored_prices else None)
+            if (config.cost_model_version, config.shadow_prices_version) != (
+                    before.cost_model_version, before.shadow_prices_version):
+                config = config.with_weighted_prices()
             self._config = config
             return config
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from models.costs import LookAheadSettings
+from activities.sourcing import SourcingConfig
+from models.costs import LookAheadSettings, NodeSkuPrice, ShadowPriceSet
 from sourcing.forecast import Regions, observed_demand, region_of
 from sourcing.network_prices import lane_estimates, network_shadow_prices
 from tests.unit.test_costs import ORIGIN, TUESDAY_10AM_CHICAGO, at_miles, catalog, cost_model, node
@@ -54,3 +57,16 @@ def test_no_recent_orders_or_no_stock_prices_nothing() -> None:
     empty = network_shadow_prices([(ORIGIN, [("A", 1)])], [near_dc], {"dc-near": {"A": 0}}, model=cost_model(),
                                   catalog=catalog(), settings=SETTINGS, now=TUESDAY_10AM_CHICAGO)
     assert empty.prices == {} and empty.orders_seen == 1
+
+
+def test_orders_get_the_prices_times_the_weight_while_they_are_fresh_and_none_after() -> None:
+    computed = datetime(2025, 6, 2, 15, 0, tzinfo=UTC)
+    model = cost_model().model_copy(update={"look_ahead": LookAheadSettings(price_weight=2.0, max_age_minutes=60)})
+    refresh = ShadowPriceSet(computed_at=computed, orders_seen=3, forecast_units=3.0, regions=1, solve_ms=1.0,
+                             prices=[NodeSkuPrice(node_id="dc-near", sku="A", cents=7.5)])
+    config = SourcingConfig(model, 1, None, None, refresh, 1).with_weighted_prices()
+
+    assert config.look_ahead_prices(computed + timedelta(minutes=30)) == {("dc-near", "A"): 15.0}
+    assert config.look_ahead_prices(computed + timedelta(minutes=61)) is None
+    off = SourcingConfig(cost_model(), 1, None, None, refresh, 1).with_weighted_prices()
+    assert off.look_ahead_prices(computed) is None and off.weighted_prices == {}
