@@ -1,11 +1,11 @@
-"""Plan a wave of orders together, and look again at a plan before it is released.
+"""Plan a wave of orders together.
 
 `solve_wave` puts every order's model (see `sourcing.optimizer`) into one MILP whose stock and
 shipment capacity are shared: two orders that both want a node's last unit, or its last shipment
-slot today, are weighed against each other instead of first come, first served. `merge_shipments`
-follows Xu, Allgor & Graves, "Benefits of reevaluating real-time order fulfillment decisions"
-(M&SOM 11(2), 2009): before a split plan is released, re-solve the order with the units it holds
-back in play, and merge its shipments when that is cheaper.
+slot today, are weighed against each other instead of first come, first served. Release waves
+(`sourcing.waves`) use it to re-plan orders before their labels are bought, which also merges a
+split order when the units it holds make one node enough (Xu, Allgor & Graves, "Benefits of
+reevaluating real-time order fulfillment decisions", M&SOM 11(2), 2009).
 """
 
 from __future__ import annotations
@@ -89,50 +89,8 @@ def solve_sequentially(problems: Sequence[SourcingProblem], strategy: Strategy |
     return solutions
 
 
-def merge_shipments(problem: SourcingProblem, current: Solution) -> Solution:
-    """A cheaper plan with no more shipments than `current`, or `current` itself (status "kept: ...").
-
-    `problem` is the order as it stands now, its ATP without the units `current` holds; those units,
-    and the shipment slot `current` holds at each of its nodes, are put back before re-solving.
-    """
-    check_problem(problem)
-    started = perf_counter()
-    lines = {line.line_no: line.sku for line in problem.lines}
-    nodes = {c.node_id for c in problem.candidates}
-    for a in current.assignments:
-        if lines.get(a.line_no) != a.sku:
-            raise ValueError(f"current: line {a.line_no} ({a.sku}) is not a line of order {problem.order_id}")
-        if a.node_id not in nodes:
-            raise ValueError(f"current: node {a.node_id} is not a candidate of order {problem.order_id}")
-    cost_now = objective_of(problem, current.assignments, current.unfilled)
-    held = current.nodes()
-    if len(held) < 2:
-        return current.model_copy(update={"objective": cost_now, "status": "kept: nothing to merge"})
-    limit = min(len(held), problem.max_shipments or len(held))
-    freed = problem.model_copy(update={"max_shipments": limit,
-                                       "candidates": [_with_held(c, current) for c in problem.candidates]})
-    better = MilpStrategy().solve(freed)
-    if better.objective < cost_now - 1e-6:
-        saving = cost_now - better.objective
-        return make_solution(problem, better.assignments, method="merge", started=started,
-                             status=f"re-planned before release: {len(held)} -> {len(better.nodes())} shipments, "
-                                    f"saves {saving:.0f} cents")
-    return current.model_copy(update={"objective": cost_now, "status": "kept: no cheaper plan before release"})
-
-
 def _within(c: PricedCandidate, stock: dict[tuple[str, str], int], capacity: dict[str, int | None]) -> PricedCandidate:
     atp = {sku: max(0, min(units, stock[(c.node_id, sku)])) for sku, units in c.atp.items()}
     slots, own = capacity.get(c.node_id), c.capacity_left
     left = own if slots is None else max(0, slots if own is None else min(slots, own))
     return c.model_copy(update={"atp": atp, "capacity_left": left})
-
-
-def _with_held(c: PricedCandidate, current: Solution) -> PricedCandidate:
-    atp = dict(c.atp)
-    for a in current.assignments:
-        if a.node_id == c.node_id:
-            atp[a.sku] = atp.get(a.sku, 0) + a.quantity
-    slots = c.capacity_left
-    if slots is not None and c.node_id in current.nodes():
-        slots += 1
-    return c.model_copy(update={"atp": atp, "capacity_left": slots})

@@ -97,13 +97,12 @@ def plan_of(
 ) -> FulfillmentPlan:
     """The plan and decision record of `solution` to `problem` (`priced`: the problem before the order
     rules narrowed it): each shipment quoted from the rate card, the runners-up, the explanation."""
-    by_id = nodes
     service_of = {c.node_id: c.service for c in problem.candidates}
     distance_of = {c.node_id: c.distance_km for c in problem.candidates}
     shipments: list[PlannedShipment] = []
     costs: list[ShipmentCost] = []
     for node_id, contents in _by_node(solution).items():
-        quote = quote_shipment(model, catalog, by_id[node_id], model.service(service_of[node_id]), contents,
+        quote = quote_shipment(model, catalog, nodes[node_id], model.service(service_of[node_id]), contents,
                                destination, now)
         if deliver_by is not None and quote.delivery_date > deliver_by:
             promise_kept = False

@@ -163,9 +163,8 @@ class ReturnRepository:
 
 
 def _order_record(row: sa.Row[Any]) -> OrderRecord:
-    return OrderRecord.model_validate(
-        {name: value for name, value in row._mapping.items()
-         if name not in ("updated_at", "release_at", "backordered_skus", "has_backorders")})
+    """The record from an orders row; the columns only the store uses (updated_at, release_at, ...) stay out."""
+    return OrderRecord.model_validate({name: row._mapping[name] for name in OrderRecord.model_fields})
 
 
 def _row_values(record: BaseModel, json_fields: set[str]) -> dict[str, Any]:

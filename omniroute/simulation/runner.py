@@ -34,7 +34,7 @@ from rich.progress import Progress
 from omniroute.simulation.forecast import REGION_GRID_DEGREES, Demand, DemandSource, GivenDemand, ObservedDemand
 from omniroute.simulation.inputs import DemandRate, Inventory, SimNode, SimOrder
 from omniroute.simulation.pricing import Pricer
-from sourcing.lookahead import sku_batches
+from sourcing.lookahead import shadow_prices, sku_batches
 from sourcing.problem import Solution, SourcingProblem, Strategy, objective_of
 
 ShadowPrices = Callable[
@@ -252,7 +252,7 @@ def _shadow_prices(
     points = source.regions.points()
     unit_cost = {(node_id, region): scenario.pricer.unit_estimate(node_id, points[region])
                  for node_id in {node_id for node_id, _ in supply} for region in {region for region, _ in demand}}
-    compute = options.shadow_prices or _default_shadow_prices()
+    compute = options.shadow_prices or shadow_prices
     # The dearest lane from any node to any region seen, so that a call for a few SKUs prices a shortfall as
     # one for all of them does.
     dearest = max(scenario.pricer.unit_estimate(node.node_id, point) for node in scenario.nodes
@@ -264,12 +264,6 @@ def _shadow_prices(
                  for node_id in {node_id for node_id, _ in batch_supply} for region in {r for r, _ in batch_demand}}
         prices.update(compute(batch_supply, batch_demand, lanes, shortfall))
     return prices
-
-
-def _default_shadow_prices() -> ShadowPrices:
-    from sourcing.lookahead import shadow_prices
-
-    return shadow_prices
 
 
 def _apply(

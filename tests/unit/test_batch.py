@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.shipment import ShipmentLine
-from sourcing.batch import merge_shipments, shared_stock, solve_sequentially, solve_wave
-from sourcing.optimizer import MilpStrategy
-from sourcing.problem import Assignment, PricedCandidate, Solution, SourcingProblem
+from sourcing.batch import shared_stock, solve_sequentially, solve_wave
+from sourcing.problem import PricedCandidate, SourcingProblem
 from tests.unit.test_greedy import assert_keeps_the_rules
 
 
@@ -95,36 +93,3 @@ def test_a_wave_plan_keeps_every_rule_shares_the_pool_and_never_costs_more_than_
     assert all(count <= (capacity[n] or count) for n, count in shipments.items())
     sequential = sum(s.objective for s in solve_sequentially(problems))
     assert sum(s.objective for s in wave) <= sequential * (1 + 1e-4) + 1e-6
-
-
-def split_plan() -> Solution:
-    return Solution(assignments=[Assignment(line_no=1, sku="A", node_id="a", quantity=1),
-                                 Assignment(line_no=2, sku="B", node_id="b", quantity=1)],
-                    objective=1020, method="milp")
-
-
-def test_a_split_plan_is_merged_when_the_held_units_make_one_node_enough() -> None:
-    # Since planning, node b received an A; it holds the plan's B and its last shipment slot.
-    candidates = [node("a", {"A": 0}, ship=500), node("b", {"A": 1, "B": 0}, ship=500, capacity=0)]
-    now = order("o-1", [("A", 1), ("B", 1)], candidates)
-    merged = merge_shipments(now, split_plan())
-    assert merged.nodes() == ["b"] and merged.objective == 520 and merged.method == "merge"
-    assert merged.status == "re-planned before release: 2 -> 1 shipments, saves 500 cents"
-
-
-def test_a_plan_with_no_cheaper_merge_is_kept() -> None:
-    now = order("o-1", [("A", 1), ("B", 1)], [node("a", {}, ship=500), node("b", {}, ship=500),
-                                              node("both", {"A": 1, "B": 1}, ship=1100)])
-    kept = merge_shipments(now, split_plan())
-    assert kept.assignments == split_plan().assignments and kept.status == "kept: no cheaper plan before release"
-    single = merge_shipments(now, MilpStrategy().solve(now))
-    assert single.status == "kept: nothing to merge"
-
-
-def test_a_plan_from_another_order_is_refused_by_name() -> None:
-    elsewhere = order("o-9", [("A", 1), ("B", 1)], [node("a", {}, ship=1)])
-    with pytest.raises(ValueError, match="current: node b"):
-        merge_shipments(elsewhere, split_plan())
-    other_lines = order("o-9", [("C", 1)], [node("a", {}, ship=1), node("b", {}, ship=1)])
-    with pytest.raises(ValueError, match="current: line 1"):
-        merge_shipments(other_lines, split_plan())
