@@ -43,6 +43,7 @@ YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yam
 _ONE_KEY_TAGS = CONDITION_KEYS | ACTION_KEYS
 _SKU = TypeAdapter(Sku)
 M = TypeVar("M", bound=BaseModel)
+D = TypeVar("D")
 _NO_COST_MODEL: dict[int | str, dict[str, Any]] = {409: {"model": Problem, "description": "no cost model configured"}}
 
 
@@ -122,6 +123,14 @@ def _etag(version: int) -> str:
     return f'"{version}"'
 
 
+def _stored(stored: tuple[D, int] | None, response: Response, missing: str) -> tuple[D, int]:
+    """A stored document and its version, the version also as the `ETag`; 404 saying `missing` if none."""
+    if stored is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, missing)
+    response.headers["ETag"] = _etag(stored[1])
+    return stored
+
+
 # ---- cost model and rules -------------------------------------------------------------------------
 
 
@@ -144,11 +153,8 @@ async def put_cost_model(request: Request, response: Response, store: StoreDep) 
 @router.get("/sourcing/cost-model", response_model=CostModelDocument, responses=NOT_FOUND)
 def get_cost_model(store: StoreDep, response: Response) -> CostModelDocument:
     """The cost model in force and its version (also the `ETag`); 404 when none was ever set."""
-    stored = store.cost_model()
-    if stored is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no cost model is configured")
-    response.headers["ETag"] = _etag(stored[1])
-    return CostModelDocument(version=stored[1], cost_model=stored[0])
+    model, version = _stored(store.cost_model(), response, "no cost model is configured")
+    return CostModelDocument(version=version, cost_model=model)
 
 
 @router.put(
@@ -170,11 +176,8 @@ async def put_rules(request: Request, response: Response, store: StoreDep) -> Ru
 @router.get("/sourcing/rules", response_model=RuleSetDocument, responses=NOT_FOUND)
 def get_rules(store: StoreDep, response: Response) -> RuleSetDocument:
     """The order rules in force and their version (also the `ETag`); 404 when none were ever set."""
-    stored = store.rules()
-    if stored is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no order rules are configured")
-    response.headers["ETag"] = _etag(stored[1])
-    return RuleSetDocument(version=stored[1], rules=stored[0])
+    rules, version = _stored(store.rules(), response, "no order rules are configured")
+    return RuleSetDocument(version=version, rules=rules)
 
 
 @router.get("/sourcing/shadow-prices", response_model=ShadowPriceDocument, responses=NOT_FOUND)

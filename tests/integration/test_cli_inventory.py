@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,15 +12,6 @@ from models.inventory import ReservationItem
 from omniroute.cli import app
 from store import Store
 from tests.fixtures.db import a_node
-
-
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> CliRunner:
-    monkeypatch.chdir(tmp_path)  # no developer .env
-    for key in [key for key in os.environ if key.startswith("OMNIROUTE_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("OMNIROUTE_DATABASE_URL", database_url)
-    return CliRunner()
 
 
 @pytest.fixture

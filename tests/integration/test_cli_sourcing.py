@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from models.address import Address
@@ -20,15 +18,6 @@ from omniroute.cost_files import demo_catalog_path, demo_cost_model_path, load_c
 from store import Store
 
 DEMO_RULES = resources.files("omniroute.demo") / "data" / "rules.yaml"
-
-
-@pytest.fixture
-def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> CliRunner:
-    monkeypatch.chdir(tmp_path)  # no developer .env
-    for key in [key for key in os.environ if key.startswith("OMNIROUTE_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("OMNIROUTE_DATABASE_URL", database_url)
-    return CliRunner()
 
 
 def demo_files() -> list[str]:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
-from models.order import CancelOrder, OrderStatus, OrderView, ReleaseHold
+from models.order import CancelOrder, OrderStatus, OrderView, PlaceOrder, ReleaseHold
 from omniroute.client import RequestRejectedError
 from omniroute.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
 from omniroute.rule_files import parse_rules
@@ -41,6 +41,16 @@ def is_status(status: OrderStatus) -> Callable[[OrderView], bool]:
     return lambda view: view.status is status
 
 
+async def a_flagged_order_on_hold(w: RunningWorker) -> tuple[PlaceOrder, OrderView]:
+    """An order the channel's fraud screen flagged, placed under the hold rules and waiting in `held`."""
+    configure(w, HOLD_FLAGGED)
+    add_node(w.store, "dc-il", "60106")
+    w.store.set_on_hand("dc-il", "TEE-CREW-BLK", 5, source="test")
+    order = an_order(("TEE-CREW-BLK", 1)).model_copy(update={"attributes": {"fraud_risk": "high"}})
+    await w.sdk.place_order(order)
+    return order, await wait_for(w, order.order_id, is_status(OrderStatus.HELD))
+
+
 async def test_with_a_cost_model_the_order_carries_its_priced_decision(omniroute_worker: RunningWorker) -> None:
     w = omniroute_worker
     configure(w)
@@ -69,13 +79,7 @@ async def test_with_a_cost_model_the_order_carries_its_priced_decision(omniroute
 
 async def test_a_held_order_waits_for_release_then_is_planned(omniroute_worker: RunningWorker) -> None:
     w = omniroute_worker
-    configure(w, HOLD_FLAGGED)
-    add_node(w.store, "dc-il", "60106")
-    w.store.set_on_hand("dc-il", "TEE-CREW-BLK", 5, source="test")
-    order = an_order(("TEE-CREW-BLK", 1)).model_copy(update={"attributes": {"fraud_risk": "high"}})
-
-    await w.sdk.place_order(order)
-    held = await wait_for(w, order.order_id, is_status(OrderStatus.HELD))
+    order, held = await a_flagged_order_on_hold(w)
     assert held.holds == ["fraud screen"] and held.shipments == []
     assert any("hold-fraud" in fired for fired in held.rules_fired)
     await asyncio.sleep(0.5)
@@ -91,12 +95,7 @@ async def test_a_held_order_waits_for_release_then_is_planned(omniroute_worker: 
 
 async def test_a_held_order_can_be_cancelled_while_it_waits(omniroute_worker: RunningWorker) -> None:
     w = omniroute_worker
-    configure(w, HOLD_FLAGGED)
-    add_node(w.store, "dc-il", "60106")
-    w.store.set_on_hand("dc-il", "TEE-CREW-BLK", 5, source="test")
-    order = an_order(("TEE-CREW-BLK", 1)).model_copy(update={"attributes": {"fraud_risk": "high"}})
-    await w.sdk.place_order(order)
-    await wait_for(w, order.order_id, is_status(OrderStatus.HELD))
+    order, _ = await a_flagged_order_on_hold(w)
 
     result = await w.sdk.cancel_order(order.order_id, CancelOrder(reason="fraud confirmed"))
 
