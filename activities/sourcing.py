@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 
 from temporalio import activity
 
@@ -39,9 +39,7 @@ class SourcingConfig:
         """The weighted stock prices to plan with now: None when look-ahead is off or its prices are
         missing or older than the cost model's max_age_minutes."""
         settings = self.cost_model.look_ahead if self.cost_model is not None else None
-        if settings is None or self.shadow_prices is None:
-            return None
-        if now - self.shadow_prices.computed_at > timedelta(minutes=settings.max_age_minutes):
+        if self.shadow_prices is None or not self.shadow_prices.in_use(settings, now):
             return None
         return self.weighted_prices
 

@@ -6,7 +6,7 @@ fractional per-mile figure needs floats (still cents). The arithmetic lives in `
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, NamedTuple, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -217,6 +217,10 @@ class ShadowPriceSet(BaseModel):
     regions: int = Field(ge=0)
     solve_ms: float = Field(ge=0)
     prices: list[NodeSkuPrice] = Field(default_factory=list, description="non-zero prices only")
+
+    def in_use(self, settings: LookAheadSettings | None, now: datetime) -> bool:
+        """Whether orders plan with these prices at `now`: look-ahead is on and they are not too old."""
+        return settings is not None and now - self.computed_at <= timedelta(minutes=settings.max_age_minutes)
 
     def as_map(self) -> dict[tuple[str, str], float]:
         return {(p.node_id, p.sku): p.cents for p in self.prices}

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -118,8 +118,7 @@ def sourcing_show() -> None:
                   f"{look_ahead.max_age_minutes} min", soft_wrap=True)
     if prices is not None:
         refresh, version = prices
-        age = datetime.now(UTC) - refresh.computed_at
-        fresh = look_ahead is not None and age <= timedelta(minutes=look_ahead.max_age_minutes)
+        fresh = refresh.in_use(look_ahead, datetime.now(UTC))
         out.print(f"look-ahead prices version {version}: {refresh.computed_at:%Y-%m-%d %H:%M} UTC from "
                   f"{refresh.orders_seen} orders, {len(refresh.prices)} non-zero prices, "
                   f"{'in use' if fresh else 'not in use'}", soft_wrap=True)

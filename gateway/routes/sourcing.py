@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 import yaml
@@ -197,7 +196,7 @@ def get_shadow_prices(
     chosen.sort(key=lambda p: (-p.cents, p.node_id, p.sku))
     model = store.cost_model()
     settings = model[0].look_ahead if model is not None else None
-    in_use = settings is not None and now - refresh.computed_at <= timedelta(minutes=settings.max_age_minutes)
+    in_use = refresh.in_use(settings, now)
     return ShadowPriceDocument(version=version, in_use=in_use,
                                refresh=refresh.model_copy(update={"prices": chosen[:limit]}))
 
