@@ -2,7 +2,8 @@
 Shopify at `/shopify`, ShipBob at `/shipbob`.
 
 `SandboxServer` runs it in a background thread (tests, the embedded dev stack);
-`serve` runs it in the foreground (the `omniroute sandbox` command).
+`serve` runs it in the foreground (the `omniroute sandbox` command). Their state lives in memory and,
+given a `SandboxStore` on a file, survives a restart on the same file (faults and rate windows do not).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 from typing import Self
 
@@ -20,6 +22,7 @@ from integrations.carriers.sandbox import create_easypost_sandbox
 from integrations.channels import DEV_SHOPIFY_TOKEN
 from integrations.channels.sandbox import create_shopify_sandbox
 from integrations.notify.sandbox import create_sendgrid_sandbox
+from integrations.sandbox_store import SandboxStore
 from integrations.threepl import DEV_SHIPBOB_KEY
 from integrations.threepl.sandbox import create_shipbob_sandbox
 
@@ -30,18 +33,19 @@ SHOPIFY_PREFIX = "/shopify"
 
 
 def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: str = DEV_SHOPIFY_TOKEN,
-                       shipbob_key: str = DEV_SHIPBOB_KEY) -> FastAPI:
-    """The combined sandbox app, with `GET /healthz`."""
+                       shipbob_key: str = DEV_SHIPBOB_KEY, store: SandboxStore | None = None) -> FastAPI:
+    """The combined sandbox app, with `GET /healthz`. Every sandbox keeps its state in `store` too
+    (the caller opens and closes it); without one they live in memory only."""
     app = FastAPI(title="Omniroute provider sandboxes", docs_url=None, redoc_url=None)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.mount(EASYPOST_PREFIX, create_easypost_sandbox(easypost_key))
-    app.mount(SENDGRID_PREFIX, create_sendgrid_sandbox(sendgrid_key))
-    app.mount(SHIPBOB_PREFIX, create_shipbob_sandbox(shipbob_key))
-    app.mount(SHOPIFY_PREFIX, create_shopify_sandbox(shopify_token))
+    app.mount(EASYPOST_PREFIX, create_easypost_sandbox(easypost_key, store))
+    app.mount(SENDGRID_PREFIX, create_sendgrid_sandbox(sendgrid_key, store))
+    app.mount(SHIPBOB_PREFIX, create_shipbob_sandbox(shipbob_key, store=store))
+    app.mount(SHOPIFY_PREFIX, create_shopify_sandbox(shopify_token, store=store))
     return app
 
 
@@ -132,8 +136,11 @@ class SandboxServer:
 
 
 def serve(host: str, port: int, *, easypost_key: str, sendgrid_key: str,
-          shipbob_key: str = DEV_SHIPBOB_KEY, shopify_token: str = DEV_SHOPIFY_TOKEN) -> None:
-    """Serve the sandboxes in the foreground until SIGINT/SIGTERM (uvicorn handles both)."""
-    app = create_sandbox_app(easypost_key=easypost_key, sendgrid_key=sendgrid_key, shipbob_key=shipbob_key,
-                             shopify_token=shopify_token)
-    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")
+          shipbob_key: str = DEV_SHIPBOB_KEY, shopify_token: str = DEV_SHOPIFY_TOKEN,
+          state_path: Path | None = None) -> None:
+    """Serve the sandboxes in the foreground until SIGINT/SIGTERM (uvicorn handles both), keeping their
+    state in the SQLite file `state_path` (created if missing) or, without one, in memory only."""
+    with SandboxStore(state_path) as store:
+        app = create_sandbox_app(easypost_key=easypost_key, sendgrid_key=sendgrid_key, shipbob_key=shipbob_key,
+                                 shopify_token=shopify_token, store=store)
+        uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")

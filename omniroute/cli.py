@@ -106,7 +106,9 @@ def sandbox() -> None:
     """Serve the provider sandboxes (EasyPost, SendGrid, ShipBob, Shopify) for development and tests.
 
     They speak each provider's wire format, at /easypost/v2, /sendgrid, /shipbob and /shopify on
-    127.0.0.1:OMNIROUTE_SANDBOX_PORT, until SIGTERM or Ctrl-C.
+    127.0.0.1:OMNIROUTE_SANDBOX_PORT, until SIGTERM or Ctrl-C. Their state (shipments, labels, messages,
+    stock) is kept in OMNIROUTE_SANDBOX_STATE_PATH, <data dir>/sandboxes.db by default, and is there
+    again after a restart.
     """
     settings = load_settings()
     from integrations.sandbox import serve
@@ -115,7 +117,8 @@ def sandbox() -> None:
                                    easypost_key=settings.easypost_api_key.get_secret_value(),
                                    sendgrid_key=settings.sendgrid_api_key.get_secret_value(),
                                    shipbob_key=settings.shipbob_api_key.get_secret_value(),
-                                   shopify_token=settings.shopify_api_key.get_secret_value()))
+                                   shopify_token=settings.shopify_api_key.get_secret_value(),
+                                   state_path=settings.sandbox_state_file))
 
 
 @db_app.command("upgrade")

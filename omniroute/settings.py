@@ -39,6 +39,9 @@ class Settings(BaseSettings):
 
     # Provider sandboxes (embedded stack) and provider endpoints.
     sandbox_port: int = 8100
+    # The SQLite file where the sandboxes keep shipments, labels, messages and stock between runs;
+    # <data_dir>/sandboxes.db unless given.
+    sandbox_state_path: Path | None = None
     easypost_base_url: str | None = None
     easypost_api_key: SecretStr = SecretStr(DEV_EASYPOST_KEY)
     sendgrid_base_url: str | None = None
@@ -120,6 +123,10 @@ class Settings(BaseSettings):
     @property
     def app_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'omniroute.db').resolve()}"
+
+    @property
+    def sandbox_state_file(self) -> Path:
+        return self.sandbox_state_path or self.data_dir / "sandboxes.db"
 
     @property
     def sandbox_url(self) -> str:

@@ -1,9 +1,10 @@
-"""An in-memory EasyPost: shipments with rates, label purchase, refunds, in EasyPost's wire format.
+"""A sandbox EasyPost: shipments with rates, label purchase, refunds, in EasyPost's wire format.
 
 Paths (mount the app under `/v2` or anywhere): `POST /shipments`, `GET /shipments/{id}`,
 `POST /shipments/{id}/buy`, `POST /shipments/{id}/refund`, `POST /shipments/{id}/rerate`.
 Not EasyPost, for tests and the demo: `GET /_sandbox/labels[?reference=]`, `GET /_sandbox/stats`,
-`/_sandbox/faults` (see integrations.sandbox_kit).
+`/_sandbox/faults` (see integrations.sandbox_kit). Shipments outlive a restart when the sandbox is
+given a file store (integrations.sandbox_store).
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from fastapi.responses import JSONResponse
 
 from integrations.carriers.sandbox_rates import quotes
 from integrations.sandbox_kit import install_faults, presented_api_key
+from integrations.sandbox_store import SandboxStore
 
 _CARRIER_ACCOUNTS = {"USPS": "ca_usps0sandbox", "UPS": "ca_ups0sandbox", "FedEx": "ca_fedex0sandbox"}
 _ADDRESS_FIELDS = ("name", "company", "street1", "street2", "city", "state", "zip", "country", "phone", "email")
 _REQUIRED_ADDRESS_FIELDS = ("street1", "city", "zip")
+_SHIPMENTS, _COUNTERS = "easypost.shipment", "easypost.counters"
 
 
 class EasyPostApiError(Exception):
@@ -47,14 +50,21 @@ def _now() -> str:
 
 
 class EasyPostSandboxState:
-    """Shipments and counters behind one lock; every method returns EasyPost JSON."""
+    """Shipments and counters behind one lock; every method returns EasyPost JSON.
 
-    def __init__(self) -> None:
+    Each change is written to `store` (when it keeps a file) before it is made in memory, under the
+    same lock; a new state on the same store starts where the last one stopped.
+    """
+
+    def __init__(self, store: SandboxStore | None = None) -> None:
         self._lock = threading.Lock()
-        self._shipments: dict[str, dict[str, Any]] = {}
+        self._store = store or SandboxStore(None)
+        self._shipments: dict[str, dict[str, Any]] = dict(self._store.load(_SHIPMENTS))
+        saved = self._store.get(_COUNTERS, "easypost") or {}
         # Tracking codes start at a random offset so codes from an earlier sandbox run are not reused.
-        self._next_tracking = 1_000_000_000 + secrets.randbelow(900_000) * 1000
-        self._stats = {"shipments_created": 0, "labels_bought": 0, "refunds": 0}
+        self._next_tracking: int = saved.get("next_tracking", 1_000_000_000 + secrets.randbelow(900_000) * 1000)
+        self._stats: dict[str, int] = {"shipments_created": 0, "labels_bought": 0, "refunds": 0,
+                                       **saved.get("stats", {})}
 
     def create(self, shipment: dict[str, Any]) -> dict[str, Any]:
         to_address, from_address = _validated_shipment(shipment)
@@ -73,9 +83,7 @@ class EasyPostSandboxState:
         }
         record["rates"] = _rates_for(record)
         with self._lock:
-            self._shipments[shipment_id] = record
-            self._stats["shipments_created"] += 1
-            return dict(record)
+            return self._commit(record, counted="shipments_created")
 
     def get(self, shipment_id: str) -> dict[str, Any]:
         with self._lock:
@@ -85,7 +93,7 @@ class EasyPostSandboxState:
         with self._lock:
             record = self._find(shipment_id)
             if record["selected_rate"] is None:
-                record["rates"] = _rates_for(record)
+                record = self._commit({**record, "rates": _rates_for(record)})
             return {"rates": record["rates"]}
 
     def buy(self, shipment_id: str, rate_id: object) -> dict[str, Any]:
@@ -99,18 +107,17 @@ class EasyPostSandboxState:
                 raise EasyPostApiError(422, "SHIPMENT.RATE.INVALID", "The rate is not valid for this shipment.",
                                        [_field_error("rate.id", "must be one of this shipment's rates")])
             tracking_code = f"EZ{self._next_tracking}"
-            self._next_tracking += 1
-            record.update(
-                selected_rate=rate, tracking_code=tracking_code, status="pre_transit", updated_at=_now(),
-                postage_label={
+            bought = {
+                **record, "selected_rate": rate, "tracking_code": tracking_code, "status": "pre_transit",
+                "updated_at": _now(),
+                "postage_label": {
                     "id": _new_id("pl"), "object": "PostageLabel", "label_file_type": "image/png",
                     "label_size": "4x6", "label_url": f"https://sandbox.invalid/labels/{tracking_code}.png",
                 },
-                tracker={"id": _new_id("trk"), "object": "Tracker", "tracking_code": tracking_code,
-                         "carrier": rate["carrier"], "status": "pre_transit"},
-            )
-            self._stats["labels_bought"] += 1
-            return dict(record)
+                "tracker": {"id": _new_id("trk"), "object": "Tracker", "tracking_code": tracking_code,
+                            "carrier": rate["carrier"], "status": "pre_transit"},
+            }
+            return self._commit(bought, counted="labels_bought", tracking_codes_used=1)
 
     def refund(self, shipment_id: str) -> dict[str, Any]:
         with self._lock:
@@ -119,8 +126,8 @@ class EasyPostSandboxState:
                 raise EasyPostApiError(422, "SHIPMENT.REFUND.INVALID",
                                        "Unable to refund a shipment without postage.")
             if record["refund_status"] is None:  # asking again is harmless: one refund is counted
-                record.update(refund_status="submitted", updated_at=_now())
-                self._stats["refunds"] += 1
+                return self._commit({**record, "refund_status": "submitted", "updated_at": _now()},
+                                    counted="refunds")
             return dict(record)
 
     def labels(self, reference: str | None) -> list[dict[str, Any]]:
@@ -137,6 +144,19 @@ class EasyPostSandboxState:
     def stats(self) -> dict[str, int]:
         with self._lock:
             return dict(self._stats)
+
+    def _commit(self, record: dict[str, Any], *, counted: str | None = None,
+                tracking_codes_used: int = 0) -> dict[str, Any]:
+        """Store the shipment (and the counters, when they move), then keep it in memory. Under the lock."""
+        stats = self._stats if counted is None else {**self._stats, counted: self._stats[counted] + 1}
+        next_tracking = self._next_tracking + tracking_codes_used
+        with self._store.transaction():
+            self._store.put(_SHIPMENTS, record["id"], record)
+            if counted is not None or tracking_codes_used:
+                self._store.put(_COUNTERS, "easypost", {"next_tracking": next_tracking, "stats": stats})
+        self._shipments[record["id"]] = record
+        self._stats, self._next_tracking = stats, next_tracking
+        return dict(record)
 
     def _find(self, shipment_id: str) -> dict[str, Any]:
         record = self._shipments.get(shipment_id)
@@ -193,9 +213,10 @@ def _validated_address(data: object, name: str, errors: list[dict[str, Any]]) ->
     return {"id": _new_id("adr"), "object": "Address", **address}
 
 
-def create_easypost_sandbox(api_key: str) -> FastAPI:
-    """A FastAPI app speaking EasyPost's v2 wire format, accepting only `api_key` (Bearer or Basic)."""
-    state = EasyPostSandboxState()
+def create_easypost_sandbox(api_key: str, store: SandboxStore | None = None) -> FastAPI:
+    """A FastAPI app speaking EasyPost's v2 wire format, accepting only `api_key` (Bearer or Basic).
+    Its shipments and counters live in memory, and in `store` when it keeps a file (faults do not)."""
+    state = EasyPostSandboxState(store)
     app = FastAPI(title="EasyPost sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     install_faults(app, lambda status, message: error_envelope(
         "RATE_LIMITED" if status == 429 else "INTERNAL_SERVER_ERROR", message))

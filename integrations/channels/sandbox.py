@@ -1,9 +1,11 @@
-"""An in-memory Shopify for inventory sync: `inventory_levels/set` behind Shopify's leaky bucket.
+"""A sandbox Shopify for inventory sync: `inventory_levels/set` behind Shopify's leaky bucket.
 
 Paths (mount the app anywhere, e.g. `/shopify`): `POST /admin/api/{version}/inventory_levels/set.json`.
 Every Admin response carries `X-Shopify-Shop-Api-Call-Limit: used/size`; a full bucket answers 429
 with a fractional `Retry-After` (when one call will have drained). Not Shopify, for tests and the
-demo: `GET /_sandbox/levels[?location_id=]`, `GET /_sandbox/stats`, `/_sandbox/faults`.
+demo: `GET /_sandbox/levels[?location_id=]`, `GET /_sandbox/stats`, `/_sandbox/faults`. Levels and
+counters outlive a restart when the sandbox is given a file store (integrations.sandbox_store); the
+bucket and the faults start empty.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
 from integrations.sandbox_kit import install_faults
+from integrations.sandbox_store import SandboxStore
 
 CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 THROTTLED = "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
 _LEVEL_FIELDS = ("location_id", "inventory_item_id", "available")
+_LEVELS, _COUNTERS = "shopify.level", "shopify.counters"
 
 
 class LeakyBucket:
@@ -59,16 +63,21 @@ class LeakyBucket:
 
 
 class ShopifySandboxState:
-    """Inventory levels and counters behind one lock."""
+    """Inventory levels and counters behind one lock, written to `store` before they change in memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: SandboxStore | None = None) -> None:
         self._lock = threading.Lock()
-        self._levels: dict[tuple[int, int], dict[str, Any]] = {}
-        self._stats = {"calls": 0, "throttled": 0, "levels_set": 0, "rejected": 0}
+        self._store = store or SandboxStore(None)
+        self._levels: dict[tuple[int, int], dict[str, Any]] = {
+            (level["location_id"], level["inventory_item_id"]): level for _, level in self._store.load(_LEVELS)}
+        self._stats: dict[str, int] = {"calls": 0, "throttled": 0, "levels_set": 0, "rejected": 0,
+                                       **(self._store.get(_COUNTERS, "shopify") or {})}
 
     def count(self, stat: str) -> None:
         with self._lock:
-            self._stats[stat] += 1
+            stats = {**self._stats, stat: self._stats[stat] + 1}
+            self._store.put(_COUNTERS, "shopify", stats)
+            self._stats = stats
 
     def set_level(self, location_id: int, inventory_item_id: int, available: int) -> dict[str, Any]:
         level = {
@@ -77,8 +86,12 @@ class ShopifySandboxState:
             "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{location_id}?inventory_item_id={inventory_item_id}",
         }
         with self._lock:
+            stats = {**self._stats, "levels_set": self._stats["levels_set"] + 1}
+            with self._store.transaction():
+                self._store.put(_LEVELS, f"{location_id}:{inventory_item_id}", level)
+                self._store.put(_COUNTERS, "shopify", stats)
             self._levels[(location_id, inventory_item_id)] = level
-            self._stats["levels_set"] += 1
+            self._stats = stats
             return dict(level)
 
     def levels(self, location_id: int | None) -> list[dict[str, Any]]:
@@ -116,10 +129,12 @@ def _validated_level(body: object) -> tuple[int, int, int] | dict[str, list[str]
     return values[0], values[1], values[2]
 
 
-def create_shopify_sandbox(token: str, *, bucket_size: int = 40, leak_rate: float = 2.0) -> FastAPI:
-    """A Shopify Admin sandbox accepting `X-Shopify-Access-Token: token`, limited by a leaky bucket."""
+def create_shopify_sandbox(token: str, *, bucket_size: int = 40, leak_rate: float = 2.0,
+                           store: SandboxStore | None = None) -> FastAPI:
+    """A Shopify Admin sandbox accepting `X-Shopify-Access-Token: token`, limited by a leaky bucket.
+    Its levels and counters live in memory, and in `store` when it keeps a file."""
     app = FastAPI(title="Shopify sandbox", docs_url=None, redoc_url=None)
-    state = ShopifySandboxState()
+    state = ShopifySandboxState(store)
     bucket = LeakyBucket(bucket_size, leak_rate)
     install_faults(app, _errors)
 

@@ -1,8 +1,9 @@
-"""An in-memory SendGrid Mail Send endpoint that validates bodies the way SendGrid does.
+"""A sandbox SendGrid Mail Send endpoint that validates bodies the way SendGrid does.
 
 `POST /v3/mail/send` answers 202 with `X-Message-Id`, 400 with `{"errors": [...]}` naming each
 invalid field, 401 for a wrong key. Not SendGrid, for tests and the demo:
-`GET /_sandbox/messages[?to=]` and `/_sandbox/faults` (see integrations.sandbox_kit).
+`GET /_sandbox/messages[?to=]` and `/_sandbox/faults` (see integrations.sandbox_kit). Received
+messages outlive a restart when the sandbox is given a file store (integrations.sandbox_store).
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from integrations.sandbox_kit import install_faults
+from integrations.sandbox_store import SandboxStore
 
 _HELP = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html#message."
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MAX_CATEGORIES = 10
+_MESSAGES = "sendgrid.message"
 
 
 def _error(message: str, field: str | None, help_anchor: str | None = None) -> dict[str, Any]:
@@ -122,10 +125,12 @@ def _received(message_id: str, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def create_sendgrid_sandbox(api_key: str) -> FastAPI:
-    """A FastAPI app speaking SendGrid's Mail Send wire format, accepting only `Bearer api_key`."""
+def create_sendgrid_sandbox(api_key: str, store: SandboxStore | None = None) -> FastAPI:
+    """A FastAPI app speaking SendGrid's Mail Send wire format, accepting only `Bearer api_key`.
+    The messages it received live in memory, and in `store` when it keeps a file (faults do not)."""
+    store = store or SandboxStore(None)
     lock = threading.Lock()
-    messages: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = [message for _, message in store.load(_MESSAGES)]
     app = FastAPI(title="SendGrid sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     install_faults(app, lambda status, message: errors_body([_error(message, None)]))
 
@@ -145,8 +150,10 @@ def create_sendgrid_sandbox(api_key: str) -> FastAPI:
         if errors:
             return JSONResponse(errors_body(errors), status_code=400)
         message_id = secrets.token_urlsafe(16)[:22]
+        message = _received(message_id, body)
         with lock:
-            messages.append(_received(message_id, body))
+            store.put(_MESSAGES, message_id, message)
+            messages.append(message)
         return Response(status_code=202, headers={"X-Message-Id": message_id})
 
     @app.get("/_sandbox/messages", include_in_schema=False)

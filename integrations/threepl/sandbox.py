@@ -1,4 +1,4 @@
-"""An in-memory ShipBob (dated API) serving inventory levels with cursor pagination and rate limits.
+"""A sandbox ShipBob (dated API) serving inventory levels with cursor pagination and rate limits.
 
 Provider paths: `GET /{version}/inventory-level?PageSize=&Cursor=` → `{first, prev, next, last, items}`
 with absolute cursor URLs (the cursor itself is opaque), `Authorization: Bearer TOKEN` (401 otherwise),
@@ -6,7 +6,8 @@ and a sliding-window limit per token (150/min by default): a 429 with `x-retry-a
 `x-remaining-calls` and `{"statusCode": 429, "message": ...}`. Errors: 400 `{field: [msgs]}`, 404
 ProblemDetails. Not ShipBob, for tests and the demo: `PUT /_sandbox/inventory` (a list of items
 replaces the stock), `GET /_sandbox/stats`, `PUT /_sandbox/rate-limit`, `POST /_sandbox/reset`,
-`/_sandbox/faults` (see integrations.sandbox_kit).
+`/_sandbox/faults` (see integrations.sandbox_kit). Inventory and counters outlive a restart when the
+sandbox is given a file store (integrations.sandbox_store); the rate limit and faults start afresh.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from integrations.sandbox_kit import install_faults, presented_api_key
+from integrations.sandbox_store import SandboxStore
 from integrations.threepl.ratelimit import SlidingWindowLimiter
 from integrations.threepl.shipbob import MAX_PAGE_SIZE
 
@@ -30,6 +32,7 @@ VERSIONS = ("2025-07", "2026-01", "2026-07")
 DEFAULT_RATE_LIMIT = 150
 DEFAULT_WINDOW_SECONDS = 60.0
 DEFAULT_PAGE_SIZE = 50
+_ITEMS, _COUNTERS = "shipbob.item", "shipbob.counters"
 
 
 class SandboxInventoryItem(BaseModel):
@@ -68,17 +71,24 @@ def problem(status: int, title: str, detail: str, instance: str) -> ShipBobApiEr
 
 
 class ShipBobSandboxState:
-    """Inventory and counters behind one lock."""
+    """Inventory and counters behind one lock, written to `store` before they change in memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: SandboxStore | None = None) -> None:
         self._lock = threading.Lock()
-        self._items: list[dict[str, Any]] = []
-        self._stats = {"requests_served": 0, "throttled": 0, "unauthorized": 0}
+        self._store = store or SandboxStore(None)
+        self._items: list[dict[str, Any]] = [item for _, item in self._store.load(_ITEMS)]
+        self._stats: dict[str, int] = {"requests_served": 0, "throttled": 0, "unauthorized": 0,
+                                       **(self._store.get(_COUNTERS, "shipbob") or {})}
 
     def replace_inventory(self, items: list[SandboxInventoryItem]) -> int:
+        fresh = [item.model_dump() for item in items]
         with self._lock:
-            self._items = [item.model_dump() for item in items]
-            return len(self._items)
+            with self._store.transaction():
+                self._store.clear(_ITEMS)
+                for position, item in enumerate(fresh):
+                    self._store.put(_ITEMS, str(position), item)
+            self._items = fresh
+            return len(fresh)
 
     def page(self, offset: int, size: int) -> tuple[list[dict[str, Any]], int]:
         with self._lock:
@@ -86,7 +96,9 @@ class ShipBobSandboxState:
 
     def count(self, name: str) -> None:
         with self._lock:
-            self._stats[name] += 1
+            stats = {**self._stats, name: self._stats[name] + 1}
+            self._store.put(_COUNTERS, "shipbob", stats)
+            self._stats = stats
 
     def stats(self) -> dict[str, int]:
         with self._lock:
@@ -94,8 +106,11 @@ class ShipBobSandboxState:
 
     def reset(self) -> None:
         with self._lock:
-            self._items = []
-            self._stats = dict.fromkeys(self._stats, 0)
+            stats = dict.fromkeys(self._stats, 0)
+            with self._store.transaction():
+                self._store.clear(_ITEMS)
+                self._store.put(_COUNTERS, "shipbob", stats)
+            self._items, self._stats = [], stats
 
 
 def encode_cursor(offset: int, size: int) -> str:
@@ -116,9 +131,11 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
 
 
 def create_shipbob_sandbox(token: str, *, rate_limit: int = DEFAULT_RATE_LIMIT,
-                           window_seconds: float = DEFAULT_WINDOW_SECONDS) -> FastAPI:
-    """A FastAPI app speaking ShipBob's dated inventory API, accepting only `token` (Bearer)."""
-    state = ShipBobSandboxState()
+                           window_seconds: float = DEFAULT_WINDOW_SECONDS,
+                           store: SandboxStore | None = None) -> FastAPI:
+    """A FastAPI app speaking ShipBob's dated inventory API, accepting only `token` (Bearer).
+    Its inventory and counters live in memory, and in `store` when it keeps a file."""
+    state = ShipBobSandboxState(store)
     limiter = SlidingWindowLimiter(rate_limit, window_seconds)
     app = FastAPI(title="ShipBob sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     install_faults(app, lambda status, message: {"statusCode": status, "message": message})
