@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from omniroute.settings import Settings
+from omniroute.stack_env import settings_environment
 
 PRODUCTION = {"environment": "production", "easypost_api_key": "EZAK-real", "sendgrid_api_key": "SG.real"}
 
@@ -66,3 +69,22 @@ def test_a_bad_channel_sync_entry_is_refused_naming_its_index_and_field() -> Non
 def test_two_syncs_for_one_channel_are_refused() -> None:
     with pytest.raises(ValidationError, match="item 1 names channel 'shop' again"):
         Settings.model_validate({"channel_syncs": [SYNC, {**SYNC, "batch_size": 5}]})
+
+
+def test_the_sandboxes_keep_their_state_in_a_file_under_the_data_dir_by_default(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data")
+
+    assert settings.sandbox_state_file == tmp_path / "data" / "sandboxes.db"
+
+
+def test_a_child_reads_back_the_sandbox_state_file_it_was_given(monkeypatch: pytest.MonkeyPatch,
+                                                               tmp_path: Path) -> None:
+    for key in [key for key in os.environ if key.startswith("OMNIROUTE_")]:
+        monkeypatch.delenv(key)
+    given = Settings(_env_file=None, data_dir=tmp_path / "data", sandbox_state_path=tmp_path / "elsewhere.db")
+    for key, value in settings_environment(given).items():
+        monkeypatch.setenv(key, value)
+
+    child = Settings(_env_file=None)
+
+    assert child == given and child.sandbox_state_file == tmp_path / "elsewhere.db"
