@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
@@ -34,6 +35,10 @@ from workflows.ids import shipment_id_for
 MAX_PLAN_ATTEMPTS = 5
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class InventoryActivities:
     def __init__(
         self,
@@ -42,8 +47,12 @@ class InventoryActivities:
         reservation_ttl: timedelta = timedelta(hours=72),
         sourcing: SourcingConfigCache | None = None,
         strategy: Strategy | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        """`clock` gives the time plans are made at (cut-offs, ship weekdays, capacity per day, release
+        waves, reservation expiry): the wall clock, or a fixed instant in tests."""
         self._store = store
+        self._clock = clock
         self._ttl = reservation_ttl
         self._sourcing = sourcing or SourcingConfigCache(store)
         self._strategy = strategy or MilpStrategy()
@@ -74,13 +83,13 @@ class InventoryActivities:
                     for sid, shipment in zip(shipment_ids, plan.shipments, strict=True)
                     for line in shipment.lines
                 ]
-                expires_at = request.expires_at or datetime.now(UTC) + self._ttl
+                expires_at = request.expires_at or self._clock() + self._ttl
                 result = self._store.reserve(items, order_id=request.order_id, expires_at=expires_at,
                                              source=f"order:{request.order_id}")
                 if result.ok:
                     if plan.decision is not None:
                         self._store.set_order_decision(request.order_id, plan.decision)
-                    now = datetime.now(UTC)
+                    now = self._clock()
                     release_at = _release_at(config.cost_model, plan, network, now)
                     if release_at is not None:
                         self._store.set_order_release_at(request.order_id, release_at)
@@ -115,7 +124,7 @@ class InventoryActivities:
                                      quantity=line.quantity)
                      for sid, shipment in zip(shipment_ids, plan.shipments, strict=True) for line in shipment.lines]
             result = self._store.replace_reservations(
-                request.release_keys, items, order_id=request.order_id, expires_at=datetime.now(UTC) + self._ttl,
+                request.release_keys, items, order_id=request.order_id, expires_at=self._clock() + self._ttl,
                 source=f"order:{request.order_id}", reason=request.reason)
             if not result.ok:
                 short = ", ".join(f"{s.node_id}/{s.sku} {s.available} of {s.requested}" for s in result.shortfalls)
@@ -143,7 +152,7 @@ class InventoryActivities:
                 if point is not None:
                     candidates.append(Candidate(node_id=node_id, point=point, atp=stock))
             return plan_nearest(request.lines, destination, candidates)
-        now = datetime.now(UTC)
+        now = self._clock()
         prices = config.look_ahead_prices(now)
         plan = decide(
             request.order_id, request.lines, destination, [nodes[n] for n in sorted(atp)], atp,

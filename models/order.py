@@ -107,6 +107,8 @@ class OrderLineView(BaseModel):
     quantity_cancelled: int = 0
     cancel_reason: str | None = None
     quantity_backordered: int = Field(default=0, description="units waiting for stock (backorder policy)")
+    quantity_filled_from_backorder: int = Field(
+        default=0, description="units that waited for stock and have since been planned to ship")
 
 
 class OrderView(BaseModel):

@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any, NoReturn, Self, TypeVar
 
 import temporalio.client
+from temporalio.client import ScheduleOverlapPolicy
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -272,6 +273,19 @@ class OmnirouteClient:
             await self._call(handle.signal(INVENTORY_CHANGED_SIGNAL, SkusChanged(skus=skus)))
         except _NotFound:
             raise NotFoundError(f"no inventory sync runs for channel {channel!r}") from None
+
+    # Backorders
+
+    async def sweep_backorders(self) -> bool:
+        """Stock came in: run the `backorder-sweep` schedule now, so that orders waiting for these units
+        plan them in seconds instead of at the next interval. A sweep already running makes this one
+        wait for it (buffered, not dropped). False when no worker has created the schedule yet."""
+        handle = self._client.get_schedule_handle(ids.BACKORDER_SWEEP_SCHEDULE)
+        try:
+            await self._call(handle.trigger(overlap=ScheduleOverlapPolicy.BUFFER_ONE))
+        except _NotFound:
+            return False
+        return True
 
     # Translation of Temporal's errors
 

@@ -23,6 +23,7 @@ from temporalio.client import (
 )
 
 from omniroute.settings import Settings
+from workflows import ids
 from workflows.backorders import BACKORDER_SWEEP_WORKFLOW
 from workflows.lookahead import SHADOW_PRICE_WORKFLOW
 from workflows.sweep import RESERVATION_SWEEP_WORKFLOW
@@ -34,7 +35,7 @@ log = logging.getLogger("omniroute.schedules")
 RESERVATION_SWEEP_SCHEDULE = "reservation-sweep"
 SHADOW_PRICE_SCHEDULE = "shadow-prices"
 RELEASE_WAVE_SCHEDULE = "release-waves"
-BACKORDER_SWEEP_SCHEDULE = "backorder-sweep"
+BACKORDER_SWEEP_SCHEDULE = ids.BACKORDER_SWEEP_SCHEDULE
 # How often a 3PL's inventory is pulled: ShipBob allows 150 calls a minute, a pull of 10,000 SKUs takes 100.
 THREEPL_SYNC_EVERY = timedelta(minutes=15)
 

@@ -9,6 +9,9 @@ TASK_QUEUE = "omniroute"
 ORDER_WORKFLOW = "OrderWorkflow"
 RETURN_WORKFLOW = "ReturnWorkflow"
 
+# Started by a Temporal Schedule of this id; the gateway triggers it when stock comes in.
+BACKORDER_SWEEP_SCHEDULE = "backorder-sweep"
+
 ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
 CHANNEL = SearchAttributeKey.for_keyword("Channel")
 RETURN_STATUS = SearchAttributeKey.for_keyword("ReturnStatus")

@@ -54,6 +54,8 @@ class OrderState(BaseModel):
     backordered: dict[int, int] = Field(default_factory=dict, description="line_no -> units waiting for stock")
     backordered_since: datetime | None = None
     backorder_retry_at: datetime | None = None
+    filled_from_backorder: dict[int, int] = Field(
+        default_factory=dict, description="line_no -> units that waited for stock and have since been planned")
     release_at: datetime | None = Field(default=None, description="shipments wait until then for a release wave")
 
     def cancel_quantity(self, line_no: int, quantity: int, reason: str) -> None:
@@ -118,6 +120,7 @@ def order_view(state: OrderState) -> OrderView:
             quantity_cancelled=sum(c.quantity for c in cancelled),
             cancel_reason="; ".join(c.reason for c in cancelled) or None,
             quantity_backordered=state.backordered.get(line_no, 0),
+            quantity_filled_from_backorder=state.filled_from_backorder.get(line_no, 0),
         ))
     return OrderView(
         order_id=order.order_id, workflow_id=order_workflow_id(order.order_id), channel=order.channel,

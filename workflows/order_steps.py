@@ -148,6 +148,10 @@ class OrderSteps:
         self._state.backordered.clear()
         before = set(self._state.shipments)
         await self._plan(lines)
+        for line in lines:
+            if filled := line.quantity - self._state.backordered.get(line.line_no, 0):
+                self._state.filled_from_backorder[line.line_no] = (
+                    self._state.filled_from_backorder.get(line.line_no, 0) + filled)
         if not self._state.backordered:
             self._state.backordered_since = None
         fresh = [s for sid, s in self._state.shipments.items() if sid not in before]

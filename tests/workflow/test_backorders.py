@@ -44,6 +44,7 @@ async def test_a_backordered_line_ships_once_stock_arrives(time_skipping_worker:
     assert waiting.status is OrderStatus.FULFILLING
     assert [(line.status, line.quantity_backordered) for line in waiting.lines] == [
         (LineStatus.ALLOCATED, 0), (LineStatus.BACKORDERED, 2)]
+    assert [line.quantity_filled_from_backorder for line in waiting.lines] == [0, 0]
     assert len(waiting.shipments) == 1
     await warehouse_ships(w, waiting.shipments[0].shipment_id)
     shipped = await wait_for(w, order.order_id, lambda v: v.shipments[0].state.value == "delivered")
@@ -57,6 +58,7 @@ async def test_a_backordered_line_ships_once_stock_arrives(time_skipping_worker:
     second = planned.shipments[1]
     assert second.shipment_id == f"{order.order_id}-S2" and [line.sku for line in second.lines] == ["SKU-OUT"]
     assert planned.lines[1].quantity_backordered == 0 and planned.lines[1].status is LineStatus.ALLOCATED
+    assert [line.quantity_filled_from_backorder for line in planned.lines] == [0, 2]
     assert w.store.availability("SKU-OUT").total_atp == 1
     await warehouse_ships(w, second.shipment_id)
     await w.temporal.get_workflow_handle(order_workflow_id(order.order_id)).result()
