@@ -173,25 +173,32 @@ def inventory_verify() -> None:
 @app.command()
 def demo(
     orders: Annotated[int, typer.Option(min=1, help="orders to place")] = 200,
-    returns: Annotated[int, typer.Option(min=0, help="returns to start for delivered orders")] = 20,
+    returns: Annotated[int, typer.Option(min=0, help="returns customers start as their orders are delivered")] = 20,
     seed: Annotated[int, typer.Option(help="random seed of the order generator")] = 7,
     keep: Annotated[bool, typer.Option("--keep", help="keep the stack running afterwards, until Ctrl-C")] = False,
     gateway_url: Annotated[str | None, typer.Option(
         help="use the stack already running behind this gateway instead of starting one")] = None,
-    timeout: Annotated[float, typer.Option(min=1, help="seconds for the whole run, start-up included")] = 300.0,
+    stall_seconds: Annotated[float, typer.Option(
+        min=1, help="give up when no order or return has moved for this long")] = 120.0,
+    max_minutes: Annotated[float, typer.Option(min=1, help="give up after this long in all")] = 30.0,
 ) -> None:
-    """Run the demo: orders and returns on the embedded stack, with a simulated warehouse.
+    """Run the demo: orders and returns through every path, on the embedded stack.
 
-    Starts the embedded stack (unless --gateway-url names a running one), loads the demo network, places
-    orders and starts returns through the gateway, prints the figures and the Temporal UI link. Exits 0
-    when every order and return reached a final state, 1 when some did not, 2 when the stack could not
-    start.
+    Starts the embedded stack (unless --gateway-url names a running one), loads the demo network and
+    places orders through the gateway: some split, some are held by the rules until the demo's operator
+    releases them, some are cancelled by their customer, some lines are cancelled because nobody can
+    fill them and some wait on backorder until the demo's warehouse receives the missing stock; a
+    simulated warehouse picks, packs, ships and delivers, and customers return part of delivered
+    orders while the rest still run. Prints the figures and the Temporal UI link. Exits 0 when every
+    order and return reached a final state; 1 when some did not (each is named with what it waits for)
+    because nothing moved for --stall-seconds or the run passed --max-minutes; 2 when the stack could
+    not start.
     """
     settings = load_settings()
     from omniroute.demo import run_demo
 
     code = run_demo(settings, orders=orders, returns=returns, seed=seed, keep=keep, console=Console(),
-                    gateway_url=gateway_url, timeout_s=timeout)
+                    gateway_url=gateway_url, stall_s=stall_seconds, max_s=max_minutes * 60)
     raise typer.Exit(code)
 
 

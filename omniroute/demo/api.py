@@ -49,6 +49,9 @@ class OrderSnapshot:
     status: OrderStatus
     shipments: tuple[ShipmentSnapshot, ...]
     quantity_cancelled: int
+    backordered: tuple[tuple[str, int], ...] = ()  # (sku, units waiting for stock)
+    holds: tuple[str, ...] = ()
+    filled_from_backorder: int = 0  # units that waited for stock and have since been planned
 
     @property
     def is_final(self) -> bool:
@@ -73,8 +76,15 @@ class OrderSnapshot:
                 cancelled += int(line.get("quantity", 0))
             else:
                 cancelled += int(line.get("quantity_cancelled") or 0)
+        waiting: dict[str, int] = {}
+        filled = 0
+        for line in data.get("lines") or []:
+            filled += int(line.get("quantity_filled_from_backorder") or 0)
+            if units := int(line.get("quantity_backordered") or 0):
+                waiting[line["sku"]] = waiting.get(line["sku"], 0) + units
         return cls(order_id=data["order_id"], status=OrderStatus(data["status"]), shipments=tuple(shipments),
-                   quantity_cancelled=cancelled)
+                   quantity_cancelled=cancelled, backordered=tuple(sorted(waiting.items())),
+                   holds=tuple(str(hold) for hold in data.get("holds") or []), filled_from_backorder=filled)
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,12 @@ class GatewayApi:
 
     async def put_stock(self, node_id: str, sku: str, on_hand: int) -> None:
         await self._call("PUT", f"/v1/inventory/{_seg(node_id)}/{_seg(sku)}", {"on_hand": on_hand})
+
+    async def receive_stock(self, node_id: str, sku: str, units: int, *, source: str, key: str) -> None:
+        """A receipt of `units` at `node_id`, as a WMS posts one: a delta, idempotent by `key`."""
+        item = {"node_id": node_id, "sku": sku, "delta": units, "kind": "receipt", "source": source,
+                "reason": "purchase order received", "key": key}
+        await self._call("POST", "/v1/inventory:batch", {"items": [item]})
 
     async def put_sourcing_document(self, name: str, yaml_text: str) -> None:
         """PUT /v1/sourcing/{name} (cost-model or rules) with a YAML body."""

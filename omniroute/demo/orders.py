@@ -4,10 +4,15 @@ The same (network, count, seed, run_tag) always gives the same orders. The mix i
 order's position so that even a dozen orders contain each kind:
 
 - every 8th order (from the 4th) pairs two SKUs that no single node stocks together: it must split;
-- every 50th order (from the 6th) asks for more of a scarce SKU than the whole network holds, next
-  to an ordinary line: that line cannot be filled and gets cancelled;
+- every 50th order (from the 6th) asks for one unit more of a scarce SKU than the whole network holds,
+  next to an ordinary line. These alternate between the web shop, whose rules backorder what nobody
+  can ship (the demo's warehouse then receives the missing units and the order completes), and the
+  marketplace, whose rules cancel it;
 - every 25th order (from the 10th) is cancelled by the customer before it ships;
-- the rest have one to three lines of commonly stocked SKUs.
+- every 40th order (from the 18th) is flagged by the channel's fraud screen: the rules hold it until
+  the demo's operator releases it;
+- the rest have one to three lines of commonly stocked SKUs. `choose_returns` picks among these the
+  orders whose customers send something back once it is delivered.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from models.returns import ReturnLine, StartReturn
 from omniroute.demo.network import DemoNetwork, DemoSku
 
 CHANNEL_WEIGHTS: dict[str, int] = {"web": 6, "marketplace": 3, "pos": 1}
+# Scarce-line orders take turns: the web shop's rules backorder the missing units, the marketplace's cancel them.
+SCARCE_LINE_CHANNELS = ("web", "marketplace")
 SCARCE_AT_MOST = 3  # a SKU with this many units or fewer network-wide is scarce
 COMMON_AT_LEAST = 4  # a SKU stocked at this many nodes or more is common
 
@@ -53,6 +60,10 @@ class DemoOrder:
     def order_id(self) -> str:
         return self.order.order_id
 
+    @property
+    def flagged_for_fraud(self) -> bool:
+        return self.order.attributes.get("fraud_risk") == "high"
+
 
 def generate_orders(network: DemoNetwork, count: int, *, seed: int, run_tag: str = "demo") -> list[DemoOrder]:
     """`count` orders for `network`; `run_tag` keeps channel order ids apart between runs."""
@@ -61,6 +72,7 @@ def generate_orders(network: DemoNetwork, count: int, *, seed: int, run_tag: str
     rng = random.Random(seed)
     picker = _SkuPicker(network, rng)
     orders: list[DemoOrder] = []
+    scarce_orders = 0
     for index in range(count):
         if index % 50 == 5 and picker.scarce:
             kind, lines = OrderKind.SCARCE_LINE, picker.scarce_line_order()
@@ -69,8 +81,12 @@ def generate_orders(network: DemoNetwork, count: int, *, seed: int, run_tag: str
         else:
             kind, lines = OrderKind.ORDINARY, picker.ordinary_order()
         customer = _customer(rng, index)
+        channel = _weighted(rng, CHANNEL_WEIGHTS)
+        if kind is OrderKind.SCARCE_LINE:
+            channel = SCARCE_LINE_CHANNELS[scarce_orders % len(SCARCE_LINE_CHANNELS)]
+            scarce_orders += 1
         order = PlaceOrder(
-            channel=_weighted(rng, CHANNEL_WEIGHTS),
+            channel=channel,
             channel_order_id=f"{run_tag}-{1001 + index}",
             currency="USD",
             customer=customer,
@@ -84,23 +100,29 @@ def generate_orders(network: DemoNetwork, count: int, *, seed: int, run_tag: str
     return orders
 
 
-def plan_returns(
-    delivered: Mapping[str, Sequence[tuple[str, int]]], count: int, *, seed: int, run_tag: str = "demo"
-) -> list[StartReturn]:
-    """Up to `count` returns of one delivered line each, from {order_id: [(sku, quantity), ...]}."""
-    rng = random.Random(seed)
-    order_ids = sorted(order_id for order_id, lines in delivered.items() if lines)
-    chosen = rng.sample(order_ids, min(count, len(order_ids)))
-    returns: list[StartReturn] = []
-    for number, order_id in enumerate(chosen, start=1):
-        sku, quantity = rng.choice(sorted(delivered[order_id]))
-        returns.append(StartReturn(
-            rma=f"RMA-{run_tag}-{number:04d}",
-            order_id=order_id,
-            lines=[ReturnLine(sku=sku, quantity=rng.randint(1, quantity))],
-            reason=rng.choice(_RETURN_REASONS),
-        ))
-    return returns
+def choose_returns(orders: Sequence[DemoOrder], count: int, *, seed: int) -> list[str]:
+    """The ids of up to `count` orders whose customers will return something once it is delivered:
+    ordinary orders that are neither cancelled nor held, so that each one ends delivered."""
+    candidates = [o.order_id for o in orders
+                  if o.kind is OrderKind.ORDINARY and not o.cancel_before_shipping and not o.flagged_for_fraud]
+    return random.Random(seed).sample(candidates, min(count, len(candidates)))
+
+
+def return_request(
+    order_id: str, delivered: Sequence[tuple[str, int]], number: int, *, seed: int, run_tag: str = "demo"
+) -> StartReturn:
+    """The customer's return of part of one delivered line of `order_id` ([(sku, quantity), ...]);
+    the same arguments always give the same request."""
+    if not delivered:
+        raise ValueError(f"order {order_id} has nothing delivered to return")
+    rng = random.Random(f"{seed}:{order_id}")
+    sku, quantity = rng.choice(sorted(delivered))
+    return StartReturn(
+        rma=f"RMA-{run_tag}-{number:04d}",
+        order_id=order_id,
+        lines=[ReturnLine(sku=sku, quantity=rng.randint(1, quantity))],
+        reason=rng.choice(_RETURN_REASONS),
+    )
 
 
 class _SkuPicker:

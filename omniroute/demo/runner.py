@@ -7,37 +7,45 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import httpx
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from omniroute.demo.api import GatewayApi
+from omniroute.demo.api import GatewayApi, GatewayError
 from omniroute.demo.network import load_network
-from omniroute.demo.scenario import DemoPlan, DemoScenario
+from omniroute.demo.scenario import (
+    DEFAULT_ORDERS,
+    DEFAULT_RETURNS,
+    DEFAULT_SEED,
+    MAX_RUN_S,
+    STALL_S,
+    DemoPlan,
+    DemoScenario,
+)
 from omniroute.demo.summary import DemoSummary, render_summary
 from omniroute.devstack import DevStack, StackError
 from omniroute.settings import Settings
 
-DEMO_TIMEOUT_S = 300.0
-DEFAULT_SEED = 7
 SHOWN_PROBLEMS = 25
 
 
 def run_demo(
     settings: Settings,
     *,
-    orders: int = 200,
-    returns: int = 20,
+    orders: int = DEFAULT_ORDERS,
+    returns: int = DEFAULT_RETURNS,
     seed: int = DEFAULT_SEED,
     keep: bool = False,
     console: Console | None = None,
     gateway_url: str | None = None,
-    timeout_s: float = DEMO_TIMEOUT_S,
+    stall_s: float = STALL_S,
+    max_s: float = MAX_RUN_S,
 ) -> int:
-    """Run the demo and return the exit code: 0 when every order and return reached a final state
-    within `timeout_s` (counted from the start, stack start-up included), 1 otherwise, 2 when the
-    stack could not start. With `gateway_url` the demo uses that running stack instead of starting
-    one; with `keep` the stack it started stays up until Ctrl-C."""
+    """Run the demo and return the exit code: 0 when every order and return reached a final state,
+    1 otherwise (nothing moved for `stall_s`, or the run passed `max_s`), 2 when the stack could not
+    start. With `gateway_url` the demo uses that running stack instead of starting one; with `keep`
+    the stack it started stays up until Ctrl-C."""
     console = console or Console()
     started = time.monotonic()
     stack = None
@@ -50,13 +58,16 @@ def run_demo(
             return 2
     try:
         plan = DemoPlan(orders=orders, returns=returns, seed=seed, run_tag=datetime.now(UTC).strftime("%y%m%d%H%M%S"))
-        remaining = max(1.0, timeout_s - (time.monotonic() - started))
-        summary, problems, timed_out = asyncio.run(
-            _run(gateway_url or settings.gateway_url, plan, console, remaining))
+        try:
+            summary, problems, gave_up = asyncio.run(
+                _run(gateway_url or settings.gateway_url, plan, console, stall_s=stall_s, max_s=max_s))
+        except (GatewayError, httpx.TransportError) as err:  # the network or configuration did not load
+            console.print("[red]The demo could not load its network:[/red]", escape(str(err)))
+            return 1
         summary = replace(summary, elapsed_s=time.monotonic() - started)
         _report(console, settings, summary, problems)
-        if timed_out:
-            console.print(f"[red]The demo ran out of time ({timeout_s:.0f} s, stack start-up included).[/red]")
+        if gave_up:
+            console.print(f"[red]The demo gave up: {gave_up}.[/red]")
         if keep and stack is not None:
             _wait_for_ctrl_c(console)
         return 0 if summary.all_final else 1
@@ -66,8 +77,8 @@ def run_demo(
 
 
 async def _run(
-    gateway_url: str, plan: DemoPlan, console: Console, timeout_s: float
-) -> tuple[DemoSummary, list[str], bool]:
+    gateway_url: str, plan: DemoPlan, console: Console, *, stall_s: float, max_s: float
+) -> tuple[DemoSummary, list[str], str | None]:
     network = load_network()
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -76,8 +87,8 @@ async def _run(
     async with GatewayApi(gateway_url) as api:
         scenario = DemoScenario(api, network, plan, progress)
         with progress:
-            summary = await scenario.run(timeout_s=timeout_s)
-        return summary, scenario.problems(), scenario.timed_out
+            summary = await scenario.run(stall_s=stall_s, max_s=max_s)
+        return summary, scenario.problems(), scenario.gave_up
 
 
 def _report(console: Console, settings: Settings, summary: DemoSummary, problems: list[str]) -> None:
@@ -90,7 +101,7 @@ def _report(console: Console, settings: Settings, summary: DemoSummary, problems
         highlight=False, markup=False,
     )
     if problems:
-        console.print(f"[red]{len(problems)} not final[/red] when the demo stopped:")
+        console.print(f"[red]{len(problems)} not final[/red] when the demo stopped, each with what it waits for:")
         for line in problems[:SHOWN_PROBLEMS]:
             console.print(f"  {line}", markup=False, highlight=False)
         if len(problems) > SHOWN_PROBLEMS:

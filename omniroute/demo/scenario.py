@@ -1,74 +1,112 @@
-"""One demo run against a running gateway: load the network, place orders, let the simulated
-warehouse ship them, cancel a few, return some delivered ones, and count what happened."""
+"""One demo run against a running gateway: load the network, place orders, let the simulated warehouse
+ship them, release the held ones, cancel a few, receive stock for the backordered ones, return some
+delivered ones while the rest still run, and count what happened.
+
+The run ends when every order and return is final. It gives up only when nothing has moved for
+`stall_s` (no order or return changed status, no shipment changed state, no order placed), or after
+`max_s` in all, and then names what each unfinished order or return waits for.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
 import httpx
 from rich.progress import Progress, TaskID
 
-from models.returns import ReturnStatus, StartReturn
 from omniroute.cost_files import demo_catalog_path, load_catalog
 from omniroute.demo.api import GatewayApi, GatewayError
 from omniroute.demo.network import DemoNetwork, default_data_dir
-from omniroute.demo.orders import DemoOrder, generate_orders, plan_returns
+from omniroute.demo.orders import DemoOrder, choose_returns, generate_orders
+from omniroute.demo.receiving import Receipt, SimulatedReceiving
+from omniroute.demo.returns import ReturnsDesk
+from omniroute.demo.stuck import order_waits_for, return_waits_for
 from omniroute.demo.summary import DemoSummary, ReturnOutcome, summarize
 from omniroute.demo.warehouse import SimulatedWarehouse, TrackedOrder
 
+DEFAULT_ORDERS = 200
+DEFAULT_RETURNS = 20
+DEFAULT_SEED = 7
+# A loaded 2-core machine may pause for tens of seconds; nothing in the demo waits two minutes on purpose.
+STALL_S = 120.0
+MAX_RUN_S = 30 * 60.0
 LOAD_CONCURRENCY = 16
 INTAKE_CONCURRENCY = 16
-RETURN_CONCURRENCY = 8
-RETURN_POLL_S = (0.3, 1.5)
 
 
 @dataclass(frozen=True)
 class DemoPlan:
     """How many orders and returns, from which seed; `run_tag` keeps this run's ids apart."""
 
-    orders: int
-    returns: int
-    seed: int
-    run_tag: str
+    orders: int = DEFAULT_ORDERS
+    returns: int = DEFAULT_RETURNS
+    seed: int = DEFAULT_SEED
+    run_tag: str = "demo"
+
+
+class Pulse:
+    """When something last moved."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self.last = clock()
+
+    def beat(self) -> None:
+        self.last = self._clock()
+
+    def quiet_for(self) -> float:
+        return self._clock() - self.last
 
 
 class DemoScenario:
-    """Runs a DemoPlan through `api`, reporting progress on `progress`. `run` never raises for
-    what the system answers: errors are kept per order and return, and whatever is not final when
-    the time is up is listed in the summary."""
+    """Runs a DemoPlan through `api`, reporting progress on `progress`. `run` never raises for what the
+    system answers: errors are kept per order and return, and whatever is not final when the run gives
+    up is listed by `problems()` with what it waits for."""
 
     def __init__(self, api: GatewayApi, network: DemoNetwork, plan: DemoPlan, progress: Progress) -> None:
         self._api, self._network, self._plan, self._progress = api, network, plan, progress
         self._orders = generate_orders(network, plan.orders, seed=plan.seed, run_tag=plan.run_tag)
-        self._final_bar: TaskID | None = None
-        self._shipped_bar: TaskID | None = None
+        self._bars: dict[str, TaskID] = {}
+        self.pulse = Pulse()
         self.warehouse = SimulatedWarehouse(
-            api, api, seed=plan.seed + 1, on_final=self._order_final, on_shipped=self._shipment_shipped,
-            on_held=self._review_hold,
+            api, api, seed=plan.seed + 1, on_final=lambda _: self._advance("final"),
+            on_shipped=lambda _, __: self._advance("shipped"), on_held=self._review_hold, on_seen=self._seen,
         )
+        self.receiving = SimulatedReceiving(api, network, seed=plan.seed + 3, run_tag=plan.run_tag,
+                                            on_received=self._received)
+        chosen = choose_returns(self._orders, plan.returns, seed=plan.seed + 2)
+        self.returns_desk = ReturnsDesk(api, chosen, plan.returns, seed=plan.seed + 2, run_tag=plan.run_tag,
+                                        on_moved=self._return_moved)
         self.held: set[str] = set()
         self.intake_errors: dict[str, str] = {}
-        self.returns: dict[str, ReturnOutcome] = {}
         self._side_tasks: set[asyncio.Task[None]] = set()
-        self.timed_out = False
+        self.gave_up: str | None = None
 
-    async def run(self, *, timeout_s: float) -> DemoSummary:
+    async def run(self, *, stall_s: float = STALL_S, max_s: float = MAX_RUN_S) -> DemoSummary:
         started = time.monotonic()
+        work = asyncio.ensure_future(self._all_phases())
         try:
-            async with asyncio.timeout(timeout_s):
-                await self._load_network()
-                await self._place_orders()
-                await self.warehouse.wait_all()
-                await asyncio.gather(*self._side_tasks)
-                await self._run_returns()
-        except TimeoutError:
-            self.timed_out = True
+            while not work.done():
+                await asyncio.wait({work}, timeout=min(1.0, stall_s / 4))
+                if work.done():
+                    break
+                if self.pulse.quiet_for() > stall_s:
+                    self.gave_up = f"nothing moved for {stall_s:.0f} s"
+                elif time.monotonic() - started > max_s:
+                    self.gave_up = f"still not done after {max_s / 60:.0f} min"
+                else:
+                    continue
+                work.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
         finally:
             await self.warehouse.aclose()
+            await self.receiving.aclose()
+            await self.returns_desk.aclose()
             for task in self._side_tasks:
                 task.cancel()
         return self.summary(elapsed_s=time.monotonic() - started)
@@ -76,32 +114,40 @@ class DemoScenario:
     def summary(self, *, elapsed_s: float) -> DemoSummary:
         unplaced = [TrackedOrder(order_id=order_id, placed_at=0.0, ship=False, last_error=error)
                     for order_id, error in self.intake_errors.items()]
-        return summarize([*self.warehouse.orders.values(), *unplaced], self.returns.values(),
-                         placed=len(self._orders), elapsed_s=elapsed_s)
+        return summarize([*self.warehouse.orders.values(), *unplaced], self.returns_desk.outcomes.values(),
+                         placed=len(self._orders), elapsed_s=elapsed_s,
+                         units_received=sum(r.units for r in self.receiving.receipts))
 
     def problems(self) -> list[str]:
-        """One line per order or return that is not final: its id, last status and last error."""
+        """One line per order or return that is not final: its id, its last status and what it waits for."""
         lines = [f"order {order_id}: not placed: {error}" for order_id, error in self.intake_errors.items()]
         for tracked in sorted(self.warehouse.not_final(), key=lambda o: o.order_id):
-            lines.append(_problem(f"order {tracked.order_id}", tracked.status, tracked.last_error))
-        for outcome in self.returns.values():
+            lines.append(f"order {tracked.order_id}: " + order_waits_for(tracked, self.receiving))
+        for outcome in self.returns_desk.outcomes.values():
             if not outcome.is_final:
-                lines.append(_problem(f"return {outcome.rma}", outcome.status, outcome.last_error))
+                lines.append(f"return {outcome.rma} (order {outcome.order_id}): " + return_waits_for(outcome))
         return lines
 
     # -- phases -----------------------------------------------------------------------------------
+
+    async def _all_phases(self) -> None:
+        await self._load_network()
+        await self._place_orders()
+        await self.warehouse.wait_all()
+        await asyncio.gather(*self._side_tasks)
+        await self.returns_desk.finish(self.warehouse.orders.values())
 
     async def _load_network(self) -> None:
         network = self._network
         bar = self._progress.add_task("Loading network", total=len(network.nodes) + len(network.inventory))
         for node in network.nodes:  # nodes first: stock refers to them
             await self._api.put_node(node)
-            self._progress.advance(bar)
+            self._loaded(bar)
 
         async def put(row_index: int) -> None:
             row = network.inventory[row_index]
             await self._api.put_stock(row.node_id, row.sku, row.on_hand)
-            self._progress.advance(bar)
+            self._loaded(bar)
 
         await _bounded(LOAD_CONCURRENCY, put, range(len(network.inventory)))
         await self._load_sourcing()
@@ -111,22 +157,19 @@ class DemoScenario:
         data = default_data_dir()
         bar = self._progress.add_task("Loading sourcing config", total=3)
         await self._api.put_sourcing_document("cost-model", data.joinpath("cost_model.yaml").read_text("utf-8"))
-        self._progress.advance(bar)
+        self._loaded(bar)
         await self._api.put_skus(list(load_catalog(demo_catalog_path()).skus.values()))
-        self._progress.advance(bar)
+        self._loaded(bar)
         await self._api.put_sourcing_document("rules", data.joinpath("rules.yaml").read_text("utf-8"))
-        self._progress.advance(bar)
-
-    async def _review_hold(self, tracked: TrackedOrder) -> None:
-        """The demo's operator reviews each held order and lets it go on."""
-        self.held.add(tracked.order_id)
-        await self._api.release_hold(tracked.order_id, released_by="demo-operator", reason="reviewed in the demo")
+        self._loaded(bar)
 
     async def _place_orders(self) -> None:
         total = len(self._orders)
         placing = self._progress.add_task("Placing orders", total=total)
-        self._shipped_bar = self._progress.add_task("Shipments shipped", total=None)
-        self._final_bar = self._progress.add_task("Orders final", total=total)
+        self._bars["shipped"] = self._progress.add_task("Shipments shipped", total=None)
+        self._bars["final"] = self._progress.add_task("Orders final", total=total)
+        self._bars["received"] = self._progress.add_task("Units received (WMS)", total=None)
+        self._bars["returns"] = self._progress.add_task("Returns final", total=self._plan.returns)
 
         async def place(index: int) -> None:
             demo_order = self._orders[index]
@@ -136,12 +179,19 @@ class DemoScenario:
             except (GatewayError, httpx.TransportError) as err:
                 self.intake_errors[demo_order.order_id] = str(err)
             else:
-                self.warehouse.watch(demo_order.order_id, placed_at, ship=not demo_order.cancel_before_shipping)
+                tracked = self.warehouse.watch(demo_order.order_id, placed_at,
+                                               ship=not demo_order.cancel_before_shipping)
                 if demo_order.cancel_before_shipping:
+                    tracked.cancel_requested = True
                     self._spawn(self._cancel(demo_order))
-            self._progress.advance(placing)
+            self._loaded(placing)
 
         await _bounded(INTAKE_CONCURRENCY, place, range(total))
+
+    async def _review_hold(self, tracked: TrackedOrder) -> None:
+        """The demo's operator reviews each held order and lets it go on."""
+        self.held.add(tracked.order_id)
+        await self._api.release_hold(tracked.order_id, released_by="demo-operator", reason="reviewed in the demo")
 
     async def _cancel(self, demo_order: DemoOrder) -> None:
         """The customer changes their mind before anything ships. If the gateway refuses (nothing
@@ -152,59 +202,33 @@ class DemoScenario:
             self.warehouse.orders[demo_order.order_id].last_error = f"cancel refused: {err}"
             self.warehouse.allow_shipping(demo_order.order_id)
 
-    async def _run_returns(self) -> None:
-        delivered = {o.order_id: o.delivered_lines() for o in self.warehouse.orders.values()}
-        requests = plan_returns(delivered, self._plan.returns, seed=self._plan.seed + 2, run_tag=self._plan.run_tag)
-        bar = self._progress.add_task("Returns final", total=len(requests))
-        for request in requests:
-            self.returns[request.rma] = ReturnOutcome(rma=request.rma, order_id=request.order_id)
+    # -- what moved -------------------------------------------------------------------------------
 
-        async def one(index: int) -> None:
-            await self._return(requests[index])
-            self._progress.advance(bar)
+    def _seen(self, tracked: TrackedOrder, moved: bool) -> None:
+        if moved:
+            self.pulse.beat()
+            self.returns_desk.observe(tracked)
+        self.receiving.observe(tracked)
 
-        await _bounded(RETURN_CONCURRENCY, one, range(len(requests)))
+    def _received(self, receipt: Receipt) -> None:
+        self._advance("received", receipt.units)
 
-    async def _return(self, request: StartReturn) -> None:
-        """Start the RMA, wait for its label, report the parcel received, wait until it ends."""
-        outcome = self.returns[request.rma]
-        received_sent = False
-        interval = RETURN_POLL_S[0]
-        while True:
-            try:
-                if outcome.status is None:
-                    await self._api.start_return(request)
-                snapshot = await self._api.return_status(request.rma)
-                outcome.status = snapshot.status
-                if snapshot.is_final:
-                    return
-                if snapshot.status is ReturnStatus.AWAITING_RECEIPT and not received_sent:
-                    await self._api.return_event(request.rma, "received")
-                    received_sent = True
-                    interval = RETURN_POLL_S[0]
-            except (GatewayError, httpx.TransportError) as err:
-                outcome.last_error = str(err)
-            await asyncio.sleep(interval)
-            interval = min(interval * 1.5, RETURN_POLL_S[1])
+    def _return_moved(self, outcome: ReturnOutcome) -> None:
+        self.pulse.beat()
+        if outcome.is_final:
+            self._advance("returns")
 
-    # -- progress ---------------------------------------------------------------------------------
+    def _loaded(self, bar: TaskID) -> None:
+        self.pulse.beat()
+        self._progress.advance(bar)
 
-    def _order_final(self, _: TrackedOrder) -> None:
-        if self._final_bar is not None:
-            self._progress.advance(self._final_bar)
-
-    def _shipment_shipped(self, _: TrackedOrder, __: str) -> None:
-        if self._shipped_bar is not None:
-            self._progress.advance(self._shipped_bar)
+    def _advance(self, bar: str, by: int = 1) -> None:
+        if bar in self._bars:
+            self._progress.advance(self._bars[bar], by)
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)
         self._side_tasks.add(task)
-
-
-def _problem(what: str, status: StrEnum | None, error: str | None) -> str:
-    line = f"{what}: {status.value if status is not None else 'never seen'}"
-    return f"{line} ({error})" if error else line
 
 
 async def _bounded(limit: int, work: Callable[[int], Awaitable[None]], indexes: range) -> None:

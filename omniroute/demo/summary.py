@@ -49,6 +49,10 @@ class DemoSummary:
     returns_not_final: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
     held_by_rules: int = 0
+    cancelled_by_customer: int = 0
+    backordered_orders: int = 0
+    backorders_filled: int = 0
+    units_received: int = 0
 
     @property
     def split_rate(self) -> float:
@@ -70,7 +74,8 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
 
 
 def summarize(
-    orders: Iterable[TrackedOrder], returns: Iterable[ReturnOutcome], *, placed: int, elapsed_s: float
+    orders: Iterable[TrackedOrder], returns: Iterable[ReturnOutcome], *, placed: int, elapsed_s: float,
+    units_received: int = 0,
 ) -> DemoSummary:
     orders, returns = list(orders), list(returns)
     statuses = [o.status for o in orders]
@@ -92,6 +97,11 @@ def summarize(
         shipments=sum(len(s) for s in live),
         split_orders=sum(1 for s in live if len(s) > 1),
         held_by_rules=sum(1 for o in orders if o.was_held),
+        cancelled_by_customer=sum(1 for o in orders if o.cancel_requested and o.status is OrderStatus.CANCELLED),
+        backordered_orders=sum(1 for o in orders if o.was_backordered),
+        backorders_filled=sum(1 for o in orders
+                              if o.was_backordered and o.status is OrderStatus.COMPLETED and not o.backordered),
+        units_received=units_received,
         orders_with_shipments=sum(1 for s in live if s),
         shipping_cost=cost,
         shipped_p50_s=percentile(to_shipped, 0.50),
@@ -116,13 +126,16 @@ def render_summary(summary: DemoSummary) -> Table:
         ("Orders failed", str(summary.failed)),
         ("Orders not final", str(len(summary.not_final))),
         ("Orders held by rules, then released", str(summary.held_by_rules)),
+        ("Orders cancelled by the customer", str(summary.cancelled_by_customer)),
         ("Units on cancelled lines", str(summary.units_cancelled)),
+        ("Orders backordered, then filled", f"{summary.backorders_filled} of {summary.backordered_orders}"),
+        ("Units received for backorders", str(summary.units_received)),
         ("Shipments", str(summary.shipments)),
         ("Split rate", f"{summary.split_rate:.1%} ({summary.split_orders} of {summary.orders_with_shipments})"),
         ("Total shipping cost", _money(summary.shipping_cost)),
         ("Order to shipped p50", _seconds(summary.shipped_p50_s)),
         ("Order to shipped p95", _seconds(summary.shipped_p95_s)),
-        ("Returns restocked", f"{summary.returns_restocked} of {summary.returns_started}"),
+        ("Returns received and restocked", f"{summary.returns_restocked} of {summary.returns_started}"),
         ("Returns rejected", str(summary.returns_rejected)),
         ("Returns expired", str(summary.returns_expired)),
         ("Returns not final", str(len(summary.returns_not_final))),

@@ -48,6 +48,10 @@ class TrackedOrder:
     quantity_cancelled: int = 0
     last_error: str | None = None
     was_held: bool = False
+    holds: tuple[str, ...] = ()
+    backordered: tuple[tuple[str, int], ...] = ()  # (sku, units) waiting for stock now
+    was_backordered: bool = False
+    cancel_requested: bool = False  # the customer asked to cancel it
 
     @property
     def is_final(self) -> bool:
@@ -64,9 +68,10 @@ class TrackedOrder:
 
 class SimulatedWarehouse:
     """Drives watched orders to a final state. `watch` starts a task; `wait_all` returns when every
-    watched order is final; `aclose` cancels what is still running. Errors from the reader or the
-    sender never end a task: they are kept in `TrackedOrder.last_error` and the task tries again,
-    so the caller's deadline decides when to give up."""
+    watched order is final; `aclose` cancels what is still running. After every read of an order,
+    `on_seen(tracked, moved)` says whether it moved (status, shipment states or backorders changed).
+    Errors from the reader or the sender never end a task: they are kept in `TrackedOrder.last_error`
+    and the task tries again, so the caller decides when to give up."""
 
     def __init__(
         self,
@@ -80,12 +85,13 @@ class SimulatedWarehouse:
         on_final: Callable[[TrackedOrder], None] | None = None,
         on_shipped: Callable[[TrackedOrder, str], None] | None = None,
         on_held: Callable[[TrackedOrder], Awaitable[None]] | None = None,
+        on_seen: Callable[[TrackedOrder, bool], None] | None = None,
     ) -> None:
         self._reader, self._sender = reader, sender
         self._rng = random.Random(seed)
         self._step_delay_s, self._poll_interval_s = step_delay_s, poll_interval_s
         self._gate = asyncio.Semaphore(max_in_flight)
-        self._on_final, self._on_shipped, self._on_held = on_final, on_shipped, on_held
+        self._on_final, self._on_shipped, self._on_held, self._on_seen = on_final, on_shipped, on_held, on_seen
         self._reviewed: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._driving: set[str] = set()
@@ -122,7 +128,7 @@ class SimulatedWarehouse:
         low, high = self._poll_interval_s
         interval = low
         while True:
-            seen_before = (tracked.status, {s.shipment_id: s.state for s in tracked.shipments.values()})
+            seen_before = _progress_of(tracked)
             try:
                 async with self._gate:
                     snapshot = await self._reader.order(tracked.order_id)
@@ -130,12 +136,14 @@ class SimulatedWarehouse:
                 tracked.last_error = str(exc)
             else:
                 self._observe(tracked, snapshot)
-                if tracked.is_final:
-                    if self._on_final:
-                        self._on_final(tracked)
-                    return
-            seen_now = (tracked.status, {s.shipment_id: s.state for s in tracked.shipments.values()})
-            interval = low if seen_now != seen_before else min(interval * 1.5, high)
+            moved = _progress_of(tracked) != seen_before
+            if self._on_seen:
+                self._on_seen(tracked, moved)
+            if tracked.is_final:
+                if self._on_final:
+                    self._on_final(tracked)
+                return
+            interval = low if moved else min(interval * 1.5, high)
             await asyncio.sleep(interval)
 
     def _observe(self, tracked: TrackedOrder, snapshot: OrderSnapshot) -> None:
@@ -145,6 +153,9 @@ class SimulatedWarehouse:
             self._reviewed.add(tracked.order_id)  # an operator looks at each held order once
             self._spawn(self._review(tracked))
         tracked.quantity_cancelled = snapshot.quantity_cancelled
+        tracked.holds, tracked.backordered = snapshot.holds, snapshot.backordered
+        tracked.was_backordered = (tracked.was_backordered or bool(snapshot.backordered)
+                                   or snapshot.filled_from_backorder > 0)
         tracked.last_error = None
         for shipment in snapshot.shipments:
             tracked.shipments[shipment.shipment_id] = shipment
@@ -189,3 +200,9 @@ class SimulatedWarehouse:
                 tracked.last_error = str(exc)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 3.0)
+
+
+def _progress_of(tracked: TrackedOrder) -> tuple[object, ...]:
+    """What counts as the order moving: its status, its shipments' states, its units on backorder."""
+    return tracked.status, tuple(sorted((s.shipment_id, s.state) for s in tracked.shipments.values())), \
+        tracked.backordered

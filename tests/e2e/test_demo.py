@@ -8,6 +8,7 @@ import pytest
 from rich.console import Console
 
 from omniroute.demo import run_demo
+from omniroute.demo.scenario import DEFAULT_ORDERS, DEFAULT_RETURNS
 from omniroute.ports import free_port
 from omniroute.settings import Settings
 
@@ -24,7 +25,8 @@ def _figures(text: str) -> dict[str, str]:
     return figures
 
 
-def test_the_demo_brings_every_order_and_return_to_an_end_and_counts_them(tmp_path: Path) -> None:
+def test_the_demo_a_newcomer_runs_takes_every_path_to_its_end_and_counts_each(tmp_path: Path) -> None:
+    """`omniroute demo` with its default arguments, exactly as `make demo` runs it (on free ports)."""
     settings = Settings(
         data_dir=tmp_path / "data", database_url=None,
         temporal_address=f"127.0.0.1:{free_port()}", temporal_ui_port=free_port(),
@@ -32,18 +34,22 @@ def test_the_demo_brings_every_order_and_return_to_an_end_and_counts_them(tmp_pa
     )
     console = Console(record=True, width=120)
 
-    exit_code = run_demo(settings, orders=12, returns=2, seed=3, console=console, timeout_s=240)
+    exit_code = run_demo(settings, console=console)
 
     text = console.export_text()
     assert exit_code == 0, text
     figures = _figures(text)
+    placed = int(figures["Orders placed"])
     completed, cancelled, failed = (int(figures[f"Orders {s}"]) for s in ("completed", "cancelled", "failed"))
-    assert figures["Orders placed"] == "12"
-    assert completed + cancelled + failed == 12
-    assert cancelled >= 1  # one of a dozen is cancelled by the customer before it ships
+    assert placed == DEFAULT_ORDERS and completed + cancelled + failed == placed and failed == 0
     assert figures["Orders not final"] == "0"
     assert int(figures["Shipments"]) >= completed
-    assert not figures["Split rate"].startswith("0.0%")  # a dozen orders hold one that must split
-    assert int(figures["Units on cancelled lines"]) >= 2  # the scarce line and the cancelled order
-    assert figures["Returns restocked"] == "2 of 2"
+    assert not figures["Split rate"].startswith("0.0%")
+    assert int(figures["Orders held by rules, then released"]) >= 1
+    assert int(figures["Orders cancelled by the customer"]) >= 1
+    assert int(figures["Units on cancelled lines"]) >= 1
+    filled, backordered = (int(n) for n in figures["Orders backordered, then filled"].split(" of "))
+    assert backordered >= 1 and filled == backordered
+    assert int(figures["Units received for backorders"]) >= 1
+    assert figures["Returns received and restocked"] == f"{DEFAULT_RETURNS} of {DEFAULT_RETURNS}"
     assert f"{settings.ui_url}/namespaces/default/workflows" in text

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import zipcodes
 
 from models.order import PlaceOrder
 from omniroute.demo.network import DemoNetwork, load_network
-from omniroute.demo.orders import OrderKind, generate_orders, plan_returns
+from omniroute.demo.orders import OrderKind, choose_returns, generate_orders, return_request
 
 
 def _no_single_node_can_fill(network: DemoNetwork, order: PlaceOrder) -> bool:
@@ -94,16 +95,36 @@ def test_orders_come_from_several_channels_and_some_have_several_lines() -> None
     assert sum(len(o.order.lines) > 1 for o in orders) >= 50
 
 
-def test_returns_take_delivered_lines_deterministically() -> None:
-    delivered = {"web-a": [("MUG-CERAMIC", 2)], "web-b": [("CAP-LOGO", 1), ("YOGA-MAT", 1)], "web-c": []}
+def test_scarce_line_orders_alternate_between_a_backordering_and_a_cancelling_channel() -> None:
+    orders = generate_orders(load_network(), 200, seed=7)
 
-    first = plan_returns(delivered, 5, seed=1, run_tag="t")
-    again = plan_returns(delivered, 5, seed=1, run_tag="t")
+    scarce = [o.order.channel for o in orders if o.kind is OrderKind.SCARCE_LINE]
 
-    assert first == again
-    assert sorted(r.order_id for r in first) == ["web-a", "web-b"]
-    for request in first:
-        (line,) = request.lines
-        delivered_quantity = dict(delivered[request.order_id])[line.sku]
-        assert 1 <= line.quantity <= delivered_quantity
-    assert len({r.rma for r in first}) == 2
+    assert scarce == ["web", "marketplace", "web", "marketplace"]
+
+
+def test_returns_are_chosen_among_orders_that_will_be_delivered() -> None:
+    orders = generate_orders(load_network(), 200, seed=7)
+
+    chosen = choose_returns(orders, 20, seed=9)
+
+    assert chosen == choose_returns(orders, 20, seed=9) and len(set(chosen)) == 20
+    by_id = {o.order_id: o for o in orders}
+    assert all(by_id[order_id].kind is OrderKind.ORDINARY for order_id in chosen)
+    assert not any(by_id[order_id].cancel_before_shipping or by_id[order_id].flagged_for_fraud for order_id in chosen)
+
+
+def test_a_return_takes_part_of_a_delivered_line_and_is_the_same_every_time() -> None:
+    delivered = [("CAP-LOGO", 1), ("YOGA-MAT", 3)]
+
+    first = return_request("web-b", delivered, 4, seed=1, run_tag="t")
+
+    assert first == return_request("web-b", delivered, 4, seed=1, run_tag="t")
+    assert first.rma == "RMA-t-0004" and first.order_id == "web-b"
+    (line,) = first.lines
+    assert 1 <= line.quantity <= dict(delivered)[line.sku]
+
+
+def test_an_order_with_nothing_delivered_cannot_be_returned() -> None:
+    with pytest.raises(ValueError, match="nothing delivered"):
+        return_request("web-c", [], 1, seed=1)

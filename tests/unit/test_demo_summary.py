@@ -104,7 +104,7 @@ def test_the_table_shows_each_figure_with_its_value() -> None:
 
     for label, value in [("Orders completed", "1"), ("Units on cancelled lines", "2"), ("Shipments", "1"),
                          ("Total shipping cost", "12.34 USD"), ("Order to shipped p50", "4.2 s"),
-                         ("Returns restocked", "1 of 1"), ("Split rate", "0.0% (0 of 1)")]:
+                         ("Returns received and restocked", "1 of 1"), ("Split rate", "0.0% (0 of 1)")]:
         assert any(label in line and line.rstrip(" │").endswith(value) for line in text.splitlines()), label
 
 
