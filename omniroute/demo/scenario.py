@@ -138,18 +138,21 @@ class DemoScenario:
         await self.returns_desk.finish(self.warehouse.orders.values())
 
     async def _load_network(self) -> None:
+        """Nodes, then a count for every (node, SKU) of the demo network: the file's, else 0, so that a
+        second run on the same data dir starts from the same stock (an earlier run's receipts included)."""
         network = self._network
-        bar = self._progress.add_task("Loading network", total=len(network.nodes) + len(network.inventory))
+        counts = [(node.node_id, sku.sku, network.on_hand(node.node_id, sku.sku))
+                  for node in network.nodes for sku in network.skus]
+        bar = self._progress.add_task("Loading network", total=len(network.nodes) + len(counts))
         for node in network.nodes:  # nodes first: stock refers to them
             await self._api.put_node(node)
             self._loaded(bar)
 
-        async def put(row_index: int) -> None:
-            row = network.inventory[row_index]
-            await self._api.put_stock(row.node_id, row.sku, row.on_hand)
+        async def put(index: int) -> None:
+            await self._api.put_stock(*counts[index])
             self._loaded(bar)
 
-        await _bounded(LOAD_CONCURRENCY, put, range(len(network.inventory)))
+        await _bounded(LOAD_CONCURRENCY, put, range(len(counts)))
         await self._load_sourcing()
 
     async def _load_sourcing(self) -> None:
