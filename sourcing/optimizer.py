@@ -366,7 +366,9 @@ class MilpStrategy:
             if proven:
                 return small
             heuristics.append(small.model_copy(update={"method": "best-two-nodes"}))
-        incumbent = min(heuristics, key=lambda s: s.objective)
+        # The fallback must keep the no-good cuts too: a heuristic plan on an excluded node set is no answer.
+        allowed = [plan for plan in heuristics if frozenset(plan.nodes()) not in exclude]
+        incumbent = min(allowed or [_nothing_ships(problem, started)], key=lambda s: s.objective)
         model = MipModel()
         block = OrderBlock.add(model, pruned)
         for node_set in exclude:
@@ -384,3 +386,8 @@ class MilpStrategy:
                if outcome.status == "time limit" else f"solver stopped: {outcome.status}")
         return incumbent.model_copy(update={"method": "greedy-fallback", "status": why,
                                             "solve_ms": (perf_counter() - started) * 1000})
+
+
+def _nothing_ships(problem: SourcingProblem, started: float) -> Solution:
+    """Every unit unfilled: the last resort when every heuristic plan is on an excluded node set."""
+    return make_solution(problem, [], method="greedy-fallback", status="nothing ships", started=started)

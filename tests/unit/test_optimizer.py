@@ -236,6 +236,20 @@ def test_runners_up_are_priced_and_say_why_they_lost() -> None:
     assert split.reason == "+380 cents: one more shipment (+400), unit costs -20"
 
 
+def test_the_next_best_plan_avoids_the_chosen_nodes_even_when_the_solver_runs_out_of_time() -> None:
+    problem = order([("A", 1), ("B", 1)], [NEAR_A, NEAR_B, FAR_AB], split_penalty=100)
+    best = MilpStrategy().solve(problem)
+    no_time = MilpStrategy(time_limit_s=1e-9)  # as on a machine too busy to give HiGHS its 50 ms
+    assert no_time.solve(problem, exclude=[frozenset(best.nodes())]).nodes() == ["near-a", "near-b"]
+    assert [o.label for o in runners_up(problem, best, milp=no_time)] == ["next-best plan (near-a + near-b)"]
+
+
+def test_with_every_heuristic_plan_excluded_and_no_time_the_fallback_ships_nothing() -> None:
+    problem = order([("A", 1)], [NEAR_A])
+    plan = MilpStrategy(time_limit_s=1e-9).solve(problem, exclude=[frozenset({"near-a"})])
+    assert plan.nodes() == [] and plan.unfilled == {1: 1}
+
+
 def test_a_cheaper_plan_that_misses_the_promise_says_so() -> None:
     late = node("late", {"A": 1, "B": 1}, ship=200, promise=False)
     problem = order([("A", 1), ("B", 1)], [NEAR_A, NEAR_B, FAR_AB, late])
