@@ -12,15 +12,16 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import httpx
 
 from models.network import NodeKind
 from omniroute.demo.api import GatewayError
 from omniroute.demo.network import DemoNetwork
+from omniroute.demo.tasks import BackgroundTasks
 from omniroute.demo.warehouse import TrackedOrder
 
 RECEIVING_SOURCE = "demo-wms"
@@ -67,7 +68,7 @@ class SimulatedReceiving:
         self._on_received = on_received
         self._last_sent: dict[tuple[str, str], float] = {}
         self._rounds: dict[tuple[str, str], int] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
         self.receipts: list[Receipt] = []
         self.last_error: str | None = None
 
@@ -80,16 +81,14 @@ class SimulatedReceiving:
                 continue
             self._last_sent[key] = now
             self._rounds[key] = self._rounds.get(key, 0) + 1
-            self._spawn(self._receive(tracked.order_id, sku, units, self._rounds[key]))
+            self._tasks.spawn(self._receive(tracked.order_id, sku, units, self._rounds[key]))
 
     def waiting_since(self, order_id: str, sku: str) -> float | None:
         """When the last receipt for this order's `sku` was sent on its way (time.monotonic())."""
         return self._last_sent.get((order_id, sku))
 
     async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.cancel_all()
 
     async def _receive(self, order_id: str, sku: str, units: int, round_no: int) -> None:
         await asyncio.sleep(self._rng.uniform(*self._lead_time_s))
@@ -104,8 +103,3 @@ class SimulatedReceiving:
         self.receipts.append(receipt)
         if self._on_received:
             self._on_received(receipt)
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Coroutine, Iterable
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 import httpx
 
@@ -22,6 +22,7 @@ from models.returns import ReturnStatus, StartReturn
 from omniroute.demo.api import GatewayError, ReturnSnapshot
 from omniroute.demo.orders import return_request
 from omniroute.demo.summary import ReturnOutcome
+from omniroute.demo.tasks import BackgroundTasks
 from omniroute.demo.warehouse import TrackedOrder
 
 RETURN_POLL_S = (0.3, 1.5)
@@ -53,7 +54,7 @@ class ReturnsDesk:
         self._api, self._chosen, self._count = api, list(chosen), count
         self._seed, self._run_tag, self._on_moved, self._poll_s = seed, run_tag, on_moved, poll_s
         self._returned: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
         self.outcomes: dict[str, ReturnOutcome] = {}
 
     def observe(self, tracked: TrackedOrder) -> None:
@@ -70,13 +71,10 @@ class ReturnsDesk:
         random.Random(self._seed).shuffle(spare)
         for tracked in spare[:max(0, self._count - len(self._returned))]:
             self._start(tracked)
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks))
+        await self._tasks.wait_all()
 
     async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.cancel_all()
 
     def _start(self, tracked: TrackedOrder) -> None:
         delivered = tracked.delivered_lines()
@@ -86,7 +84,7 @@ class ReturnsDesk:
         request = return_request(tracked.order_id, delivered, len(self._returned), seed=self._seed,
                                  run_tag=self._run_tag)
         self.outcomes[request.rma] = ReturnOutcome(rma=request.rma, order_id=tracked.order_id)
-        self._spawn(self._drive(request))
+        self._tasks.spawn(self._drive(request))
 
     async def _drive(self, request: StartReturn) -> None:
         """Open the RMA, wait for its label, report the parcel received, wait until it ends."""
@@ -114,8 +112,3 @@ class ReturnsDesk:
                 outcome.last_error = str(err)
             await asyncio.sleep(interval)
             interval = min(interval * 1.5, high)
-
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)

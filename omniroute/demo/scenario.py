@@ -26,6 +26,7 @@ from omniroute.demo.receiving import Receipt, SimulatedReceiving
 from omniroute.demo.returns import ReturnsDesk
 from omniroute.demo.stuck import order_waits_for, return_waits_for
 from omniroute.demo.summary import DemoSummary, ReturnOutcome, summarize
+from omniroute.demo.tasks import BackgroundTasks
 from omniroute.demo.warehouse import SimulatedWarehouse, TrackedOrder
 
 DEFAULT_ORDERS = 200
@@ -83,7 +84,7 @@ class DemoScenario:
                                         on_moved=self._return_moved)
         self.held: set[str] = set()
         self.intake_errors: dict[str, str] = {}
-        self._side_tasks: set[asyncio.Task[None]] = set()
+        self._cancels = BackgroundTasks()
         self.gave_up: str | None = None
 
     async def run(self, *, stall_s: float = STALL_S, max_s: float = MAX_RUN_S) -> DemoSummary:
@@ -107,8 +108,7 @@ class DemoScenario:
             await self.warehouse.aclose()
             await self.receiving.aclose()
             await self.returns_desk.aclose()
-            for task in self._side_tasks:
-                task.cancel()
+            await self._cancels.cancel_all()
         return self.summary(elapsed_s=time.monotonic() - started)
 
     def summary(self, *, elapsed_s: float) -> DemoSummary:
@@ -134,7 +134,7 @@ class DemoScenario:
         await self._load_network()
         await self._place_orders()
         await self.warehouse.wait_all()
-        await asyncio.gather(*self._side_tasks)
+        await self._cancels.wait_all()
         await self.returns_desk.finish(self.warehouse.orders.values())
 
     async def _load_network(self) -> None:
@@ -186,7 +186,7 @@ class DemoScenario:
                                                ship=not demo_order.cancel_before_shipping)
                 if demo_order.cancel_before_shipping:
                     tracked.cancel_requested = True
-                    self._spawn(self._cancel(demo_order))
+                    self._cancels.spawn(self._cancel(demo_order))
             self._loaded(placing)
 
         await _bounded(INTAKE_CONCURRENCY, place, range(total))
@@ -228,10 +228,6 @@ class DemoScenario:
     def _advance(self, bar: str, by: int = 1) -> None:
         if bar in self._bars:
             self._progress.advance(self._bars[bar], by)
-
-    def _spawn(self, coroutine: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._side_tasks.add(task)
 
 
 async def _bounded(limit: int, work: Callable[[int], Awaitable[None]], indexes: range) -> None:

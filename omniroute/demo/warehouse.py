@@ -12,15 +12,16 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import httpx
 
 from models.order import OrderStatus
 from models.shipment import ShipmentEventType, ShipmentState
 from omniroute.demo.api import GatewayError, OrderSnapshot, ShipmentSnapshot
+from omniroute.demo.tasks import BackgroundTasks
 
 WAREHOUSE_EVENTS = (
     ShipmentEventType.PICKED, ShipmentEventType.PACKED, ShipmentEventType.SHIPPED, ShipmentEventType.DELIVERED,
@@ -93,7 +94,7 @@ class SimulatedWarehouse:
         self._gate = asyncio.Semaphore(max_in_flight)
         self._on_final, self._on_shipped, self._on_held, self._on_seen = on_final, on_shipped, on_held, on_seen
         self._reviewed: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks()
         self._driving: set[str] = set()
         self.orders: dict[str, TrackedOrder] = {}
 
@@ -101,7 +102,7 @@ class SimulatedWarehouse:
         """Follow `order_id` (placed at `placed_at`, a time.monotonic() value) until it is final;
         with ship=False its shipments are left alone until `allow_shipping`."""
         tracked = self.orders.setdefault(order_id, TrackedOrder(order_id=order_id, placed_at=placed_at, ship=ship))
-        self._spawn(self._follow(tracked))
+        self._tasks.spawn(self._follow(tracked))
         return tracked
 
     def allow_shipping(self, order_id: str) -> None:
@@ -111,18 +112,11 @@ class SimulatedWarehouse:
         return [o for o in self.orders.values() if not o.is_final]
 
     async def wait_all(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks))
+        await self._tasks.wait_all()
 
     async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.cancel_all()
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     async def _follow(self, tracked: TrackedOrder) -> None:
         low, high = self._poll_interval_s
@@ -151,7 +145,7 @@ class SimulatedWarehouse:
         tracked.was_held = tracked.was_held or snapshot.status is OrderStatus.HELD
         if snapshot.status is OrderStatus.HELD and self._on_held and tracked.order_id not in self._reviewed:
             self._reviewed.add(tracked.order_id)  # an operator looks at each held order once
-            self._spawn(self._review(tracked))
+            self._tasks.spawn(self._review(tracked))
         tracked.quantity_cancelled = snapshot.quantity_cancelled
         tracked.holds, tracked.backordered = snapshot.holds, snapshot.backordered
         tracked.was_backordered = (tracked.was_backordered or bool(snapshot.backordered)
@@ -162,7 +156,7 @@ class SimulatedWarehouse:
             ready = shipment.state is ShipmentState.RELEASED and tracked.ship
             if ready and shipment.shipment_id not in self._driving:
                 self._driving.add(shipment.shipment_id)
-                self._spawn(self._work(tracked, shipment.shipment_id))
+                self._tasks.spawn(self._work(tracked, shipment.shipment_id))
 
     async def _review(self, tracked: TrackedOrder) -> None:
         assert self._on_held is not None

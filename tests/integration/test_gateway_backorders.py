@@ -11,19 +11,10 @@ from temporalio.client import ScheduleAlreadyRunningError, ScheduleUpdate, Sched
 
 from gateway.app import create_app
 from models.order import OrderStatus
-from omniroute.rule_files import parse_rules
 from tests.fixtures.temporal import RunningWorker
-from tests.workflow.conftest import add_node, all_released, an_order, wait_for
+from tests.workflow.conftest import all_released, an_order, wait_for
+from tests.workflow.test_backorders import with_backorders
 from workers.schedules import BACKORDER_SWEEP_SCHEDULE, backorder_sweep_schedule
-
-BACKORDER = """
-version: 1
-rules:
-  - id: wait-for-stock
-    description: never cancel for want of stock
-    when: {always: true}
-    then: [{backorder_policy: backorder}]
-"""
 
 
 @pytest.fixture
@@ -31,8 +22,7 @@ async def http(omniroute_worker: RunningWorker) -> AsyncIterator[httpx.AsyncClie
     """The gateway on the worker's store and task queue; the backorder sweep is scheduled hourly, so
     only a triggered run can plan units within the test."""
     w = omniroute_worker
-    w.store.set_rules(parse_rules(BACKORDER))
-    add_node(w.store, "dc-il", "60106")
+    with_backorders(w)
     schedule = backorder_sweep_schedule(w.settings.model_copy(update={"backorder_sweep_minutes": 60}))
     try:
         await w.temporal.create_schedule(BACKORDER_SWEEP_SCHEDULE, schedule)
