@@ -41,21 +41,28 @@ def dev() -> None:
     """Run the whole embedded stack in the foreground until Ctrl-C.
 
     Starts the Temporal dev server (SQLite file and UI), migrates the app DB, then starts the provider
-    sandboxes, one worker and the gateway, prints where each one is, and stops them all on Ctrl-C or
-    SIGTERM. Exits 1 at once if a port it needs is taken, and when a service fails to start or dies.
+    sandboxes, one worker and the gateway, prints where each one is, and stops them all within
+    seconds on Ctrl-C, SIGTERM or SIGHUP. A service that crashes, the Temporal server included (its
+    SQLite file keeps the workflows), is restarted after a backoff (0.5 s, doubling up to 30 s; the
+    count resets after 30 s of healthy running), and the console says which, with its exit status,
+    when it restarts and where its log is. Exits 1 at once if a port it needs is taken or a service
+    fails to start, and when a service crashes 6 times in a row, naming it with its log tail.
     Each service logs to <data dir>/logs/<service>.log.
     """
-    from omniroute.devstack import DevStack, PortInUseError, StackError
+    from omniroute.devstack import DevStack, PortInUseError, RestartPolicy, StackError
 
     settings = load_settings()
     out = Console()
     stack = DevStack(settings, console=out)
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Set explicitly: a shell starts a background job with SIGINT ignored, and Python then keeps it
+    # ignored, so a stack started by a script or CI job would not stop on SIGINT at all.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, _interrupt)
     try:
         stack.start()
         out.print(stack.table())
         out.print("Ctrl-C stops everything.")
-        stack.supervise()
+        stack.supervise(restart=RestartPolicy())
     except PortInUseError as err:
         console.print(f"[red]cannot start:[/red] {escape(str(err))}", soft_wrap=True)
         raise typer.Exit(1) from None
@@ -66,8 +73,8 @@ def dev() -> None:
         out.print("stopping the stack...")
     finally:
         # A second Ctrl-C must not cut the clean-up short: stop() escalates to SIGKILL on its own.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(stop_signal, signal.SIG_IGN)
         stack.stop()
     out.print("stopped.")
 

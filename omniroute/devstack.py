@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 
 from rich.console import Console
 from rich.table import Table
@@ -28,40 +28,15 @@ from omniroute.ports import port_is_free
 from omniroute.service_process import ServiceProcess
 from omniroute.settings import Settings
 from omniroute.stack_env import child_environment, redact_url
+from omniroute.stack_errors import PortInUseError, StackError
 from omniroute.stack_services import SERVICES, needed_ports, service_command, service_ready, stack_urls
+from omniroute.supervisor import RestartPolicy, Supervisor
 from omniroute.temporal_cli import TemporalBinaryNotFound, temporal_binary
 
-__all__ = ["SERVICES", "DevStack", "PortInUseError", "StackError"]
+__all__ = ["SERVICES", "DevStack", "PortInUseError", "RestartPolicy", "StackError"]
 # Started together, then awaited together: the worker and the gateway need Temporal and the DB.
 _WAVES = (("temporal", "sandbox"), ("worker", "gateway"))
 PROBE_INTERVAL_S = 0.25
-
-
-class StackError(RuntimeError):
-    """A service of the stack did not start, or ended when it should not have. `service` names it; the
-    message ends with the tail of its log, and `log_path` says where the whole log is."""
-
-    def __init__(self, service: str, problem: str, *, log_path: Path | None = None, log_tail: str = "") -> None:
-        self.service = service
-        self.problem = problem
-        self.log_path = log_path
-        self.log_tail = log_tail
-        message = problem
-        if log_path is not None:
-            message += f" (log: {log_path})"
-        if log_tail:
-            message += f"\n--- last lines of the {service} log ---\n{log_tail}"
-        super().__init__(message)
-
-
-class PortInUseError(StackError):
-    """A port the stack needs is already taken. Raised before anything is started."""
-
-    def __init__(self, port: int, what: str, *, host: str = "127.0.0.1", setting: str = "") -> None:
-        self.port = port
-        self.what = what
-        hint = f"; stop whatever holds it or choose another port with {setting}" if setting else ""
-        super().__init__(what, f"port {port} ({what}) on {host} is already in use{hint}")
 
 
 class DevStack:
@@ -75,6 +50,8 @@ class DevStack:
     fails, everything started is stopped and StackError names the service with the tail of its log.
     `stop()` stops the gateway, worker and sandboxes (SIGTERM, then SIGKILL after `stop_timeout`), then
     Temporal; it is idempotent, and also runs at interpreter exit if the owner forgot.
+    Nothing is restarted unless the owner asks: `supervise(restart=RestartPolicy())` does (`omniroute
+    dev`), while the demo, the benchmarks and the tests see a crashed or killed service stay down.
     """
 
     def __init__(
@@ -152,7 +129,8 @@ class DevStack:
     # -- one service at a time (durability tests, operators) -------------------------------------
 
     def kill(self, name: str) -> None:
-        """SIGKILL a service and everything it spawned, as a crash would. No clean-up runs."""
+        """SIGKILL a service and everything it spawned, as a crash would. No clean-up runs, and nothing
+        restarts it, not even `supervise(restart=...)`, until `start_service(name)`."""
         process = self._process(name)
         self._supervised.discard(name)
         process.kill()
@@ -186,11 +164,18 @@ class DevStack:
                 raise StackError(name, f"{name} exited unexpectedly with status {process.returncode}",
                                  log_path=process.log_path, log_tail=process.log_tail())
 
-    def supervise(self, poll_interval: float = 0.5) -> None:
-        """Block until a service exits unexpectedly, and raise StackError naming it."""
-        while True:
-            self.check()
-            time.sleep(poll_interval)
+    def supervise(self, poll_interval: float = 0.25, *, restart: RestartPolicy | None = None) -> NoReturn:
+        """Block while the stack runs. Without `restart`, raise StackError naming the first service that
+        exits unexpectedly. With a RestartPolicy (as `omniroute dev`), restart a service that exits, with
+        backoff, and raise StackError only when it crashes in a loop. Either way a service ended by
+        `kill()`, `restart()` or `stop()` is the owner's doing and is not restarted."""
+        if restart is None:
+            while True:
+                self.check()
+                time.sleep(poll_interval)
+        supervisor = Supervisor(lambda: [self._processes[name] for name in self.services if name in self._supervised],
+                                self._ready, policy=restart, ready_timeout=self.ready_timeout, say=self._say)
+        supervisor.run(poll_interval)
 
     # -- where things are ------------------------------------------------------------------------
 
@@ -275,7 +260,7 @@ class DevStack:
                     self._supervised.discard(name)
                     raise StackError(name, f"{name} exited with status {process.returncode} while starting",
                                      log_path=process.log_path, log_tail=process.log_tail())
-                if service_ready(name, self.settings, temporal=self._temporal_for(name), started_at=process.started_at):
+                if self._ready(process):
                     pending.remove(name)
                     self._say(f"[green]{name} ready[/green] ({time.monotonic() - started:.1f}s)")
             self.check()
@@ -286,6 +271,10 @@ class DevStack:
                                  log_path=process.log_path, log_tail=process.log_tail())
             if pending:
                 time.sleep(PROBE_INTERVAL_S)
+
+    def _ready(self, process: ServiceProcess) -> bool:
+        return service_ready(process.name, self.settings, temporal=self._temporal_for(process.name),
+                             started_at=process.started_at)
 
     def _temporal_for(self, name: str) -> str:
         """The `temporal` CLI, for the services that need it (the server itself, the worker's probe)."""
@@ -300,4 +289,4 @@ class DevStack:
 
     def _say(self, message: str) -> None:
         if self._console is not None:
-            self._console.print(message, highlight=False)
+            self._console.print(message, highlight=False, soft_wrap=True)  # log paths stay whole

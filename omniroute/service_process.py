@@ -32,6 +32,7 @@ class ServiceProcess:
         self._guard: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
         self._stop_requested = False
+        self._launched_at = 0.0
         self.started_at = 0.0
 
     def start(self) -> None:
@@ -51,6 +52,7 @@ class ServiceProcess:
                 start_new_session=True,
             )
         self.started_at = time.time()
+        self._launched_at = time.monotonic()
 
     @property
     def running(self) -> bool:
@@ -59,6 +61,10 @@ class ServiceProcess:
     @property
     def returncode(self) -> int | None:
         return None if self._guard is None else self._guard.poll()
+
+    def uptime(self) -> float:
+        """Seconds since the last `start()` (a supervisor's measure of how long a run lasted)."""
+        return time.monotonic() - self._launched_at
 
     def pid(self, timeout: float = 5.0) -> int:
         """The service's own process id (not the guard's). Raises RuntimeError if it is not running."""

@@ -3,7 +3,6 @@ and on PostgreSQL; and the `omniroute dev` command itself."""
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -15,6 +14,7 @@ import pytest
 
 from omniroute.ports import free_port
 from tests.e2e.conftest import RunningStack, unique
+from tests.e2e.dev_command import STOP_S, DevCommand, dev_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -98,16 +98,6 @@ def test_cancelling_an_order_before_it_ships_releases_its_stock(sqlite_stack: Ru
     assert (position["atp"], position["reserved"], position["on_hand"]) == (4, 0, 4)
 
 
-def dev_environment(data_dir: Path, **ports: int) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OMNIROUTE_")}
-    env.update({
-        "OMNIROUTE_DATA_DIR": str(data_dir), "OMNIROUTE_TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}",
-        "OMNIROUTE_TEMPORAL_UI_PORT": str(ports["ui"]), "OMNIROUTE_GATEWAY_PORT": str(ports["gateway"]),
-        "OMNIROUTE_SANDBOX_PORT": str(ports["sandbox"]),
-    })
-    return env
-
-
 def test_omniroute_dev_exits_at_once_naming_a_port_that_is_taken(tmp_path: Path) -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
@@ -127,57 +117,17 @@ def test_omniroute_dev_exits_at_once_naming_a_port_that_is_taken(tmp_path: Path)
 
 
 def test_omniroute_dev_runs_the_stack_until_ctrl_c_and_leaves_no_process_behind(tmp_path: Path) -> None:
-    ports = {"temporal": free_port(), "ui": free_port(), "gateway": free_port(), "sandbox": free_port()}
-    dev = subprocess.Popen([sys.executable, "-m", "omniroute", "dev"], env=dev_environment(tmp_path / "data", **ports),
-                           cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Started the way a script's background job (`make test &`) starts it: with SIGINT ignored, which
+    # Python keeps ignoring unless `omniroute dev` handles the signal itself.
+    dev = DevCommand(tmp_path, ignore_sigint=True)
     try:
-        output = read_until(dev, "Ctrl-C stops everything", timeout=120)
-        logs = tmp_path / "data" / "logs"
-        pids = [int((logs / f"{name}.pid").read_text()) for name in ("temporal", "sandbox", "worker", "gateway")]
-        assert f"http://127.0.0.1:{ports['gateway']}/docs" in output
+        output = dev.start()
+        assert f"http://127.0.0.1:{dev.ports['gateway']}/docs" in output
 
-        dev.send_signal(signal.SIGINT)
-        rest, _ = dev.communicate(timeout=60)
+        status, rest = dev.stop(signal.SIGINT, timeout=STOP_S)
     finally:
-        if dev.poll() is None:
-            dev.kill()
-            dev.wait()
+        dev.close()
 
-    assert dev.returncode == 0, output + rest
+    assert status == 0, dev.output()
     assert "stopped." in rest
-    assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]
-
-
-def test_omniroute_dev_stops_everything_and_exits_1_when_a_service_dies(tmp_path: Path) -> None:
-    ports = {"temporal": free_port(), "ui": free_port(), "gateway": free_port(), "sandbox": free_port()}
-    dev = subprocess.Popen([sys.executable, "-m", "omniroute", "dev"], env=dev_environment(tmp_path / "data", **ports),
-                           cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        read_until(dev, "Ctrl-C stops everything", timeout=120)
-        logs = tmp_path / "data" / "logs"
-        pids = {name: int((logs / f"{name}.pid").read_text()) for name in ("temporal", "sandbox", "worker", "gateway")}
-
-        os.kill(pids["worker"], signal.SIGKILL)
-        rest, _ = dev.communicate(timeout=60)
-    finally:
-        if dev.poll() is None:
-            dev.kill()
-            dev.wait()
-
-    assert dev.returncode == 1, rest
-    assert "worker exited unexpectedly" in rest and "worker.log" in rest
-    assert not [pid for pid in pids.values() if Path(f"/proc/{pid}").exists()]
-
-
-def read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> str:
-    assert process.stdout is not None
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            break
-        seen.append(line)
-        if marker in line:
-            return "".join(seen)
-    raise AssertionError(f"`omniroute dev` did not print {marker!r}: {''.join(seen)}")
+    assert not dev.left_behind()
