@@ -37,11 +37,13 @@ def presented_api_key(authorization: str | None) -> str | None:
 
 
 class FaultPlan(BaseModel):
-    """Fail the next `count` provider requests with `status`, sending Retry-After when given."""
+    """Fail the next `count` provider requests with `status`, sending Retry-After when given; with
+    `path_suffix`, only the requests whose path ends with it (e.g. `/buy`), letting the others through."""
 
     status: int = Field(ge=400, le=599)
     count: int = Field(default=1, ge=0, le=1000)
     retry_after: float | None = Field(default=None, ge=0)
+    path_suffix: str | None = Field(default=None, min_length=1)
 
 
 class FaultInjector:
@@ -65,10 +67,12 @@ class FaultInjector:
         with self._lock:
             return self._remaining
 
-    def take(self) -> FaultPlan | None:
-        """The fault for this request, if one is still planned."""
+    def take(self, path: str) -> FaultPlan | None:
+        """The fault for a request to `path`, if one is still planned for it."""
         with self._lock:
             if self._plan is None or self._remaining == 0:
+                return None
+            if self._plan.path_suffix is not None and not path.endswith(self._plan.path_suffix):
                 return None
             self._remaining -= 1
             return self._plan
@@ -88,7 +92,7 @@ def install_faults(app: FastAPI, error_body: ErrorBody) -> FaultInjector:
     async def inject_faults(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         if request.url.path.startswith(_sandbox_path(request)):
             return await call_next(request)
-        plan = faults.take()
+        plan = faults.take(request.url.path)
         if plan is None:
             return await call_next(request)
         headers = {} if plan.retry_after is None else {"Retry-After": _format_seconds(plan.retry_after)}

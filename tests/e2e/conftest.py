@@ -95,6 +95,11 @@ class GatewayDriver:
             self.wait_for_order(order_id, shipments_in(kind), f"to have every shipment {kind}")
         return self.wait_for_order(order_id, lambda o: o["status"] == "completed", "to complete")
 
+    def cancel(self, order_id: str) -> httpx.Response:
+        """Cancel everything unshipped. The gateway answers once the order's labels are voided, which
+        may wait for a label still being bought, hence the long timeout."""
+        return self.http.post(f"/v1/orders/{order_id}/cancel", json={}, timeout=WAIT_S)
+
     def return_view(self, rma: str) -> Json:
         return self._read(f"/v1/returns/{rma}")
 
@@ -110,9 +115,10 @@ class GatewayDriver:
     def on_hand(self, sku: str) -> dict[str, int]:
         return {node_id: int(node["on_hand"]) for node_id, node in self.availability(sku).items()}
 
-    def throttle_carrier(self, count: int, retry_after: float) -> None:
-        """The carrier sandbox answers the next `count` requests 429 with Retry-After."""
-        plan = {"status": 429, "count": count, "retry_after": retry_after}
+    def throttle_carrier(self, count: int, retry_after: float, path_suffix: str | None = None) -> None:
+        """The carrier sandbox answers the next `count` requests (those whose path ends with
+        `path_suffix`, when given: "/buy" throttles label purchases only) 429 with Retry-After."""
+        plan = {"status": 429, "count": count, "retry_after": retry_after, "path_suffix": path_suffix}
         response = httpx.post(f"{self.sandbox_url}/easypost/v2/_sandbox/faults", json=plan, timeout=30)
         assert response.status_code == 200, response.text
 
@@ -130,6 +136,12 @@ class GatewayDriver:
         if response.status_code == 503:
             raise Unavailable(f"GET {path}: {response.text}")
         assert response.status_code == 200, f"GET {path}: {response.text}"
+        return dict(response.json())
+
+    def carrier_stats(self) -> dict[str, int]:
+        """The carrier sandbox's counters: shipments_created, labels_bought, refunds."""
+        response = httpx.get(f"{self.sandbox_url}/easypost/v2/_sandbox/stats", timeout=30)
+        assert response.status_code == 200, response.text
         return dict(response.json())
 
     def labels(self, reference: str | None = None) -> list[Json]:
@@ -184,6 +196,9 @@ def stack_settings(data_dir: Path, database_url: str | None = None) -> Settings:
 
 @contextmanager
 def running_stack(settings: Settings) -> Iterator[RunningStack]:
+    """A stack on `settings`, stopped on the way out. Entered again with the same settings, it is the
+    same stack restarted: same ports, and the same data dir (Temporal's history, the app DB and the
+    sandboxes' state file)."""
     with DevStack(settings) as stack:
         api = GatewayDriver(stack.urls["gateway"], stack.urls["sandbox"])
         try:

@@ -152,3 +152,17 @@ def test_throttling_beyond_the_retry_budget_raises_rate_limited(
         # one attempt and two retries, then the caller's retry policy takes over
         assert sandbox.faults_remaining("easypost") == 2
     assert caught.value.status == 429 and caught.value.retry_after == 0.0
+
+
+def test_faults_armed_for_one_path_let_the_other_calls_through(
+    easypost: EasyPostClient, sandbox: RunningSandbox
+) -> None:
+    with sandbox.faults("easypost", status=429, count=3, retry_after=0, path_suffix="/buy"):
+        shipment = easypost.create_shipment(to_address=CUSTOMER, from_address=CHICAGO_DC, parcel=BOX,
+                                            reference=_reference())
+        assert easypost.get_shipment(shipment.id).id == shipment.id
+        assert sandbox.faults_remaining("easypost") == 3
+        with pytest.raises(RateLimitedError):
+            easypost.buy(shipment.id, shipment.rates[0].id)
+        assert sandbox.faults_remaining("easypost") == 0
+    assert easypost.buy(shipment.id, shipment.rates[0].id).tracking_code
