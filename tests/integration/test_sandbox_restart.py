@@ -180,8 +180,9 @@ def test_without_a_state_file_a_restarted_sandbox_has_forgotten_everything() -> 
 
 
 @contextmanager
-def sandbox_command(data_dir: Path, port: int) -> Iterator[str]:
-    """`omniroute sandbox` as a child process on `port`, stopped with SIGTERM (killed if it lingers)."""
+def sandbox_command(data_dir: Path, port: int, stop: signal.Signals = signal.SIGTERM) -> Iterator[str]:
+    """`omniroute sandbox` as a child process on `port`, ended by `stop` (SIGTERM: it must exit 0;
+    SIGKILL: a crash) and killed if it lingers."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("OMNIROUTE_")}
     env.update({"OMNIROUTE_DATA_DIR": str(data_dir), "OMNIROUTE_SANDBOX_PORT": str(port)})
     log_path = data_dir.parent / f"sandbox-{uuid.uuid4().hex[:6]}.log"
@@ -196,18 +197,22 @@ def sandbox_command(data_dir: Path, port: int) -> Iterator[str]:
             assert time.monotonic() < deadline, "the sandbox command did not answer /healthz within 60s"
             time.sleep(0.1)
         yield url
-        child.send_signal(signal.SIGTERM)
-        assert child.wait(timeout=20) == 0, log_path.read_text()
+        child.send_signal(stop)
+        expected = 0 if stop is signal.SIGTERM else -stop
+        assert child.wait(timeout=20) == expected, log_path.read_text()
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
 
 
-def test_the_sandbox_command_keeps_a_bought_label_in_the_data_dir_across_a_restart(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
+def test_the_sandbox_command_keeps_a_bought_label_in_the_data_dir_across_a_restart(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
     data_dir, port = tmp_path / "data", free_port()
     ref = reference()
-    with sandbox_command(data_dir, port) as url:
+    with sandbox_command(data_dir, port, stop) as url:
         with EasyPostClient(f"{url}/easypost/v2", DEV_EASYPOST_KEY, retry=NO_RETRIES) as client:
             shipment = client.create_shipment(to_address=CUSTOMER, from_address=CHICAGO_DC, parcel=BOX,
                                               reference=ref)
