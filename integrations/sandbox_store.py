@@ -4,8 +4,8 @@ Each sandbox holds its state in memory and, when given a store, writes every cha
 same lock as the change itself, then reads it all back when it starts. A record is a JSON value under
 a kind (`easypost.shipment`) and a key (the shipment id); writing one record rewrites one row, so the
 cost of a change does not grow with the number of records. The file is in WAL mode with
-`synchronous=NORMAL`: a change is on disk once its call returns, and survives the process being
-killed (only a crash of the machine may lose the last few).
+`synchronous=NORMAL`: a change is in the file once its call returns and survives the process being
+killed; only a crash of the machine may lose the last few.
 
 `SandboxStore(None)` stores nothing and reads back nothing: the sandboxes then live in memory only,
 as tests that build them in-process want.
