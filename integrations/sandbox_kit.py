@@ -1,9 +1,9 @@
 """Pieces every provider sandbox shares: credential checks and fault injection.
 
-A sandbox is a FastAPI app that speaks one provider's wire format from memory (and from a file,
-when given one: integrations.sandbox_store). Its own
-inspection and control endpoints live under `/_sandbox/`, which no provider uses; faults apply
-to the provider paths only, so a test can always inspect a sandbox that is failing on purpose.
+A sandbox is a FastAPI app that speaks one provider's wire format from memory (kept in a file too
+when it is given one, see integrations.sandbox_store). Its own inspection and control endpoints live
+under `/_sandbox/`, which no provider uses; faults apply to the provider paths only, so a test can
+always inspect a sandbox that is failing on purpose.
 """
 
 from __future__ import annotations
