@@ -53,7 +53,8 @@ def dev() -> None:
 
     settings = load_settings()
     out = Console()
-    stack = DevStack(settings, console=out)
+    # A child still busy after 5 s is SIGKILLed: Temporal retries whatever a killed worker was doing.
+    stack = DevStack(settings, console=out, stop_timeout=5.0)
     # Set explicitly: a shell starts a background job with SIGINT ignored, and Python then keeps it
     # ignored, so a stack started by a script or CI job would not stop on SIGINT at all.
     for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
