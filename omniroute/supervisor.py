@@ -138,8 +138,8 @@ class Supervisor:
         how = watch.problem or f"exited with {describe_exit(process.returncode)}"
         watch.problem = ""
         if self.policy.gives_up(watch.crashes):
-            raise StackError(process.name, f"{process.name} {how}: it crashed {watch.crashes} times in a row, "
-                                            f"each within {self.policy.healthy_after:.0f}s of starting, "
+            raise StackError(process.name, f"{process.name} {how}: it crashed {watch.crashes} times in a row "
+                                            f"without a healthy run of {self.policy.healthy_after:g}s between, "
                                             "so it is not restarted again",
                              log_path=process.log_path, log_tail=process.log_tail())
         delay = self.policy.delay(watch.crashes)
