@@ -216,6 +216,12 @@ class OrderBlock:
         inside = [(self.y[n], -1.0) for n in node_set]
         outside = [(col, 1.0) for n, col in self.y.items() if n not in node_set]
         model.row([*inside, *outside], lower=1.0 - len(node_set))
+        # The plan is read from x, so a node outside the set may meet the cut only by shipping something:
+        # else a feasible point past the time limit (or a free shipment) opens it empty and ships the set.
+        for n, y_col in self.y.items():
+            if n not in node_set:
+                model.row([*((col, 1.0) for (_, node), col in self.x.items() if node == n), (y_col, -1.0)],
+                          lower=0.0)
 
     def assignments(self, values: Sequence[float]) -> list[Assignment]:
         found: list[Assignment] = []

@@ -244,6 +244,15 @@ def test_the_next_best_plan_avoids_the_chosen_nodes_even_when_the_solver_runs_ou
     assert [o.label for o in runners_up(problem, best, milp=no_time)] == ["next-best plan (near-a + near-b)"]
 
 
+def test_a_node_that_costs_nothing_to_open_does_not_let_the_next_best_plan_ship_the_excluded_nodes() -> None:
+    hub = node("hub", {"A": 1}, ship=100)
+    free_but_dear = node("free-but-dear", {"A": 1}, ship=0, unit=900)
+    problem = order([("A", 1)], [hub, free_but_dear], unfilled_penalty=10_000)
+    assert MilpStrategy().solve(problem).nodes() == ["hub"]
+    other = MilpStrategy(time_limit_s=10).solve(problem, exclude=[frozenset({"hub"})])
+    assert other.nodes() == ["free-but-dear"] and other.objective == 900
+
+
 def test_with_every_heuristic_plan_excluded_and_no_time_the_fallback_ships_nothing() -> None:
     problem = order([("A", 1)], [NEAR_A])
     plan = MilpStrategy(time_limit_s=1e-9).solve(problem, exclude=[frozenset({"near-a"})])
