@@ -117,7 +117,6 @@ class SimulatedWarehouse:
     async def aclose(self) -> None:
         await self._tasks.cancel_all()
 
-
     async def _follow(self, tracked: TrackedOrder) -> None:
         low, high = self._poll_interval_s
         interval = low
