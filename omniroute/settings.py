@@ -20,7 +20,9 @@ DEV_SENDGRID_KEY = "SG.omniroute-sandbox"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OMNIROUTE_", env_file=".env", extra="ignore")
 
-    environment: str = Field(default="development", description="development | production")
+    # Only development and test may run with the sandboxes' keys and URLs; staging and production fail
+    # closed (see _no_sandbox_outside_development). Any other value is refused, naming the variable.
+    environment: Literal["development", "test", "staging", "production"] = "development"
     data_dir: Path = Path(".omniroute")
 
     # Temporal
@@ -103,21 +105,28 @@ class Settings(BaseSettings):
         return syncs
 
     @model_validator(mode="after")
-    def _no_default_secrets_in_production(self) -> Settings:
-        if self.environment == "production":
-            for name, value, default in (
-                ("easypost_api_key", self.easypost_api_key, DEV_EASYPOST_KEY),
-                ("sendgrid_api_key", self.sendgrid_api_key, DEV_SENDGRID_KEY),
-            ):
-                if value.get_secret_value() == default:
-                    raise ValueError(f"OMNIROUTE_{name.upper()} must be set in production")
-            # A deployment that syncs no Shopify channel needs no Shopify token; one that does, does.
-            if self.shopify_base_url is not None and self.shopify_api_key.get_secret_value() == DEV_SHOPIFY_TOKEN:
-                raise ValueError("OMNIROUTE_SHOPIFY_API_KEY must be set in production when Shopify is configured")
-            # A deployment without a 3PL needs no ShipBob key; one that pulls from ShipBob does.
-            uses_shipbob = self.shipbob_node_id is not None or self.shipbob_base_url is not None
-            if uses_shipbob and self.shipbob_api_key.get_secret_value() == DEV_SHIPBOB_KEY:
-                raise ValueError("OMNIROUTE_SHIPBOB_API_KEY must be set in production when a 3PL is configured")
+    def _no_sandbox_outside_development(self) -> Settings:
+        """Staging and production refuse the sandboxes' keys, and provider URLs left to default to the
+        local sandboxes, for every provider the deployment uses: carrier and e-mail always, Shopify when a
+        Shopify URL is set, ShipBob when a 3PL node or URL is set."""
+        if self.environment in ("development", "test"):
+            return self
+        where = f"outside development and test (OMNIROUTE_ENVIRONMENT={self.environment})"
+        uses_shipbob = self.shipbob_node_id is not None or self.shipbob_base_url is not None
+        for name, key, sandbox_key, url, used in (
+            ("easypost", self.easypost_api_key, DEV_EASYPOST_KEY, self.easypost_base_url, True),
+            ("sendgrid", self.sendgrid_api_key, DEV_SENDGRID_KEY, self.sendgrid_base_url, True),
+            ("shopify", self.shopify_api_key, DEV_SHOPIFY_TOKEN, self.shopify_base_url,
+             self.shopify_base_url is not None),
+            ("shipbob", self.shipbob_api_key, DEV_SHIPBOB_KEY, self.shipbob_base_url, uses_shipbob),
+        ):
+            if not used:
+                continue
+            if key.get_secret_value() == sandbox_key:
+                raise ValueError(f"OMNIROUTE_{name.upper()}_API_KEY must be set {where}: it is the sandbox key")
+            if url is None:
+                raise ValueError(f"OMNIROUTE_{name.upper()}_BASE_URL must be set {where}: "
+                                 "left unset it points at the local sandbox")
         return self
 
     @property

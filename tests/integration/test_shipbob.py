@@ -140,9 +140,11 @@ def test_production_with_a_3pl_configured_refuses_the_dev_shipbob_key_and_accept
     from omniroute.settings import Settings
 
     real = {"environment": "production", "easypost_api_key": "ek", "sendgrid_api_key": "sk",
+            "easypost_base_url": "https://api.easypost.com/v2", "sendgrid_base_url": "https://api.sendgrid.com",
             "shopify_api_key": "shk"}
     assert Settings.model_validate(real).shipbob_node_id is None  # no 3PL: no ShipBob key needed
     with pytest.raises(ValidationError, match="OMNIROUTE_SHIPBOB_API_KEY"):
         Settings.model_validate(real | {"shipbob_node_id": "3pl-1"})
-    configured = Settings.model_validate(real | {"shipbob_node_id": "3pl-1", "shipbob_api_key": "pat"})
-    assert configured.shipbob_url.endswith("/shipbob")
+    configured = Settings.model_validate(real | {"shipbob_node_id": "3pl-1", "shipbob_api_key": "pat",
+                                                 "shipbob_base_url": "https://api.shipbob.com/2.0"})
+    assert configured.shipbob_url == "https://api.shipbob.com/2.0"

@@ -63,7 +63,7 @@ def test_production_without_real_provider_keys_exits_2_naming_the_key(runner: Cl
     result = runner.invoke(app, ["worker"], env={"OMNIROUTE_ENVIRONMENT": "production"})
 
     assert result.exit_code == 2
-    assert "OMNIROUTE_EASYPOST_API_KEY must be set in production" in result.output
+    assert "OMNIROUTE_EASYPOST_API_KEY must be set outside development and test" in result.output
 
 
 def test_db_upgrade_migrates_the_sqlite_file_under_the_data_dir(runner: CliRunner, tmp_path: Path) -> None:

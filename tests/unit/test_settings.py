@@ -1,4 +1,5 @@
-"""Settings refuse development secrets in production, for the providers a deployment uses."""
+"""Settings fail closed: staging and production refuse the sandboxes' keys and URLs, for the providers a
+deployment uses; the environment is one of four names."""
 
 from __future__ import annotations
 
@@ -9,15 +10,42 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from omniroute.settings import Settings
+from omniroute.settings import DEV_EASYPOST_KEY, Settings
 from omniroute.stack_env import settings_environment
 
-PRODUCTION = {"environment": "production", "easypost_api_key": "EZAK-real", "sendgrid_api_key": "SG.real"}
+PRODUCTION = {
+    "environment": "production",
+    "easypost_api_key": "EZAK-real", "easypost_base_url": "https://api.easypost.com/v2",
+    "sendgrid_api_key": "SG.real", "sendgrid_base_url": "https://api.sendgrid.com",
+}
 
 
-def test_production_needs_real_carrier_and_mail_keys() -> None:
-    with pytest.raises(ValidationError, match="OMNIROUTE_EASYPOST_API_KEY"):
-        Settings.model_validate({"environment": "production"})
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_staging_and_production_need_real_carrier_and_mail_keys(environment: str) -> None:
+    with pytest.raises(ValidationError, match="OMNIROUTE_EASYPOST_API_KEY must be set outside development"):
+        Settings.model_validate({**PRODUCTION, "environment": environment, "easypost_api_key": DEV_EASYPOST_KEY})
+    with pytest.raises(ValidationError, match="OMNIROUTE_SENDGRID_API_KEY"):
+        Settings.model_validate({**PRODUCTION, "environment": environment, "sendgrid_api_key": "SG.omniroute-sandbox"})
+
+
+def test_production_refuses_a_provider_url_left_to_the_local_sandbox() -> None:
+    without_url = {key: value for key, value in PRODUCTION.items() if key != "sendgrid_base_url"}
+
+    with pytest.raises(ValidationError, match="OMNIROUTE_SENDGRID_BASE_URL must be set .* local sandbox"):
+        Settings.model_validate(without_url)
+
+
+@pytest.mark.parametrize("environment", ["development", "test"])
+def test_development_and_test_run_on_the_sandboxes(environment: str) -> None:
+    settings = Settings.model_validate({"environment": environment})
+
+    assert settings.easypost_url.startswith(settings.sandbox_url)
+
+
+def test_an_unknown_environment_is_refused_naming_the_field() -> None:
+    with pytest.raises(ValidationError, match="environment") as refused:
+        Settings.model_validate({"environment": "prod"})
+    assert "development" in str(refused.value) and "production" in str(refused.value)
 
 
 def test_a_production_deployment_without_shopify_needs_no_shopify_token() -> None:
@@ -29,6 +57,13 @@ def test_a_production_deployment_that_syncs_shopify_needs_its_token() -> None:
         Settings.model_validate({**PRODUCTION, "shopify_base_url": "https://shop.myshopify.com"})
     configured = {**PRODUCTION, "shopify_base_url": "https://shop.myshopify.com", "shopify_api_key": "shpat_real"}
     assert Settings.model_validate(configured).shopify_base_url
+
+
+def test_a_production_deployment_with_a_3pl_needs_its_key_and_url() -> None:
+    with pytest.raises(ValidationError, match="OMNIROUTE_SHIPBOB_API_KEY"):
+        Settings.model_validate({**PRODUCTION, "shipbob_node_id": "3pl-memphis-tn"})
+    with pytest.raises(ValidationError, match="OMNIROUTE_SHIPBOB_BASE_URL"):
+        Settings.model_validate({**PRODUCTION, "shipbob_node_id": "3pl-memphis-tn", "shipbob_api_key": "real"})
 
 
 SYNC = {"channel": "shop", "locations": {"dc-1": 11}, "items": {"SKU-1": 22}}
