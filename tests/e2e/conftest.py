@@ -161,6 +161,33 @@ def shipments_in(state: str) -> Callable[[Json], bool]:
     return lambda order: bool(order["shipments"]) and all(s["state"] == state for s in order["shipments"])
 
 
+WAREHOUSE_EVENTS = ("picked", "packed", "shipped", "delivered")
+
+
+def mug_and_lamp_lines(number: int, mug: str, lamp: str) -> list[tuple[str, int, int]]:
+    """Even orders: one mug (one shipment). Odd orders: a mug and a lamp, stocked apart (two shipments)."""
+    return [(mug, 1, 1500)] if number % 2 == 0 else [(mug, 1, 1500), (lamp, 1, 4200)]
+
+
+def orders_view(api: GatewayDriver, order_ids: list[str]) -> Json:
+    return {order_id: api.order(order_id) for order_id in order_ids}
+
+
+def every_order(condition: Callable[[Json], bool]) -> Callable[[Json], bool]:
+    return lambda view: all(map(condition, view.values()))
+
+
+def work_through_the_warehouse(api: GatewayDriver, order_ids: list[str], shipment_ids: list[str], what: str) -> Json:
+    """Send every shipment picked, packed, shipped, delivered (each step once all are in the last), then
+    wait until every order is completed; returns the orders' views."""
+    for kind in WAREHOUSE_EVENTS:
+        for shipment_id in shipment_ids:
+            api.shipment_event(shipment_id, kind)
+        wait_for(lambda: orders_view(api, order_ids), every_order(shipments_in(kind)), f"every shipment to be {kind}")
+    return wait_for(lambda: orders_view(api, order_ids), every_order(lambda order: order["status"] == "completed"),
+                    what)
+
+
 def wait_for(read: Callable[[], Json], until: Callable[[Json], bool], what: str, timeout: float = WAIT_S) -> Json:
     """Poll `read` until `until` holds; 503s (Unavailable) count as "not yet"."""
     deadline = time.monotonic() + timeout

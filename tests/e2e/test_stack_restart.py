@@ -5,7 +5,6 @@ and every label of a cancelled shipment is voided, including those bought before
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,13 +12,15 @@ import pytest
 
 from tests.e2e.conftest import (
     GatewayDriver,
-    Json,
+    every_order,
     labels_bought,
+    mug_and_lamp_lines,
+    orders_view,
     running_stack,
-    shipments_in,
     stack_settings,
     unique,
     wait_for,
+    work_through_the_warehouse,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -27,24 +28,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 SETTLED = 6  # orders whose labels are all bought before the stop
 BUYING = 6  # orders whose shipments are rated, and whose labels are being bought, when the stack stops
 THROTTLED = 300
-KINDS = ("picked", "packed", "shipped", "delivered")
-
-
-def lines_of(number: int, mug: str, lamp: str) -> list[tuple[str, int, int]]:
-    """Even orders: one mug (one shipment). Odd orders: a mug and a lamp, stocked apart (two shipments)."""
-    return [(mug, 1, 1500)] if number % 2 == 0 else [(mug, 1, 1500), (lamp, 1, 4200)]
-
-
 def shipment_count(numbers: range) -> int:
     return sum(2 if number % 2 else 1 for number in numbers)
-
-
-def orders_view(api: GatewayDriver, order_ids: list[str]) -> Json:
-    return {order_id: api.order(order_id) for order_id in order_ids}
-
-
-def every_order(condition: Callable[[Json], bool]) -> Callable[[Json], bool]:
-    return lambda view: all(map(condition, view.values()))
 
 
 def sold(api: GatewayDriver) -> dict[str, tuple[str, bool]]:
@@ -67,7 +52,7 @@ def test_a_stack_restarted_while_labels_are_bought_completes_every_order_and_voi
         api.put_node(new_york, "10001")
         api.put_stock(illinois, mug, 50)
         api.put_stock(new_york, lamp, 50)
-        settled = [api.order_placed(lines_of(n, mug, lamp)) for n in settled_numbers]
+        settled = [api.order_placed(mug_and_lamp_lines(n, mug, lamp)) for n in settled_numbers]
         wait_for(lambda: orders_view(api, settled), every_order(labels_bought), "the first orders' labels")
         cancelled_before = settled[0]
         response = api.cancel(cancelled_before)
@@ -76,7 +61,7 @@ def test_a_stack_restarted_while_labels_are_bought_completes_every_order_and_voi
         # Label purchases are throttled: the later orders' shipments are rated (created at the carrier)
         # and their purchases are in flight, waiting out Retry-After inside the worker, at the stop.
         api.throttle_carrier(count=THROTTLED, retry_after=0.5, path_suffix="/buy")
-        buying = [api.order_placed(lines_of(n, mug, lamp)) for n in buying_numbers]
+        buying = [api.order_placed(mug_and_lamp_lines(n, mug, lamp)) for n in buying_numbers]
         wait_for(api.carrier_stats, lambda stats: stats["shipments_created"] == all_shipments,
                  "every shipment of the later orders to be rated")
         wait_for(lambda: {"left": api.carrier_throttles_left()},
@@ -98,12 +83,8 @@ def test_a_stack_restarted_while_labels_are_bought_completes_every_order_and_voi
         released = wait_for(lambda: orders_view(api, live), every_order(labels_bought),
                             "every order that was not cancelled to be released after the restart")
         live_shipments = [s["shipment_id"] for order in released.values() for s in order["shipments"]]
-        for kind in KINDS:
-            for shipment_id in live_shipments:
-                api.shipment_event(shipment_id, kind)
-            wait_for(lambda: orders_view(api, live), every_order(shipments_in(kind)), f"every shipment to be {kind}")
-        completed = wait_for(lambda: orders_view(api, live), every_order(lambda o: o["status"] == "completed"),
-                             "every order that was not cancelled to complete")
+        completed = work_through_the_warehouse(api, live, live_shipments,
+                                               "every order that was not cancelled to complete")
         ended = orders_view(api, cancelled)
         labels = {s["shipment_id"]: api.labels(reference=s["shipment_id"])
                   for order in [*completed.values(), *ended.values()] for s in order["shipments"]}

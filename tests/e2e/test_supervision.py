@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import WAREHOUSE_EVENTS, mug_and_lamp_lines
 from tests.e2e.dev_command import STOP_S, Channel, DevCommand, unique, wait_until
 
 pytestmark = pytest.mark.e2e
 
 ORDERS = 10
 THROTTLED = 30
-KINDS = ("picked", "packed", "shipped", "delivered")
 
 
 @pytest.fixture
@@ -47,15 +47,10 @@ def stocked(channel: Channel) -> tuple[str, str]:
     return mug, lamp
 
 
-def lines_of(number: int, mug: str, lamp: str) -> list[tuple[str, int, int]]:
-    """Even orders: one mug (one shipment). Odd orders: a mug and a lamp, stocked apart (two shipments)."""
-    return [(mug, 1, 1500)] if number % 2 == 0 else [(mug, 1, 1500), (lamp, 1, 4200)]
-
-
 def deliver(channel: Channel, order_ids: list[str]) -> None:
     shipment_ids = [s["shipment_id"] for view in channel.wait_for_orders(order_ids, "released").values()
                     for s in view["shipments"]]
-    for kind in KINDS:
+    for kind in WAREHOUSE_EVENTS:
         for shipment_id in shipment_ids:
             channel.event(shipment_id, kind)
         channel.wait_for_orders(order_ids, kind)
@@ -69,7 +64,7 @@ def test_a_worker_killed_under_omniroute_dev_is_restarted_and_the_orders_in_flig
     # The carrier throttles at first, so the orders' rate and label calls are in flight (inside the
     # worker, waiting out Retry-After) when the worker dies.
     channel.sandbox("POST", "faults", json={"status": 429, "count": THROTTLED, "retry_after": 0.5})
-    order_ids = [channel.place(lines_of(n, mug, lamp)) for n in range(ORDERS)]
+    order_ids = [channel.place(mug_and_lamp_lines(n, mug, lamp)) for n in range(ORDERS)]
     wait_until(lambda: channel.sandbox("GET", "faults")["remaining"] <= THROTTLED - 5,
                "the worker to be calling the carrier")
 
@@ -81,12 +76,12 @@ def test_a_worker_killed_under_omniroute_dev_is_restarted_and_the_orders_in_flig
     channel.sandbox("DELETE", "faults")
 
     assert "worker.log" in restarting.splitlines()[-1] and "restarting it at" in restarting
-    assert labels_at_kill < sum(len(lines_of(n, mug, lamp)) for n in range(ORDERS))  # the kill was mid-flight
+    assert labels_at_kill < sum(len(mug_and_lamp_lines(n, mug, lamp)) for n in range(ORDERS))  # the kill was mid-flight
     assert dev.pid("worker") != killed
     deliver(channel, order_ids)
     shipments = [s["shipment_id"] for view in channel.wait_for_orders(order_ids, "completed").values()
                  for s in view["shipments"]]
-    assert len(shipments) == sum(len(lines_of(n, mug, lamp)) for n in range(ORDERS))
+    assert len(shipments) == sum(len(mug_and_lamp_lines(n, mug, lamp)) for n in range(ORDERS))
     for shipment_id in shipments:
         assert len(channel.labels(reference=shipment_id)) == 1, channel.labels(reference=shipment_id)
 
