@@ -18,9 +18,10 @@ from models.channel_sync import ChannelSyncConfig, channel_sync_workflow_id
 from omniroute.ports import free_port
 from omniroute.settings import Settings
 from store import Store
+from tests.fixtures.channels import Shop, a_network
+from tests.fixtures.eventually import eventually
 from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import worker_settings
-from tests.workflow.test_channel_sync import Shop, a_network, eventually
 from workers.channel_syncs import ChannelSyncStartError, ensure_channel_syncs
 from workers.main import running_worker
 

@@ -11,9 +11,9 @@ from temporalio.client import ScheduleAlreadyRunningError, ScheduleUpdate, Sched
 
 from gateway.app import create_app
 from models.order import OrderStatus
+from tests.fixtures.orders import with_backorders
 from tests.fixtures.temporal import RunningWorker
 from tests.workflow.conftest import all_released, an_order, wait_for
-from tests.workflow.test_backorders import with_backorders
 from workers.schedules import BACKORDER_SWEEP_SCHEDULE, backorder_sweep_schedule
 
 

@@ -11,8 +11,16 @@ import pytest
 import sqlalchemy as sa
 
 from store import Store
-from tests.integration.test_gateway_network import a_node_body, field_locs, gateway_for, unreachable_temporal
-from tests.integration.test_gateway_sourcing import MONDAY_10AM, YAML, demo_cost_model_yaml, sourcing_gateway
+from tests.fixtures.gateway import (
+    MONDAY_10AM,
+    YAML,
+    a_node_body,
+    demo_cost_model_yaml,
+    field_locs,
+    gateway_for,
+    sourcing_gateway,
+    unreachable_temporal,
+)
 
 
 @pytest.fixture

@@ -3,48 +3,22 @@ which the order endpoints must answer with 503 (and intake validation must still
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from gateway.app import create_app
-from omniroute.client import OmnirouteClient
 from omniroute.settings import Settings
 from store import Store
-
-
-def closed_port_address() -> str:
-    """An address nobody listens on: a port the OS handed out, then closed."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{probe.getsockname()[1]}"
-
-
-async def unreachable_temporal() -> OmnirouteClient:
-    return await OmnirouteClient.connect(closed_port_address(), lazy=True)
-
-
-def gateway_for(store: Store, client: OmnirouteClient) -> httpx.AsyncClient:
-    app = create_app(store=store, client=client)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+from tests.fixtures.gateway import a_node_body, closed_port_address, field_locs, gateway_for, unreachable_temporal
 
 
 @pytest.fixture
 async def http(sqlite_store: Store) -> AsyncIterator[httpx.AsyncClient]:
     async with gateway_for(sqlite_store, await unreachable_temporal()) as client:
         yield client
-
-
-def a_node_body(**changes: Any) -> dict[str, Any]:
-    return {"name": "Chicago DC", "kind": "dc", "postal_code": "60601", **changes}
-
-
-def field_locs(response: httpx.Response) -> list[list[str | int]]:
-    return [error["loc"] for error in response.json()["detail"]]
 
 
 async def test_a_node_put_by_id_is_read_back_and_listed(http: httpx.AsyncClient) -> None:

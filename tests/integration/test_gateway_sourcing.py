@@ -14,38 +14,28 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from importlib import resources
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
-from gateway.app import create_app
-from gateway.routes.availability import current_time
 from models.costs import LookAheadSettings, NodeSkuPrice, ShadowPriceSet
-from omniroute.client import OmnirouteClient
 from omniroute.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
 from store import Store
-from tests.integration.test_gateway_network import a_node_body, field_locs, unreachable_temporal
+from tests.fixtures.gateway import (
+    CHICAGO,
+    MONDAY_10AM,
+    YAML,
+    a_node_body,
+    demo_cost_model_yaml,
+    field_locs,
+    sourcing_gateway,
+    unreachable_temporal,
+)
 
-CHICAGO = ZoneInfo("America/Chicago")
-MONDAY_10AM = datetime(2025, 6, 2, 10, 0, tzinfo=CHICAGO)
 FRIDAY_10AM = datetime(2025, 6, 6, 10, 0, tzinfo=CHICAGO)
 FRIDAY_4PM = datetime(2025, 6, 6, 16, 0, tzinfo=CHICAGO)
-YAML = {"content-type": "application/yaml"}
 TEE = "TEE-CREW-BLK"
 HOODIE = "HOODIE-GRY"
-
-
-def sourcing_gateway(store: Store, client: OmnirouteClient, now: datetime | None = None) -> httpx.AsyncClient:
-    """A gateway on `store`; promises are computed for `now` when given, else for the real time."""
-    app = create_app(store=store, client=client)
-    if now is not None:
-        app.dependency_overrides[current_time] = lambda: now
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
-
-
-def demo_cost_model_yaml() -> str:
-    return demo_cost_model_path().read_text(encoding="utf-8")
 
 
 def demo_catalog_items() -> list[dict[str, Any]]:

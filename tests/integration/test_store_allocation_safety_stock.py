@@ -8,8 +8,8 @@ from models.allocation import SafetyStockDefaults
 from models.inventory import ReservationItem
 from models.network import NodeKind
 from store import Store, UnknownNodeError
+from tests.fixtures.concurrency import race
 from tests.fixtures.db import a_node
-from tests.integration.test_store_concurrency import race
 
 
 def stock_network(store: Store) -> None:

@@ -5,36 +5,14 @@ Each racer has its own Store (its own engine and connections), as the worker and
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
-
 from models.inventory import ReservationItem, ReservationState
 from store import Store
+from tests.fixtures.concurrency import race
 from tests.fixtures.db import a_node
 
-T = TypeVar("T")
 RACERS = 12
 # node -> (on_hand, safety_stock): 2 + 3 + 3 = 8 units may be promised, fewer than there are racers.
 STOCK = {"dc-a": (2, 0), "dc-b": (3, 0), "dc-c": (5, 2)}
-
-
-def race(database_url: str, racers: int, run: Callable[[Store, int], T]) -> list[T]:
-    """Run `run(store, racer_number)` in `racers` threads released at the same instant."""
-    stores = [Store.connect(database_url) for _ in range(racers)]
-    start = threading.Barrier(racers)
-
-    def racer(number: int) -> T:
-        start.wait()
-        return run(stores[number], number)
-
-    try:
-        with ThreadPoolExecutor(max_workers=racers) as pool:
-            return list(pool.map(racer, range(racers)))
-    finally:
-        for each in stores:
-            each.dispose()
 
 
 def test_racing_reservations_never_oversell(store: Store, database_url: str) -> None:

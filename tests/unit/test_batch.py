@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from models.shipment import ShipmentLine
 from sourcing.batch import shared_stock, solve_sequentially, solve_wave
 from sourcing.problem import PricedCandidate, SourcingProblem
-from tests.unit.test_greedy import assert_keeps_the_rules
+from tests.fixtures.sourcing_problems import assert_keeps_the_rules
 
 
 def node(node_id: str, atp: dict[str, int], *, ship: float, unit: float = 10.0,

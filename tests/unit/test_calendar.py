@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from models.costs import NodeCosts
 from sourcing.calendar import delivery_date, next_cutoff, ship_and_delivery, ship_date
-from tests.unit.test_costs import service
+from tests.fixtures.sourcing import service
 
 CHICAGO = ZoneInfo("America/Chicago")
 DC = NodeCosts(cutoff="14:00", timezone="America/Chicago")

@@ -3,8 +3,7 @@ and loading."""
 
 from __future__ import annotations
 
-import math
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,77 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from models.address import GeoPoint
 from models.catalog import Catalog, SkuAttributes
-from models.costs import CarrierService, CostModel, LinearCostModel, NodeCosts, ServiceLevel, ZoneBand
-from models.network import Node, NodeKind
+from models.costs import LinearCostModel, NodeCosts, ServiceLevel, ZoneBand
+from models.network import NodeKind
 from models.shipment import ShipmentLine
 from omniroute.cost_files import CostFileError, demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
 from omniroute.demo.network import load_network
 from sourcing.costs import billable_weight_lb, marginal_cents_per_lb, quote_shipment, rate_cents, zone_for_miles
-from sourcing.geo import EARTH_RADIUS_KM
-
-ORIGIN = GeoPoint(latitude=40.0, longitude=-88.0)
-MILES_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180 / 1.609344
-# Tuesday 4 March 2025, 10:00 in Chicago (CST, UTC-6).
-TUESDAY_10AM_CHICAGO = datetime(2025, 3, 4, 16, 0, tzinfo=UTC)
-
-
-def card(base: int, zone_step: int, per_lb: int, rows: int = 10) -> dict[int, dict[int, int]]:
-    """A linear rate card over zones 2..8: base + zone_step per zone above 2 + per_lb per pound above 1."""
-    return {w: {z: base + zone_step * (z - 2) + per_lb * (w - 1) for z in range(2, 9)} for w in range(1, rows + 1)}
-
-
-def service(name: str = "t-ground", level: ServiceLevel = ServiceLevel.STANDARD, **changes: Any) -> CarrierService:
-    fields: dict[str, Any] = {
-        "name": name, "carrier": "UPS", "service": "Ground", "level": level, "dim_divisor": 139,
-        "transit_days": {2: 1, 3: 2, 4: 3, 5: 3, 6: 4, 7: 5, 8: 5},
-        "rates": card(1000, 100, 50), "extra_lb_cents": 60,
-    }
-    return CarrierService.model_validate({**fields, **changes})
-
-
-def services() -> list[CarrierService]:
-    return [
-        service(),
-        service("t-2day", ServiceLevel.TWO_DAY, service="2ndDayAir", transit_days=dict.fromkeys(range(2, 9), 2),
-                rates=card(2000, 200, 150), extra_lb_cents=200),
-        service("t-1day", ServiceLevel.NEXT_DAY, service="NextDayAir", transit_days=dict.fromkeys(range(2, 9), 1),
-                rates=card(4000, 400, 300), extra_lb_cents=400, delivers_saturday=True),
-    ]
-
-
-def cost_model(**changes: Any) -> CostModel:
-    fields: dict[str, Any] = {
-        "services": services(),
-        "node_defaults": {
-            "dc": {"handling_per_order_cents": 150, "handling_per_unit_cents": 35, "cutoff": "14:00",
-                   "timezone": "America/Chicago"},
-            "store": {"handling_per_order_cents": 300, "handling_per_unit_cents": 70, "daily_capacity": 10,
-                      "cutoff": "12:00", "timezone": "America/Chicago", "ship_weekdays": ["mon", "tue", "wed",
-                                                                                          "thu", "fri", "sat"]},
-            "dropship": {"handling_per_order_cents": 500, "processing_days": 3, "timezone": "America/Chicago"},
-        },
-    }
-    return CostModel.model_validate({**fields, **changes})
-
-
-def catalog() -> Catalog:
-    return Catalog.of([
-        SkuAttributes(sku="TEE", weight_lb=0.375, length_in=10, width_in=8, height_in=1),
-        SkuAttributes(sku="BOX", weight_lb=2.5, length_in=12, width_in=10, height_in=8),
-        SkuAttributes(sku="BRICK", weight_lb=4.0),
-    ])
-
-
-def at_miles(miles: float, origin: GeoPoint = ORIGIN) -> GeoPoint:
-    """The point `miles` due north of `origin`."""
-    return GeoPoint(latitude=origin.latitude + miles / MILES_PER_DEGREE, longitude=origin.longitude)
-
-
-def node(node_id: str = "dc-1", kind: NodeKind = NodeKind.DC, point: GeoPoint = ORIGIN, **changes: Any) -> Node:
-    return Node(node_id=node_id, name=node_id, kind=kind, latitude=point.latitude, longitude=point.longitude,
-                **changes)
+from tests.fixtures.sourcing import TUESDAY_10AM_CHICAGO, at_miles, card, catalog, cost_model, node, service
 
 
 def test_zones_follow_the_distance_bands() -> None:

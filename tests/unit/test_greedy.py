@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from models.shipment import ShipmentLine
 from sourcing.greedy import GreedyNearest, SingleNodeFirst, best_from
-from sourcing.problem import PricedCandidate, Solution, SourcingProblem, objective_of
+from sourcing.problem import PricedCandidate, SourcingProblem
+from tests.fixtures.sourcing_problems import assert_keeps_the_rules, order, problems, shipped
 
 
 def node(node_id: str, km: float, atp: dict[str, int], *, ship: float = 500.0, unit: float = 10.0,
@@ -16,19 +16,6 @@ def node(node_id: str, km: float, atp: dict[str, int], *, ship: float = 500.0, u
     return PricedCandidate(node_id=node_id, service="ground", distance_km=km, shipment_cost=ship,
                            unit_cost={sku: unit for sku in atp}, atp=atp, capacity_left=capacity,
                            meets_promise=promise)
-
-
-def order(lines: list[tuple[str, int]], candidates: list[PricedCandidate], **rules: object) -> SourcingProblem:
-    return SourcingProblem.model_validate({
-        "order_id": "o-1",
-        "lines": [ShipmentLine(line_no=i + 1, sku=sku, quantity=qty) for i, (sku, qty) in enumerate(lines)],
-        "candidates": candidates,
-        **rules,
-    })
-
-
-def shipped(solution: Solution) -> list[tuple[int, str, int]]:
-    return [(a.line_no, a.node_id, a.quantity) for a in solution.assignments]
 
 
 def test_each_line_goes_to_the_nearest_node_that_can_fill_it() -> None:
@@ -106,44 +93,6 @@ def test_a_repeated_line_number_or_node_id_is_refused_by_name() -> None:
         GreedyNearest().solve(repeated_line)
     with pytest.raises(ValueError, match="candidates: node_id a"):
         SingleNodeFirst().solve(order([("A", 1)], [node("a", 1, {"A": 1}), node("a", 2, {"A": 1})]))
-
-
-@st.composite
-def problems(draw: st.DrawFn) -> SourcingProblem:
-    skus = ["A", "B", "C"]
-    lines = draw(st.lists(st.tuples(st.sampled_from(skus), st.integers(1, 5)), min_size=1, max_size=4))
-    candidates = [
-        PricedCandidate(
-            node_id=f"n{i}", service="g", distance_km=draw(st.floats(0, 3000)),
-            shipment_cost=draw(st.integers(0, 2000)), meets_promise=draw(st.booleans()),
-            unit_cost={s: draw(st.integers(0, 300)) for s in skus},
-            atp={s: draw(st.integers(0, 6)) for s in skus}, capacity_left=draw(st.sampled_from([None, 0, 2])),
-        )
-        for i in range(draw(st.integers(0, 6)))
-    ]
-    return order(lines, candidates, max_shipments=draw(st.sampled_from([None, 1, 2])),
-                 ship_complete=draw(st.booleans()), require_promise=draw(st.booleans()),
-                 split_penalty=draw(st.sampled_from([0, 250])))
-
-
-def assert_keeps_the_rules(problem: SourcingProblem, solution: Solution) -> None:
-    """The invariants of any plan: stock, usable nodes, shipments, line totals and the objective."""
-    by_node = {c.node_id: c for c in problem.candidates}
-    taken: dict[tuple[str, str], int] = {}
-    for a in solution.assignments:
-        taken[(a.node_id, a.sku)] = taken.get((a.node_id, a.sku), 0) + a.quantity
-        assert by_node[a.node_id].capacity_left != 0
-        assert by_node[a.node_id].meets_promise or not problem.require_promise
-    assert all(units <= by_node[n].atp.get(sku, 0) for (n, sku), units in taken.items())
-    for line in problem.lines:
-        sent = sum(a.quantity for a in solution.assignments if a.line_no == line.line_no)
-        assert sent + solution.unfilled.get(line.line_no, 0) == line.quantity
-        assert all(a.sku == line.sku for a in solution.assignments if a.line_no == line.line_no)
-    if problem.max_shipments is not None:
-        assert len(solution.nodes()) <= problem.max_shipments
-    if problem.ship_complete:
-        assert solution.assignments == [] or (len(solution.nodes()) == 1 and not solution.unfilled)
-    assert solution.objective == pytest.approx(objective_of(problem, solution.assignments, solution.unfilled))
 
 
 @settings(max_examples=150, deadline=None)

@@ -10,7 +10,7 @@ from activities.sourcing import SourcingConfig
 from models.costs import LookAheadSettings, NodeSkuPrice, ShadowPriceSet
 from sourcing.forecast import Regions, observed_demand, region_of
 from sourcing.network_prices import lane_estimates, network_shadow_prices
-from tests.unit.test_costs import ORIGIN, TUESDAY_10AM_CHICAGO, at_miles, catalog, cost_model, node
+from tests.fixtures.sourcing import ORIGIN, TUESDAY_10AM_CHICAGO, at_miles, catalog, cost_model, node
 
 NEAR, FAR = at_miles(100), at_miles(2000)
 SETTINGS = LookAheadSettings(history_days=7, horizon_days=7)

@@ -13,7 +13,7 @@ from sourcing.alternatives import runners_up
 from sourcing.greedy import GreedyNearest, SingleNodeFirst, usable
 from sourcing.optimizer import MilpStrategy, MipModel, OrderBlock, prune
 from sourcing.problem import Assignment, PricedCandidate, Solution, SourcingProblem, objective_of
-from tests.unit.test_greedy import assert_keeps_the_rules, order, problems, shipped
+from tests.fixtures.sourcing_problems import assert_keeps_the_rules, order, problems, shipped
 
 
 def node(node_id: str, atp: dict[str, int], *, ship: float = 500.0, unit: float = 10.0, km: float = 100.0,

@@ -13,7 +13,7 @@ from models.network import Capability, NodeKind
 from models.shipment import ShipmentLine
 from sourcing.costs import quote_shipment
 from sourcing.pricing import price_linear_problem, price_problem
-from tests.unit.test_costs import (
+from tests.fixtures.sourcing import (
     ORIGIN,
     TUESDAY_10AM_CHICAGO,
     at_miles,

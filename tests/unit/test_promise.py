@@ -8,7 +8,7 @@ from models.costs import NodeDelivery, ServiceLevel
 from models.network import NodeKind
 from models.shipment import ShipmentLine
 from sourcing.promise import nodes_delivering_by, promise
-from tests.unit.test_costs import ORIGIN, TUESDAY_10AM_CHICAGO, at_miles, catalog, cost_model, node, service
+from tests.fixtures.sourcing import ORIGIN, TUESDAY_10AM_CHICAGO, at_miles, catalog, cost_model, node, service
 
 NEAR, MID, FAR = at_miles(100), at_miles(500), at_miles(2000)  # zones 2, 4 and 8 from the customer
 CART = [ShipmentLine(line_no=1, sku="TEE", quantity=2), ShipmentLine(line_no=2, sku="BOX", quantity=1)]

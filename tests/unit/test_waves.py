@@ -5,7 +5,7 @@ from __future__ import annotations
 from models.shipment import ShipmentLine
 from sourcing.problem import Assignment
 from sourcing.waves import WaitingOrder, plan_release_wave
-from tests.unit.test_costs import ORIGIN, TUESDAY_10AM_CHICAGO, at_miles, catalog, cost_model, node
+from tests.fixtures.sourcing import ORIGIN, TUESDAY_10AM_CHICAGO, at_miles, catalog, cost_model, node
 
 NEAR, FAR = at_miles(100), at_miles(900)
 A, B = node("dc-a", point=NEAR), node("dc-b", point=FAR)

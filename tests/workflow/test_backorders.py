@@ -10,26 +10,12 @@ from temporalio.testing import WorkflowEnvironment
 from activities.backorders import BackorderSweep
 from models.order import CancelOrder, LineStatus, OrderStatus
 from models.records import OrderRecord
-from omniroute.rule_files import parse_rules
+from tests.fixtures.orders import with_backorders
 from tests.fixtures.temporal import RunningWorker
-from tests.workflow.conftest import add_node, all_released, an_order, run_once, wait_for, warehouse_ships
+from tests.workflow.conftest import all_released, an_order, run_once, wait_for, warehouse_ships
 from workflows.backorders import BACKORDER_SWEEP_WORKFLOW
 from workflows.ids import order_workflow_id
 from workflows.order_steps import BACKORDER_MAX_WAIT, BACKORDER_RETRY_EVERY
-
-BACKORDER = """
-version: 1
-rules:
-  - id: wait-for-stock
-    description: never cancel for want of stock
-    when: {always: true}
-    then: [{backorder_policy: backorder}]
-"""
-
-
-def with_backorders(w: RunningWorker) -> None:
-    w.store.set_rules(parse_rules(BACKORDER))
-    add_node(w.store, "dc-il", "60106")
 
 
 async def test_a_backordered_line_ships_once_stock_arrives(time_skipping_worker: RunningWorker,

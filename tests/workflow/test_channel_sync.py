@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import secrets
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -25,25 +22,11 @@ from models.channel_sync import ChannelSyncConfig, ChannelSyncStatus, channel_sy
 from models.network import NodeKind
 from omniroute.client import NotFoundError, OmnirouteClient
 from store import Store
+from tests.fixtures.channels import Shop, a_network
+from tests.fixtures.eventually import eventually
 from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import worker_settings
-from tests.workflow.conftest import add_node
 from workers.main import PASSTHROUGH, WORKFLOWS, running_worker
-
-
-@dataclass(frozen=True)
-class Shop:
-    url: str
-    token: str
-
-    def levels(self, location_ids: set[int]) -> dict[tuple[int, int], int]:
-        rows: list[dict[str, Any]] = httpx.get(f"{self.url}/_sandbox/levels", timeout=5).json()
-        return {(row["location_id"], row["inventory_item_id"]): row["available"]
-                for row in rows if row["location_id"] in location_ids}
-
-    def stats(self) -> dict[str, int]:
-        result: dict[str, int] = httpx.get(f"{self.url}/_sandbox/stats", timeout=5).json()
-        return result
 
 
 @dataclass(frozen=True)
@@ -78,17 +61,6 @@ async def channel_sync(temporal: Client, store: Store, sandbox: RunningSandbox, 
             await temporal.get_workflow_handle(channel_sync_workflow_id(channel)).terminate("test over")
 
 
-def a_network(store: Store) -> tuple[dict[str, int], dict[str, int]]:
-    """A DC and a store holding two SKUs; their fresh Shopify location and item ids."""
-    add_node(store, "dc-east", "08817")
-    add_node(store, "store-soho", "10012", kind=NodeKind.STORE)
-    store.set_on_hand("dc-east", "SKU-A", 10, source="test")
-    store.set_on_hand("store-soho", "SKU-A", 6, source="test")
-    store.set_on_hand("dc-east", "SKU-B", 5, source="test")
-    base = 10_000_000 + secrets.randbelow(10**9)
-    return {"dc-east": base, "store-soho": base + 1}, {"SKU-A": base + 2, "SKU-B": base + 3}
-
-
 def a_config(sync: Sync, locations: dict[str, int], items: dict[str, int], **fields: Any) -> ChannelSyncConfig:
     """Signals only, by default: no start-up full sync and no ledger polling within a test's time, so
     that the counts these tests assert come from the signals they send."""
@@ -101,23 +73,6 @@ async def status_of(sync: Sync) -> ChannelSyncStatus:
     handle = sync.sdk.temporal.get_workflow_handle(channel_sync_workflow_id(sync.channel))
     result: ChannelSyncStatus = await handle.query("status", result_type=ChannelSyncStatus)
     return result
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        try:
-            result = check()
-            if asyncio.iscoroutine(result):
-                result = await result
-            if result is not False:
-                return
-        except AssertionError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition never held")
-        await asyncio.sleep(0.1)
 
 
 async def test_the_channel_sees_its_allocated_atp_per_mapped_location_and_follows_stock_changes(
