@@ -70,15 +70,13 @@ class OrderSnapshot:
                 label_cost=cost.get("amount"),
                 currency=cost.get("currency"),
             ))
-        cancelled = 0
+        cancelled = filled = 0
+        waiting: dict[str, int] = {}
         for line in data.get("lines") or []:
             if line.get("status") == "cancelled" and not line.get("quantity_cancelled"):
                 cancelled += int(line.get("quantity", 0))
             else:
                 cancelled += int(line.get("quantity_cancelled") or 0)
-        waiting: dict[str, int] = {}
-        filled = 0
-        for line in data.get("lines") or []:
             filled += int(line.get("quantity_filled_from_backorder") or 0)
             if units := int(line.get("quantity_backordered") or 0):
                 waiting[line["sku"]] = waiting.get(line["sku"], 0) + units

@@ -44,7 +44,7 @@ def receiving_node(network: DemoNetwork, sku: str) -> str:
     dcs = sorted(node.node_id for node in network.nodes if node.kind is NodeKind.DC)
     if not dcs:
         raise ValueError("the demo network has no distribution centre to receive stock")
-    return max(dcs, key=lambda node_id: (network.on_hand(node_id, sku), -dcs.index(node_id)))
+    return max(dcs, key=lambda node_id: network.on_hand(node_id, sku))  # max keeps the first of equals
 
 
 class SimulatedReceiving:

@@ -51,7 +51,7 @@ class ReturnsDesk:
         on_moved: Callable[[ReturnOutcome], None] | None = None,
         poll_s: tuple[float, float] = RETURN_POLL_S,
     ) -> None:
-        self._api, self._chosen, self._count = api, list(chosen), count
+        self._api, self._chosen, self._count = api, set(chosen), count
         self._seed, self._run_tag, self._on_moved, self._poll_s = seed, run_tag, on_moved, poll_s
         self._returned: set[str] = set()
         self._tasks = BackgroundTasks()

@@ -82,7 +82,6 @@ class DemoScenario:
         chosen = choose_returns(self._orders, plan.returns, seed=plan.seed + 2)
         self.returns_desk = ReturnsDesk(api, chosen, plan.returns, seed=plan.seed + 2, run_tag=plan.run_tag,
                                         on_moved=self._return_moved)
-        self.held: set[str] = set()
         self.intake_errors: dict[str, str] = {}
         self._cancels = BackgroundTasks()
         self.gave_up: str | None = None
@@ -193,7 +192,6 @@ class DemoScenario:
 
     async def _review_hold(self, tracked: TrackedOrder) -> None:
         """The demo's operator reviews each held order and lets it go on."""
-        self.held.add(tracked.order_id)
         await self._api.release_hold(tracked.order_id, released_by="demo-operator", reason="reviewed in the demo")
 
     async def _cancel(self, demo_order: DemoOrder) -> None:
