@@ -21,6 +21,7 @@ from models.commands import (
 )
 from models.costs import CostModel
 from models.inventory import ReservationItem
+from models.names import shipment_id_for
 from models.network import Capability, Node
 from models.plan import FulfillmentPlan
 from sourcing.calendar import next_cutoff
@@ -30,7 +31,6 @@ from sourcing.nearest import Candidate, plan_nearest
 from sourcing.optimizer import MilpStrategy
 from sourcing.problem import Strategy
 from store import Store
-from workflows.ids import shipment_id_for
 
 MAX_PLAN_ATTEMPTS = 5
 

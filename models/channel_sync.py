@@ -1,8 +1,7 @@
 """Channel inventory sync: what a channel's sync workflow is told, carries and reports.
 
 Our (node, SKU) pairs map explicitly to the channel's (location_id, inventory_item_id) pairs; only
-mapped nodes and SKUs are pushed. The names below are shared by the workflow and the channel SDK,
-which calls the workflow by name.
+mapped nodes and SKUs are pushed. The workflow's and its messages' names are in models/names.py.
 """
 
 from __future__ import annotations
@@ -16,16 +15,9 @@ from models.inventory import Sku
 from models.network import NodeId
 from models.order import ChannelName
 
-CHANNEL_SYNC_WORKFLOW = "ChannelInventorySyncWorkflow"
-INVENTORY_CHANGED_SIGNAL = "inventory_changed"
-CHANNEL_SYNC_STATUS_QUERY = "status"
 MAX_CHANGED_SKUS = 1000
 
 ShopifyId = Annotated[int, Field(gt=0, description="the channel's numeric id")]
-
-
-def channel_sync_workflow_id(channel: str) -> str:
-    return f"channel-sync-{channel}"
 
 
 class ChannelSyncConfig(BaseModel):

@@ -1,6 +1,6 @@
 """The typed channel SDK: place, follow and change orders and returns through Temporal.
 
-It needs only `models`, `workflows.ids` and temporalio, and calls the workflows by *name*, so a
+It needs only `models` (its names in `models.names`) and temporalio, and calls the workflows by *name*, so a
 channel app can use it without our workflow code. Temporal's errors are translated here, at the
 boundary, into a small tree of our own:
 
@@ -23,6 +23,7 @@ from typing import Any, NoReturn, Self, TypeVar
 import temporalio.client
 from temporalio.client import ScheduleOverlapPolicy
 from temporalio.common import (
+    SearchAttributeKey,
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
@@ -33,14 +34,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from models import names
 from models.api import ReturnAccepted
 from models.channel_sync import (
-    CHANNEL_SYNC_WORKFLOW,
-    INVENTORY_CHANGED_SIGNAL,
     ChannelSyncConfig,
     ChannelSyncRun,
     SkusChanged,
-    channel_sync_workflow_id,
 )
 from models.order import (
     CancelOrder,
@@ -53,9 +52,15 @@ from models.order import (
 )
 from models.returns import ReturnEvent, ReturnStatus, ReturnView, StartReturn
 from models.shipment import ShipmentEvent
-from workflows import ids
 
 DEFAULT_QUERY_TIMEOUT = timedelta(seconds=10)
+
+# The search attributes a start sets, so that a new order or return is found at once.
+_CHANNEL = SearchAttributeKey.for_keyword(names.CHANNEL_ATTRIBUTE)
+_ORDER_STATUS = SearchAttributeKey.for_keyword(names.ORDER_STATUS_ATTRIBUTE)
+_ORDER_ID = SearchAttributeKey.for_keyword(names.ORDER_ID_ATTRIBUTE)
+_ORDER_TOTAL = SearchAttributeKey.for_int(names.ORDER_TOTAL_ATTRIBUTE)
+_RETURN_STATUS = SearchAttributeKey.for_keyword(names.RETURN_STATUS_ATTRIBUTE)
 
 _Result = TypeVar("_Result")
 
@@ -116,7 +121,7 @@ class OmnirouteClient:
         self,
         client: temporalio.client.Client,
         *,
-        task_queue: str = ids.TASK_QUEUE,
+        task_queue: str = names.TASK_QUEUE,
         query_timeout: timedelta = DEFAULT_QUERY_TIMEOUT,
     ) -> None:
         self._client = client
@@ -129,7 +134,7 @@ class OmnirouteClient:
         address: str,
         *,
         namespace: str = "default",
-        task_queue: str = ids.TASK_QUEUE,
+        task_queue: str = names.TASK_QUEUE,
         lazy: bool = False,
     ) -> Self:
         """Connect with the pydantic converter and tracing. With `lazy`, the first call connects, so
@@ -158,20 +163,20 @@ class OmnirouteClient:
 
     async def place_order(self, order: PlaceOrder) -> OrderAccepted:
         """Start the order's workflow, or find the one already started for the same order id."""
-        workflow_id = ids.order_workflow_id(order.order_id)
+        workflow_id = names.order_workflow_id(order.order_id)
         attributes = TypedSearchAttributes([
-            SearchAttributePair(ids.CHANNEL, order.channel),
-            SearchAttributePair(ids.ORDER_STATUS, OrderStatus.RECEIVED.value),
-            SearchAttributePair(ids.ORDER_ID, order.order_id),
-            SearchAttributePair(ids.ORDER_TOTAL, order.total.amount),
+            SearchAttributePair(_CHANNEL, order.channel),
+            SearchAttributePair(_ORDER_STATUS, OrderStatus.RECEIVED.value),
+            SearchAttributePair(_ORDER_ID, order.order_id),
+            SearchAttributePair(_ORDER_TOTAL, order.total.amount),
         ])
         summary = f"{order.channel} order {order.channel_order_id}, {_count(len(order.lines), 'line')}"
-        created = await self._start(ids.ORDER_WORKFLOW, order, workflow_id, attributes, summary)
+        created = await self._start(names.ORDER_WORKFLOW, order, workflow_id, attributes, summary)
         return OrderAccepted(order_id=order.order_id, workflow_id=workflow_id, created=created)
 
     async def get_order(self, order_id: str) -> OrderView:
         """The order as its workflow sees it now (also after it finished)."""
-        handle = self._client.get_workflow_handle(ids.order_workflow_id(order_id))
+        handle = self._client.get_workflow_handle(names.order_workflow_id(order_id))
         try:
             return await self._query(handle, OrderView)
         except _NotFound:
@@ -183,7 +188,7 @@ class OmnirouteClient:
         Raises RequestRejectedError if the order is not on hold, WorkflowClosedError if it has
         finished, OrderNotFoundError if there is no such order.
         """
-        return await self._order_update(order_id, ids.RELEASE_HOLD_UPDATE, request, OrderView, RequestRejectedError)
+        return await self._order_update(order_id, names.RELEASE_HOLD_UPDATE, request, OrderView, RequestRejectedError)
 
     async def cancel_order(self, order_id: str, request: CancelOrder) -> CancelResult:
         """Cancel lines (or everything unshipped) and wait for the outcome.
@@ -191,14 +196,14 @@ class OmnirouteClient:
         Raises CancelRejectedError with the workflow's reason, WorkflowClosedError if the order has
         finished, OrderNotFoundError if there is no such order.
         """
-        return await self._order_update(order_id, ids.CANCEL_UPDATE, request, CancelResult, CancelRejectedError)
+        return await self._order_update(order_id, names.CANCEL_UPDATE, request, CancelResult, CancelRejectedError)
 
     async def _order_update(
         self, order_id: str, update: str, request: object, result_type: type[_Result],
         rejected: type[RequestRejectedError],
     ) -> _Result:
         """Run an update on the order and wait for its result; the workflow's refusal becomes `rejected`."""
-        handle = self._client.get_workflow_handle(ids.order_workflow_id(order_id))
+        handle = self._client.get_workflow_handle(names.order_workflow_id(order_id))
         try:
             result: _Result = await self._call(handle.execute_update(update, request, result_type=result_type))
         except temporalio.client.WorkflowUpdateFailedError as err:
@@ -210,12 +215,12 @@ class OmnirouteClient:
     async def send_shipment_event(self, event: ShipmentEvent) -> None:
         """Signal a warehouse or carrier event to the order that owns the shipment."""
         try:
-            order_id = ids.order_id_of_shipment(event.shipment_id)
+            order_id = names.order_id_of_shipment(event.shipment_id)
         except ValueError:
             raise ShipmentNotFoundError(event.shipment_id) from None
-        handle = self._client.get_workflow_handle(ids.order_workflow_id(order_id))
+        handle = self._client.get_workflow_handle(names.order_workflow_id(order_id))
         try:
-            await self._call(handle.signal(ids.SHIPMENT_EVENT_SIGNAL, event))
+            await self._call(handle.signal(names.SHIPMENT_EVENT_UPDATE, event))
         except _NotFound:
             await self._raise_closed_or_missing(handle, OrderNotFoundError(order_id), f"order {order_id!r}")
 
@@ -223,17 +228,17 @@ class OmnirouteClient:
 
     async def start_return(self, request: StartReturn) -> ReturnAccepted:
         """Start the return's workflow, or find the one already started for the same RMA."""
-        workflow_id = ids.return_workflow_id(request.rma)
+        workflow_id = names.return_workflow_id(request.rma)
         attributes = TypedSearchAttributes([
-            SearchAttributePair(ids.RETURN_STATUS, ReturnStatus.REQUESTED.value),
-            SearchAttributePair(ids.ORDER_ID, request.order_id),
+            SearchAttributePair(_RETURN_STATUS, ReturnStatus.REQUESTED.value),
+            SearchAttributePair(_ORDER_ID, request.order_id),
         ])
         summary = f"return {request.rma} of order {request.order_id}, {_count(len(request.lines), 'line')}"
-        created = await self._start(ids.RETURN_WORKFLOW, request, workflow_id, attributes, summary)
+        created = await self._start(names.RETURN_WORKFLOW, request, workflow_id, attributes, summary)
         return ReturnAccepted(rma=request.rma, workflow_id=workflow_id, created=created)
 
     async def get_return(self, rma: str) -> ReturnView:
-        handle = self._client.get_workflow_handle(ids.return_workflow_id(rma))
+        handle = self._client.get_workflow_handle(names.return_workflow_id(rma))
         try:
             return await self._query(handle, ReturnView)
         except _NotFound:
@@ -241,9 +246,9 @@ class OmnirouteClient:
 
     async def send_return_event(self, event: ReturnEvent) -> None:
         """Signal a carrier or receiving-node event to the return's workflow."""
-        handle = self._client.get_workflow_handle(ids.return_workflow_id(event.rma))
+        handle = self._client.get_workflow_handle(names.return_workflow_id(event.rma))
         try:
-            await self._call(handle.signal(ids.RETURN_EVENT_SIGNAL, event))
+            await self._call(handle.signal(names.RETURN_EVENT_UPDATE, event))
         except _NotFound:
             await self._raise_closed_or_missing(handle, ReturnNotFoundError(event.rma), f"return {event.rma!r}")
 
@@ -252,10 +257,10 @@ class OmnirouteClient:
     async def start_channel_sync(self, config: ChannelSyncConfig) -> str:
         """Start the channel's long-running sync workflow unless it already runs; returns its workflow id.
         A running sync keeps the configuration it was started with."""
-        workflow_id = channel_sync_workflow_id(config.channel)
+        workflow_id = names.channel_sync_workflow_id(config.channel)
         await self._call(
             self._client.start_workflow(
-                CHANNEL_SYNC_WORKFLOW,
+                names.CHANNEL_SYNC_WORKFLOW,
                 ChannelSyncRun(config=config),
                 id=workflow_id,
                 task_queue=self._task_queue,
@@ -268,9 +273,9 @@ class OmnirouteClient:
     async def notify_inventory_changed(self, channel: str, skus: list[str]) -> None:
         """Tell the channel's sync workflow that these SKUs' stock moved (it debounces and pushes).
         Raises NotFoundError if no sync runs for the channel."""
-        handle = self._client.get_workflow_handle(channel_sync_workflow_id(channel))
+        handle = self._client.get_workflow_handle(names.channel_sync_workflow_id(channel))
         try:
-            await self._call(handle.signal(INVENTORY_CHANGED_SIGNAL, SkusChanged(skus=skus)))
+            await self._call(handle.signal(names.INVENTORY_CHANGED_SIGNAL, SkusChanged(skus=skus)))
         except _NotFound:
             raise NotFoundError(f"no inventory sync runs for channel {channel!r}") from None
 
@@ -280,7 +285,7 @@ class OmnirouteClient:
         """Stock came in: run the `backorder-sweep` schedule now, so that orders waiting for these units
         plan them in seconds instead of at the next interval. A sweep already running makes this one
         wait for it (buffered, not dropped). False when no worker has created the schedule yet."""
-        handle = self._client.get_schedule_handle(ids.BACKORDER_SWEEP_SCHEDULE)
+        handle = self._client.get_schedule_handle(names.BACKORDER_SWEEP_SCHEDULE)
         try:
             await self._call(handle.trigger(overlap=ScheduleOverlapPolicy.BUFFER_ONE))
         except _NotFound:
@@ -312,7 +317,7 @@ class OmnirouteClient:
 
     async def _query(self, handle: temporalio.client.WorkflowHandle[Any, Any], result_type: type[_Result]) -> _Result:
         result: _Result = await self._call(
-            handle.query(ids.STATUS_QUERY, result_type=result_type, rpc_timeout=self._query_timeout)
+            handle.query(names.STATUS_QUERY, result_type=result_type, rpc_timeout=self._query_timeout)
         )
         return result
 

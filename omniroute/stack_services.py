@@ -38,7 +38,7 @@ def service_command(name: str, settings: Settings, *, python: str, temporal: str
     SQLite file under the data dir and the workflows' search attributes registered."""
     if name != "temporal":
         return [python, "-m", "omniroute", name]
-    from workflows.ids import search_attribute_cli_args
+    from models.names import search_attribute_cli_args
 
     host, port = split_host_port(settings.temporal_address)
     namespaces = [] if settings.temporal_namespace == "default" else ["--namespace", settings.temporal_namespace]

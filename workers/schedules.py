@@ -22,45 +22,36 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from models import names
 from omniroute.settings import Settings
-from workflows import ids
-from workflows.backorders import BACKORDER_SWEEP_WORKFLOW
-from workflows.lookahead import SHADOW_PRICE_WORKFLOW
-from workflows.sweep import RESERVATION_SWEEP_WORKFLOW
-from workflows.threepl_sync import THREEPL_SYNC_WORKFLOW, threepl_sync_workflow_id
-from workflows.waves import RELEASE_WAVE_WORKFLOW
 
 log = logging.getLogger("omniroute.schedules")
 
-RESERVATION_SWEEP_SCHEDULE = "reservation-sweep"
-SHADOW_PRICE_SCHEDULE = "shadow-prices"
-RELEASE_WAVE_SCHEDULE = "release-waves"
-BACKORDER_SWEEP_SCHEDULE = ids.BACKORDER_SWEEP_SCHEDULE
 # How often a 3PL's inventory is pulled: ShipBob allows 150 calls a minute, a pull of 10,000 SKUs takes 100.
 THREEPL_SYNC_EVERY = timedelta(minutes=15)
 
 
 def reservation_sweep_schedule(settings: Settings) -> Schedule:
     """Every `reservation_sweep_minutes`; a run still going when the next is due makes that one skip."""
-    return _every(settings, RESERVATION_SWEEP_WORKFLOW, RESERVATION_SWEEP_SCHEDULE,
+    return _every(settings, names.RESERVATION_SWEEP_WORKFLOW, names.RESERVATION_SWEEP_SCHEDULE,
                   timedelta(minutes=settings.reservation_sweep_minutes), longest_run=timedelta(minutes=10))
 
 
 def shadow_price_schedule(settings: Settings) -> Schedule:
     """Every `lookahead_refresh_minutes`; each run does nothing unless the cost model turns look-ahead on."""
-    return _every(settings, SHADOW_PRICE_WORKFLOW, SHADOW_PRICE_SCHEDULE,
+    return _every(settings, names.SHADOW_PRICE_WORKFLOW, names.SHADOW_PRICE_SCHEDULE,
                   timedelta(minutes=settings.lookahead_refresh_minutes), longest_run=timedelta(minutes=15))
 
 
 def release_wave_schedule(settings: Settings) -> Schedule:
     """Every `wave_minutes`; each run does nothing unless the cost model has waves."""
-    return _every(settings, RELEASE_WAVE_WORKFLOW, RELEASE_WAVE_SCHEDULE, timedelta(minutes=settings.wave_minutes),
-                  longest_run=timedelta(minutes=10))
+    return _every(settings, names.RELEASE_WAVE_WORKFLOW, names.RELEASE_WAVE_SCHEDULE,
+                  timedelta(minutes=settings.wave_minutes), longest_run=timedelta(minutes=10))
 
 
 def backorder_sweep_schedule(settings: Settings) -> Schedule:
     """Every `backorder_sweep_minutes`: orders on backorder whose stock has come in re-plan."""
-    return _every(settings, BACKORDER_SWEEP_WORKFLOW, BACKORDER_SWEEP_SCHEDULE,
+    return _every(settings, names.BACKORDER_SWEEP_WORKFLOW, names.BACKORDER_SWEEP_SCHEDULE,
                   timedelta(minutes=settings.backorder_sweep_minutes), longest_run=timedelta(minutes=10))
 
 
@@ -77,10 +68,10 @@ def _every(settings: Settings, workflow: str, schedule_id: str, every: timedelta
 
 async def ensure_schedules(client: Client, settings: Settings) -> None:
     """Create Omniroute's schedules, or update them in place when they already exist."""
-    await _create_or_update(client, RESERVATION_SWEEP_SCHEDULE, reservation_sweep_schedule(settings))
-    await _create_or_update(client, SHADOW_PRICE_SCHEDULE, shadow_price_schedule(settings))
-    await _create_or_update(client, RELEASE_WAVE_SCHEDULE, release_wave_schedule(settings))
-    await _create_or_update(client, BACKORDER_SWEEP_SCHEDULE, backorder_sweep_schedule(settings))
+    await _create_or_update(client, names.RESERVATION_SWEEP_SCHEDULE, reservation_sweep_schedule(settings))
+    await _create_or_update(client, names.SHADOW_PRICE_SCHEDULE, shadow_price_schedule(settings))
+    await _create_or_update(client, names.RELEASE_WAVE_SCHEDULE, release_wave_schedule(settings))
+    await _create_or_update(client, names.BACKORDER_SWEEP_SCHEDULE, backorder_sweep_schedule(settings))
     await ensure_threepl_sync_schedule(client, settings)
 
 
@@ -100,9 +91,9 @@ def threepl_sync_schedule(settings: Settings, node_id: str) -> Schedule:
     """Pull the 3PL node's inventory every THREEPL_SYNC_EVERY; a pull still running makes the next skip."""
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            THREEPL_SYNC_WORKFLOW,
+            names.THREEPL_SYNC_WORKFLOW,
             node_id,
-            id=threepl_sync_workflow_id(node_id),
+            id=names.threepl_sync_workflow_id(node_id),
             task_queue=settings.task_queue,
             run_timeout=timedelta(hours=1),
         ),
@@ -116,7 +107,7 @@ async def ensure_threepl_sync_schedule(client: Client, settings: Settings) -> st
     (None when no 3PL node is configured, and nothing is scheduled)."""
     if settings.shipbob_node_id is None:
         return None
-    schedule_id = threepl_sync_workflow_id(settings.shipbob_node_id)
+    schedule_id = names.threepl_sync_workflow_id(settings.shipbob_node_id)
     schedule = threepl_sync_schedule(settings, settings.shipbob_node_id)
     try:
         await client.create_schedule(schedule_id, schedule)

@@ -14,15 +14,14 @@ from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.backorders import BackorderActivities, BackorderSweep
-    from workflows import ids
+    from models import names
     from workflows.policies import LOCAL_DB
 
-BACKORDER_SWEEP_WORKFLOW = "BackorderSweepWorkflow"
 # A sweep that cannot read the DB gives up after five minutes; the next one tries again.
 SWEEP_POLICY = {**LOCAL_DB, "schedule_to_close_timeout": timedelta(minutes=5)}
 
 
-@workflow.defn(name=BACKORDER_SWEEP_WORKFLOW)
+@workflow.defn(name=names.BACKORDER_SWEEP_WORKFLOW)
 class BackorderSweepWorkflow:
     @workflow.run
     async def run(self) -> BackorderSweep:
@@ -31,7 +30,7 @@ class BackorderSweepWorkflow:
         signalled = 0
         for workflow_id in found.due:
             try:
-                await workflow.get_external_workflow_handle(workflow_id).signal(ids.RETRY_BACKORDERS_SIGNAL)
+                await workflow.get_external_workflow_handle(workflow_id).signal(names.RETRY_BACKORDERS_SIGNAL)
                 signalled += 1
             except FailureError as err:  # the order finished since
                 workflow.logger.info("backorder retry for %s not delivered: %s", workflow_id, err)

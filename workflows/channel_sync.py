@@ -22,10 +22,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.channel_sync import ChannelSyncActivities
+    from models import names
     from models.channel_sync import (
-        CHANNEL_SYNC_STATUS_QUERY,
-        CHANNEL_SYNC_WORKFLOW,
-        INVENTORY_CHANGED_SIGNAL,
         MAX_CHANGED_SKUS,
         ChannelLevelsRequest,
         ChannelSyncRun,
@@ -51,7 +49,7 @@ CHANNEL_PUSH: dict[str, Any] = {
 }
 
 
-@workflow.defn(name=CHANNEL_SYNC_WORKFLOW)
+@workflow.defn(name=names.CHANNEL_SYNC_WORKFLOW)
 class ChannelInventorySyncWorkflow:
     """Keeps one channel's available quantities equal to its channel ATP, for ever.
 
@@ -110,12 +108,12 @@ class ChannelInventorySyncWorkflow:
         self._state.ledger_cursor = moved.cursor
         self._pending.update(moved.skus)
 
-    @workflow.signal(name=INVENTORY_CHANGED_SIGNAL)
+    @workflow.signal(name=names.INVENTORY_CHANGED_SIGNAL)
     def inventory_changed(self, change: SkusChanged) -> None:
         # SKUs the channel does not list are ignored here, so they never cost a push.
         self._pending.update(sku for sku in change.skus if sku in self._config.items)
 
-    @workflow.query(name=CHANNEL_SYNC_STATUS_QUERY)
+    @workflow.query(name=names.CHANNEL_SYNC_STATUS_QUERY)
     def status(self) -> ChannelSyncStatus:
         state = self._state
         return ChannelSyncStatus(

@@ -14,11 +14,9 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.lookahead import LookAheadActivities, PriceRefresh
+    from models import names
 
-SHADOW_PRICE_WORKFLOW = "ShadowPriceWorkflow"
-
-
-@workflow.defn(name=SHADOW_PRICE_WORKFLOW)
+@workflow.defn(name=names.SHADOW_PRICE_WORKFLOW)
 class ShadowPriceWorkflow:
     @workflow.run
     async def run(self) -> PriceRefresh:

@@ -24,6 +24,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.inventory import InventoryActivities
     from activities.records import RecordActivities
+    from models import names
     from models.commands import CommitStock, ReleaseStock, WavePlan
     from models.notify import NotificationKind
     from models.order import CancelOrder, CancelResult, OrderStatus, OrderView, PlaceOrder, ReleaseHold
@@ -34,7 +35,6 @@ with workflow.unsafe.imports_passed_through():
         ShipmentState,
         next_state,
     )
-    from workflows import ids
     from workflows.order_inbox import (
         BackorderRetry,
         CancelRequest,
@@ -62,7 +62,7 @@ with workflow.unsafe.imports_passed_through():
 RULES_AT_INTAKE = "rules-at-intake"
 
 
-@workflow.defn(name=ids.ORDER_WORKFLOW)
+@workflow.defn(name=names.ORDER_WORKFLOW)
 class OrderWorkflow(OrderSteps):
     @workflow.init
     def __init__(self, order: PlaceOrder) -> None:
@@ -112,24 +112,24 @@ class OrderWorkflow(OrderSteps):
 
     # -- messages: each is queued for the runner ---------------------------------------------------
 
-    @workflow.query(name=ids.STATUS_QUERY)
+    @workflow.query(name=names.STATUS_QUERY)
     def status(self) -> OrderView:
         return order_view(self._state)
 
-    @workflow.signal(name=ids.SHIPMENT_EVENT_SIGNAL)
+    @workflow.signal(name=names.SHIPMENT_EVENT_UPDATE)
     def shipment_event(self, event: ShipmentEvent) -> None:
         self._inbox.append(WarehouseEvent(event=event, received_at=workflow.now()))
 
-    @workflow.signal(name=ids.RETRY_BACKORDERS_SIGNAL)
+    @workflow.signal(name=names.RETRY_BACKORDERS_SIGNAL)
     def retry_backorders(self) -> None:
         """Stock has come in for a backordered SKU (the backorder sweep): plan the waiting units now."""
         self._inbox.append(BackorderRetry())
 
-    @workflow.signal(name=ids.WAVE_PLAN_SIGNAL)
+    @workflow.signal(name=names.WAVE_PLAN_SIGNAL)
     def wave_plan(self, plan: WavePlan) -> None:
         self._inbox.append(WaveOffer(plan=plan))
 
-    @workflow.update(name=ids.RELEASE_HOLD_UPDATE)
+    @workflow.update(name=names.RELEASE_HOLD_UPDATE)
     async def release_hold(self, request: ReleaseHold) -> OrderView:
         """An operator lets a held order go on; answers once it is planned."""
         answer: asyncio.Future[OrderView] = asyncio.get_running_loop().create_future()
@@ -140,7 +140,7 @@ class OrderWorkflow(OrderSteps):
     def _validate_release(self, request: ReleaseHold) -> None:
         check_releasable(self._state)
 
-    @workflow.update(name=ids.CANCEL_UPDATE)
+    @workflow.update(name=names.CANCEL_UPDATE)
     async def cancel(self, request: CancelOrder) -> CancelResult:
         """Cancel lines (all by default); answers once the shipments they empty are undone."""
         answer: asyncio.Future[CancelResult] = asyncio.get_running_loop().create_future()

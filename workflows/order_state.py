@@ -10,12 +10,12 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from models.names import order_workflow_id
 from models.order import LineStatus, OrderLineView, OrderStatus, OrderView, PlaceOrder
 from models.plan import PlannedShipment, SourcingDecision
 from models.records import OrderRecord, ShipmentRecord
 from models.rules import RuleOutcome
 from models.shipment import Label, ShipmentLine, ShipmentState, ShipmentView, has_left_the_building
-from workflows.ids import order_workflow_id
 
 
 class ShipmentRuntime(BaseModel):

@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from models.order import OrderStatus
     from models.rules import RuleOutcome
     from models.shipment import ShipmentLine, ShipmentState, ShipmentView
-    from workflows import ids
+    from workflows import search_attributes as search
     from workflows.order_inbox import CarrierDone, CarrierStep, InboxItem
     from workflows.order_state import (
         OrderState,
@@ -254,13 +254,13 @@ class OrderSteps:
         shipments = list(self._state.shipments.values())
         order = self._state.order
         attributes: list[SearchAttributeUpdate[Any]] = [
-            ids.ORDER_STATUS.value_set(status.value),
-            ids.CHANNEL.value_set(order.channel),
-            ids.ORDER_ID.value_set(order.order_id),
-            ids.ORDER_TOTAL.value_set(order.total.amount),
-            ids.SHIPMENT_IDS.value_set([s.view.shipment_id for s in shipments]),
-            ids.NODES.value_set(sorted({s.view.node_id for s in shipments})),
-            ids.TRACKING_NUMBERS.value_set([s.view.tracking_number for s in shipments if s.view.tracking_number]),
+            search.ORDER_STATUS.value_set(status.value),
+            search.CHANNEL.value_set(order.channel),
+            search.ORDER_ID.value_set(order.order_id),
+            search.ORDER_TOTAL.value_set(order.total.amount),
+            search.SHIPMENT_IDS.value_set([s.view.shipment_id for s in shipments]),
+            search.NODES.value_set(sorted({s.view.node_id for s in shipments})),
+            search.TRACKING_NUMBERS.value_set([s.view.tracking_number for s in shipments if s.view.tracking_number]),
         ]
         snapshot = repr([(s.view.shipment_id, s.view.tracking_number) for s in shipments] + [status.value])
         if snapshot != self._indexed:

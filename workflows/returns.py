@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.inventory import InventoryActivities
     from activities.notify import NotifyActivities
     from activities.records import RecordActivities
+    from models import names
     from models.commands import (
         BuyLabel,
         Direction,
@@ -32,21 +33,21 @@ with workflow.unsafe.imports_passed_through():
     from models.notify import Notification, NotificationKind
     from models.records import ReturnRecord
     from models.returns import ReturnEvent, ReturnStatus, ReturnView, StartReturn
-    from workflows import ids
+    from workflows import search_attributes as search
     from workflows.policies import CARRIER, COMPENSATION, LOCAL_DB, NOTIFY
 
 A = TypeVar("A")
 R = TypeVar("R")
 
 
-@workflow.defn(name=ids.RETURN_WORKFLOW)
+@workflow.defn(name=names.RETURN_WORKFLOW)
 class ReturnWorkflow:
     @workflow.init
     def __init__(self, request: StartReturn) -> None:
         self._request = request
         self._created_at = workflow.now()
         self._view = ReturnView(rma=request.rma, order_id=request.order_id,
-                                workflow_id=ids.return_workflow_id(request.rma), status=ReturnStatus.REQUESTED,
+                                workflow_id=names.return_workflow_id(request.rma), status=ReturnStatus.REQUESTED,
                                 lines=request.lines, reason=request.reason)
         self._received: ReturnEvent | None = None
         self._context: ReturnContext | None = None
@@ -100,19 +101,19 @@ class ReturnWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._view
 
-    @workflow.query(name=ids.STATUS_QUERY)
+    @workflow.query(name=names.STATUS_QUERY)
     def status(self) -> ReturnView:
         return self._view
 
-    @workflow.signal(name=ids.RETURN_EVENT_SIGNAL)
+    @workflow.signal(name=names.RETURN_EVENT_UPDATE)
     def return_event(self, event: ReturnEvent) -> None:
         if self._received is None and self._view.status is ReturnStatus.AWAITING_RECEIPT:
             self._received = event
 
     async def _set_status(self, status: ReturnStatus) -> None:
         self._view.status = status
-        workflow.upsert_search_attributes([ids.RETURN_STATUS.value_set(status.value),
-                                           ids.ORDER_ID.value_set(self._request.order_id)])
+        workflow.upsert_search_attributes([search.RETURN_STATUS.value_set(status.value),
+                                           search.ORDER_ID.value_set(self._request.order_id)])
         label = self._view.label
         await self._local(RecordActivities.record_return, ReturnRecord(
             rma=self._request.rma, order_id=self._request.order_id, status=status, lines=self._request.lines,

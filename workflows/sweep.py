@@ -11,16 +11,16 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.sweep import ReservationSweepActivities, SweepBatch, SweepBatchResult, SweepReport
+    from models import names
     from workflows.policies import LOCAL_DB
 
-RESERVATION_SWEEP_WORKFLOW = "ReservationSweepWorkflow"
 BATCH_SIZE = 500
 # One run stops after this many batches (250,000 reservations); the next scheduled run goes on.
 # It keeps a run's history short even after an outage left a large backlog.
 MAX_BATCHES_PER_RUN = 500
 
 
-@workflow.defn(name=RESERVATION_SWEEP_WORKFLOW)
+@workflow.defn(name=names.RESERVATION_SWEEP_WORKFLOW)
 class ReservationSweepWorkflow:
     """Releases every reservation that expired before the run started and that no live order holds.
 

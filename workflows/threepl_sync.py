@@ -11,17 +11,10 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.threepl import SHIPBOB_SOURCE, PullResult, PullThreePLInventory, ThreePLInventoryActivities
+    from models import names
     from workflows.policies import THREEPL_PULL
 
-THREEPL_SYNC_WORKFLOW = "ThreePLInventorySyncWorkflow"
-
-
-def threepl_sync_workflow_id(node_id: str) -> str:
-    """One sync per node at a time: a second start for the same node while one runs is refused."""
-    return f"threepl-sync-{node_id}"
-
-
-@workflow.defn(name=THREEPL_SYNC_WORKFLOW)
+@workflow.defn(name=names.THREEPL_SYNC_WORKFLOW)
 class ThreePLInventorySyncWorkflow:
     """Input: the 3PL's node id. Returns the PullResult (levels, pages, applied, rejected_stale, skipped).
 

@@ -16,12 +16,9 @@ from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.waves import WaveActivities, WaveReport
-    from workflows import ids
+    from models import names
 
-RELEASE_WAVE_WORKFLOW = "ReleaseWaveWorkflow"
-
-
-@workflow.defn(name=RELEASE_WAVE_WORKFLOW)
+@workflow.defn(name=names.RELEASE_WAVE_WORKFLOW)
 class ReleaseWaveWorkflow:
     @workflow.run
     async def run(self) -> WaveReport:
@@ -36,7 +33,7 @@ class ReleaseWaveWorkflow:
         for dispatch in report.dispatches:
             try:
                 await workflow.get_external_workflow_handle(dispatch.workflow_id).signal(
-                    ids.WAVE_PLAN_SIGNAL, dispatch.plan)
+                    names.WAVE_PLAN_SIGNAL, dispatch.plan)
                 delivered += 1
             except FailureError as err:  # the order finished since: nothing to re-plan
                 workflow.logger.info("wave plan for %s not delivered: %s", dispatch.workflow_id, err)

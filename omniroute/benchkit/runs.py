@@ -16,6 +16,7 @@ from typing import Any
 from rich.progress import Progress
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 
+from models.names import order_workflow_id
 from models.order import OrderStatus, PlaceOrder
 from models.shipment import ShipmentState
 from omniroute.benchkit.report import MemorySample, Throughput, read_rss_kib
@@ -24,7 +25,6 @@ from omniroute.client import OmnirouteClient
 from omniroute.demo.api import GatewayError
 from omniroute.demo.warehouse import OrderReader, ShipmentEventSender, SimulatedWarehouse
 from omniroute.settings import Settings
-from workflows.ids import order_workflow_id
 
 START_CONCURRENCY = 16
 DESCRIBE_CONCURRENCY = 16

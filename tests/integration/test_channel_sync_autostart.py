@@ -14,7 +14,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from models.channel_sync import ChannelSyncConfig, channel_sync_workflow_id
+from models.channel_sync import ChannelSyncConfig
+from models.names import channel_sync_workflow_id
 from omniroute.ports import free_port
 from omniroute.settings import Settings
 from store import Store

@@ -20,6 +20,7 @@ from activities.inventory import InventoryActivities
 from activities.sourcing import SourcingActivities, SourcingConfigCache
 from models.allocation import InventoryFeedItem
 from models.commands import AllocateStock, StockAllocated
+from models.names import order_workflow_id
 from models.order import OrderStatus
 from models.plan import UnfillableLine
 from models.records import OrderRecord
@@ -33,7 +34,6 @@ from omniroute.demo.receiving import receiving_node
 from omniroute.demo.scenario import DEFAULT_ORDERS, DEFAULT_RETURNS, DEFAULT_SEED
 from omniroute.rule_files import parse_rules
 from store import Store
-from workflows.ids import order_workflow_id
 
 CHICAGO = ZoneInfo("America/Chicago")
 INSTANTS = {

@@ -10,11 +10,12 @@ import pytest
 from temporalio.client import ScheduleAlreadyRunningError, ScheduleUpdate, ScheduleUpdateInput
 
 from gateway.app import create_app
+from models.names import BACKORDER_SWEEP_SCHEDULE
 from models.order import OrderStatus
 from tests.fixtures.orders import with_backorders
 from tests.fixtures.temporal import RunningWorker
 from tests.workflow.conftest import all_released, an_order, wait_for
-from workers.schedules import BACKORDER_SWEEP_SCHEDULE, backorder_sweep_schedule
+from workers.schedules import backorder_sweep_schedule
 
 
 @pytest.fixture

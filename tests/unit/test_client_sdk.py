@@ -17,6 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from models import names
 from models.order import (
     CancelOrder,
     CancelResult,
@@ -37,10 +38,10 @@ from omniroute.client import (
     TemporalUnavailableError,
     WorkflowClosedError,
 )
-from workflows import ids
+from workflows import search_attributes as search
 
 
-@workflow.defn(name=ids.ORDER_WORKFLOW)
+@workflow.defn(name=names.ORDER_WORKFLOW)
 class StandInOrderWorkflow:
     """Answers status, takes shipment events, and closes on a full cancel."""
 
@@ -62,15 +63,15 @@ class StandInOrderWorkflow:
     async def run(self, order: PlaceOrder) -> None:
         await workflow.wait_condition(lambda: self.view.status.is_final)
 
-    @workflow.query(name=ids.STATUS_QUERY)
+    @workflow.query(name=names.STATUS_QUERY)
     def status(self) -> OrderView:
         return self.view.model_copy(update={"events": list(self.events)})
 
-    @workflow.signal(name=ids.SHIPMENT_EVENT_SIGNAL)
+    @workflow.signal(name=names.SHIPMENT_EVENT_UPDATE)
     def shipment_event(self, event: ShipmentEvent) -> None:
         self.events.append(f"{event.shipment_id} {event.type.value}")
 
-    @workflow.update(name=ids.CANCEL_UPDATE)
+    @workflow.update(name=names.CANCEL_UPDATE)
     def cancel(self, request: CancelOrder) -> CancelResult:
         self.view = self.view.model_copy(update={"status": OrderStatus.CANCELLED})
         return CancelResult(cancelled_line_nos=[line.line_no for line in self.view.lines],
@@ -82,7 +83,7 @@ class StandInOrderWorkflow:
             raise ValueError(f"only whole orders can be cancelled here, not lines {request.line_nos}")
 
 
-@workflow.defn(name=ids.RETURN_WORKFLOW)
+@workflow.defn(name=names.RETURN_WORKFLOW)
 class StandInReturnWorkflow:
     @workflow.init
     def __init__(self, request: StartReturn) -> None:
@@ -95,11 +96,11 @@ class StandInReturnWorkflow:
     async def run(self, request: StartReturn) -> None:
         await workflow.wait_condition(lambda: self.view.status.is_final)
 
-    @workflow.query(name=ids.STATUS_QUERY)
+    @workflow.query(name=names.STATUS_QUERY)
     def status(self) -> ReturnView:
         return self.view
 
-    @workflow.signal(name=ids.RETURN_EVENT_SIGNAL)
+    @workflow.signal(name=names.RETURN_EVENT_UPDATE)
     def return_event(self, event: ReturnEvent) -> None:
         self.view = self.view.model_copy(update={"status": ReturnStatus.RECEIVED, "return_node_id": event.node_id})
 
@@ -115,7 +116,7 @@ async def temporal_server() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=_temporal_cli(),
         data_converter=pydantic_data_converter,
-        search_attributes=ids.SEARCH_ATTRIBUTES,
+        search_attributes=search.ALL,
     )
     try:
         yield env
@@ -158,7 +159,7 @@ async def test_placing_the_same_order_twice_starts_one_workflow(sdk: OmnirouteCl
     second = await sdk.place_order(order)
 
     assert (first.created, second.created) == (True, False)
-    assert second.workflow_id == first.workflow_id == ids.order_workflow_id(order.order_id)
+    assert second.workflow_id == first.workflow_id == names.order_workflow_id(order.order_id)
     assert (await sdk.temporal.get_workflow_handle(first.workflow_id).describe()).run_id == run_id
 
 
@@ -166,7 +167,7 @@ async def test_an_order_is_never_started_again_after_its_workflow_finished(sdk: 
     order = an_order()
     await sdk.place_order(order)
     await sdk.cancel_order(order.order_id, CancelOrder())
-    await sdk.temporal.get_workflow_handle(ids.order_workflow_id(order.order_id)).result()
+    await sdk.temporal.get_workflow_handle(names.order_workflow_id(order.order_id)).result()
 
     assert (await sdk.place_order(order)).created is False
 
@@ -177,10 +178,10 @@ async def test_a_placed_order_is_searchable_by_channel_status_id_and_total(sdk: 
     description = await sdk.temporal.get_workflow_handle(accepted.workflow_id).describe()
 
     attributes = description.typed_search_attributes
-    assert attributes.get(ids.CHANNEL) == "web"
-    assert attributes.get(ids.ORDER_STATUS) == "received"
-    assert attributes.get(ids.ORDER_ID) == order.order_id
-    assert attributes.get(ids.ORDER_TOTAL) == 2 * 1250 + 900
+    assert attributes.get(search.CHANNEL) == "web"
+    assert attributes.get(search.ORDER_STATUS) == "received"
+    assert attributes.get(search.ORDER_ID) == order.order_id
+    assert attributes.get(search.ORDER_TOTAL) == 2 * 1250 + 900
     assert await description.static_summary() == f"web order {order.channel_order_id}, 2 lines"
 
 
@@ -217,7 +218,7 @@ async def test_cancelling_a_finished_order_says_it_is_closed(sdk: OmnirouteClien
     order = an_order()
     await sdk.place_order(order)
     result = await sdk.cancel_order(order.order_id, CancelOrder())
-    await sdk.temporal.get_workflow_handle(ids.order_workflow_id(order.order_id)).result()
+    await sdk.temporal.get_workflow_handle(names.order_workflow_id(order.order_id)).result()
 
     assert result.status is OrderStatus.CANCELLED
     with pytest.raises(WorkflowClosedError, match="has finished"):
@@ -227,7 +228,7 @@ async def test_cancelling_a_finished_order_says_it_is_closed(sdk: OmnirouteClien
 async def test_a_shipment_event_reaches_the_order_that_owns_the_shipment(sdk: OmnirouteClient) -> None:
     order = an_order()
     await sdk.place_order(order)
-    shipment_id = ids.shipment_id_for(order.order_id, 1)
+    shipment_id = names.shipment_id_for(order.order_id, 1)
 
     await sdk.send_shipment_event(ShipmentEvent(shipment_id=shipment_id, type=ShipmentEventType.PICKED))
 
@@ -246,9 +247,9 @@ async def test_starting_the_same_return_twice_starts_one_workflow(sdk: Omniroute
     second = await sdk.start_return(request)
 
     assert (first.created, second.created) == (True, False)
-    assert first.workflow_id == second.workflow_id == ids.return_workflow_id(request.rma)
+    assert first.workflow_id == second.workflow_id == names.return_workflow_id(request.rma)
     attributes = (await sdk.temporal.get_workflow_handle(first.workflow_id).describe()).typed_search_attributes
-    assert (attributes.get(ids.RETURN_STATUS), attributes.get(ids.ORDER_ID)) == ("requested", "web-1")
+    assert (attributes.get(search.RETURN_STATUS), attributes.get(search.ORDER_ID)) == ("requested", "web-1")
 
 
 async def test_a_return_event_reaches_the_return_and_its_view_shows_it(sdk: OmnirouteClient) -> None:

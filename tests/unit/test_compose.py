@@ -14,9 +14,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from models.names import search_attribute_cli_args
 from omniroute.cli import app
 from omniroute.settings import Settings
-from workflows.ids import search_attribute_cli_args
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("migrate", "worker", "gateway")

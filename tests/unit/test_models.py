@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from models.address import Address
 from models.money import Money
+from models.names import order_id_of_shipment, shipment_id_for
 from models.order import Customer, OrderLineIn, PlaceOrder
 from models.shipment import (
     InvalidTransition,
@@ -15,7 +16,6 @@ from models.shipment import (
     has_left_the_building,
     next_state,
 )
-from workflows.ids import order_id_of_shipment, shipment_id_for
 
 
 def test_money_adds_in_minor_units_and_refuses_to_mix_currencies() -> None:

@@ -18,7 +18,8 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from integrations.channels.sandbox import create_shopify_sandbox
 from integrations.sandbox import SandboxServer
 from models.allocation import ChannelAllocation
-from models.channel_sync import ChannelSyncConfig, ChannelSyncStatus, channel_sync_workflow_id
+from models.channel_sync import ChannelSyncConfig, ChannelSyncStatus
+from models.names import channel_sync_workflow_id
 from models.network import NodeKind
 from omniroute.client import NotFoundError, OmnirouteClient
 from store import Store

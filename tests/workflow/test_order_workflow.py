@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio.client import WorkflowFailureError
 
+from models.names import ORDER_WORKFLOW, order_workflow_id
 from models.order import CancelOrder, LineStatus, OrderStatus, OrderView
 from models.shipment import ShipmentState
 from omniroute.client import CancelRejectedError
 from tests.fixtures.temporal import RunningWorker
 from tests.workflow.conftest import add_node, all_released, an_order, wait_for, warehouse_ships
-from workflows.ids import ORDER_WORKFLOW, order_workflow_id
 
 
 @pytest.mark.parametrize("worker_store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],

@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from models.names import ORDER_WORKFLOW, order_workflow_id
 from models.order import OrderStatus
 from models.shipment import ShipmentEvent, ShipmentEventType
 from omniroute.client import OmnirouteClient
@@ -25,7 +26,6 @@ from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import RunningWorker, worker_settings
 from tests.workflow.conftest import add_node, all_released, an_order, wait_for
 from workers.main import PASSTHROUGH, WORKFLOWS, running_worker
-from workflows.ids import ORDER_WORKFLOW, order_workflow_id
 
 
 def _hold_write_lock(path: str, seconds: float, held: threading.Event) -> None:

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from models.names import order_workflow_id, return_workflow_id
 from models.order import OrderStatus
 from models.records import OrderRecord, ShipmentRecord
 from models.returns import ReturnEvent, ReturnEventType, ReturnLine, ReturnStatus, ReturnView, StartReturn
 from models.shipment import ShipmentLine, ShipmentState
 from tests.fixtures.temporal import RunningWorker
 from tests.workflow.conftest import add_node, an_order
-from workflows.ids import order_workflow_id, return_workflow_id
 
 
 def delivered_order(w: RunningWorker, *, sku: str = "SKU-R", quantity: int = 2, unit_price: int = 2500,

@@ -15,6 +15,13 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from activities.sweep import ReservationSweepActivities, SweepBatch, SweepBatchResult, SweepReport
 from models.address import Address
 from models.inventory import ReservationItem, ReservationState
+from models.names import (
+    BACKORDER_SWEEP_SCHEDULE,
+    RELEASE_WAVE_SCHEDULE,
+    RESERVATION_SWEEP_SCHEDULE,
+    RESERVATION_SWEEP_WORKFLOW,
+    SHADOW_PRICE_SCHEDULE,
+)
 from models.order import Customer, OrderLineIn, OrderStatus
 from models.records import OrderRecord
 from omniroute.settings import Settings
@@ -23,14 +30,7 @@ from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import worker_settings
 from tests.workflow.conftest import add_node
 from workers.main import running_worker
-from workers.schedules import (
-    BACKORDER_SWEEP_SCHEDULE,
-    RELEASE_WAVE_SCHEDULE,
-    RESERVATION_SWEEP_SCHEDULE,
-    SHADOW_PRICE_SCHEDULE,
-    ensure_schedules,
-)
-from workflows.sweep import RESERVATION_SWEEP_WORKFLOW
+from workers.schedules import ensure_schedules
 
 PAST = datetime.now(UTC) - timedelta(hours=1)
 FUTURE = datetime.now(UTC) + timedelta(hours=72)

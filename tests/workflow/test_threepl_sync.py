@@ -20,6 +20,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.threepl import PullResult
 from models.allocation import FeedKind, InventoryFeedItem
 from models.inventory import MovementKind
+from models.names import THREEPL_SYNC_WORKFLOW, threepl_sync_workflow_id
 from models.network import NodeKind
 from omniroute.settings import Settings
 from store import Store
@@ -28,7 +29,6 @@ from tests.fixtures.temporal import worker_settings
 from tests.workflow.conftest import add_node
 from workers.main import PASSTHROUGH, WORKFLOWS, running_worker
 from workers.schedules import ensure_threepl_sync_schedule
-from workflows.threepl_sync import THREEPL_SYNC_WORKFLOW, threepl_sync_workflow_id
 
 NODE = "3pl-shipbob"
 

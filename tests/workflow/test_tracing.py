@@ -9,6 +9,7 @@ from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from models.names import order_workflow_id
 from omniroute.client import OmnirouteClient
 from omniroute.settings import Settings
 from omniroute.telemetry import build_tracer_provider, configure_tracing
@@ -17,7 +18,6 @@ from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import worker_settings
 from tests.workflow.conftest import add_node, an_order
 from workers.main import running_worker
-from workflows.ids import order_workflow_id
 
 
 async def test_one_trace_spans_the_start_the_workflow_and_its_activities(

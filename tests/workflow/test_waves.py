@@ -10,14 +10,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.waves import WaveReport
 from models.costs import WaveSettings
+from models.names import RELEASE_WAVE_WORKFLOW, order_workflow_id
 from models.network import NodeKind
 from models.order import CancelOrder, OrderStatus
 from models.shipment import ShipmentState
 from omniroute.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
 from tests.fixtures.temporal import RunningWorker
 from tests.workflow.conftest import add_node, all_released, an_order, run_once, wait_for, warehouse_ships
-from workflows.ids import order_workflow_id
-from workflows.waves import RELEASE_WAVE_WORKFLOW
 
 TEE, HOODIE = "TEE-CREW-BLK", "HOODIE-GRY"
 
