@@ -14,7 +14,7 @@ TASK_QUEUE = "omniroute"
 # Workflow type names.
 ORDER_WORKFLOW = "OrderWorkflow"
 RETURN_WORKFLOW = "ReturnWorkflow"
-FULFILMENT_WORKFLOW = "FulfilmentWorkflow"
+DC_FULFILMENT_WORKFLOW = "DcFulfilmentWorkflow"
 CHANNEL_SYNC_WORKFLOW = "ChannelInventorySyncWorkflow"
 THREEPL_SYNC_WORKFLOW = "ThreePLInventorySyncWorkflow"
 RESERVATION_SWEEP_WORKFLOW = "ReservationSweepWorkflow"

@@ -58,6 +58,17 @@ class ReturnEvent(BaseModel):
     event_id: str | None = None
 
 
+class ReturnEventApplied(BaseModel):
+    """The answer to a return event: the status it moved the return from and to, or `replay` when
+    the event id was seen before (nothing moved)."""
+
+    rma: str
+    type: ReturnEventType
+    from_status: ReturnStatus
+    to_status: ReturnStatus
+    replay: bool = False
+
+
 class ReturnView(BaseModel):
     rma: str
     order_id: str

@@ -1,0 +1,85 @@
+"""The fulfilment of one shipment: what the order hands it, what it reports back, how it ends.
+
+Every node kind has its own protocol (a DC's label and WMS events today; a 3PL's order API, a
+dropship vendor's purchase order, a store's accept-and-pick with SLAs next), and each runs as a
+workflow of its own under `names.fulfilment_workflow_id(shipment_id)`. The order knows only this
+contract: it starts a fulfilment with `FulfilShipment`, hears `FulfilmentProgress` as the shipment
+moves, may send `CancelFulfilment`, and acts on the `FulfilmentOutcome` it ends with.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from models.address import Address
+from models.costs import ServiceLevel
+from models.order import Customer
+from models.plan import PlannedShipment
+from models.shipment import Label, ShipmentEventType, ShipmentLine, ShipmentState, ShipmentView
+
+
+class FulfilShipment(BaseModel):
+    """Start fulfilling one planned, reserved shipment (the order's child workflow input)."""
+
+    order_id: str
+    order_workflow_id: str = Field(description="where progress is reported")
+    shipment: ShipmentView
+    reservation_keys: dict[str, str] = Field(description="sku -> reservation key, made by the order")
+    planned: PlannedShipment | None = Field(default=None, description="what sourcing priced: carrier, weight")
+    ship_to: Address
+    service_level: ServiceLevel
+    customer: Customer
+    currency: str
+
+
+class FulfilmentProgress(BaseModel):
+    """Sent to the order each time the shipment's view changes (label bought, picked, shipped...)."""
+
+    shipment: ShipmentView
+    note: str = Field(description="what happened, for the order's event list")
+
+
+class CancelFulfilment(BaseModel):
+    """Asked by the order: stop the shipment, or drop some of its SKUs, if it has not left the node."""
+
+    skus: list[str] | None = Field(default=None, description="the SKUs to drop; None cancels the whole shipment")
+    reason: str
+
+
+class OutcomeKind(StrEnum):
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    HANDED_BACK = "handed_back"
+    FAILED = "failed"
+
+
+class FulfilmentOutcome(BaseModel):
+    """How a fulfilment ended. `handed_back` lines go back to the order for re-sourcing (the node
+    rejected them, timed out or short-picked); `failed` carries the error that stopped it (its own
+    steps already compensated)."""
+
+    kind: OutcomeKind
+    shipment: ShipmentView
+    label: Label | None = None
+    handed_back: list[ShipmentLine] = Field(default_factory=list)
+    reason: str | None = None
+    seen_event_ids: list[str] = Field(default_factory=list, description="the node's event ids it applied")
+
+
+class ShipmentEventApplied(BaseModel):
+    """The answer to a node's shipment event: the move it made, or `replay` when the event id was
+    seen before (nothing moved)."""
+
+    shipment_id: str
+    order_id: str
+    type: ShipmentEventType
+    from_state: ShipmentState
+    to_state: ShipmentState
+    replay: bool = False
+
+
+# The ApplicationError type a refused shipment or return event carries; its first detail is the
+# current state (a ShipmentState or ReturnStatus value), so a caller can name it.
+EVENT_REFUSED = "EventRefused"
