@@ -41,6 +41,7 @@ from models.channel_sync import (
     ChannelSyncRun,
     SkusChanged,
 )
+from models.fulfilment import ShipmentEventApplied
 from models.order import (
     CancelOrder,
     CancelResult,
@@ -212,17 +213,17 @@ class OmnirouteClient:
             await self._raise_closed_or_missing(handle, OrderNotFoundError(order_id), f"order {order_id!r}")
         return result
 
-    async def send_shipment_event(self, event: ShipmentEvent) -> None:
-        """Signal a warehouse or carrier event to the order that owns the shipment."""
+    async def send_shipment_event(self, event: ShipmentEvent) -> ShipmentEventApplied:
+        """Send a node's event to the shipment's fulfilment (interim: the full error mapping follows)."""
+        handle = self._client.get_workflow_handle(names.fulfilment_workflow_id(event.shipment_id))
         try:
-            order_id = names.order_id_of_shipment(event.shipment_id)
-        except ValueError:
-            raise ShipmentNotFoundError(event.shipment_id) from None
-        handle = self._client.get_workflow_handle(names.order_workflow_id(order_id))
-        try:
-            await self._call(handle.signal(names.SHIPMENT_EVENT_UPDATE, event))
+            result: ShipmentEventApplied = await self._call(handle.execute_update(
+                names.SHIPMENT_EVENT_UPDATE, event, result_type=ShipmentEventApplied))
+        except temporalio.client.WorkflowUpdateFailedError as err:
+            raise RequestRejectedError(_reason(err)) from err
         except _NotFound:
-            await self._raise_closed_or_missing(handle, OrderNotFoundError(order_id), f"order {order_id!r}")
+            raise ShipmentNotFoundError(event.shipment_id) from None
+        return result
 
     # Returns
 

@@ -1,7 +1,7 @@
 """The order workflow's state and the pure rules over it: views, status, what may be cancelled.
 
 Kept apart from the workflow so that the rules are plain functions that unit tests can call, and so
-that the whole state can be handed on by continue-as-new.
+that the whole state (one model, `OrderState`) can be handed on by continue-as-new.
 """
 
 from __future__ import annotations
@@ -15,18 +15,21 @@ from models.order import LineStatus, OrderLineView, OrderStatus, OrderView, Plac
 from models.plan import PlannedShipment, SourcingDecision
 from models.records import OrderRecord, ShipmentRecord
 from models.rules import RuleOutcome
-from models.shipment import Label, ShipmentLine, ShipmentState, ShipmentView, has_left_the_building
+from models.shipment import ShipmentLine, ShipmentState, ShipmentView, has_left_the_building
 
 
 class ShipmentRuntime(BaseModel):
+    """A shipment as the order sees it. Until it is released it is the order's alone (waves may
+    replace it, a cancel releases its stock here); from then on its fulfilment workflow owns it and
+    reports each change (`view`) until its outcome."""
+
     view: ShipmentView
     reservation_keys: dict[str, str] = Field(default_factory=dict, description="sku -> reservation key")
     planned: PlannedShipment | None = Field(default=None, description="what sourcing priced: carrier, weight")
-    label: Label | None = None
-    label_voided: bool = False
-    committed: bool = False
+    started: bool = Field(default=False, description="its fulfilment workflow runs (or ran)")
+    finished: bool = Field(default=False, description="its fulfilment workflow has ended")
     cancel_requested: bool = False
-    seen_event_ids: list[str] = Field(default_factory=list)
+    cancel_reason: str | None = None
 
     @property
     def left(self) -> bool:
@@ -57,6 +60,9 @@ class OrderState(BaseModel):
     filled_from_backorder: dict[int, int] = Field(
         default_factory=dict, description="line_no -> units that waited for stock and have since been planned")
     release_at: datetime | None = Field(default=None, description="shipments wait until then for a release wave")
+    stopping: bool = Field(default=False, description="the order failed or was cancelled: shipments wind down")
+    indexed: str = Field(default="", description="what the search attributes last said")
+    backorders_recorded: list[str] = Field(default_factory=list, description="backordered SKUs the read model knows")
 
     def cancel_quantity(self, line_no: int, quantity: int, reason: str) -> None:
         self.cancelled.setdefault(line_no, []).append(CancelledQuantity(quantity=quantity, reason=reason))
@@ -212,11 +218,12 @@ def order_record(state: OrderState, workflow_id: str) -> OrderRecord:
 
 
 def shipment_records(state: OrderState, shipments: list[ShipmentRuntime]) -> list[ShipmentRecord]:
+    """Read-model rows of shipments the order still owns (not yet handed to a fulfilment)."""
     return [ShipmentRecord(
         shipment_id=s.view.shipment_id, order_id=state.order.order_id, node_id=s.view.node_id,
         lines=s.view.lines, state=s.view.state, carrier=s.view.carrier, service=s.view.service,
         tracking_number=s.view.tracking_number,
-        carrier_shipment_id=s.label.carrier_shipment_id if s.label else None,
+        carrier_shipment_id=None,
         label_cost=s.view.label_cost.amount if s.view.label_cost else None, currency=state.order.currency,
         shipped_at=s.view.shipped_at, delivered_at=s.view.delivered_at,
     ) for s in shipments]

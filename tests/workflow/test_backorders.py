@@ -14,7 +14,7 @@ from models.records import OrderRecord
 from tests.fixtures.orders import with_backorders
 from tests.fixtures.temporal import RunningWorker
 from tests.workflow.conftest import all_released, an_order, run_once, wait_for, warehouse_ships
-from workflows.order_steps import BACKORDER_MAX_WAIT, BACKORDER_RETRY_EVERY
+from workflows.order_planning import BACKORDER_MAX_WAIT, BACKORDER_RETRY_EVERY
 
 
 async def test_a_backordered_line_ships_once_stock_arrives(time_skipping_worker: RunningWorker,

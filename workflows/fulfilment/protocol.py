@@ -1,0 +1,266 @@
+"""What every node kind's fulfilment shares: its state, the node's events as an update with a
+validator, the order's cancel request, progress reports to the order, and the stock and label
+compensations. Each kind's module (dc.py first) writes its own `run` on top: the protocol that
+differs by node kind.
+
+One runner, as in the order: the update and signal handlers change state and queue an item; only
+the kind's `run` coroutine issues commands, one item at a time, so a replay issues the same commands
+whatever grouping of local-activity results it sees.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, Field
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.carrier import CarrierActivities
+    from activities.inventory import InventoryActivities
+    from activities.notify import NotifyActivities
+    from activities.records import RecordActivities
+    from models import names
+    from models.commands import CommitStock, ReleaseStock, VoidLabel
+    from models.fulfilment import (
+        EVENT_REFUSED,
+        CancelFulfilment,
+        FulfilmentOutcome,
+        FulfilmentProgress,
+        FulfilShipment,
+        OutcomeKind,
+        ShipmentEventApplied,
+    )
+    from models.notify import Notification, NotificationKind
+    from models.records import ShipmentRecord
+    from models.shipment import (
+        InvalidTransition,
+        Label,
+        ShipmentEvent,
+        ShipmentState,
+        ShipmentView,
+        has_left_the_building,
+        next_state,
+    )
+    from workflows.policies import COMPENSATION, LOCAL_DB, NOTIFY
+
+A = TypeVar("A")
+R = TypeVar("R")
+
+
+class FulfilmentState(BaseModel):
+    """Everything a fulfilment knows; continue-as-new could hand it on as it is."""
+
+    request: FulfilShipment
+    view: ShipmentView
+    label: Label | None = None
+    label_voided: bool = False
+    committed: bool = False
+    cancel: CancelFulfilment | None = Field(default=None, description="a whole-shipment cancel the order asked for")
+    seen_event_ids: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def left(self) -> bool:
+        return has_left_the_building(self.view.state)
+
+    @property
+    def final(self) -> bool:
+        return self.view.state in (ShipmentState.DELIVERED, ShipmentState.CANCELLED)
+
+
+class Applied(BaseModel):
+    """A node event the update handler applied, queued for the runner's effects."""
+
+    event: ShipmentEvent
+    from_state: ShipmentState
+    to_state: ShipmentState
+
+
+def refuse(state: FulfilmentState, event: ShipmentEvent) -> str | None:
+    """Why the event cannot apply now (None: it can, or it is a replay)."""
+    sid = state.view.shipment_id
+    if event.shipment_id != sid:
+        return f"event for {event.shipment_id} sent to shipment {sid}"
+    if event.event_id and event.event_id in state.seen_event_ids:
+        return None
+    if state.cancel is not None and not state.left:
+        return f"shipment {sid} is being cancelled; cannot apply {event.type.value}"
+    try:
+        next_state(state.view.state, event.type)
+    except InvalidTransition as err:
+        return f"shipment {sid} is {state.view.state.value}: {err}"
+    return None
+
+
+class FulfilmentProtocol:
+    """The shared half of a fulfilment workflow; a node kind's workflow subclasses it and defines `run`."""
+
+    def __init__(self, request: FulfilShipment) -> None:
+        self._state = FulfilmentState(request=request, view=request.shipment.model_copy(deep=True))
+        self._inbox: deque[Callable[[], Awaitable[None]]] = deque()
+
+    # -- messages ------------------------------------------------------------------------------------
+
+    @workflow.query(name=names.STATUS_QUERY)
+    def status(self) -> ShipmentView:
+        return self._state.view
+
+    @workflow.update(name=names.SHIPMENT_EVENT_UPDATE)
+    def shipment_event(self, event: ShipmentEvent) -> ShipmentEventApplied:
+        """A node's event: moves the shipment on (states may be skipped, never gone back). An event id
+        applied before is answered as a replay; the validator refuses an event that cannot apply."""
+        state = self._state
+        current = state.view.state
+        answer = ShipmentEventApplied(shipment_id=state.view.shipment_id, order_id=state.request.order_id,
+                                      type=event.type, from_state=current, to_state=current, replay=True)
+        if event.event_id and event.event_id in state.seen_event_ids:
+            return answer
+        target = next_state(current, event.type)
+        state.view.state = target
+        if event.event_id:
+            state.seen_event_ids.append(event.event_id)
+        when = event.occurred_at or workflow.now()
+        if state.left and state.view.shipped_at is None:
+            state.view.shipped_at = when
+        if target is ShipmentState.DELIVERED:
+            state.view.delivered_at = when
+        applied = Applied(event=event, from_state=current, to_state=target)
+        self._inbox.append(lambda: self._on_event(applied))
+        return answer.model_copy(update={"to_state": target, "replay": False})
+
+    @shipment_event.validator
+    def _validate_event(self, event: ShipmentEvent) -> None:
+        reason = refuse(self._state, event)
+        if reason is not None:
+            raise ApplicationError(reason, self._state.view.state.value, type=EVENT_REFUSED, non_retryable=True)
+
+    @workflow.signal(name=names.CANCEL_FULFILMENT_SIGNAL)
+    def cancel_fulfilment(self, request: CancelFulfilment) -> None:
+        """The order asks to cancel the shipment (skus None) or drop some SKUs. A whole cancel before
+        the shipment leaves is taken at once: events are refused from then on, and a run waiting on
+        a carrier call sees it when the call returns."""
+        if request.skus is None and self._state.cancel is None and not self._state.left:
+            self._state.cancel = request
+        self._inbox.append(lambda: self._on_cancel(request))
+
+    # -- what the runner does ------------------------------------------------------------------------
+
+    def _open(self) -> bool:
+        """More to do: a queued item, or a shipment that is neither done nor being cancelled."""
+        return bool(self._inbox) or (self._state.cancel is None and not self._state.final)
+
+    async def _handle_next(self) -> None:
+        await workflow.wait_condition(lambda: bool(self._inbox))
+        await self._inbox.popleft()()
+
+    async def _on_event(self, item: Applied) -> None:
+        """The effects of one applied event: stock committed and the customer told when it leaves,
+        the customer told on delivery, the read model and the order kept in step."""
+        state, sid = self._state, self._state.view.shipment_id
+        self._note(f"{sid} {item.event.type.value}")
+        if has_left_the_building(item.to_state) and not state.committed:
+            await self._local(InventoryActivities.commit,
+                              CommitStock(keys=list(state.request.reservation_keys.values())))
+            state.committed = True
+            await self._notify(NotificationKind.SHIPPED, {
+                "tracking_number": state.view.tracking_number or "", "carrier": state.view.carrier or "",
+                "shipment": sid})
+        if item.to_state is ShipmentState.DELIVERED:
+            await self._notify(NotificationKind.DELIVERED, {"shipment": sid})
+        await self._record()
+        if not state.final:
+            await self._report(f"{sid} {item.event.type.value}")
+
+    async def _on_cancel(self, request: CancelFulfilment) -> None:
+        """Drop some SKUs from a shipment that has not left; a cancel that comes too late is reported
+        as refused. A whole cancel in time needs nothing here: the run compensates once it sees it."""
+        state, sid = self._state, self._state.view.shipment_id
+        if request.skus is None:
+            if state.cancel is not request and not state.final:
+                await self._report(f"{sid}: cancel refused, the shipment is {state.view.state.value}")
+            return
+        skus = set(request.skus)
+        if state.cancel is not None:  # the whole shipment is being cancelled
+            return
+        if state.left or state.final:
+            if not state.final:
+                await self._report(f"{sid}: cancel of {', '.join(sorted(skus))} refused, the shipment is "
+                                   f"{state.view.state.value}")
+            return
+        held = state.request.reservation_keys
+        keys = [held.pop(sku) for sku in sorted(skus) if sku in held]
+        state.view.lines = [line for line in state.view.lines if line.sku not in skus]
+        await self._local(InventoryActivities.release, ReleaseStock(keys=keys, reason=request.reason))
+        await self._record()
+        await self._report(f"{sid}: {', '.join(sorted(skus))} cancelled ({request.reason})")
+
+    async def _compensate(self, reason: str) -> None:
+        """Undo what has not left: void the label, release the stock. Errors propagate."""
+        state = self._state
+        if state.label is not None and not state.label_voided:
+            await workflow.execute_activity_method(
+                CarrierActivities.void_label, VoidLabel(carrier_shipment_id=state.label.carrier_shipment_id),
+                summary=f"void label {state.view.shipment_id}", **COMPENSATION)
+            state.label_voided = True
+        await self._local(InventoryActivities.release,
+                          ReleaseStock(keys=list(state.request.reservation_keys.values()), reason=reason))
+        state.view.state = ShipmentState.CANCELLED
+        await self._record()
+
+    def _outcome(self, kind: OutcomeKind, reason: str | None = None) -> FulfilmentOutcome:
+        state = self._state
+        return FulfilmentOutcome(kind=kind, shipment=state.view, label=state.label, reason=reason,
+                                 seen_event_ids=list(state.seen_event_ids))
+
+    async def _report(self, note: str) -> None:
+        """Tell the order; an order that has already closed (it failed and left this shipment to finish
+        on its own) no longer listens, and that is fine."""
+        parent = workflow.get_external_workflow_handle(self._state.request.order_workflow_id)
+        try:
+            await parent.signal(names.FULFILMENT_PROGRESS_SIGNAL,
+                                FulfilmentProgress(shipment=self._state.view, note=note))
+        except ApplicationError as err:  # the signal could not be delivered
+            self._note(f"the order no longer takes progress: {err}")
+
+    async def _record(self) -> None:
+        state, view = self._state, self._state.view
+        await self._local(RecordActivities.record_shipments, [ShipmentRecord(
+            shipment_id=view.shipment_id, order_id=state.request.order_id, node_id=view.node_id,
+            lines=view.lines, state=view.state, carrier=view.carrier, service=view.service,
+            tracking_number=view.tracking_number,
+            carrier_shipment_id=state.label.carrier_shipment_id if state.label else None,
+            label_cost=view.label_cost.amount if view.label_cost else None, currency=state.request.currency,
+            shipped_at=view.shipped_at, delivered_at=view.delivered_at,
+        )])
+
+    async def _notify(self, kind: NotificationKind, facts: dict[str, str]) -> None:
+        """A failed e-mail is noted; it never fails the shipment."""
+        customer = self._state.request.customer
+        note = Notification(kind=kind, to_email=str(customer.email), to_name=customer.name,
+                            reference=self._state.request.order_id, facts=facts)
+        try:
+            await self._local(NotifyActivities.notify, note, NOTIFY)
+        except ActivityError as err:
+            self._note(f"notification {kind.value} failed: {describe(err)}")
+
+    def _note(self, text: str) -> None:
+        self._state.notes.append(text)
+
+    def _take_label(self, label: Label) -> None:
+        view = self._state.view
+        self._state.label = label
+        view.carrier, view.service = label.carrier, label.service
+        view.tracking_number, view.label_cost = label.tracking_number, label.cost
+
+    @staticmethod
+    async def _local(fn: Callable[[Any, A], R], arg: A, policy: dict[str, Any] = LOCAL_DB) -> R:
+        return await workflow.execute_local_activity_method(fn, arg, **policy)
+
+
+def describe(err: BaseException) -> str:
+    cause = err.__cause__ or err
+    return str(cause) or type(cause).__name__

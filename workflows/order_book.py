@@ -1,0 +1,85 @@
+"""The order's bookkeeping: the read model, the search attributes and the customer's messages.
+
+Nothing here changes the order's course; the workflow and its steps call it after they change the
+state. Every call issues commands, so only the order's runner calls it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notify import NotifyActivities
+    from activities.records import OrderStatusChange, RecordActivities
+    from models.notify import Notification, NotificationKind
+    from workflows import search_attributes as search
+    from workflows.order_state import OrderState, ShipmentRuntime, derive_status, order_record, shipment_records
+    from workflows.policies import LOCAL_DB, NOTIFY
+
+A = TypeVar("A")
+R = TypeVar("R")
+
+
+async def local(fn: Callable[[Any, A], R], arg: A, policy: dict[str, Any] = LOCAL_DB) -> R:
+    return await workflow.execute_local_activity_method(fn, arg, **policy)
+
+
+class OrderBook:
+    def __init__(self, state: OrderState) -> None:
+        self._state = state
+
+    async def record_order(self) -> None:
+        await local(RecordActivities.record_order, order_record(self._state, workflow.info().workflow_id))
+
+    async def update_status(self) -> None:
+        """Derive the status; keep the search attributes (status, shipments, tracking) and the DB in step."""
+        state = self._state
+        status = derive_status(state)
+        shipments = list(state.shipments.values())
+        order = state.order
+        attributes: list[SearchAttributeUpdate[Any]] = [
+            search.ORDER_STATUS.value_set(status.value),
+            search.CHANNEL.value_set(order.channel),
+            search.ORDER_ID.value_set(order.order_id),
+            search.ORDER_TOTAL.value_set(order.total.amount),
+            search.SHIPMENT_IDS.value_set([s.view.shipment_id for s in shipments]),
+            search.NODES.value_set(sorted({s.view.node_id for s in shipments})),
+            search.TRACKING_NUMBERS.value_set([s.view.tracking_number for s in shipments if s.view.tracking_number]),
+        ]
+        snapshot = repr([(s.view.shipment_id, s.view.tracking_number) for s in shipments] + [status.value])
+        if snapshot != state.indexed:
+            workflow.upsert_search_attributes(attributes)
+            state.indexed = snapshot
+        waiting = sorted({order.lines[line_no - 1].sku for line_no in state.backordered})
+        if status is not state.status or waiting != state.backorders_recorded:
+            state.status = status
+            change = OrderStatusChange(order_id=order.order_id, status=status,
+                                       backordered_skus=waiting if waiting != state.backorders_recorded else None)
+            state.backorders_recorded = waiting
+            await local(RecordActivities.set_order_status, change)
+
+    async def save_shipments(self, shipments: list[ShipmentRuntime]) -> None:
+        """Record the shipments the order still owns; a released one is its fulfilment's to record."""
+        owned = [s for s in shipments if not s.started]
+        if owned:
+            await local(RecordActivities.record_shipments, shipment_records(self._state, owned))
+
+    async def notify(self, kind: NotificationKind, facts: dict[str, str]) -> None:
+        """A failed e-mail is recorded on the order; it never fails the order."""
+        customer = self._state.order.customer
+        note = Notification(kind=kind, to_email=str(customer.email), to_name=customer.name,
+                            reference=self._state.order.order_id, facts=facts)
+        try:
+            await local(NotifyActivities.notify, note, NOTIFY)
+        except ActivityError as err:
+            self._state.events.append(f"notification {kind.value} failed: {describe(err)}")
+
+
+def describe(err: BaseException) -> str:
+    cause = err.__cause__ or err
+    return str(cause) or type(cause).__name__

@@ -1,0 +1,114 @@
+"""The order's side of its shipments' fulfilments: start one per released shipment, take its
+progress and its outcome, ask it to cancel; and undo a shipment that was never released.
+
+A released shipment belongs to its fulfilment workflow (workflows/fulfilment/, id
+`shipment-{shipment_id}`), which the node's events address directly. The order keeps a copy of its
+view from the progress it reports, and learns how it ended from its result.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.inventory import InventoryActivities
+    from models import names
+    from models.commands import ReleaseStock
+    from models.fulfilment import CancelFulfilment, FulfilmentOutcome, FulfilmentProgress, FulfilShipment
+    from models.shipment import ShipmentState
+    from workflows.order_book import OrderBook, local
+    from workflows.order_state import OrderState, ShipmentRuntime
+
+Fulfilment = ChildWorkflowHandle[object, FulfilmentOutcome]
+
+
+class Shipments:
+    def __init__(self, state: OrderState, book: OrderBook) -> None:
+        self._state = state
+        self._book = book
+        self.handles: dict[str, Fulfilment] = {}
+
+    def running(self) -> list[ShipmentRuntime]:
+        return [s for s in self._state.shipments.values() if s.started and not s.finished]
+
+    async def start(self, shipment: ShipmentRuntime) -> Fulfilment:
+        """Hand a planned, reserved shipment to its node's fulfilment. It runs on after the order
+        closes only if the order fails after the shipment left (it then finishes on its own)."""
+        order, sid = self._state.order, shipment.view.shipment_id
+        handle: Fulfilment = await workflow.start_child_workflow(
+            names.DC_FULFILMENT_WORKFLOW,
+            FulfilShipment(order_id=order.order_id, order_workflow_id=workflow.info().workflow_id,
+                           shipment=shipment.view, reservation_keys=shipment.reservation_keys,
+                           planned=shipment.planned, ship_to=order.ship_to, service_level=order.service_level,
+                           customer=order.customer, currency=order.currency),
+            id=names.fulfilment_workflow_id(sid), task_queue=workflow.info().task_queue, result_type=FulfilmentOutcome,
+            parent_close_policy=ParentClosePolicy.ABANDON, static_summary=f"fulfil {sid} from {shipment.view.node_id}",
+        )
+        shipment.started = True
+        self.handles[sid] = handle
+        return handle
+
+    def take_progress(self, progress: FulfilmentProgress) -> ShipmentRuntime | None:
+        """The fulfilment's new view; the lines it dropped at the order's request are cancelled."""
+        shipment = self._state.shipments.get(progress.shipment.shipment_id)
+        if shipment is None or shipment.finished:
+            return None
+        kept = {(line.line_no, line.sku): line.quantity for line in progress.shipment.lines}
+        for line in shipment.view.lines:
+            dropped = line.quantity - kept.get((line.line_no, line.sku), 0)
+            if dropped > 0:
+                self._state.cancel_quantity(line.line_no, dropped, shipment.cancel_reason or "cancelled")
+        shipment.view = progress.shipment
+        self._state.events.append(progress.note)
+        return shipment
+
+    def take_outcome(self, sid: str, outcome: FulfilmentOutcome) -> None:
+        shipment = self._state.shipments[sid]
+        shipment.finished = True
+        if outcome.shipment.state is ShipmentState.CANCELLED and shipment.view.state is not ShipmentState.CANCELLED:
+            for line in outcome.shipment.lines:
+                self._state.cancel_quantity(line.line_no, line.quantity, outcome.reason or "cancelled")
+        shipment.view = outcome.shipment
+        self._state.events.append(f"{sid} {outcome.kind.value}" + (f": {outcome.reason}" if outcome.reason else ""))
+
+    def take_failure(self, sid: str, reason: str) -> None:
+        """The fulfilment failed for good; by contract it voided its label and released its stock."""
+        shipment = self._state.shipments[sid]
+        shipment.finished = True
+        if shipment.view.state is not ShipmentState.CANCELLED:
+            shipment.view.state = ShipmentState.CANCELLED
+            for line in shipment.view.lines:
+                self._state.cancel_quantity(line.line_no, line.quantity, reason)
+        self._state.events.append(f"{sid} failed: {reason}")
+
+    async def cancel(self, shipment: ShipmentRuntime, reason: str, skus: set[str] | None = None) -> None:
+        """Cancel a shipment (or drop `skus` from it). One never released is undone here at once; a
+        released one is asked, and answers through its progress or its outcome."""
+        shipment.cancel_reason = reason
+        if skus is None:
+            shipment.cancel_requested = True
+        if shipment.started:
+            if not shipment.finished:
+                request = CancelFulfilment(skus=sorted(skus) if skus is not None else None, reason=reason)
+                await self.handles[shipment.view.shipment_id].signal(names.CANCEL_FULFILMENT_SIGNAL, request)
+            return
+        if skus is None:
+            await self.undo_unreleased(shipment, reason)
+            return
+        keys = [shipment.reservation_keys.pop(sku) for sku in sorted(skus)]
+        for line in shipment.view.lines:
+            if line.sku in skus:
+                self._state.cancel_quantity(line.line_no, line.quantity, reason)
+        shipment.view.lines = [line for line in shipment.view.lines if line.sku not in skus]
+        await local(InventoryActivities.release, ReleaseStock(keys=keys, reason=reason))
+        await self._book.save_shipments([shipment])
+
+    async def undo_unreleased(self, shipment: ShipmentRuntime, reason: str) -> None:
+        """Release the stock of a shipment no fulfilment has started, and cancel its lines."""
+        await local(InventoryActivities.release,
+                    ReleaseStock(keys=list(shipment.reservation_keys.values()), reason=reason))
+        shipment.view.state = ShipmentState.CANCELLED
+        for line in shipment.view.lines:
+            self._state.cancel_quantity(line.line_no, line.quantity, reason)
+        await self._book.save_shipments([shipment])
