@@ -26,6 +26,7 @@ dev: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy models sourcing workflows store activities integrations gateway workers omniroute
 
 test: venv lint
@@ -35,4 +36,4 @@ bench: venv
 	$(VENV)/bin/omniroute bench --out bench/RESULTS.md
 
 clean:
-	rm -rf .omniroute .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .omniroute .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

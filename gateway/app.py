@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from gateway.errors import install_error_handlers
 from gateway.routes import availability, channels, health, inventory, nodes, orders, returns, shipments, sourcing
 from omniroute.client import OmnirouteClient
-from omniroute.settings import Settings
-from omniroute.telemetry import configure_tracing
+from omniroute.config.settings import Settings
+from omniroute.config.telemetry import configure_tracing
 from store import Store
 
 

@@ -19,12 +19,11 @@ import uvicorn
 from fastapi import FastAPI
 
 from integrations.carriers.sandbox import create_easypost_sandbox
-from integrations.channels import DEV_SHOPIFY_TOKEN
 from integrations.channels.sandbox import create_shopify_sandbox
 from integrations.notify.sandbox import create_sendgrid_sandbox
 from integrations.sandbox_store import SandboxStore
-from integrations.threepl import DEV_SHIPBOB_KEY
 from integrations.threepl.sandbox import create_shipbob_sandbox
+from models.sandbox_credentials import DEV_SHIPBOB_KEY, DEV_SHOPIFY_TOKEN
 
 EASYPOST_PREFIX = "/easypost/v2"
 SENDGRID_PREFIX = "/sendgrid"

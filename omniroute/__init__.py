@@ -1,4 +1,5 @@
-"""Omniroute's front door: the channel SDK (`from omniroute import OmnirouteClient`), settings, the CLI."""
+"""Omniroute's front door: the channel SDK (`from omniroute import OmnirouteClient`), `omniroute.config`, and the
+tools on top (`omniroute.cli`, `devstack`, `files`, `simulation`, `demo`, `bench`); see docs/architecture.md."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Order rules at work: which rules an order fires, their merged outcome, and its effect on sourcing.
 
 Pure and deterministic: an order's facts and a `RuleSet` in, a `RuleOutcome` out; an outcome and a
-`SourcingProblem` in, a narrowed problem out. Loading rule files is `omniroute.rule_files`' job.
+`SourcingProblem` in, a narrowed problem out. Loading rule files is `omniroute.files.rule_files`' job.
 
 Rules are evaluated in file order and every enabled rule whose condition holds fires (there is no
 "first match stops"). Their actions merge as follows:

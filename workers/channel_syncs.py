@@ -15,7 +15,7 @@ import logging
 from temporalio.client import Client
 
 from omniroute.client import OmnirouteClient
-from omniroute.settings import Settings
+from omniroute.config.settings import Settings
 
 log = logging.getLogger("omniroute.channel_syncs")
 

@@ -34,8 +34,8 @@ from integrations.carriers.easypost import EasyPostClient
 from integrations.channels.shopify import ShopifyClient
 from integrations.notify.sendgrid import SendGridClient
 from integrations.threepl.shipbob import ShipBobClient
-from omniroute.settings import Settings
-from omniroute.telemetry import configure_tracing
+from omniroute.config.settings import Settings
+from omniroute.config.telemetry import configure_tracing
 from store import Store
 from workers.channel_syncs import ensure_channel_syncs
 from workers.schedules import ensure_schedules

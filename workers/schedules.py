@@ -23,7 +23,7 @@ from temporalio.client import (
 )
 
 from models import names
-from omniroute.settings import Settings
+from omniroute.config.settings import Settings
 
 log = logging.getLogger("omniroute.schedules")
 

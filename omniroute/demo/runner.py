@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from omniroute.config.settings import Settings
 from omniroute.demo.api import GatewayApi, GatewayError
 from omniroute.demo.network import load_network
 from omniroute.demo.scenario import (
@@ -24,8 +25,7 @@ from omniroute.demo.scenario import (
     DemoScenario,
 )
 from omniroute.demo.summary import DemoSummary, render_summary
-from omniroute.devstack import DevStack, StackError
-from omniroute.settings import Settings
+from omniroute.devstack.stack import DevStack, StackError
 
 SHOWN_PROBLEMS = 25
 

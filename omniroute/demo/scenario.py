@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import httpx
 from rich.progress import Progress, TaskID
 
-from omniroute.cost_files import demo_catalog_path, load_catalog
 from omniroute.demo.api import GatewayApi, GatewayError
 from omniroute.demo.network import DemoNetwork, default_data_dir
 from omniroute.demo.orders import DemoOrder, choose_returns, generate_orders
@@ -28,6 +27,7 @@ from omniroute.demo.stuck import order_waits_for, return_waits_for
 from omniroute.demo.summary import DemoSummary, ReturnOutcome, summarize
 from omniroute.demo.tasks import BackgroundTasks
 from omniroute.demo.warehouse import SimulatedWarehouse, TrackedOrder
+from omniroute.files.cost_files import demo_catalog_path, load_catalog
 
 DEFAULT_ORDERS = 200
 DEFAULT_RETURNS = 20

@@ -62,8 +62,8 @@ def simulate(
     report with plots, a text summary and one decisions file per strategy. Live stock is never read
     or changed. See docs/simulation.md for the file formats.
     """
-    from omniroute.cost_files import CostFileError
-    from omniroute.rule_files import RuleFileError
+    from omniroute.files.cost_files import CostFileError
+    from omniroute.files.rule_files import RuleFileError
     from omniroute.simulation.inputs import InputError
     from omniroute.simulation.runner import SimulationError
 
@@ -161,9 +161,9 @@ def _generate_literature(
     folder: Path, setup: str, orders: int, skus: int, seed: int, into: Path
 ) -> tuple[Path, Path, Path, Path]:
     """Nodes at the setup's FCs, orders to its cities (by population), tight stock; written as input files."""
-    from omniroute.benchkit.network_gen import generate
     from omniroute.simulation.inputs import write_inventory, write_nodes, write_orders
     from omniroute.simulation.literature import read_literature
+    from omniroute.simulation.network_gen import generate
     from omniroute.simulation.pricing import LinearCostFile, write_cost_file
 
     if setup not in LITERATURE_LINES:

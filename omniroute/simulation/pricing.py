@@ -103,7 +103,7 @@ def read_cost_file(path: Path) -> LinearCostFile | RateTableCostFile:
 
 def _referenced_files(data: dict[str, Any], path: Path, root: yaml.Node | None) -> dict[str, Any]:
     """`cost_model` and `catalog` may name files (relative to the cost file) in Omniroute's own formats."""
-    from omniroute.cost_files import CostFileError, load_catalog, load_cost_model
+    from omniroute.files.cost_files import CostFileError, load_catalog, load_cost_model
 
     loaded = dict(data)
     for key, load in (("cost_model", load_cost_model), ("catalog", load_catalog)):

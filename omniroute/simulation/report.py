@@ -20,9 +20,9 @@ from matplotlib.figure import Figure
 from rich.console import Console
 from rich.table import Table
 
-from omniroute.benchkit.scratch import percentile
 from omniroute.simulation.bound import HindsightBound
 from omniroute.simulation.runner import StrategyRun
+from omniroute.simulation.stats import percentile
 
 TEXT_WIDTH = 160
 MAX_NODES_PLOTTED = 60

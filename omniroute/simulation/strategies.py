@@ -97,7 +97,7 @@ def _rule_node(node: SimNode) -> Node:
 
 
 def rules_strategy(path: Path, base: Strategy, nodes: list[SimNode], postal_codes: dict[str, str]) -> RulesStrategy:
-    """A RulesStrategy from a rules file (raises omniroute.rule_files.RuleFileError on a bad file)."""
-    from omniroute.rule_files import load_rules
+    """A RulesStrategy from a rules file (raises omniroute.files.rule_files.RuleFileError on a bad file)."""
+    from omniroute.files.rule_files import load_rules
 
     return RulesStrategy(load_rules(path), base, nodes, postal_codes, name=f"rules-{base.name}")

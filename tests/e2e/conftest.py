@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from omniroute.devstack import DevStack
-from omniroute.ports import free_port
-from omniroute.settings import Settings
+from omniroute.config.settings import Settings
+from omniroute.devstack.ports import free_port
+from omniroute.devstack.stack import DevStack
 
 Json = dict[str, Any]
 WAIT_S = 120.0  # generous: two cores are shared with other test runs

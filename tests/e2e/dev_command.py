@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from omniroute.ports import free_port
+from omniroute.devstack.ports import free_port
 
 SERVICES = ("temporal", "sandbox", "worker", "gateway")
 START_S = 180.0  # two cores shared with other test runs: the stack may take a while to start

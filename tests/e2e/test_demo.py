@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from omniroute.config.settings import Settings
 from omniroute.demo import run_demo
 from omniroute.demo.scenario import DEFAULT_ORDERS, DEFAULT_RETURNS
-from omniroute.ports import free_port
-from omniroute.settings import Settings
+from omniroute.devstack.ports import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from omniroute.ports import free_port
+from omniroute.devstack.ports import free_port
 from tests.e2e.conftest import RunningStack, unique
 from tests.e2e.dev_command import STOP_S, DevCommand, dev_environment
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 
-from omniroute.benchkit.atp import atp_run
-from omniroute.benchkit.scratch import sqlite_database
+from omniroute.bench.kit.atp import atp_run
+from omniroute.bench.kit.scratch import sqlite_database
 
 
 def test_the_atp_bench_makes_every_lookup_in_process_through_both_gateways(tmp_path: Path) -> None:

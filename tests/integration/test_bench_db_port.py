@@ -10,7 +10,7 @@ from models.address import Address
 from models.order import Customer, OrderLineIn, OrderStatus
 from models.records import OrderRecord, ShipmentRecord
 from models.shipment import ShipmentLine, ShipmentState
-from omniroute.benchkit.db_port import DbOrderReader
+from omniroute.bench.kit.db_port import DbOrderReader
 from omniroute.demo.api import GatewayError
 from store import Store
 

@@ -16,8 +16,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.channel_sync import ChannelSyncConfig
 from models.names import channel_sync_workflow_id
-from omniroute.ports import free_port
-from omniroute.settings import Settings
+from omniroute.config.settings import Settings
+from omniroute.devstack.ports import free_port
 from store import Store
 from tests.fixtures.channels import Shop, a_network
 from tests.fixtures.eventually import eventually

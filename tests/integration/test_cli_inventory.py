@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from models.inventory import ReservationItem
-from omniroute.cli import app
+from omniroute.cli.app import app
 from store import Store
 from tests.fixtures.db import a_node
 

@@ -13,8 +13,8 @@ from models.costs import LookAheadSettings, NodeSkuPrice, ShadowPriceSet, WaveSe
 from models.order import Customer, OrderLineIn, OrderStatus
 from models.plan import CostPart, RunnerUpPlan, ShipmentCost, SourcingDecision
 from models.records import OrderRecord
-from omniroute.cli import app
-from omniroute.cost_files import demo_catalog_path, demo_cost_model_path, load_cost_model
+from omniroute.cli.app import app
+from omniroute.files.cost_files import demo_catalog_path, demo_cost_model_path, load_cost_model
 from store import Store
 
 DEMO_RULES = resources.files("omniroute.demo") / "data" / "rules.yaml"

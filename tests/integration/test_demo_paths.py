@@ -26,13 +26,13 @@ from models.plan import UnfillableLine
 from models.records import OrderRecord
 from models.rules import RuleOutcome
 from models.shipment import ShipmentLine
-from omniroute.cli import app
-from omniroute.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
+from omniroute.cli.app import app
 from omniroute.demo.network import default_data_dir, load_network
 from omniroute.demo.orders import DemoOrder, OrderKind, choose_returns, generate_orders
 from omniroute.demo.receiving import receiving_node
 from omniroute.demo.scenario import DEFAULT_ORDERS, DEFAULT_RETURNS, DEFAULT_SEED
-from omniroute.rule_files import parse_rules
+from omniroute.files.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
+from omniroute.files.rule_files import parse_rules
 from store import Store
 
 CHICAGO = ZoneInfo("America/Chicago")

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from omniroute.settings import Settings
+from omniroute.config.settings import Settings
 from store import Store
 from tests.fixtures.gateway import a_node_body, closed_port_address, field_locs, gateway_for, unreachable_temporal
 

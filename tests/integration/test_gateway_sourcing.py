@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from models.costs import LookAheadSettings, NodeSkuPrice, ShadowPriceSet
-from omniroute.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
+from omniroute.files.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
 from store import Store
 from tests.fixtures.gateway import (
     CHICAGO,

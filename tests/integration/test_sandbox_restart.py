@@ -25,8 +25,8 @@ from integrations.sandbox import SandboxServer, create_sandbox_app
 from integrations.sandbox_store import SandboxStore
 from integrations.threepl.shipbob import ShipBobClient
 from models.address import Address
-from omniroute.ports import free_port, http_ok
-from omniroute.settings import DEV_EASYPOST_KEY, DEV_SENDGRID_KEY, DEV_SHIPBOB_KEY, DEV_SHOPIFY_TOKEN
+from omniroute.config.settings import DEV_EASYPOST_KEY, DEV_SENDGRID_KEY, DEV_SHIPBOB_KEY, DEV_SHOPIFY_TOKEN
+from omniroute.devstack.ports import free_port, http_ok
 from tests.fixtures.sandbox import RunningSandbox
 
 CUSTOMER = Address(name="Ada Lovelace", line1="179 N Harbor Dr", city="Redondo Beach", region="CA",

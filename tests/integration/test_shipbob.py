@@ -137,7 +137,7 @@ def test_the_sliding_window_admits_again_once_the_oldest_call_leaves_it() -> Non
 def test_production_with_a_3pl_configured_refuses_the_dev_shipbob_key_and_accepts_a_real_one() -> None:
     from pydantic import ValidationError
 
-    from omniroute.settings import Settings
+    from omniroute.config.settings import Settings
 
     real = {"environment": "production", "easypost_api_key": "ek", "sendgrid_api_key": "sk",
             "easypost_base_url": "https://api.easypost.com/v2", "sendgrid_base_url": "https://api.sendgrid.com",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from models.catalog import SkuAttributes
-from omniroute.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
-from omniroute.rule_files import load_rules
+from omniroute.files.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
+from omniroute.files.rule_files import load_rules
 from store import Store
 
 DEMO_RULES = "omniroute/demo/data/rules.yaml"

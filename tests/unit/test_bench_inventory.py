@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from omniroute.benchkit.atp import AtpRun
-from omniroute.benchkit.inventory import InventoryResults, MultiItemRun, ReserveRun, render_inventory
-from omniroute.benchkit.scratch import format_ratio, percentile, rate
+from omniroute.bench.kit.atp import AtpRun
+from omniroute.bench.kit.inventory import InventoryResults, MultiItemRun, ReserveRun, render_inventory
+from omniroute.bench.kit.scratch import format_ratio, rate
+from omniroute.simulation.stats import percentile
 
 
 def test_percentiles_use_the_nearest_rank() -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from omniroute.benchkit.report import (
+from omniroute.bench.kit.report import (
     BenchResults,
     Machine,
     MemorySample,

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from omniroute.cli import app
-from omniroute.ports import free_port, http_ok
+from omniroute.cli.app import app
+from omniroute.devstack.ports import free_port, http_ok
 
 COMMANDS = {
     ("dev",): "embedded stack",

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from models.channel_sync import ChannelSyncConfig
-from omniroute.devstack import DevStack, PortInUseError, StackError
-from omniroute.ports import free_port, port_is_free, split_host_port
-from omniroute.settings import Settings
-from omniroute.stack_env import child_environment, redact_url, settings_environment
+from omniroute.config.settings import Settings
+from omniroute.devstack.ports import free_port, port_is_free, split_host_port
+from omniroute.devstack.stack import DevStack, PortInUseError, StackError
+from omniroute.devstack.stack_env import child_environment, redact_url, settings_environment
 
 
 @pytest.fixture

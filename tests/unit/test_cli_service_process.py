@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from omniroute.service_process import ServiceProcess
+from omniroute.devstack.service_process import ServiceProcess
 
 
 def alive(pid: int) -> bool:
@@ -86,7 +86,7 @@ def test_a_service_dies_with_a_stack_that_was_killed_without_stopping_it(tmp_pat
     stack = subprocess.run(python(f"""
         import os
         from pathlib import Path
-        from omniroute.service_process import ServiceProcess
+        from omniroute.devstack.service_process import ServiceProcess
         service = ServiceProcess("svc", ["sleep", "60"], env=dict(os.environ), log_path=Path({str(log_path)!r}))
         service.start()
         print(service.pid(), flush=True)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from omniroute.cli import dev
-from omniroute.service_process import ServiceProcess
-from omniroute.stack_errors import StackError
-from omniroute.supervisor import RestartPolicy, Supervisor, describe_exit
+from omniroute.cli.app import dev
+from omniroute.devstack.service_process import ServiceProcess
+from omniroute.devstack.stack_errors import StackError
+from omniroute.devstack.supervisor import RestartPolicy, Supervisor, describe_exit
 
 QUICK = RestartPolicy(first_delay=0.01, factor=2.0, max_delay=0.05, healthy_after=60.0, max_restarts=3)
 

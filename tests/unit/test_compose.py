@@ -15,8 +15,8 @@ import yaml
 from typer.testing import CliRunner
 
 from models.names import search_attribute_cli_args
-from omniroute.cli import app
-from omniroute.settings import Settings
+from omniroute.cli.app import app
+from omniroute.config.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("migrate", "worker", "gateway")

@@ -16,8 +16,14 @@ from models.catalog import Catalog, SkuAttributes
 from models.costs import LinearCostModel, NodeCosts, ServiceLevel, ZoneBand
 from models.network import NodeKind
 from models.shipment import ShipmentLine
-from omniroute.cost_files import CostFileError, demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
 from omniroute.demo.network import load_network
+from omniroute.files.cost_files import (
+    CostFileError,
+    demo_catalog_path,
+    demo_cost_model_path,
+    load_catalog,
+    load_cost_model,
+)
 from sourcing.costs import billable_weight_lb, marginal_cents_per_lb, quote_shipment, rate_cents, zone_for_miles
 from tests.fixtures.sourcing import TUESDAY_10AM_CHICAGO, at_miles, card, catalog, cost_model, node, service
 

@@ -17,7 +17,7 @@ from models.network import Node, NodeKind
 from models.order import Customer, OrderLineIn, PlaceOrder
 from models.rules import Condition, NodeSelector, RuleOutcome, RuleSet
 from models.shipment import ShipmentLine
-from omniroute.rule_files import RuleFileError, RuleFormat, dump_rules, load_rules, parse_rules
+from omniroute.files.rule_files import RuleFileError, RuleFormat, dump_rules, load_rules, parse_rules
 from sourcing.problem import Assignment, PricedCandidate, SourcingProblem, objective_of
 from sourcing.rules import OrderFacts, apply_to_problem, evaluate, matches
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from omniroute.settings import DEV_EASYPOST_KEY, Settings
-from omniroute.stack_env import settings_environment
+from omniroute.config.settings import DEV_EASYPOST_KEY, Settings
+from omniroute.devstack.stack_env import settings_environment
 
 PRODUCTION = {
     "environment": "production",

@@ -9,7 +9,7 @@ import pytest
 from models.address import GeoPoint
 from models.costs import ServiceLevel
 from models.network import NodeKind
-from omniroute.cost_files import demo_catalog_path, demo_cost_model_path
+from omniroute.files.cost_files import demo_catalog_path, demo_cost_model_path
 from omniroute.simulation.inputs import (
     InputError,
     SimLine,

@@ -10,8 +10,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from models.costs import LinearCostModel
-from omniroute.benchkit.network_gen import STOCK_COVER, us_metros, us_network
-from omniroute.benchkit.sourcing import (
+from omniroute.bench.kit.sourcing import (
     LatencyFigures,
     SourcingResults,
     SourcingSizes,
@@ -22,6 +21,7 @@ from omniroute.benchkit.sourcing import (
 )
 from omniroute.simulation.bound import HindsightBound, hindsight_bound
 from omniroute.simulation.inputs import SimNode
+from omniroute.simulation.network_gen import STOCK_COVER, us_metros, us_network
 from omniroute.simulation.pricing import LinearPricer
 from omniroute.simulation.runner import Scenario, simulate
 from sourcing.greedy import GreedyNearest, SingleNodeFirst

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import Progress
 
-from omniroute.benchkit.waves import WaveSizes, render_waves, run_wave_bench
+from omniroute.bench.kit.waves import WaveSizes, render_waves, run_wave_bench
 
 
 def test_waves_never_cost_more_than_the_myopic_plans_and_every_figure_is_reported() -> None:

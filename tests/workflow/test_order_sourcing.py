@@ -11,8 +11,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from models.names import RELEASE_HOLD_UPDATE, order_workflow_id
 from models.order import CancelOrder, OrderStatus, OrderView, PlaceOrder, ReleaseHold
 from omniroute.client import RequestRejectedError
-from omniroute.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
-from omniroute.rule_files import parse_rules
+from omniroute.files.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
+from omniroute.files.rule_files import parse_rules
 from tests.fixtures.temporal import RunningWorker
 from tests.workflow.conftest import add_node, all_released, an_order, wait_for
 

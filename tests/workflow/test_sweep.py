@@ -24,7 +24,7 @@ from models.names import (
 )
 from models.order import Customer, OrderLineIn, OrderStatus
 from models.records import OrderRecord
-from omniroute.settings import Settings
+from omniroute.config.settings import Settings
 from store import Store
 from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import worker_settings

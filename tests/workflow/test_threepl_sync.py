@@ -22,7 +22,7 @@ from models.allocation import FeedKind, InventoryFeedItem
 from models.inventory import MovementKind
 from models.names import THREEPL_SYNC_WORKFLOW, threepl_sync_workflow_id
 from models.network import NodeKind
-from omniroute.settings import Settings
+from omniroute.config.settings import Settings
 from store import Store
 from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import worker_settings

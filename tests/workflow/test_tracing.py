@@ -11,8 +11,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.names import order_workflow_id
 from omniroute.client import OmnirouteClient
-from omniroute.settings import Settings
-from omniroute.telemetry import build_tracer_provider, configure_tracing
+from omniroute.config.settings import Settings
+from omniroute.config.telemetry import build_tracer_provider, configure_tracing
 from store import Store
 from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import worker_settings

@@ -14,7 +14,7 @@ from models.names import RELEASE_WAVE_WORKFLOW, order_workflow_id
 from models.network import NodeKind
 from models.order import CancelOrder, OrderStatus
 from models.shipment import ShipmentState
-from omniroute.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
+from omniroute.files.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
 from tests.fixtures.temporal import RunningWorker
 from tests.workflow.conftest import add_node, all_released, an_order, run_once, wait_for, warehouse_ships
 

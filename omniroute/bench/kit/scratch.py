@@ -1,14 +1,14 @@
 """Scratch databases and small statistics shared by the benchmarks: never the app DB.
 
 A SQLite file in a temporary folder, or a fresh PostgreSQL database dropped afterwards; positions
-seeded in bulk; nearest-rank percentiles and rates.
+seeded in bulk; rates.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,17 +30,6 @@ def rate(count: int, seconds: float) -> float:
     if seconds <= 0:
         raise ValueError(f"a run must take some time, got {seconds} s")
     return count / seconds
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0-100) by the nearest-rank method; raises ValueError on no values."""
-    if not values:
-        raise ValueError("no values")
-    if not 0 <= q <= 100:
-        raise ValueError(f"q must be within 0..100, got {q}")
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 100))  # ceil(n * q / 100), at least 1
-    return ordered[int(rank) - 1]
 
 
 def format_ratio(value: float) -> str:

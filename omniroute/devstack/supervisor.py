@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NoReturn
 
-from omniroute.service_process import ServiceProcess
-from omniroute.stack_errors import StackError
+from omniroute.devstack.service_process import ServiceProcess
+from omniroute.devstack.stack_errors import StackError
 
 READY_PROBE_INTERVAL_S = 1.0
 

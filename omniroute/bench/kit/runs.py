@@ -19,12 +19,12 @@ from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from models.names import order_workflow_id
 from models.order import OrderStatus, PlaceOrder
 from models.shipment import ShipmentState
-from omniroute.benchkit.report import MemorySample, Throughput, read_rss_kib
-from omniroute.benchkit.trivial import TrivialWorkflow, trivial_worker
+from omniroute.bench.kit.report import MemorySample, Throughput, read_rss_kib
+from omniroute.bench.kit.trivial import TrivialWorkflow, trivial_worker
 from omniroute.client import OmnirouteClient
+from omniroute.config.settings import Settings
 from omniroute.demo.api import GatewayError
 from omniroute.demo.warehouse import OrderReader, ShipmentEventSender, SimulatedWarehouse
-from omniroute.settings import Settings
 
 START_CONCURRENCY = 16
 DESCRIBE_CONCURRENCY = 16

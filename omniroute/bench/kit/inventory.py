@@ -1,5 +1,5 @@
 """Inventory benchmark: reservations per second against raw conditional UPDATEs, and ATP lookups
-(benchkit/atp.py) on scratch databases (benchkit/scratch.py).
+(bench/kit/atp.py) on scratch databases (bench/kit/scratch.py).
 
 Runs on scratch databases of its own (a SQLite file in a temporary directory, a fresh PostgreSQL
 database dropped afterwards) and never on the app DB. Every phase is bounded in count and time.
@@ -30,9 +30,9 @@ import sqlalchemy as sa
 from rich.progress import Progress
 
 from models.inventory import ReservationItem
-from omniroute.benchkit.atp import GATEWAY_CONCURRENCY, AtpRun, atp_run
-from omniroute.benchkit.runs import BenchError
-from omniroute.benchkit.scratch import (
+from omniroute.bench.kit.atp import GATEWAY_CONCURRENCY, AtpRun, atp_run
+from omniroute.bench.kit.runs import BenchError
+from omniroute.bench.kit.scratch import (
     PHASE_TIME_LIMIT_S,
     format_ratio,
     postgres_database,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from omniroute.ports import connect_host, http_ok, is_listening, split_host_port
-from omniroute.settings import Settings
-from omniroute.stack_env import redact_url
-from omniroute.temporal_cli import latest_poll_time, namespace_ready
+from omniroute.config.settings import Settings
+from omniroute.devstack.ports import connect_host, http_ok, is_listening, split_host_port
+from omniroute.devstack.stack_env import redact_url
+from omniroute.devstack.temporal_cli import latest_poll_time, namespace_ready
 
 SERVICES = ("temporal", "sandbox", "worker", "gateway")
 

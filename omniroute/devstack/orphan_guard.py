@@ -1,6 +1,6 @@
 """Run one command, and take it down if the process that started us goes away.
 
-    python -m omniroute.orphan_guard PARENT_PID PIDFILE -- COMMAND [ARG ...]
+    python -m omniroute.devstack.orphan_guard PARENT_PID PIDFILE -- COMMAND [ARG ...]
 
 The dev stack starts every service through this guard as the leader of a new process group, so that
 the stack can stop a service and anything it spawned with one signal to the group. The guard writes
@@ -20,7 +20,7 @@ import time
 
 POLL_INTERVAL_S = 0.5
 GRACE_PERIOD_S = 10.0
-USAGE = "usage: python -m omniroute.orphan_guard PARENT_PID PIDFILE -- COMMAND [ARG ...]"
+USAGE = "usage: python -m omniroute.devstack.orphan_guard PARENT_PID PIDFILE -- COMMAND [ARG ...]"
 
 
 def exit_status(returncode: int) -> int:

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from omniroute.settings import Settings
+from omniroute.config.settings import Settings
 
 console = Console(stderr=True)
 

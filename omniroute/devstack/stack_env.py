@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from omniroute.settings import Settings
+from omniroute.config.settings import Settings
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:

@@ -11,7 +11,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 
-from omniroute.settings import Settings
+from omniroute.config.settings import Settings
 
 
 def build_tracer_provider(service: str, exporter: SpanExporter | None) -> TracerProvider:

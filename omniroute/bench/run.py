@@ -21,20 +21,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from models.address import Address
 from models.order import Customer, OrderLineIn, PlaceOrder
-from omniroute.benchkit.db_port import DbOrderReader
-from omniroute.benchkit.inventory import InventorySizes, render_inventory, run_inventory_bench
-from omniroute.benchkit.report import BenchResults, Machine, render_results, throughput_ratio
-from omniroute.benchkit.runs import measure_open_orders, run_baseline, run_orders
-from omniroute.benchkit.sdk_port import SdkWarehousePort
-from omniroute.benchkit.sourcing import SourcingSizes, render_sourcing, run_sourcing_bench
-from omniroute.benchkit.waves import WaveSizes, render_waves, run_wave_bench
+from omniroute.bench.kit.db_port import DbOrderReader
+from omniroute.bench.kit.inventory import InventorySizes, render_inventory, run_inventory_bench
+from omniroute.bench.kit.report import BenchResults, Machine, render_results, throughput_ratio
+from omniroute.bench.kit.runs import measure_open_orders, run_baseline, run_orders
+from omniroute.bench.kit.sdk_port import SdkWarehousePort
+from omniroute.bench.kit.sourcing import SourcingSizes, render_sourcing, run_sourcing_bench
+from omniroute.bench.kit.waves import WaveSizes, render_waves, run_wave_bench
 from omniroute.client import OmnirouteClient
-from omniroute.cost_files import demo_catalog_path, load_catalog
+from omniroute.config.settings import Settings
 from omniroute.demo.api import GatewayApi
 from omniroute.demo.network import DemoNetwork, default_data_dir, load_network
-from omniroute.devstack import DevStack
-from omniroute.ports import free_port
-from omniroute.settings import Settings
+from omniroute.devstack.ports import free_port
+from omniroute.devstack.stack import DevStack
+from omniroute.files.cost_files import demo_catalog_path, load_catalog
 from store import Store
 
 BENCH_NODE = "dc-joliet-il"

@@ -17,8 +17,8 @@ from models.catalog import Catalog
 from models.costs import CostModel, LookAheadSettings
 from models.network import Node
 from models.shipment import ShipmentLine
-from omniroute.benchkit.network_gen import GeneratedNetwork, us_network
-from omniroute.cost_files import demo_cost_model_path, load_cost_model
+from omniroute.files.cost_files import demo_cost_model_path, load_cost_model
+from omniroute.simulation.network_gen import GeneratedNetwork, us_network
 from sourcing.network_prices import network_shadow_prices
 from sourcing.optimizer import MilpStrategy
 from sourcing.pricing import price_problem

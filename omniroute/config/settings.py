@@ -9,9 +9,9 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from integrations.channels import DEV_SHOPIFY_TOKEN as DEV_SHOPIFY_TOKEN  # re-exported: the default token
-from integrations.threepl import DEV_SHIPBOB_KEY as DEV_SHIPBOB_KEY  # re-exported: the default key
 from models.channel_sync import ChannelSyncConfig
+from models.sandbox_credentials import DEV_SHIPBOB_KEY as DEV_SHIPBOB_KEY  # re-exported: the default key
+from models.sandbox_credentials import DEV_SHOPIFY_TOKEN as DEV_SHOPIFY_TOKEN  # re-exported: the default token
 
 DEV_EASYPOST_KEY = "EZTK-omniroute-sandbox"
 DEV_SENDGRID_KEY = "SG.omniroute-sandbox"

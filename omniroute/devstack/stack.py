@@ -7,7 +7,7 @@ end-to-end tests all start Omniroute through `DevStack`.
         stack.restart("worker")
 
 Every child gets its configuration as OMNIROUTE_* environment variables built from `settings`, runs in
-a process group of its own behind `omniroute.orphan_guard` (so it dies with the stack, even if the
+a process group of its own behind `omniroute.devstack.orphan_guard` (so it dies with the stack, even if the
 stack is SIGKILLed), and writes to `<log_dir>/<service>.log`.
 """
 
@@ -24,14 +24,14 @@ from typing import IO, NoReturn
 from rich.console import Console
 from rich.table import Table
 
-from omniroute.ports import port_is_free
-from omniroute.service_process import ServiceProcess
-from omniroute.settings import Settings
-from omniroute.stack_env import child_environment, redact_url
-from omniroute.stack_errors import PortInUseError, StackError
-from omniroute.stack_services import SERVICES, needed_ports, service_command, service_ready, stack_urls
-from omniroute.supervisor import RestartPolicy, Supervisor
-from omniroute.temporal_cli import TemporalBinaryNotFound, temporal_binary
+from omniroute.config.settings import Settings
+from omniroute.devstack.ports import port_is_free
+from omniroute.devstack.service_process import ServiceProcess
+from omniroute.devstack.stack_env import child_environment, redact_url
+from omniroute.devstack.stack_errors import PortInUseError, StackError
+from omniroute.devstack.stack_services import SERVICES, needed_ports, service_command, service_ready, stack_urls
+from omniroute.devstack.supervisor import RestartPolicy, Supervisor
+from omniroute.devstack.temporal_cli import TemporalBinaryNotFound, temporal_binary
 
 __all__ = ["SERVICES", "DevStack", "PortInUseError", "RestartPolicy", "StackError"]
 # Started together, then awaited together: the worker and the gateway need Temporal and the DB.

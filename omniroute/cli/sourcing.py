@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from omniroute.cli_support import console, load_settings
+from omniroute.cli.support import console, load_settings
 
 if TYPE_CHECKING:
     from models.plan import SourcingDecision
@@ -42,8 +42,8 @@ def sourcing_load(
     settings = load_settings()
     from rich.table import Table
 
-    from omniroute.cost_files import CostFileError, load_catalog, load_cost_model
-    from omniroute.rule_files import RuleFileError, load_rules
+    from omniroute.files.cost_files import CostFileError, load_catalog, load_cost_model
+    from omniroute.files.rule_files import RuleFileError, load_rules
     from store import Store
 
     try:

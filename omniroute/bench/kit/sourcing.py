@@ -1,6 +1,6 @@
 """Sourcing benchmark: strategies replayed over a synthetic US network, against the hindsight lower bound.
 
-The network comes from `omniroute.benchkit.network_gen` (seeded); orders are priced with the
+The network comes from `omniroute.simulation.network_gen` (seeded); orders are priced with the
 fulfilment literature's linear cost. Each strategy replays every order in arrival order on its own
 copy of the stock (`omniroute.simulation.runner`); the hindsight bound is one LP over all orders
 (`omniroute.simulation.bound`). Every phase stops at its time limit; a replay cut short is
@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from rich.progress import Progress
 
 from models.costs import LinearCostModel
-from omniroute.benchkit.network_gen import STOCK_COVER, UNITS_PER_HOLDER, us_metros, us_network
-from omniroute.benchkit.runs import BenchError
-from omniroute.benchkit.scratch import percentile
+from omniroute.bench.kit.runs import BenchError
 from omniroute.simulation.bound import HindsightBound, hindsight_bound
 from omniroute.simulation.inputs import SimLine, SimNode, SimOrder
+from omniroute.simulation.network_gen import STOCK_COVER, UNITS_PER_HOLDER, us_metros, us_network
 from omniroute.simulation.pricing import LinearPricer
 from omniroute.simulation.runner import (
     RunOptions,
@@ -31,6 +30,7 @@ from omniroute.simulation.runner import (
     StrategyRun,
     simulate,
 )
+from omniroute.simulation.stats import percentile
 from omniroute.simulation.strategies import make_strategy
 from sourcing.lookahead import LookAheadStrategy
 from sourcing.problem import SourcingProblem, Strategy
@@ -228,7 +228,7 @@ def _method(sizes: SourcingSizes, scenario: Scenario, bound: HindsightBound) -> 
     stock = sum(scenario.inventory.values())
     cost = LinearCostModel()
     return [
-        f"Network (`omniroute.benchkit.network_gen`, seed {sizes.seed}): {sizes.nodes} DCs at the most populous "
+        f"Network (`omniroute.simulation.network_gen`, seed {sizes.seed}): {sizes.nodes} DCs at the most populous "
         f"US metros; {sizes.orders} orders of 1-{sizes.max_lines} distinct SKUs to 99 US metros drawn by "
         f"population; {sizes.skus} SKUs with Zipf popularity; {units} units ordered, {stock} in stock "
         f"({STOCK_COVER:.2f}× each SKU's demand, at ceil(demand / {UNITS_PER_HOLDER}) nodes weighted by catchment), "

@@ -1,6 +1,6 @@
 """The `omniroute` command. Each command imports what it needs when it runs, so `--help` stays fast.
 
-Configuration comes from OMNIROUTE_* environment variables (and a .env file), see omniroute.settings.
+Configuration comes from OMNIROUTE_* environment variables (and a .env file), see omniroute.config.settings.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from omniroute.cli_sourcing import orders_app, sourcing_app
-from omniroute.cli_support import console, load_settings
+from omniroute.cli.sourcing import orders_app, sourcing_app
+from omniroute.cli.support import console, load_settings
 from omniroute.simulation.command import simulate
 
 app = typer.Typer(
@@ -49,7 +49,7 @@ def dev() -> None:
     fails to start, and when a service crashes 6 times in a row, naming it with its log tail.
     Each service logs to <data dir>/logs/<service>.log.
     """
-    from omniroute.devstack import DevStack, PortInUseError, RestartPolicy, StackError
+    from omniroute.devstack.stack import DevStack, PortInUseError, RestartPolicy, StackError
 
     settings = load_settings()
     out = Console()
@@ -137,7 +137,7 @@ def db_upgrade() -> None:
     and from several processes at once.
     """
     settings = load_settings()
-    from omniroute.stack_env import redact_url
+    from omniroute.devstack.stack_env import redact_url
     from store import upgrade_database
 
     if settings.database_url is None:  # the default SQLite file lives under the data dir
@@ -156,7 +156,7 @@ def inventory_verify() -> None:
     settings = load_settings()
     from rich.table import Table
 
-    from omniroute.inventory_verify import find_mismatches
+    from omniroute.files.inventory_verify import find_mismatches
     from store import Store
 
     store = Store.connect(settings.app_database_url)
@@ -229,9 +229,9 @@ def bench(
     if events_via not in ("sdk", "gateway"):
         raise typer.BadParameter("must be sdk or gateway", param_hint="--events-via")
     via: Literal["sdk", "gateway"] = "sdk" if events_via == "sdk" else "gateway"
-    from omniroute.bench import run_bench
-    from omniroute.benchkit.runs import BenchError
-    from omniroute.devstack import StackError
+    from omniroute.bench.kit.runs import BenchError
+    from omniroute.bench.run import run_bench
+    from omniroute.devstack.stack import StackError
 
     try:
         run_bench(out, quick=quick, console=Console(), events_via=via)

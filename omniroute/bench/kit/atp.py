@@ -16,10 +16,11 @@ from pathlib import Path
 import httpx
 from rich.progress import Progress
 
-from omniroute.benchkit.runs import BenchError
-from omniroute.benchkit.scratch import PHASE_TIME_LIMIT_S, percentile, rate, seed
-from omniroute.ports import LOOPBACK, free_port, http_ok
-from omniroute.service_process import ServiceProcess
+from omniroute.bench.kit.runs import BenchError
+from omniroute.bench.kit.scratch import PHASE_TIME_LIMIT_S, rate, seed
+from omniroute.devstack.ports import LOOPBACK, free_port, http_ok
+from omniroute.devstack.service_process import ServiceProcess
+from omniroute.simulation.stats import percentile
 from store import Store
 
 GATEWAY_CONCURRENCY = 8

@@ -46,7 +46,7 @@ class ServiceProcess:
             log.flush()
             self._stop_requested = False
             self._guard = subprocess.Popen(
-                [sys.executable, "-m", "omniroute.orphan_guard", str(os.getpid()), str(self._pidfile),
+                [sys.executable, "-m", "omniroute.devstack.orphan_guard", str(os.getpid()), str(self._pidfile),
                  "--", *self.command],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=self.env,
                 start_new_session=True,
