@@ -43,7 +43,8 @@ class Shipments:
                            planned=shipment.planned, ship_to=order.ship_to, service_level=order.service_level,
                            customer=order.customer, currency=order.currency),
             id=names.fulfilment_workflow_id(sid), task_queue=workflow.info().task_queue, result_type=FulfilmentOutcome,
-            parent_close_policy=ParentClosePolicy.ABANDON, static_summary=f"fulfil {sid} from {shipment.view.node_id}",
+            task_timeout=workflow.info().task_timeout, parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=f"fulfil {sid} from {shipment.view.node_id}",
         )
         shipment.started = True
         self.handles[sid] = handle

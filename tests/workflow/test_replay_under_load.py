@@ -1,8 +1,9 @@
 """A slow app DB must not make an order's history unreplayable.
 
 Two shipments ship at once while the SQLite file is locked by another writer: both commits wait,
-the workflow task is heartbeated meanwhile (a 1 s task timeout makes that happen quickly), and
-the history must still replay against the code that wrote it."""
+the workflow task is heartbeated meanwhile (a 1 s task timeout, which the shipments' fulfilments
+inherit from their order, makes that happen quickly), and every history, the order's and its
+fulfilments', must still replay against the code that wrote it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from models.names import ORDER_WORKFLOW, order_workflow_id
+from models.names import ORDER_WORKFLOW, fulfilment_workflow_id, order_workflow_id
 from models.order import OrderStatus
 from models.shipment import ShipmentEvent, ShipmentEventType
 from omniroute.client import OmnirouteClient
@@ -60,17 +61,22 @@ async def test_shipments_committing_together_on_a_locked_db_leave_a_replayable_h
     locker.start()
     assert held.wait(5)
     for sid in ids:
-        await handle.signal("shipment_event", ShipmentEvent(shipment_id=sid, type=ShipmentEventType.SHIPPED))
+        await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=ShipmentEventType.SHIPPED))
     await asyncio.to_thread(locker.join)
     for sid in ids:
-        await handle.signal("shipment_event", ShipmentEvent(shipment_id=sid, type=ShipmentEventType.DELIVERED))
+        await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=ShipmentEventType.DELIVERED))
     await handle.result()
 
-    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter,
-                        workflow_runner=SandboxedWorkflowRunner(
-                            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)))
-    result = await replayer.replay_workflow(await handle.fetch_history(), raise_on_replay_failure=False)
-    assert result.replay_failure is None, result.replay_failure
+    for workflow_id in [handle.id, *(fulfilment_workflow_id(sid) for sid in ids)]:
+        history = await w.temporal.get_workflow_handle(workflow_id).fetch_history()
+        result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
+        assert result.replay_failure is None, f"{workflow_id}: {result.replay_failure}"
+
+
+def _replayer() -> Replayer:
+    return Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter,
+                    workflow_runner=SandboxedWorkflowRunner(
+                        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)))
 
 
 async def test_an_order_completes_on_a_worker_that_replays_every_task(
@@ -119,8 +125,7 @@ async def test_an_order_whose_intake_waits_on_a_locked_db_replays(omniroute_work
     await asyncio.to_thread(locker.join)
     view = await wait_for(w, order.order_id, all_released)
     for step in (ShipmentEventType.SHIPPED, ShipmentEventType.DELIVERED):
-        await handle.signal("shipment_event",
-                            ShipmentEvent(shipment_id=view.shipments[0].shipment_id, type=step))
+        await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=view.shipments[0].shipment_id, type=step))
     await handle.result()
 
     history = await handle.fetch_history()
@@ -132,8 +137,5 @@ async def test_an_order_whose_intake_waits_on_a_locked_db_replays(omniroute_work
                 == "core_local_activity":
             break
     assert tasks_before_record >= 2, "the record step did outlive a workflow task (the case under test)"
-    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter,
-                        workflow_runner=SandboxedWorkflowRunner(
-                            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)))
-    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
