@@ -262,7 +262,7 @@ class OmnirouteClient:
         outcome = await self._final_result(handle, FulfilmentOutcome, f"the fulfilment of shipment {shipment_id!r}")
         state = outcome.shipment.state
         if event.event_id is None or event.event_id not in outcome.seen_event_ids:
-            raise EventRejectedError(f"shipment {shipment_id!r} is {state.value}; cannot apply {event.type.value}",
+            raise EventRejectedError(f"shipment {shipment_id} is {state.value}; cannot apply {event.type.value}",
                                      state.value)
         description = await self._call(handle.describe())
         order_id = description.typed_search_attributes.get(_ORDER_ID) or names.order_id_of_shipment(shipment_id)
