@@ -61,4 +61,4 @@ async def _without_fulfilment(store: Store, shipment_id: str, kind: ShipmentEven
         why = "its fulfilment has not started yet; retry shortly"
     else:
         why = f"no fulfilment takes its events; cannot apply {kind.value}"
-    return HTTPException(status.HTTP_409_CONFLICT, f"shipment {shipment_id!r} is {record.state.value}: {why}")
+    return HTTPException(status.HTTP_409_CONFLICT, f"shipment {shipment_id} is {record.state.value}: {why}")
