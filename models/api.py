@@ -55,15 +55,16 @@ class ShipmentEventIn(BaseModel):
 
 
 class ShipmentEventAccepted(BaseModel):
-    """What the gateway did with a shipment event. `signalled` is false for a redelivery (an event with
-    an `event_id` whose state the shipment is already in): nothing was sent to the order."""
+    """What a shipment event did: the move it made. A redelivery (an `event_id` the shipment applied
+    before) is a `replay`: nothing moved, from and to are the current state, `signalled` is false."""
 
     shipment_id: str
     order_id: str
     type: ShipmentEventType
     from_state: ShipmentState
     to_state: ShipmentState
-    signalled: bool
+    signalled: bool = Field(description="the event moved the shipment (false for a replay)")
+    replay: bool = Field(default=False, description="the event id was applied before; nothing moved")
 
 
 class ReturnEventIn(BaseModel):
@@ -75,10 +76,14 @@ class ReturnEventIn(BaseModel):
 
 
 class ReturnEventAccepted(BaseModel):
+    """What a return event did: the move it made, or a `replay` of an event id applied before."""
+
     rma: str
     type: ReturnEventType
     status: ReturnStatus = Field(description="the return's status when the event arrived")
-    signalled: bool
+    to_status: ReturnStatus = Field(description="its status after the event (the same for a replay)")
+    signalled: bool = Field(description="the event moved the return (false for a replay)")
+    replay: bool = Field(default=False, description="the event id was applied before; nothing moved")
 
 
 class Health(BaseModel):

@@ -81,3 +81,15 @@ class ReturnView(BaseModel):
     refund: Money | None = None
     rejection: str | None = None
     received_at: datetime | None = None
+    received_event_id: str | None = Field(default=None, description="the event id of the receipt, if it had one")
+
+
+def receipt_refusal(rma: str, status: ReturnStatus) -> str:
+    """Why a return in `status` cannot take `received`, naming the return and its status."""
+    if status is ReturnStatus.REQUESTED:
+        why = "its return label is not issued yet, so it cannot be received; retry shortly"
+    elif status in (ReturnStatus.RECEIVED, ReturnStatus.COMPLETED):
+        why = "it was already received"
+    else:
+        why = "it takes no more events"
+    return f"return {rma!r} is {status.value}; {why}"

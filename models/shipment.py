@@ -69,7 +69,7 @@ def is_final(state: ShipmentState) -> bool:
 
 
 class ShipmentEvent(BaseModel):
-    """A warehouse or carrier event for one shipment (sent to the order workflow as a signal)."""
+    """A warehouse or carrier event for one shipment (sent to its fulfilment workflow as an update)."""
 
     shipment_id: str = Field(min_length=1)
     type: ShipmentEventType

@@ -8,10 +8,14 @@ boundary, into a small tree of our own:
     ├── NotFoundError (LookupError)
     │   ├── OrderNotFoundError                 no order workflow with that id
     │   ├── ReturnNotFoundError                no return workflow with that RMA
-    │   └── ShipmentNotFoundError              the shipment id cannot name a shipment
+    │   └── ShipmentNotFoundError              no fulfilment runs or ran for the shipment (unknown, or
+    │                                          not released to a node yet)
     ├── RequestRejectedError (ValueError)      the workflow would not take the request
     │   ├── CancelRejectedError                the cancel validator said no (its message is kept)
-    │   └── WorkflowClosedError                the order or return has already finished
+    │   ├── EventRejectedError                 a shipment or return event cannot apply in the state it is
+    │   │                                      in (`current_state` names it; also once it has finished)
+    │   └── WorkflowClosedError                the order has finished, or a fulfilment or return ended
+    │                                          without a result (failed, terminated)
     └── TemporalUnavailableError (ConnectionError)  the server, or a worker to answer, is out of reach
 """
 
@@ -21,7 +25,13 @@ from datetime import timedelta
 from typing import Any, NoReturn, Self, TypeVar
 
 import temporalio.client
-from temporalio.client import ScheduleOverlapPolicy
+from temporalio.client import (
+    ScheduleOverlapPolicy,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import (
     SearchAttributeKey,
     SearchAttributePair,
@@ -41,7 +51,7 @@ from models.channel_sync import (
     ChannelSyncRun,
     SkusChanged,
 )
-from models.fulfilment import ShipmentEventApplied
+from models.fulfilment import EVENT_REFUSED, FulfilmentOutcome, ShipmentEventApplied
 from models.order import (
     CancelOrder,
     CancelResult,
@@ -51,10 +61,18 @@ from models.order import (
     PlaceOrder,
     ReleaseHold,
 )
-from models.returns import ReturnEvent, ReturnStatus, ReturnView, StartReturn
+from models.returns import (
+    ReturnEvent,
+    ReturnEventApplied,
+    ReturnStatus,
+    ReturnView,
+    StartReturn,
+    receipt_refusal,
+)
 from models.shipment import ShipmentEvent
 
 DEFAULT_QUERY_TIMEOUT = timedelta(seconds=10)
+DEFAULT_EVENT_TIMEOUT = timedelta(seconds=30)
 
 # The search attributes a start sets, so that a new order or return is found at once.
 _CHANNEL = SearchAttributeKey.for_keyword(names.CHANNEL_ATTRIBUTE)
@@ -103,8 +121,19 @@ class CancelRejectedError(RequestRejectedError):
     """The order's cancel validator rejected the request (e.g. the lines have shipped)."""
 
 
+class EventRejectedError(RequestRejectedError):
+    """The shipment or return cannot take the event in the state it is in. The message is the
+    workflow's ("shipment web-1-S1 is delivered; cannot apply picked"); `current_state` is that state's
+    value (a ShipmentState or a ReturnStatus)."""
+
+    def __init__(self, message: str, current_state: str) -> None:
+        super().__init__(message)
+        self.current_state = current_state
+
+
 class WorkflowClosedError(RequestRejectedError):
-    """The order or return has finished; it takes no more events or changes."""
+    """The order has finished, or a fulfilment or return ended without a result; it takes no more
+    events or changes."""
 
 
 class TemporalUnavailableError(OmnirouteError, ConnectionError):
@@ -124,10 +153,12 @@ class OmnirouteClient:
         *,
         task_queue: str = names.TASK_QUEUE,
         query_timeout: timedelta = DEFAULT_QUERY_TIMEOUT,
+        event_timeout: timedelta = DEFAULT_EVENT_TIMEOUT,
     ) -> None:
         self._client = client
         self._task_queue = task_queue
         self._query_timeout = query_timeout
+        self._event_timeout = event_timeout
 
     @classmethod
     async def connect(
@@ -214,16 +245,29 @@ class OmnirouteClient:
         return result
 
     async def send_shipment_event(self, event: ShipmentEvent) -> ShipmentEventApplied:
-        """Send a node's event to the shipment's fulfilment (interim: the full error mapping follows)."""
-        handle = self._client.get_workflow_handle(names.fulfilment_workflow_id(event.shipment_id))
-        try:
-            result: ShipmentEventApplied = await self._call(handle.execute_update(
-                names.SHIPMENT_EVENT_UPDATE, event, result_type=ShipmentEventApplied))
-        except temporalio.client.WorkflowUpdateFailedError as err:
-            raise RequestRejectedError(_reason(err)) from err
-        except _NotFound:
-            raise ShipmentNotFoundError(event.shipment_id) from None
-        return result
+        """Apply a warehouse or carrier event to the shipment's fulfilment workflow, in one update, and
+        answer the move it made; an event id applied before is answered `replay=True`, nothing moved.
+
+        Raises EventRejectedError (naming the current state) when the shipment cannot take the event,
+        also after its fulfilment has ended; ShipmentNotFoundError when no fulfilment runs or ran for
+        it (no such shipment, or not released to a node yet); WorkflowClosedError when its fulfilment
+        ended without an outcome; TemporalUnavailableError.
+        """
+        shipment_id = event.shipment_id
+        handle = self._client.get_workflow_handle(names.fulfilment_workflow_id(shipment_id))
+        applied = await self._event_update(handle, names.SHIPMENT_EVENT_UPDATE, event, ShipmentEventApplied,
+                                           ShipmentNotFoundError(shipment_id))
+        if applied is not None:
+            return applied
+        outcome = await self._final_result(handle, FulfilmentOutcome, f"the fulfilment of shipment {shipment_id!r}")
+        state = outcome.shipment.state
+        if event.event_id is None or event.event_id not in outcome.seen_event_ids:
+            raise EventRejectedError(f"shipment {shipment_id} is {state.value}; cannot apply {event.type.value}",
+                                     state.value)
+        description = await self._call(handle.describe())
+        order_id = description.typed_search_attributes.get(_ORDER_ID) or names.order_id_of_shipment(shipment_id)
+        return ShipmentEventApplied(shipment_id=shipment_id, order_id=order_id, type=event.type, from_state=state,
+                                    to_state=state, replay=True)
 
     # Returns
 
@@ -245,13 +289,24 @@ class OmnirouteClient:
         except _NotFound:
             raise ReturnNotFoundError(rma) from None
 
-    async def send_return_event(self, event: ReturnEvent) -> None:
-        """Signal a carrier or receiving-node event to the return's workflow."""
+    async def send_return_event(self, event: ReturnEvent) -> ReturnEventApplied:
+        """Apply a receiving node's event to the return's workflow, in one update, and answer the move it
+        made; an event id applied before is answered `replay=True`, nothing moved.
+
+        Raises EventRejectedError (naming the current status) when the return cannot take the event,
+        also after it has finished; ReturnNotFoundError when there is no such return;
+        WorkflowClosedError when it ended without a result; TemporalUnavailableError.
+        """
         handle = self._client.get_workflow_handle(names.return_workflow_id(event.rma))
-        try:
-            await self._call(handle.signal(names.RETURN_EVENT_UPDATE, event))
-        except _NotFound:
-            await self._raise_closed_or_missing(handle, ReturnNotFoundError(event.rma), f"return {event.rma!r}")
+        applied = await self._event_update(handle, names.RETURN_EVENT_UPDATE, event, ReturnEventApplied,
+                                           ReturnNotFoundError(event.rma))
+        if applied is not None:
+            return applied
+        view = await self._final_result(handle, ReturnView, f"return {event.rma!r}")
+        if event.event_id is None or event.event_id != view.received_event_id:
+            raise EventRejectedError(receipt_refusal(event.rma, view.status), view.status.value)
+        return ReturnEventApplied(rma=event.rma, type=event.type, from_status=view.status, to_status=view.status,
+                                  replay=True)
 
     # Channel inventory sync
 
@@ -316,6 +371,44 @@ class OmnirouteClient:
             return False
         return True
 
+    async def _event_update(
+        self, handle: temporalio.client.WorkflowHandle[Any, Any], update: str, event: object,
+        result_type: type[_Result], missing: NotFoundError,
+    ) -> _Result | None:
+        """Run an event's update and answer its result, or None when the workflow has closed (its result
+        then says what the event would have met). The workflow's refusal becomes EventRejectedError.
+        NOT_FOUND means "never ran" or "closed"; describe tells them apart, and a run that started in
+        between (a shipment released just now) is asked once more."""
+        for _attempt in range(2):
+            try:
+                result: _Result = await self._call(handle.execute_update(
+                    update, event, result_type=result_type, rpc_timeout=self._event_timeout))
+                return result
+            except WorkflowUpdateFailedError as err:
+                raise _event_rejected(err) from err
+            except WorkflowUpdateRPCTimeoutOrCancelledError as err:
+                raise TemporalUnavailableError(
+                    f"no answer in time (is a worker polling task queue {self._task_queue!r}?)") from err
+            except _NotFound:
+                try:
+                    description = await self._call(handle.describe())
+                except _NotFound:
+                    raise missing from None
+                if description.status != WorkflowExecutionStatus.RUNNING:
+                    return None
+        raise TemporalUnavailableError(f"workflow {handle.id!r} neither takes the event nor has closed; retry")
+
+    async def _final_result(
+        self, handle: temporalio.client.WorkflowHandle[Any, Any], result_type: type[_Result], what: str
+    ) -> _Result:
+        """The result a closed workflow ended with; WorkflowClosedError if it ended without one."""
+        try:
+            closed = self._client.get_workflow_handle(handle.id, result_type=result_type)
+            result: _Result = await self._call(closed.result())
+        except WorkflowFailureError as err:
+            raise WorkflowClosedError(f"{what} has ended without a result ({err.cause}); it takes no events") from err
+        return result
+
     async def _query(self, handle: temporalio.client.WorkflowHandle[Any, Any], result_type: type[_Result]) -> _Result:
         result: _Result = await self._call(
             handle.query(names.STATUS_QUERY, result_type=result_type, rpc_timeout=self._query_timeout)
@@ -361,6 +454,14 @@ def _reason(err: temporalio.client.WorkflowUpdateFailedError) -> str:
     if isinstance(cause, ApplicationError) and cause.message:
         return cause.message
     return str(cause) if cause is not None else str(err)
+
+
+def _event_rejected(err: WorkflowUpdateFailedError) -> RequestRejectedError:
+    """A refusal naming the current state (EVENT_REFUSED, its first detail the state) keeps both."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.type == EVENT_REFUSED and cause.details:
+        return EventRejectedError(cause.message, str(cause.details[0]))
+    return RequestRejectedError(_reason(err))
 
 
 def _count(n: int, noun: str) -> str:

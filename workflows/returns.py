@@ -1,8 +1,8 @@
 """ReturnWorkflow: one RMA from request to refund.
 
 Lifecycle: check against the order (delivered, not yet returned, inside the window) → choose the
-return node → buy a return label → notify → wait for `received` (signal) or for the label to expire
-→ restock at the receiving node → record the refund → notify.
+return node → buy a return label → notify → wait for `received` (the `return_event` update) or for the
+label to expire → restock at the receiving node → record the refund → notify.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities
@@ -30,9 +30,17 @@ with workflow.unsafe.imports_passed_through():
         ReturnContext,
         VoidLabel,
     )
+    from models.fulfilment import EVENT_REFUSED
     from models.notify import Notification, NotificationKind
     from models.records import ReturnRecord
-    from models.returns import ReturnEvent, ReturnStatus, ReturnView, StartReturn
+    from models.returns import (
+        ReturnEvent,
+        ReturnEventApplied,
+        ReturnStatus,
+        ReturnView,
+        StartReturn,
+        receipt_refusal,
+    )
     from workflows import search_attributes as search
     from workflows.policies import CARRIER, COMPENSATION, LOCAL_DB, NOTIFY
 
@@ -82,6 +90,8 @@ class ReturnWorkflow:
                                           timeout=timedelta(days=context.label_expiry_days),
                                           timeout_summary="return label expiry")
         except TimeoutError:
+            # Expired from now on: a receipt arriving while the label is voided is refused, not accepted.
+            self._view.status = ReturnStatus.EXPIRED
             await workflow.execute_activity_method(
                 CarrierActivities.void_label, VoidLabel(carrier_shipment_id=label.carrier_shipment_id),
                 summary="void unused return label", **COMPENSATION)
@@ -90,6 +100,7 @@ class ReturnWorkflow:
         assert self._received is not None
         node_id = self._received.node_id or context.return_node_id
         self._view.received_at = workflow.now()
+        self._view.received_event_id = self._received.event_id
         await self._set_status(ReturnStatus.RECEIVED)
         await self._local(InventoryActivities.restock_return, RestockReturn(rma=request.rma, items=[
             RestockItem(node_id=node_id, sku=line.sku, quantity=line.quantity, key=f"rma-{request.rma}:{line.sku}")
@@ -105,10 +116,51 @@ class ReturnWorkflow:
     def status(self) -> ReturnView:
         return self._view
 
+    @workflow.update(name=names.RETURN_EVENT_UPDATE)
+    def return_event(self, event: ReturnEvent) -> ReturnEventApplied:
+        """The parcel arrived: the run goes on to restock and refund. An event id already applied is
+        answered as `replay` (nothing moves). A return that cannot take the receipt raises
+        ApplicationError(type=EVENT_REFUSED, details=(status,)): the validator refuses before
+        anything is written; this re-check covers two receipts accepted in one workflow task."""
+        if self._is_replay(event):
+            return self._replayed(event)
+        self._refuse_unless_awaiting_receipt()
+        self._received = event
+        return ReturnEventApplied(rma=self._request.rma, type=event.type,
+                                  from_status=ReturnStatus.AWAITING_RECEIPT, to_status=ReturnStatus.RECEIVED)
+
+    @return_event.validator
+    def _validate_return_event(self, event: ReturnEvent) -> None:
+        if not self._is_replay(event):
+            self._refuse_unless_awaiting_receipt()
+
     @workflow.signal(name=names.RETURN_EVENT_UPDATE)
-    def return_event(self, event: ReturnEvent) -> None:
+    def _return_event_signal(self, event: ReturnEvent) -> None:
+        """The receipt as it came before it was an update: kept so that histories holding this signal
+        (returns still open when the update shipped) replay and finish."""
         if self._received is None and self._view.status is ReturnStatus.AWAITING_RECEIPT:
             self._received = event
+
+    def _receipt_status(self) -> ReturnStatus:
+        """The status as a receipt sees it: received as soon as one is taken, before the run records it."""
+        if self._received is not None and self._view.status is ReturnStatus.AWAITING_RECEIPT:
+            return ReturnStatus.RECEIVED
+        return self._view.status
+
+    def _is_replay(self, event: ReturnEvent) -> bool:
+        return (event.event_id is not None and self._received is not None
+                and self._received.event_id == event.event_id)
+
+    def _replayed(self, event: ReturnEvent) -> ReturnEventApplied:
+        current = self._receipt_status()
+        return ReturnEventApplied(rma=self._request.rma, type=event.type, from_status=current, to_status=current,
+                                  replay=True)
+
+    def _refuse_unless_awaiting_receipt(self) -> None:
+        current = self._receipt_status()
+        if current is not ReturnStatus.AWAITING_RECEIPT:
+            raise ApplicationError(receipt_refusal(self._request.rma, current), current.value, type=EVENT_REFUSED,
+                                   non_retryable=True)
 
     async def _set_status(self, status: ReturnStatus) -> None:
         self._view.status = status

@@ -1,10 +1,12 @@
 """Warehouse and carrier events that move a shipment along its state machine.
 
-The gateway checks each event against the shipment's current state (from its order's status query)
-before signalling, so a sender learns at once that an event cannot apply (409, naming the state).
-Redelivery: an event that carries an `event_id` and names the state the shipment is already in is
-taken as the sender's retry and answered 202 with `signalled: false`; without an `event_id` the same
-event is a 409, since nothing says it is a retry.
+Each event is one update on the shipment's fulfilment workflow, whose validator checks the
+transition before anything is written: applied, the answer is 202 with the move it made; refused,
+409 naming the state the shipment is in. Redelivery: an event whose `event_id` the shipment has
+applied before is answered 202 with `replay: true` and `signalled: false` (nothing moved); without an
+`event_id` a repeated event is a 409, since nothing says it is a retry. Only when no fulfilment runs
+or ran for the shipment does the gateway read the DB, to tell an unknown shipment (404) from one
+that is planned but not released to the warehouse yet, or cancelled before release (409).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from gateway.deps import ClientDep, StoreDep
 from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE
 from models.api import ShipmentEventAccepted, ShipmentEventIn
-from models.shipment import InvalidTransition, ShipmentEvent, ShipmentState, next_state
+from models.shipment import ShipmentEvent, ShipmentEventType, ShipmentState
+from omniroute.client import ShipmentNotFoundError
+from store import Store
 
 router = APIRouter(prefix="/v1/shipments", tags=["shipments"], responses=UNAVAILABLE)
 
@@ -30,30 +34,31 @@ async def post_shipment_event(
     shipment_id: str, event: ShipmentEventIn, store: StoreDep, client: ClientDep
 ) -> ShipmentEventAccepted:
     """Move the shipment on (picked, packed, shipped, in_transit, delivered; states may be skipped,
-    never gone back). Unknown shipment: 404. An event that cannot apply now: 409."""
+    never gone back). Unknown shipment: 404. An event that cannot apply now, or a shipment not
+    released to the warehouse: 409 naming its state. A seen `event_id`: 202 with `replay: true`."""
+    try:
+        applied = await client.send_shipment_event(ShipmentEvent(
+            shipment_id=shipment_id, type=event.type, event_id=event.event_id, occurred_at=event.occurred_at))
+    except ShipmentNotFoundError:
+        raise await _without_fulfilment(store, shipment_id, event.type) from None
+    return ShipmentEventAccepted(
+        shipment_id=applied.shipment_id, order_id=applied.order_id, type=applied.type,
+        from_state=applied.from_state, to_state=applied.to_state, signalled=not applied.replay,
+        replay=applied.replay,
+    )
+
+
+async def _without_fulfilment(store: Store, shipment_id: str, kind: ShipmentEventType) -> HTTPException:
+    """Why a shipment with no fulfilment workflow cannot take the event, from its DB record."""
     record = await run_in_threadpool(store.get_shipment, shipment_id)
     if record is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown shipment_id {shipment_id!r}")
-    order = await client.get_order(record.order_id)
-    # The workflow's view is current; the DB's read model may lag behind it.
-    current = next((s.state for s in order.shipments if s.shipment_id == shipment_id), record.state)
-    target = ShipmentState(event.type.value)
-
-    def accepted(signalled: bool) -> ShipmentEventAccepted:
-        return ShipmentEventAccepted(
-            shipment_id=shipment_id, order_id=record.order_id, type=event.type,
-            from_state=current, to_state=target, signalled=signalled,
-        )
-
-    if current is target and event.event_id is not None:
-        return accepted(signalled=False)
-    try:
-        next_state(current, event.type)
-    except InvalidTransition as err:
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, f"shipment {shipment_id!r} is {current.value}: {err}"
-        ) from err
-    await client.send_shipment_event(
-        ShipmentEvent(shipment_id=shipment_id, type=event.type, event_id=event.event_id, occurred_at=event.occurred_at)
-    )
-    return accepted(signalled=True)
+        return HTTPException(status.HTTP_404_NOT_FOUND, f"unknown shipment_id {shipment_id!r}")
+    if record.state is ShipmentState.PENDING:
+        why = "not released to the warehouse yet"
+    elif record.state is ShipmentState.CANCELLED:
+        why = f"cancelled before release; cannot apply {kind.value}"
+    elif record.state is ShipmentState.RELEASED:
+        why = "its fulfilment has not started yet; retry shortly"
+    else:
+        why = f"no fulfilment takes its events; cannot apply {kind.value}"
+    return HTTPException(status.HTTP_409_CONFLICT, f"shipment {shipment_id} is {record.state.value}: {why}")

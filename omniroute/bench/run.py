@@ -149,8 +149,8 @@ def _orders(network: DemoNetwork, tag: str, count: int) -> list[PlaceOrder]:
 
 
 def _method(sizes: BenchSizes, settings: Settings, events_via: str) -> list[str]:
-    events = ("as signals through the channel SDK (`OmnirouteClient.send_shipment_event`)" if events_via == "sdk"
-              else "through the gateway (`POST /v1/shipments/{id}/events`, which signals)")
+    events = ("as updates through the channel SDK (`OmnirouteClient.send_shipment_event`)" if events_via == "sdk"
+              else "through the gateway (`POST /v1/shipments/{id}/events`, one update each)")
     return [
         "Embedded stack: Temporal dev server (SQLite file), provider sandboxes, one worker process and the "
         "gateway, as child processes on free ports with a temporary data directory.",

@@ -4,7 +4,7 @@ For every watched order one task polls the order; each shipment it sees `release
 handed to the warehouse) gets a task that sends picked → packed → shipped → delivered with small
 random pauses. The time from placing the order to the accepted `shipped` event is recorded per
 shipment. The order's reader and the event sender are ports, so the demo drives the HTTP gateway
-and the benchmark may send the events as Temporal signals instead.
+and the benchmark may send the events as Temporal updates through the SDK instead.
 """
 
 from __future__ import annotations

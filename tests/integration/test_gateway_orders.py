@@ -1,5 +1,8 @@
 """Orders, shipments and returns through the HTTP gateway, against a real Temporal dev server and a real
-Omniroute worker (its own task queue, SQLite store and provider sandboxes)."""
+Omniroute worker (its own task queue, SQLite store and provider sandboxes).
+
+Shipment events go to the shipment's fulfilment workflow (issue 11): the tests that send them pass
+once the order starts one per released shipment."""
 
 from __future__ import annotations
 
@@ -99,7 +102,8 @@ async def test_an_order_posted_over_http_reaches_delivery_by_warehouse_events(ht
     for kind in ("picked", "packed", "shipped", "delivered"):
         response = await event(http, shipment_id, kind)
         assert response.status_code == 202, response.text
-        assert (response.json()["to_state"], response.json()["signalled"]) == (kind, True)
+        assert (response.json()["to_state"], response.json()["signalled"], response.json()["replay"]) == (
+            kind, True, False)
         await poll(http, f"/v1/orders/{order_id}", shipment_in(kind))
 
     order = await poll(http, f"/v1/orders/{order_id}", lambda order: order["status"] == "completed")
@@ -127,8 +131,9 @@ async def test_a_redelivered_event_with_its_event_id_is_accepted_once(http: http
     again = await event(http, shipment_id, "picked", "wms-1")
     anonymous = await event(http, shipment_id, "picked")
 
-    assert (again.status_code, again.json()["signalled"]) == (202, False)
-    assert anonymous.status_code == 409 and "picked" in anonymous.json()["detail"]
+    assert (again.status_code, again.json()["signalled"], again.json()["replay"]) == (202, False, True)
+    assert anonymous.status_code == 409
+    assert anonymous.json()["detail"] == f"shipment {shipment_id} is picked; cannot apply picked"
 
 
 async def test_an_unknown_shipment_is_a_404(http: httpx.AsyncClient) -> None:
@@ -196,6 +201,7 @@ async def test_a_return_over_http_is_received_and_restocks_the_node(http: httpx.
 
     received = await http.post(f"{path}/events", json={"type": "received", "event_id": "dock-7"})
     assert (received.status_code, received.json()["signalled"]) == (202, True), received.text
+    assert (received.json()["status"], received.json()["to_status"]) == ("awaiting_receipt", "received")
     done = await poll(http, path, lambda view: view["status"] == "completed")
 
     assert done["refund"] == {"amount": 1999, "currency": "USD"}
@@ -203,7 +209,8 @@ async def test_a_return_over_http_is_received_and_restocks_the_node(http: httpx.
     assert node["on_hand"] == 9
     redelivered = await http.post(f"{path}/events", json={"type": "received", "event_id": "dock-7"})
     anonymous = await http.post(f"{path}/events", json={"type": "received"})
-    assert (redelivered.status_code, redelivered.json()["signalled"]) == (202, False)
+    assert (redelivered.status_code, redelivered.json()["signalled"], redelivered.json()["replay"]) == (
+        202, False, True)
     assert anonymous.status_code == 409 and "already received" in anonymous.json()["detail"]
 
 

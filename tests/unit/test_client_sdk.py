@@ -1,5 +1,6 @@
 """The channel SDK against a real Temporal dev server, with small stand-in workflows registered under
-the real workflow and message names (the SDK only knows those names, never our workflow code)."""
+the real workflow and message names (the SDK only knows those names, never our workflow code); the
+fulfilment and return stand-ins keep the event contract (tests/fixtures/stand_ins.py)."""
 
 from __future__ import annotations
 
@@ -27,10 +28,11 @@ from models.order import (
     OrderView,
     PlaceOrder,
 )
-from models.returns import ReturnEvent, ReturnEventType, ReturnStatus, ReturnView, StartReturn
-from models.shipment import ShipmentEvent, ShipmentEventType
+from models.returns import ReturnEvent, ReturnEventType, ReturnStatus
+from models.shipment import ShipmentEvent, ShipmentEventType, ShipmentState
 from omniroute.client import (
     CancelRejectedError,
+    EventRejectedError,
     OmnirouteClient,
     OrderNotFoundError,
     ReturnNotFoundError,
@@ -38,16 +40,22 @@ from omniroute.client import (
     TemporalUnavailableError,
     WorkflowClosedError,
 )
+from tests.fixtures.stand_ins import (
+    FINISH_SIGNAL,
+    STAND_INS,
+    a_return,
+    a_shipment_id,
+    start_fulfilment,
+)
 from workflows import search_attributes as search
 
 
 @workflow.defn(name=names.ORDER_WORKFLOW)
 class StandInOrderWorkflow:
-    """Answers status, takes shipment events, and closes on a full cancel."""
+    """Answers status and closes on a full cancel."""
 
     @workflow.init
     def __init__(self, order: PlaceOrder) -> None:
-        self.events: list[str] = []
         self.view = OrderView(
             order_id=order.order_id, workflow_id=workflow.info().workflow_id, channel=order.channel,
             channel_order_id=order.channel_order_id, status=OrderStatus.RECEIVED, currency=order.currency,
@@ -65,11 +73,7 @@ class StandInOrderWorkflow:
 
     @workflow.query(name=names.STATUS_QUERY)
     def status(self) -> OrderView:
-        return self.view.model_copy(update={"events": list(self.events)})
-
-    @workflow.signal(name=names.SHIPMENT_EVENT_UPDATE)
-    def shipment_event(self, event: ShipmentEvent) -> None:
-        self.events.append(f"{event.shipment_id} {event.type.value}")
+        return self.view
 
     @workflow.update(name=names.CANCEL_UPDATE)
     def cancel(self, request: CancelOrder) -> CancelResult:
@@ -81,28 +85,6 @@ class StandInOrderWorkflow:
     def _validate_cancel(self, request: CancelOrder) -> None:
         if request.line_nos is not None:
             raise ValueError(f"only whole orders can be cancelled here, not lines {request.line_nos}")
-
-
-@workflow.defn(name=names.RETURN_WORKFLOW)
-class StandInReturnWorkflow:
-    @workflow.init
-    def __init__(self, request: StartReturn) -> None:
-        self.view = ReturnView(
-            rma=request.rma, order_id=request.order_id, workflow_id=workflow.info().workflow_id,
-            status=ReturnStatus.AWAITING_RECEIPT, lines=request.lines, reason=request.reason,
-        )
-
-    @workflow.run
-    async def run(self, request: StartReturn) -> None:
-        await workflow.wait_condition(lambda: self.view.status.is_final)
-
-    @workflow.query(name=names.STATUS_QUERY)
-    def status(self) -> ReturnView:
-        return self.view
-
-    @workflow.signal(name=names.RETURN_EVENT_UPDATE)
-    def return_event(self, event: ReturnEvent) -> None:
-        self.view = self.view.model_copy(update={"status": ReturnStatus.RECEIVED, "return_node_id": event.node_id})
 
 
 def _temporal_cli() -> str:
@@ -129,7 +111,7 @@ async def sdk(temporal_server: WorkflowEnvironment) -> AsyncIterator[OmnirouteCl
     task_queue = f"sdk-test-{uuid.uuid4().hex}"
     async with Worker(
         temporal_server.client, task_queue=task_queue,
-        workflows=[StandInOrderWorkflow, StandInReturnWorkflow], workflow_runner=UnsandboxedWorkflowRunner(),
+        workflows=[StandInOrderWorkflow, *STAND_INS], workflow_runner=UnsandboxedWorkflowRunner(),
     ):
         yield OmnirouteClient(temporal_server.client, task_queue=task_queue)
 
@@ -144,12 +126,6 @@ def an_order() -> PlaceOrder:
             {"sku": "TEE-M", "quantity": 1, "unit_price": 900},
         ],
     })
-
-
-def a_return() -> StartReturn:
-    return StartReturn.model_validate(
-        {"rma": f"RMA-{uuid.uuid4().hex[:12]}", "order_id": "web-1", "lines": [{"sku": "MUG-1", "quantity": 1}]}
-    )
 
 
 async def test_placing_the_same_order_twice_starts_one_workflow(sdk: OmnirouteClient) -> None:
@@ -201,8 +177,6 @@ async def test_an_unknown_order_raises_order_not_found(sdk: OmnirouteClient) -> 
         await sdk.get_order(f"web-nope-{uuid.uuid4().hex}")
     with pytest.raises(OrderNotFoundError):
         await sdk.cancel_order(f"web-nope-{uuid.uuid4().hex}", CancelOrder())
-    with pytest.raises(OrderNotFoundError):
-        await sdk.send_shipment_event(ShipmentEvent(shipment_id=f"web-nope-{uuid.uuid4().hex}-S1", type="picked"))
 
 
 async def test_a_rejected_cancel_carries_the_validators_reason(sdk: OmnirouteClient) -> None:
@@ -225,19 +199,72 @@ async def test_cancelling_a_finished_order_says_it_is_closed(sdk: OmnirouteClien
         await sdk.cancel_order(order.order_id, CancelOrder())
 
 
-async def test_a_shipment_event_reaches_the_order_that_owns_the_shipment(sdk: OmnirouteClient) -> None:
-    order = an_order()
-    await sdk.place_order(order)
-    shipment_id = names.shipment_id_for(order.order_id, 1)
-
-    await sdk.send_shipment_event(ShipmentEvent(shipment_id=shipment_id, type=ShipmentEventType.PICKED))
-
-    assert (await sdk.get_order(order.order_id)).events == [f"{shipment_id} picked"]
+def picked(shipment_id: str, event_id: str | None = None) -> ShipmentEvent:
+    return ShipmentEvent(shipment_id=shipment_id, type=ShipmentEventType.PICKED, event_id=event_id)
 
 
-async def test_a_shipment_id_that_names_no_order_raises_shipment_not_found(sdk: OmnirouteClient) -> None:
+async def test_a_shipment_event_is_applied_by_its_fulfilment_and_answers_the_move(sdk: OmnirouteClient) -> None:
+    shipment_id = a_shipment_id()
+    await start_fulfilment(sdk.temporal, sdk.task_queue, shipment_id)
+
+    applied = await sdk.send_shipment_event(picked(shipment_id, "wms-1"))
+
+    assert (applied.shipment_id, applied.order_id) == (shipment_id, names.order_id_of_shipment(shipment_id))
+    assert (applied.from_state, applied.to_state, applied.replay) == (
+        ShipmentState.RELEASED, ShipmentState.PICKED, False)
+
+
+async def test_a_refused_shipment_event_raises_event_rejected_naming_the_current_state(
+    sdk: OmnirouteClient,
+) -> None:
+    shipment_id = a_shipment_id()
+    await start_fulfilment(sdk.temporal, sdk.task_queue, shipment_id)
+    await sdk.send_shipment_event(ShipmentEvent(shipment_id=shipment_id, type=ShipmentEventType.SHIPPED))
+
+    with pytest.raises(EventRejectedError, match=f"shipment {shipment_id} is shipped; cannot apply picked") as err:
+        await sdk.send_shipment_event(picked(shipment_id))
+
+    assert err.value.current_state == "shipped"
+
+
+async def test_a_shipment_event_id_seen_before_is_answered_as_a_replay(sdk: OmnirouteClient) -> None:
+    shipment_id = a_shipment_id()
+    await start_fulfilment(sdk.temporal, sdk.task_queue, shipment_id)
+    await sdk.send_shipment_event(picked(shipment_id, "wms-1"))
+    await sdk.send_shipment_event(ShipmentEvent(shipment_id=shipment_id, type=ShipmentEventType.PACKED))
+
+    again = await sdk.send_shipment_event(picked(shipment_id, "wms-1"))
+
+    assert (again.from_state, again.to_state, again.replay) == (ShipmentState.PACKED, ShipmentState.PACKED, True)
+    with pytest.raises(EventRejectedError):
+        await sdk.send_shipment_event(picked(shipment_id, "wms-2"))
+
+
+async def test_an_event_for_a_finished_fulfilment_is_a_replay_if_seen_and_else_rejected_naming_the_final_state(
+    sdk: OmnirouteClient,
+) -> None:
+    shipment_id = a_shipment_id()
+    handle = await start_fulfilment(sdk.temporal, sdk.task_queue, shipment_id)
+    await sdk.send_shipment_event(picked(shipment_id, "wms-1"))
+    await sdk.send_shipment_event(ShipmentEvent(shipment_id=shipment_id, type=ShipmentEventType.DELIVERED,
+                                                event_id="carrier-9"))
+    assert (await handle.result()).shipment.state is ShipmentState.DELIVERED
+
+    replayed = await sdk.send_shipment_event(picked(shipment_id, "wms-1"))
+    with pytest.raises(EventRejectedError, match=f"shipment {shipment_id} is delivered; cannot apply picked") as err:
+        await sdk.send_shipment_event(picked(shipment_id, "wms-2"))
+
+    assert (replayed.order_id, replayed.to_state, replayed.replay) == (
+        names.order_id_of_shipment(shipment_id), ShipmentState.DELIVERED, True)
+    assert err.value.current_state == "delivered"
+
+
+async def test_a_shipment_with_no_fulfilment_raises_shipment_not_found(sdk: OmnirouteClient) -> None:
+    shipment_id = a_shipment_id()
+    with pytest.raises(ShipmentNotFoundError, match=shipment_id):
+        await sdk.send_shipment_event(picked(shipment_id))
     with pytest.raises(ShipmentNotFoundError, match="not-a-shipment"):
-        await sdk.send_shipment_event(ShipmentEvent(shipment_id="not-a-shipment", type=ShipmentEventType.PICKED))
+        await sdk.send_shipment_event(picked("not-a-shipment"))
 
 
 async def test_starting_the_same_return_twice_starts_one_workflow(sdk: OmnirouteClient) -> None:
@@ -252,14 +279,53 @@ async def test_starting_the_same_return_twice_starts_one_workflow(sdk: Omniroute
     assert (attributes.get(search.RETURN_STATUS), attributes.get(search.ORDER_ID)) == ("requested", "web-1")
 
 
-async def test_a_return_event_reaches_the_return_and_its_view_shows_it(sdk: OmnirouteClient) -> None:
+def received(rma: str, event_id: str | None = None, node_id: str | None = None) -> ReturnEvent:
+    return ReturnEvent(rma=rma, type=ReturnEventType.RECEIVED, event_id=event_id, node_id=node_id)
+
+
+async def test_a_return_event_is_applied_and_the_returns_view_shows_it(sdk: OmnirouteClient) -> None:
     request = a_return()
     await sdk.start_return(request)
 
-    await sdk.send_return_event(ReturnEvent(rma=request.rma, type=ReturnEventType.RECEIVED, node_id="DC-1"))
+    applied = await sdk.send_return_event(received(request.rma, "dock-1", node_id="DC-1"))
 
+    assert (applied.from_status, applied.to_status, applied.replay) == (
+        ReturnStatus.AWAITING_RECEIPT, ReturnStatus.RECEIVED, False)
     view = await sdk.get_return(request.rma)
     assert (view.status, view.return_node_id) == (ReturnStatus.RECEIVED, "DC-1")
+
+
+async def test_a_return_event_id_seen_before_is_a_replay_and_another_is_rejected_naming_the_status(
+    sdk: OmnirouteClient,
+) -> None:
+    request = a_return()
+    await sdk.start_return(request)
+    await sdk.send_return_event(received(request.rma, "dock-1"))
+
+    again = await sdk.send_return_event(received(request.rma, "dock-1"))
+    with pytest.raises(EventRejectedError, match="is received; it was already received") as err:
+        await sdk.send_return_event(received(request.rma, "dock-2"))
+
+    assert (again.from_status, again.to_status, again.replay) == (ReturnStatus.RECEIVED, ReturnStatus.RECEIVED, True)
+    assert err.value.current_state == "received"
+
+
+async def test_an_event_for_a_finished_return_is_a_replay_if_seen_and_else_rejected_naming_its_status(
+    sdk: OmnirouteClient,
+) -> None:
+    request = a_return()
+    accepted = await sdk.start_return(request)
+    await sdk.send_return_event(received(request.rma, "dock-1"))
+    handle = sdk.temporal.get_workflow_handle(accepted.workflow_id)
+    await handle.signal(FINISH_SIGNAL)
+    await handle.result()
+
+    replayed = await sdk.send_return_event(received(request.rma, "dock-1"))
+    with pytest.raises(EventRejectedError, match="is completed; it was already received") as err:
+        await sdk.send_return_event(received(request.rma))
+
+    assert (replayed.to_status, replayed.replay) == (ReturnStatus.COMPLETED, True)
+    assert err.value.current_state == "completed"
 
 
 async def test_an_unknown_return_raises_return_not_found(sdk: OmnirouteClient) -> None:
@@ -282,6 +348,19 @@ async def test_a_status_nobody_answers_raises_unavailable_after_the_query_timeou
 
     with pytest.raises(TemporalUnavailableError, match="worker"):
         await sdk.get_order(order.order_id)
+
+
+async def test_a_shipment_event_nobody_answers_raises_unavailable_after_the_event_timeout(
+    temporal_server: WorkflowEnvironment,
+) -> None:
+    # The fulfilment is started on a task queue no worker polls, so its update is never accepted.
+    task_queue = f"nobody-{uuid.uuid4().hex}"
+    sdk = OmnirouteClient(temporal_server.client, task_queue=task_queue, event_timeout=timedelta(seconds=1))
+    shipment_id = a_shipment_id()
+    await start_fulfilment(sdk.temporal, task_queue, shipment_id)
+
+    with pytest.raises(TemporalUnavailableError, match="worker"):
+        await sdk.send_shipment_event(picked(shipment_id))
 
 
 async def test_an_unreachable_server_raises_unavailable_on_connect_and_on_first_use() -> None:

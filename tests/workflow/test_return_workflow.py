@@ -1,4 +1,5 @@
-"""Returns on real Temporal: eligibility, return label, receipt, restock, refund, expiry."""
+"""Returns on real Temporal: eligibility, return label, receipt (an update with a validator), restock,
+refund, expiry."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from models.order import OrderStatus
 from models.records import OrderRecord, ShipmentRecord
 from models.returns import ReturnEvent, ReturnEventType, ReturnLine, ReturnStatus, ReturnView, StartReturn
 from models.shipment import ShipmentLine, ShipmentState
+from omniroute.client import EventRejectedError
 from tests.fixtures.temporal import RunningWorker
 from tests.workflow.conftest import add_node, an_order
 
@@ -34,8 +36,8 @@ def delivered_order(w: RunningWorker, *, sku: str = "SKU-R", quantity: int = 2, 
     return record
 
 
-async def until_status(w: RunningWorker, rma: str, status: ReturnStatus) -> ReturnView:
-    for _ in range(200):
+async def until_status(w: RunningWorker, rma: str, status: ReturnStatus, attempts: int = 200) -> ReturnView:
+    for _ in range(attempts):
         view = await w.sdk.get_return(rma)
         if view.status is status:
             return view
@@ -63,8 +65,11 @@ async def test_a_received_return_is_restocked_at_the_return_node_and_refunded(om
     view = await until_status(w, request.rma, ReturnStatus.AWAITING_RECEIPT)
     assert view.return_node_id == "dc-il", "the nearest node that takes returns"
     assert view.label is not None and view.label.tracking_number
-    await w.sdk.send_return_event(ReturnEvent(rma=request.rma, type=ReturnEventType.RECEIVED))
+    applied = await w.sdk.send_return_event(ReturnEvent(rma=request.rma, type=ReturnEventType.RECEIVED))
     await handle.result()
+
+    assert (applied.from_status, applied.to_status, applied.replay) == (
+        ReturnStatus.AWAITING_RECEIPT, ReturnStatus.RECEIVED, False)
 
     final = await w.sdk.get_return(request.rma)
     assert final.status is ReturnStatus.COMPLETED
@@ -119,3 +124,52 @@ async def test_an_unused_return_label_expires_and_is_voided(time_skipping_worker
     [label] = w.sandbox.labels(reference=f"rma-{request.rma}")
     assert label["refunded"] is True
     assert w.store.availability("SKU-R").total_atp == 0, "nothing restocked"
+
+
+def received(rma: str, event_id: str | None = None) -> ReturnEvent:
+    return ReturnEvent(rma=rma, type=ReturnEventType.RECEIVED, event_id=event_id)
+
+
+async def test_a_receipt_before_the_label_is_issued_is_refused_naming_requested(
+    omniroute_worker: RunningWorker,
+) -> None:
+    w = omniroute_worker
+    add_node(w.store, "dc-il", "60106")
+    request = a_return(delivered_order(w))
+
+    with w.sandbox.faults("easypost", status=503, count=1000):  # the label waits; the return stays requested
+        await w.sdk.start_return(request)
+        with pytest.raises(EventRejectedError, match="is requested; its return label is not issued yet") as err:
+            await w.sdk.send_return_event(received(request.rma, "dock-1"))
+
+    assert err.value.current_state == "requested"
+    view = await until_status(w, request.rma, ReturnStatus.AWAITING_RECEIPT, attempts=600)
+    assert view.received_at is None, "the refused receipt left nothing behind"
+
+
+async def test_a_receipt_redelivered_with_its_event_id_is_a_replay_and_another_receipt_is_refused(
+    omniroute_worker: RunningWorker,
+) -> None:
+    w = omniroute_worker
+    add_node(w.store, "dc-il", "60106")
+    order = delivered_order(w)
+    request = a_return(order)
+    await w.sdk.start_return(request)
+    await until_status(w, request.rma, ReturnStatus.AWAITING_RECEIPT)
+    handle = w.temporal.get_workflow_handle(return_workflow_id(request.rma), result_type=ReturnView)
+
+    first = await w.sdk.send_return_event(received(request.rma, "dock-1"))
+    # Answered by the running workflow or, once it has finished, from its result: the same answers.
+    again = await w.sdk.send_return_event(received(request.rma, "dock-1"))
+    with pytest.raises(EventRejectedError, match="it was already received") as err:
+        await w.sdk.send_return_event(received(request.rma, "dock-2"))
+
+    assert (first.from_status, first.to_status, first.replay) == (
+        ReturnStatus.AWAITING_RECEIPT, ReturnStatus.RECEIVED, False)
+    assert again.replay is True and again.from_status == again.to_status
+    assert again.to_status in (ReturnStatus.RECEIVED, ReturnStatus.COMPLETED)
+    assert err.value.current_state in ("received", "completed")
+    final = await handle.result()
+    assert (final.received_event_id, w.store.availability("SKU-R").total_atp) == ("dock-1", 1), "restocked once"
+    after = await w.sdk.send_return_event(received(request.rma, "dock-1"))
+    assert after.replay is True, "the finished return's result still knows the event id"

@@ -1,4 +1,4 @@
-"""The simulated warehouse's ports over the channel SDK: order status by query, events as signals.
+"""The simulated warehouse's ports over the channel SDK: order status by query, events as updates.
 
 SDK errors are translated into the GatewayError the warehouse understands, with the HTTP status the
 gateway would have answered (404 unknown, 409 refused, 503 unavailable), so the warehouse behaves the
@@ -20,7 +20,8 @@ T = TypeVar("T")
 
 
 class SdkWarehousePort:
-    """Reads orders with the status query and sends shipment events as signals."""
+    """Reads orders with the status query and sends each shipment event as one update to its
+    fulfilment (a replay of an event id it applied before is accepted like the first)."""
 
     def __init__(self, client: OmnirouteClient) -> None:
         self._client = client
@@ -31,7 +32,7 @@ class SdkWarehousePort:
 
     async def shipment_event(self, shipment_id: str, event_type: str, event_id: str) -> None:
         event = ShipmentEvent(shipment_id=shipment_id, type=ShipmentEventType(event_type), event_id=event_id)
-        await _translated("SIGNAL", shipment_id, self._client.send_shipment_event(event))
+        await _translated("UPDATE", shipment_id, self._client.send_shipment_event(event))
 
 
 async def _translated(method: str, target: str, call: Awaitable[T]) -> T:
