@@ -23,6 +23,7 @@ from models.plan import FulfillmentPlan
 from models.shipment import ShipmentLine
 from sourcing.batch import solve_wave
 from sourcing.decide import plan_of
+from sourcing.inputs import SourcingInput
 from sourcing.optimizer import prune
 from sourcing.pricing import price_problem
 from sourcing.problem import Assignment, SourcingProblem, objective_of
@@ -78,8 +79,9 @@ def plan_release_wave(
     by_id = {node.node_id: node for node in nodes}
     kept: list[tuple[WaitingOrder, SourcingProblem, float]] = []
     for order in orders:
-        priced = price_problem(order.order_id, order.lines, order.destination, nodes, pool, model, catalog, now,
-                               level=order.level, deliver_by=order.deliver_by)
+        priced = price_problem(SourcingInput(order_id=order.order_id, lines=order.lines, destination=order.destination,
+                                             nodes=nodes, atp=pool, model=model, catalog=catalog, now=now,
+                                             level=order.level, deliver_by=order.deliver_by))
         problem = _with_current(priced, order.current)
         if problem is None:  # a node of its plan cannot be priced now: leave the order as it is
             continue

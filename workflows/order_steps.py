@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities
     from activities.inventory import InventoryActivities
     from activities.notify import NotifyActivities
-    from activities.records import OrderStatusChange, RecordActivities
+    from activities.records import RecordActivities
     from activities.sourcing import SourcingActivities
     from models.commands import (
         AllocateStock,
@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.notify import Notification, NotificationKind
     from models.order import OrderStatus
+    from models.records import OrderStatusChange
     from models.rules import RuleOutcome
     from models.shipment import ShipmentLine, ShipmentState, ShipmentView
     from workflows import search_attributes as search
