@@ -28,7 +28,7 @@ from sourcing.geo import locate
 from sourcing.inputs import DecisionInput, SourcingInput
 from sourcing.nearest import plan_nearest_from
 from sourcing.optimizer import MilpStrategy
-from sourcing.plan_check import may_ship_from, plan_breaks_rules
+from sourcing.plan_check import may_ship_from, why_plan_refused
 from sourcing.problem import Strategy
 from sourcing.release import release_at
 from store.ports import NetworkReader, OrderRecords, StockLedger
@@ -107,9 +107,9 @@ class InventoryActivities:
         with classified_errors():
             plan = request.plan
             nodes = {node.node_id: node for node in self._network.list_nodes()}
-            broken = plan_breaks_rules(plan, nodes, request.rules)
-            if broken:
-                return SwapResult(ok=False, reason="; ".join(broken))
+            refused = why_plan_refused(plan, nodes, request.rules)
+            if refused is not None:
+                return SwapResult(ok=False, reason=refused)
             shipment_ids, keys, items = _reservations_of(plan, request.order_id, request.first_shipment_no)
             result = self._ledger.replace_reservations(
                 request.release_keys, items, order_id=request.order_id, expires_at=self._clock() + self._ttl,
