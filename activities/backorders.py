@@ -13,6 +13,7 @@ from temporalio import activity
 from activities.errors import classified_errors
 from models.network import Capability
 from models.schedules import BackorderSweep
+from sourcing.stock import atp_at, orders_with_stock_back
 from store.ports import NetworkReader, OrderQueues, StockLedger
 
 # Orders one sweep looks at, oldest first; the rest wait for the next sweep.
@@ -31,7 +32,5 @@ class BackorderActivities:
             waiting = self._queues.orders_with_backorders(limit=MAX_SWEEP_ORDERS)
             skus = sorted({sku for _, _, wanted in waiting for sku in wanted})
             shipping = {node.node_id for node in self._network.list_nodes() if node.can(Capability.SHIP)}
-            positions = self._ledger.positions(skus) if skus else []
-            stocked = {p.sku for p in positions if p.node_id in shipping and p.atp > 0}
-            due = [workflow_id for _, workflow_id, wanted in waiting if stocked.intersection(wanted)]
-            return BackorderSweep(waiting=len(waiting), due=due)
+            atp = atp_at(self._ledger.positions(skus) if skus else [], shipping)
+            return BackorderSweep(waiting=len(waiting), due=orders_with_stock_back(waiting, atp))

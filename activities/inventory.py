@@ -31,6 +31,7 @@ from sourcing.optimizer import MilpStrategy
 from sourcing.plan_check import may_ship_from, why_plan_refused
 from sourcing.problem import Strategy
 from sourcing.release import release_at
+from sourcing.stock import atp_at
 from store.ports import NetworkReader, OrderRecords, StockLedger
 
 MAX_PLAN_ATTEMPTS = 5
@@ -127,10 +128,7 @@ class InventoryActivities:
         (sourcing.nearest). Either way only nodes the intake rules allow are planned from."""
         skus = sorted({line.sku for line in request.lines})
         nodes = {n.node_id: n for n in network if may_ship_from(n, request.rules)}
-        atp: dict[str, dict[str, int]] = {}
-        for position in self._ledger.positions(skus):
-            if position.node_id in nodes and position.atp > 0:
-                atp.setdefault(position.node_id, {})[position.sku] = position.atp
+        atp = atp_at(self._ledger.positions(skus), nodes)
         destination = locate(request.ship_to)
         if config.cost_model is None or destination is None:
             return plan_nearest_from(request.lines, destination, list(nodes.values()), atp)

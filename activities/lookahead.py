@@ -19,6 +19,7 @@ from models.network import Capability
 from models.schedules import PriceRefresh
 from sourcing.geo import locate
 from sourcing.network_prices import network_shadow_prices
+from sourcing.stock import atp_at
 from store.ports import NetworkReader, OrderQueues, SourcingDocuments, StockLedger
 
 
@@ -52,10 +53,7 @@ class LookAheadActivities:
             skus = sorted({sku for _, lines in history for sku, _ in lines})
             nodes = [node for node in self._network.list_nodes() if node.can(Capability.SHIP)]
             shipping = {node.node_id for node in nodes}
-            atp: dict[str, dict[str, int]] = {}
-            for position in self._ledger.positions(skus) if skus else []:
-                if position.node_id in shipping and position.atp > 0:
-                    atp.setdefault(position.node_id, {})[position.sku] = position.atp
+            atp = atp_at(self._ledger.positions(skus) if skus else [], shipping)
             found = network_shadow_prices(history, nodes, atp, model=model, catalog=self._network.catalog(skus),
                                           settings=settings, now=now)
             version = self._documents.set_shadow_prices(ShadowPriceSet(
