@@ -23,15 +23,18 @@ from models.order import OrderLineIn, OrderStatus
 from models.plan import SourcingDecision
 from models.records import OrderRecord, ReturnRecord, ShipmentRecord
 from models.rules import RuleSet
+from store.errors import StoreError
 from store.feeds import StaleCountError
 from store.reservations import ReservationView
 from store.sourcing_config import COST_MODEL, RULES, SHADOW_PRICES
 
 # What the activities may name of the store besides the ports: the views and errors the ports'
-# methods return and raise, and the names of the sourcing documents `sourcing_versions` keys.
+# methods return and raise (StoreError, the root of every refusal; StaleCountError), and the names
+# that `sourcing_versions` keys its documents by.
 __all__ = [
     "COST_MODEL", "RULES", "SHADOW_PRICES", "ChannelStock", "InventoryFeeds", "NetworkReader", "OrderQueues",
     "OrderRecords", "ReservationReader", "ReservationView", "SourcingDocuments", "StaleCountError", "StockLedger",
+    "StoreError",
 ]
 
 
