@@ -8,34 +8,29 @@ waiting for what is still short).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
 from temporalio import activity
 
 from activities.errors import classified_errors
 from models.network import Capability
-from store import Store
+from models.schedules import BackorderSweep
+from sourcing.stock import atp_at, orders_with_stock_back
+from store.ports import NetworkReader, OrderQueues, StockLedger
 
 # Orders one sweep looks at, oldest first; the rest wait for the next sweep.
 MAX_SWEEP_ORDERS = 1000
 
 
-class BackorderSweep(BaseModel):
-    waiting: int = Field(ge=0, description="orders with units on backorder")
-    due: list[str] = Field(default_factory=list, description="workflow ids of those whose stock has come in")
-    signalled: int = Field(default=0, ge=0, description="orders told to re-plan (set by the workflow)")
-
-
 class BackorderActivities:
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, queues: OrderQueues, network: NetworkReader, ledger: StockLedger) -> None:
+        self._queues = queues
+        self._network = network
+        self._ledger = ledger
 
     @activity.defn
     def orders_with_stock_back(self) -> BackorderSweep:
         with classified_errors():
-            waiting = self._store.orders_with_backorders(limit=MAX_SWEEP_ORDERS)
+            waiting = self._queues.orders_with_backorders(limit=MAX_SWEEP_ORDERS)
             skus = sorted({sku for _, _, wanted in waiting for sku in wanted})
-            shipping = {node.node_id for node in self._store.list_nodes() if node.can(Capability.SHIP)}
-            positions = self._store.positions(skus) if skus else []
-            stocked = {p.sku for p in positions if p.node_id in shipping and p.atp > 0}
-            due = [workflow_id for _, workflow_id, wanted in waiting if stocked.intersection(wanted)]
-            return BackorderSweep(waiting=len(waiting), due=due)
+            shipping = {node.node_id for node in self._network.list_nodes() if node.can(Capability.SHIP)}
+            atp = atp_at(self._ledger.positions(skus) if skus else [], shipping)
+            return BackorderSweep(waiting=len(waiting), due=orders_with_stock_back(waiting, atp))

@@ -6,35 +6,34 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import INVALID_DATA, classified_errors
-from integrations.carriers.easypost import EasyPostClient, EasyPostRate, Parcel
+from integrations.carriers.easypost import EasyPostClient, Parcel
 from models.commands import BuyLabel, Direction, RateShipment, ShipmentRated, VoidLabel
-from models.costs import ServiceLevel
 from models.money import Money
 from models.shipment import Label
 from sourcing.geo import node_address
-from store import Store
+from sourcing.rates import choose_rate
+from store.ports import NetworkReader
 
-# Latest acceptable transit time per service level; the cheapest rate within it wins.
-MAX_TRANSIT_DAYS = {ServiceLevel.STANDARD: 5, ServiceLevel.TWO_DAY: 2, ServiceLevel.NEXT_DAY: 1}
 # Until SKUs carry dimensions (sourcing issue), every unit is a 1 lb, 10x8x4 in item.
 OUNCES_PER_UNIT = 16.0
 
 
 class CarrierActivities:
-    def __init__(self, carrier: EasyPostClient, store: Store) -> None:
+    def __init__(self, carrier: EasyPostClient, network: NetworkReader) -> None:
         self._carrier = carrier
-        self._store = store
+        self._network = network
 
     @activity.defn
     def rate_shipment(self, request: RateShipment) -> ShipmentRated:
-        """Create the carrier shipment and choose the cheapest rate that meets the service level.
+        """Create the carrier shipment and pick the rate to buy (`sourcing.rates.choose_rate`): the
+        service sourcing priced when the carrier offers it, else the cheapest that meets the level.
 
         Creating an unbought carrier shipment has no effect outside, so a retry may create another;
         only `buy_label` must happen once. Raises ApplicationError InvalidData (unknown node) or
         ProviderRejected (the carrier refused the addresses), both non-retryable.
         """
         with classified_errors():
-            node = self._store.get_node(request.node_id)
+            node = self._network.get_node(request.node_id)
             if node is None:
                 raise ApplicationError(f"unknown node {request.node_id}", type=INVALID_DATA, non_retryable=True)
             warehouse = node_address(node)
@@ -78,21 +77,3 @@ class CarrierActivities:
         with classified_errors():
             self._carrier.refund(request.carrier_shipment_id)
 
-
-def choose_rate(
-    rates: list[EasyPostRate], level: ServiceLevel, *, preferred: tuple[str, str | None] | None = None
-) -> EasyPostRate | None:
-    """The rate of the carrier service sourcing priced (`preferred`) when the carrier offers it; else
-    the cheapest within the level's transit days; if none is fast enough, the fastest (then cheapest)."""
-    if not rates:
-        return None
-    if preferred is not None:
-        carrier, service = preferred
-        match = [r for r in rates if r.carrier.upper() == carrier.upper() and (service is None or r.service == service)]
-        if match:
-            return min(match, key=lambda r: (r.rate_minor, r.service))
-    limit = MAX_TRANSIT_DAYS[level]
-    in_time = [r for r in rates if r.delivery_days is not None and r.delivery_days <= limit]
-    if in_time:
-        return min(in_time, key=lambda r: (r.rate_minor, r.delivery_days or 0, r.carrier, r.service))
-    return min(rates, key=lambda r: (r.delivery_days or 99, r.rate_minor, r.carrier, r.service))

@@ -13,7 +13,7 @@ from integrations.http import RateLimitedError
 from models.channel_sync import ChannelLevelsRequest, Level, MovedSkus, MovedSkusRequest, PushLevels, PushResult
 from models.inventory import InventoryPosition
 from sourcing.allocation import channel_availability
-from store import Store
+from store.ports import ChannelStock
 
 RATE_LIMITED = "ChannelRateLimited"
 
@@ -21,8 +21,8 @@ RATE_LIMITED = "ChannelRateLimited"
 class ChannelSyncActivities:
     """`channel_levels` reads the DB only (run it local); `push_levels` calls the channel (run it regular)."""
 
-    def __init__(self, store: Store, shopify: ShopifyClient) -> None:
-        self._store = store
+    def __init__(self, stock: ChannelStock, shopify: ShopifyClient) -> None:
+        self._stock = stock
         self._shopify = shopify
 
     @activity.defn
@@ -37,8 +37,8 @@ class ChannelSyncActivities:
         if not skus:
             return []
         with classified_errors():
-            rule = self._store.channel_allocation(request.channel)
-            positions, kinds = self._store.stock(skus)
+            rule = self._stock.channel_allocation(request.channel)
+            positions, kinds = self._stock.stock(skus)
         by_sku: dict[str, list[InventoryPosition]] = {}
         for position in positions:
             by_sku.setdefault(position.sku, []).append(position)
@@ -56,7 +56,7 @@ class ChannelSyncActivities:
         """The listed SKUs whose stock moved since ledger movement `after` (the ledger is the change
         feed, so nothing that moved stock is missed), and the cursor to continue after."""
         listed = set(request.skus)
-        moved, cursor = self._store.skus_moved_since(request.after)
+        moved, cursor = self._stock.skus_moved_since(request.after)
         return MovedSkus(skus=[sku for sku in moved if sku in listed], cursor=cursor)
 
     @activity.defn

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from temporalio.exceptions import ApplicationError
 
 from integrations.http import PermanentProviderError
-from store import StoreError
+from store.ports import StoreError
 
 PROVIDER_REJECTED = "ProviderRejected"
 INVALID_DATA = "InvalidData"

@@ -10,34 +10,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel, Field
 from temporalio import activity
 
 from activities.errors import classified_errors
 from activities.sourcing import SourcingConfigCache
 from models.costs import NodeSkuPrice, ShadowPriceSet
 from models.network import Capability
+from models.schedules import PriceRefresh
 from sourcing.geo import locate
 from sourcing.network_prices import network_shadow_prices
-from store import Store
-
-
-class PriceRefresh(BaseModel):
-    """What one refresh did: the result of ShadowPriceWorkflow."""
-
-    ran: bool
-    reason: str = ""
-    version: int | None = None
-    orders_seen: int = Field(default=0, ge=0)
-    orders_without_location: int = Field(default=0, ge=0)
-    prices: int = Field(default=0, ge=0, description="(node, SKU) pairs with a non-zero price")
-    regions: int = Field(default=0, ge=0)
-    solve_ms: float = Field(default=0.0, ge=0)
+from sourcing.stock import atp_at
+from store.ports import NetworkReader, OrderQueues, SourcingDocuments, StockLedger
 
 
 class LookAheadActivities:
-    def __init__(self, store: Store, config: SourcingConfigCache) -> None:
-        self._store = store
+    def __init__(self, queues: OrderQueues, network: NetworkReader, ledger: StockLedger,
+                 documents: SourcingDocuments, config: SourcingConfigCache) -> None:
+        self._queues = queues
+        self._network = network
+        self._ledger = ledger
+        self._documents = documents
         self._config = config
 
     @activity.defn
@@ -52,22 +44,19 @@ class LookAheadActivities:
             now = datetime.now(UTC)
             history = []
             unplaced = 0
-            for address, lines in self._store.orders_placed_since(now - timedelta(days=settings.history_days)):
+            for address, lines in self._queues.orders_placed_since(now - timedelta(days=settings.history_days)):
                 point = locate(address)
                 if point is None:
                     unplaced += 1
                     continue
                 history.append((point, [(line.sku, line.quantity) for line in lines]))
             skus = sorted({sku for _, lines in history for sku, _ in lines})
-            nodes = [node for node in self._store.list_nodes() if node.can(Capability.SHIP)]
+            nodes = [node for node in self._network.list_nodes() if node.can(Capability.SHIP)]
             shipping = {node.node_id for node in nodes}
-            atp: dict[str, dict[str, int]] = {}
-            for position in self._store.positions(skus) if skus else []:
-                if position.node_id in shipping and position.atp > 0:
-                    atp.setdefault(position.node_id, {})[position.sku] = position.atp
-            found = network_shadow_prices(history, nodes, atp, model=model, catalog=self._store.catalog(skus),
+            atp = atp_at(self._ledger.positions(skus) if skus else [], shipping)
+            found = network_shadow_prices(history, nodes, atp, model=model, catalog=self._network.catalog(skus),
                                           settings=settings, now=now)
-            version = self._store.set_shadow_prices(ShadowPriceSet(
+            version = self._documents.set_shadow_prices(ShadowPriceSet(
                 computed_at=now, cost_model_version=config.cost_model_version, orders_seen=found.orders_seen,
                 forecast_units=found.forecast_units, regions=found.regions, solve_ms=round(found.solve_ms, 3),
                 prices=[NodeSkuPrice(node_id=node_id, sku=sku, cents=round(cents, 4))

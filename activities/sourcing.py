@@ -19,8 +19,7 @@ from models.costs import CostModel, ShadowPriceSet
 from models.order import PlaceOrder
 from models.rules import RuleOutcome, RuleSet
 from sourcing.rules import OrderFacts, evaluate
-from store import Store
-from store.sourcing_config import COST_MODEL, RULES, SHADOW_PRICES
+from store.ports import COST_MODEL, RULES, SHADOW_PRICES, NetworkReader, SourcingDocuments
 
 
 @dataclass(frozen=True)
@@ -56,25 +55,25 @@ class SourcingConfig:
 class SourcingConfigCache:
     """The worker's parsed cost model and rule set, refreshed when their stored version changes."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, documents: SourcingDocuments) -> None:
+        self._documents = documents
         self._lock = threading.Lock()
         self._config = SourcingConfig(None, None, None, None)
 
     def current(self) -> SourcingConfig:
-        versions = self._store.sourcing_versions()
+        versions = self._documents.sourcing_versions()
         with self._lock:
             config = before = self._config
             if versions.get(COST_MODEL) != config.cost_model_version:
-                stored_model = self._store.cost_model()
+                stored_model = self._documents.cost_model()
                 config = replace(config, cost_model=stored_model[0] if stored_model else None,
                                  cost_model_version=stored_model[1] if stored_model else None)
             if versions.get(RULES) != config.rules_version:
-                stored_rules = self._store.rules()
+                stored_rules = self._documents.rules()
                 config = replace(config, rules=stored_rules[0] if stored_rules else None,
                                  rules_version=stored_rules[1] if stored_rules else None)
             if versions.get(SHADOW_PRICES) != config.shadow_prices_version:
-                stored_prices = self._store.shadow_prices()
+                stored_prices = self._documents.shadow_prices()
                 config = replace(config, shadow_prices=stored_prices[0] if stored_prices else None,
                                  shadow_prices_version=stored_prices[1] if stored_prices else None)
             if (config.cost_model_version, config.shadow_prices_version) != (
@@ -85,8 +84,8 @@ class SourcingConfigCache:
 
 
 class SourcingActivities:
-    def __init__(self, store: Store, config: SourcingConfigCache) -> None:
-        self._store = store
+    def __init__(self, network: NetworkReader, config: SourcingConfigCache) -> None:
+        self._network = network
         self._config = config
 
     @activity.defn
@@ -97,7 +96,7 @@ class SourcingActivities:
             rules = self._config.current().rules
             if rules is None or not rules.rules:
                 return RuleOutcome()
-            catalog = self._store.catalog([line.sku for line in order.lines])
+            catalog = self._network.catalog([line.sku for line in order.lines])
             tags = {sku: attributes.tags for sku, attributes in catalog.skus.items()}
             return evaluate(rules, OrderFacts.of(order, tags))
 

@@ -10,60 +10,34 @@ would leave the shipped units on hand (an oversell later). See docs/inventory.md
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from pydantic import BaseModel, Field
 from temporalio import activity
 
 from activities.errors import classified_errors
-from store import Store
+from models.schedules import SweepBatch, SweepBatchResult
+from store.ports import OrderRecords, ReservationReader, StockLedger
 
 SWEEP_SOURCE = "sweep"
 SWEEP_REASON = "reservation expired"
 
 
-class SweepBatch(BaseModel):
-    """Release up to `limit` reservations that expired at or before `now`.
-
-    `skip_held` is how many expired reservations of live orders the previous batches found: they
-    stay at the head of the expiry order, so the batch reads that many more rows to see past them.
-    """
-
-    now: datetime
-    limit: int = Field(default=500, ge=1, le=5000)
-    skip_held: int = Field(default=0, ge=0)
-
-
-class SweepBatchResult(BaseModel):
-    released: int = Field(ge=0, description="reservations given back to ATP by this batch")
-    held: int = Field(ge=0, description="expired reservations kept because their order is still live")
-    exhausted: bool = Field(description="true when no further expired reservation is left to look at")
-
-
-class SweepReport(BaseModel):
-    """What one sweep run did: the result of ReservationSweepWorkflow."""
-
-    released: int = Field(ge=0)
-    held: int = Field(ge=0, description="expired reservations still held by live orders when the run ended")
-    batches: int = Field(ge=0)
-
-
 class ReservationSweepActivities:
-    """The sweep's one step, with the store injected.
+    """The sweep's one step, with the ledger and the order read model injected.
 
     Failures: database errors propagate (transient: the caller's retry policy applies); store
     validation errors become a non-retryable ApplicationError("InvalidData").
     """
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(self, ledger: StockLedger, reservations: ReservationReader, orders: OrderRecords) -> None:
+        self._ledger = ledger
+        self._reservations = reservations
+        self._orders = orders
 
     @activity.defn
     def release_expired_batch(self, batch: SweepBatch) -> SweepBatchResult:
         """Release one batch of expired reservations whose order can no longer ship them."""
         with classified_errors():
             wanted = batch.skip_held + batch.limit
-            expired = self._store.expired_reservations(batch.now, limit=wanted)
+            expired = self._reservations.expired_reservations(batch.now, limit=wanted)
             live_orders: dict[str, bool] = {}
             releasable: list[str] = []
             held = 0
@@ -76,12 +50,12 @@ class ReservationSweepActivities:
                     releasable.append(reservation.key)
             # release() is idempotent and only touches reservations still active, so a key that its
             # order committed or released meanwhile is left alone.
-            self._store.release(releasable, source=SWEEP_SOURCE, reason=SWEEP_REASON)
+            self._ledger.release(releasable, source=SWEEP_SOURCE, reason=SWEEP_REASON)
             if releasable:
                 activity.logger.info("released %d expired reservations (%d held by live orders)",
                                      len(releasable), held)
             return SweepBatchResult(released=len(releasable), held=held, exhausted=len(expired) < wanted)
 
     def _order_is_live(self, order_id: str) -> bool:
-        record = self._store.get_order(order_id)
+        record = self._orders.get_order(order_id)
         return record is not None and not record.status.is_final

@@ -1,6 +1,6 @@
 """3PL inventory pull: page through a ShipBob-format 3PL's levels and apply them as counts to its node.
 
-Each page is one all-or-nothing feed batch (`Store.apply_inventory_feed`), so a failure mid-pull
+Each page is one all-or-nothing feed batch (`InventoryFeeds.apply_inventory_feed`), so a failure mid-pull
 leaves whole pages applied and none half-applied. Every count carries the pull's start time as its
 `as_of`: a SKU whose position moved after the pull started (an order committed, a receipt landed)
 is refused by the store as stale, counted, and left as it is rather than overwritten by a count
@@ -13,41 +13,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import INVALID_DATA, classified_errors
 from integrations.http import RateLimitedError
-from integrations.threepl.shipbob import MAX_PAGE_SIZE, ShipBobClient, ShipBobInventoryLevel
+from integrations.threepl.shipbob import ShipBobClient, ShipBobInventoryLevel
 from models.allocation import InventoryFeedItem
-from models.network import NodeId
-from store import Store
-from store.feeds import StaleCountError
+from models.threepl import PullResult, PullThreePLInventory
+from store.ports import InventoryFeeds, NetworkReader, StaleCountError
 
-SHIPBOB_SOURCE = "shipbob"
 RATE_LIMITED = "RateLimited"
-
-
-class PullThreePLInventory(BaseModel):
-    """Pull every level from the 3PL and count it at `node_id` (the 3PL's node in our network)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    node_id: NodeId
-    source: str = Field(default=SHIPBOB_SOURCE, min_length=1, max_length=100)
-    page_size: int = Field(default=100, ge=1, le=MAX_PAGE_SIZE)
-
-
-class PullResult(BaseModel):
-    """What one pull did. `items` = `applied` + `rejected_stale` + `skipped`."""
-
-    items: int = Field(ge=0, description="levels the 3PL returned")
-    pages: int = Field(ge=0)
-    applied: int = Field(ge=0, description="counts written to the ledger")
-    rejected_stale: int = Field(ge=0, description="counts refused: the position moved after the pull began")
-    skipped: int = Field(default=0, ge=0, description="levels with no usable SKU or quantity")
-    as_of: datetime
 
 
 class PullProgress(PullResult):
@@ -58,7 +35,7 @@ class PullProgress(PullResult):
 
 
 class ThreePLInventoryActivities:
-    """The 3PL pull, with its client and store injected.
+    """The 3PL pull, with its client, the network and the ledger's feed injected.
 
     Failures: an unknown node or a feed the store refuses → ApplicationError("InvalidData"), and a
     3PL refusal (bad token, 4xx) → ApplicationError("ProviderRejected"), both non-retryable; a 429
@@ -66,9 +43,10 @@ class ThreePLInventoryActivities:
     outages and database errors propagate for the retry policy.
     """
 
-    def __init__(self, client: ShipBobClient, store: Store) -> None:
+    def __init__(self, client: ShipBobClient, network: NetworkReader, feeds: InventoryFeeds) -> None:
         self._client = client
-        self._store = store
+        self._network = network
+        self._feeds = feeds
 
     @activity.defn
     def pull_inventory(self, request: PullThreePLInventory) -> PullResult:
@@ -78,7 +56,7 @@ class ThreePLInventoryActivities:
         if progress.done:
             return _result(progress)
         with classified_errors():
-            if self._store.get_node(request.node_id) is None:
+            if self._network.get_node(request.node_id) is None:
                 raise ApplicationError(f"unknown node {request.node_id!r}: add the 3PL's node to the network",
                                        type=INVALID_DATA, non_retryable=True)
             try:
@@ -104,7 +82,7 @@ class ThreePLInventoryActivities:
         pending, stale = list(counts), 0
         while pending:
             try:
-                self._store.apply_inventory_feed(pending)
+                self._feeds.apply_inventory_feed(pending)
                 return len(pending), stale
             except StaleCountError as err:
                 refused = pending.pop(err.index)

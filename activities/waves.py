@@ -10,51 +10,33 @@ released in the meantime simply keeps what it has.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
-from pydantic import BaseModel, Field
 from temporalio import activity
 
 from activities.errors import classified_errors
 from activities.sourcing import SourcingConfigCache
 from models.commands import WavePlan
-from models.costs import ServiceLevel
 from models.inventory import ReservationState
 from models.network import Capability
 from models.records import OrderRecord
-from models.shipment import ShipmentLine, ShipmentState
-from sourcing.geo import locate
-from sourcing.problem import Assignment
-from sourcing.waves import WaitingOrder, plan_release_wave
-from store import Store
+from models.schedules import WaveDispatch, WaveReport
+from sourcing.stock import add_stock, atp_at
+from sourcing.waves import WaitingOrder, plan_release_wave, waiting_order
+from store.ports import NetworkReader, OrderQueues, OrderRecords, ReservationReader, StockLedger
 
 # Orders one wave looks at, soonest release first; the rest wait for the next wave.
 MAX_WAVE_ORDERS = 200
 
 
-class WaveDispatch(BaseModel):
-    workflow_id: str
-    plan: WavePlan
-
-
-class WaveReport(BaseModel):
-    """What one wave found: the result of its planning step, and of ReleaseWaveWorkflow."""
-
-    wave_id: str
-    ran: bool = True
-    reason: str = ""
-    orders: int = Field(default=0, ge=0, description="waiting orders the wave planned")
-    cost_before: float = 0.0
-    cost_after: float = 0.0
-    status: str = ""
-    solve_ms: float = 0.0
-    dispatches: list[WaveDispatch] = Field(default_factory=list)
-    delivered: int = Field(default=0, ge=0, description="plans the orders received (set by the workflow)")
-
-
 class WaveActivities:
-    def __init__(self, store: Store, config: SourcingConfigCache) -> None:
-        self._store = store
+    def __init__(self, queues: OrderQueues, orders: OrderRecords, network: NetworkReader, ledger: StockLedger,
+                 reservations: ReservationReader, config: SourcingConfigCache) -> None:
+        self._queues = queues
+        self._orders = orders
+        self._network = network
+        self._ledger = ledger
+        self._reservations = reservations
         self._config = config
 
     @activity.defn
@@ -69,22 +51,22 @@ class WaveActivities:
             now = datetime.now(UTC)
             waiting: list[tuple[OrderRecord, WaitingOrder]] = []
             held: dict[str, dict[str, int]] = {}
-            for record in self._store.orders_awaiting_release(now, limit=MAX_WAVE_ORDERS):
-                found = self._waiting(record, held)
+            for record in self._queues.orders_awaiting_release(now, limit=MAX_WAVE_ORDERS):
+                found = waiting_order(record, self._orders.shipments_for_order(record.order_id))
                 if found is not None:
                     waiting.append((record, found))
+                    add_stock(held, self._held_by(record.order_id))
             if not waiting:
                 return WaveReport(wave_id=wave_id, reason="no order is waiting for a wave")
             skus = sorted({line.sku for _, order in waiting for line in order.lines})
-            nodes = [node for node in self._store.list_nodes() if node.can(Capability.SHIP)]
+            nodes = [node for node in self._network.list_nodes() if node.can(Capability.SHIP)]
             shipping = {node.node_id for node in nodes}
-            pool: dict[str, dict[str, int]] = {node_id: dict(stock) for node_id, stock in held.items()}
-            for position in self._store.positions(skus):
-                if position.node_id in shipping and position.atp > 0:
-                    at = pool.setdefault(position.node_id, {})
-                    at[position.sku] = at.get(position.sku, 0) + position.atp
+            # The wave shares out what the waiting orders hold between them plus what is free.
+            pool: dict[str, dict[str, int]] = {}
+            add_stock(pool, held)
+            add_stock(pool, atp_at(self._ledger.positions(skus), shipping))
             result = plan_release_wave([order for _, order in waiting], nodes, pool, model=model,
-                                       catalog=self._store.catalog(skus), now=now,
+                                       catalog=self._network.catalog(skus), now=now,
                                        min_saving_cents=model.waves.min_saving_cents)
             saving = result.cost_before - result.cost_after
             workflow_of = {record.order_id: record.workflow_id for record, _ in waiting}
@@ -97,27 +79,10 @@ class WaveActivities:
                               cost_after=round(result.cost_after, 2), status=result.status,
                               solve_ms=round(result.solve_ms, 3), dispatches=dispatches)
 
-    def _waiting(self, record: OrderRecord, held: dict[str, dict[str, int]]) -> WaitingOrder | None:
-        """The order as the wave sees it, if every live shipment still waits for release; its active
-        reservations are added to `held`."""
-        destination = locate(record.ship_to)
-        shipments = [s for s in self._store.shipments_for_order(record.order_id)
-                     if s.state is not ShipmentState.CANCELLED]
-        if destination is None or not shipments or any(s.state is not ShipmentState.PENDING for s in shipments):
-            return None
-        current = [Assignment(line_no=line.line_no, sku=line.sku, node_id=s.node_id, quantity=line.quantity)
-                   for s in shipments for line in s.lines]
-        quantities: dict[tuple[int, str], int] = {}
-        for a in current:
-            quantities[(a.line_no, a.sku)] = quantities.get((a.line_no, a.sku), 0) + a.quantity
-        for reservation in self._store.reservations(record.order_id):
+    def _held_by(self, order_id: str) -> dict[str, dict[str, int]]:
+        """Units per node id, then per SKU, of the order's active reservations."""
+        held: dict[str, dict[str, int]] = {}
+        for reservation in self._reservations.reservations(order_id):
             if reservation.state is ReservationState.ACTIVE:
-                at = held.setdefault(reservation.node_id, {})
-                at[reservation.sku] = at.get(reservation.sku, 0) + reservation.quantity
-        decision = record.decision
-        level = ServiceLevel(decision.service_level) if decision is not None and decision.service_level else None
-        deliver_by: date | None = decision.deliver_by if decision is not None else None
-        return WaitingOrder(
-            order_id=record.order_id, destination=destination, current=current, level=level, deliver_by=deliver_by,
-            lines=[ShipmentLine(line_no=n, sku=sku, quantity=q) for (n, sku), q in sorted(quantities.items())],
-        )
+                add_stock(held, {reservation.node_id: {reservation.sku: reservation.quantity}})
+        return held

@@ -28,6 +28,14 @@ class OrderRecord(BaseModel):
     decision: SourcingDecision | None = Field(default=None, description="set once the order is planned")
 
 
+class OrderStatusChange(BaseModel):
+    """Move an order's read-model status; with `backordered_skus`, also replace what it waits for."""
+
+    order_id: str
+    status: OrderStatus
+    backordered_skus: list[str] | None = Field(default=None, description="SKUs waiting for stock (None: unchanged)")
+
+
 class ShipmentRecord(BaseModel):
     shipment_id: str
     order_id: str

@@ -28,6 +28,13 @@ class ReturnStatus(StrEnum):
         return self in (ReturnStatus.COMPLETED, ReturnStatus.REJECTED, ReturnStatus.EXPIRED)
 
 
+class ReturnPolicy(BaseModel):
+    """How long after delivery goods may come back, and how long a return label stays valid."""
+
+    window_days: int = 30
+    label_expiry_days: int = 30
+
+
 class ReturnLine(BaseModel):
     sku: Sku
     quantity: int = Field(gt=0)

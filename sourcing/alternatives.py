@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from sourcing.greedy import GreedyNearest, best_from, make_solution, relevant_candidates, whole_order_from
 from sourcing.optimizer import MilpStrategy
+from sourcing.plan_check import check_shipments
 from sourcing.problem import Solution, SourcingProblem
 
 _NUMBERS = {1: "one", 2: "two", 3: "three"}
@@ -96,11 +97,8 @@ def _broken_rules(problem: SourcingProblem, plan: Solution) -> list[str]:
     full = [n for n in plan.nodes() if by_node[n].capacity_left == 0]
     if full:
         broken.append(f"no capacity left ({', '.join(full)})")
-    if problem.max_shipments is not None and len(plan.nodes()) > problem.max_shipments:
-        broken.append(f"more than {problem.max_shipments} shipment(s)")
-    if problem.ship_complete and plan.assignments and (len(plan.nodes()) > 1 or plan.unfilled):
-        broken.append("not shipped complete")
-    return broken
+    return broken + check_shipments(plan.nodes(), unfilled=bool(plan.unfilled), max_shipments=problem.max_shipments,
+                                    ship_complete=problem.ship_complete).broken
 
 
 def _best_single_node(problem: SourcingProblem) -> Solution | None:

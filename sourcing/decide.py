@@ -13,6 +13,7 @@ a late parcel beats a cancelled line, and the decision says the promise was not 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 
 from models.address import GeoPoint
@@ -32,49 +33,36 @@ from models.rules import RuleOutcome
 from models.shipment import ShipmentLine
 from sourcing.alternatives import runners_up
 from sourcing.costs import quote_shipment
+from sourcing.inputs import DecisionInput
 from sourcing.pricing import price_problem
-from sourcing.problem import Solution, SourcingProblem, Strategy
+from sourcing.problem import Solution, SourcingProblem
 from sourcing.rules import apply_to_problem
 
-Atp = Mapping[str, Mapping[str, int]]
 
+def decide(request: DecisionInput) -> FulfillmentPlan:
+    """The plan for one order, with its decision record. Pure: every input is in `request`.
 
-def decide(
-    order_id: str,
-    lines: Sequence[ShipmentLine],
-    destination: GeoPoint,
-    nodes: Sequence[Node],
-    atp: Atp,
-    *,
-    model: CostModel,
-    catalog: Catalog,
-    strategy: Strategy,
-    now: datetime,
-    outcome: RuleOutcome | None = None,
-    level: ServiceLevel | None = None,
-    deliver_by: date | None = None,
-    shadow_prices: Mapping[tuple[str, str], float] | None = None,
-    shipments_today: Mapping[str, int] | None = None,
-    node_tags: Mapping[str, Sequence[str]] | None = None,
-    alternatives: int = 3,
-) -> FulfillmentPlan:
-    """The plan for one order, with its decision record. Pure: every input is passed in."""
+    A service level the rules ask for replaces the order's when it is faster. When no node can keep
+    the promise for some units and dropping the promise fills more, the plan ships late and says so.
+    """
+    order, outcome, strategy = request.order, request.outcome, request.strategy
     if outcome is not None and outcome.service_level is not None:
         asked = ServiceLevel(outcome.service_level)
-        level = asked if level is None or asked.at_least(level) else level
-    by_id = {node.node_id: node for node in nodes}
-    priced = price_problem(order_id, lines, destination, nodes, atp, model, catalog, now, level=level,
-                           deliver_by=deliver_by, shadow_prices=shadow_prices, shipments_today=shipments_today)
-    problem = priced if outcome is None else apply_to_problem(outcome, priced, by_id, node_tags)
+        if order.level is None or asked.at_least(order.level):
+            order = replace(order, level=asked)
+    by_id = {node.node_id: node for node in order.nodes}
+    priced = price_problem(order)
+    problem = priced if outcome is None else apply_to_problem(outcome, priced, by_id, request.node_tags)
     solution = strategy.solve(problem)
     promise_kept = True
     if solution.unfilled and problem.require_promise:
         late = strategy.solve(problem.model_copy(update={"require_promise": False}))
         if sum(late.unfilled.values()) < sum(solution.unfilled.values()):
             solution, promise_kept = late, False
-    return plan_of(problem, priced, solution, strategy_name=strategy.name, model=model, catalog=catalog,
-                   nodes=by_id, destination=destination, now=now, promise_kept=promise_kept, outcome=outcome,
-                   level=level, deliver_by=deliver_by, shadow_prices=shadow_prices, alternatives=alternatives)
+    return plan_of(problem, priced, solution, strategy_name=strategy.name, model=order.model, catalog=order.catalog,
+                   nodes=by_id, destination=order.destination, now=order.now, promise_kept=promise_kept,
+                   outcome=outcome, level=order.level, deliver_by=order.deliver_by,
+                   shadow_prices=order.shadow_prices, alternatives=request.alternatives)
 
 
 def plan_of(

@@ -11,9 +11,10 @@ from collections.abc import Mapping, Sequence
 from pydantic import BaseModel, Field
 
 from models.address import GeoPoint
+from models.network import Node
 from models.plan import FulfillmentPlan, PlannedShipment, UnfillableLine
 from models.shipment import ShipmentLine
-from sourcing.geo import haversine_km
+from sourcing.geo import haversine_km, locate
 
 
 class Candidate(BaseModel):
@@ -75,6 +76,19 @@ def plan_nearest(
         for node_id, node_lines in sorted(assigned.items(), key=lambda kv: (distance[kv[0]], kv[0]))
     ]
     return FulfillmentPlan(shipments=shipments, unfillable=unfillable, strategy="nearest", explanation=explanation)
+
+
+def plan_nearest_from(
+    lines: Sequence[ShipmentLine],
+    destination: GeoPoint | None,
+    nodes: Sequence[Node],
+    atp: Mapping[str, Mapping[str, int]],
+) -> FulfillmentPlan:
+    """`plan_nearest` over the `nodes` that hold stock in `atp` (node id -> SKU -> units) and can be
+    located; the caller has already chosen which nodes may ship. The plan made without a cost model."""
+    candidates = [Candidate(node_id=node.node_id, point=point, atp=dict(atp[node.node_id]))
+                  for node in nodes if node.node_id in atp and (point := locate(node)) is not None]
+    return plan_nearest(lines, destination, candidates)
 
 
 def _split(

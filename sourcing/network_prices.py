@@ -20,6 +20,7 @@ from models.costs import CostModel, LookAheadSettings
 from models.network import Node
 from models.shipment import ShipmentLine
 from sourcing.forecast import Regions, observed_demand
+from sourcing.inputs import SourcingInput
 from sourcing.lookahead import shadow_prices, sku_batches
 from sourcing.pricing import price_problem
 
@@ -46,8 +47,9 @@ def lane_estimates(
     probe = [ShipmentLine(line_no=1, sku=PROBE_SKU, quantity=1)]
     for node in nodes:
         for region, point in points.items():
-            problem = price_problem("lane", probe, point, [node], {node.node_id: {PROBE_SKU: 1}}, model, catalog,
-                                    now)
+            problem = price_problem(SourcingInput(order_id="lane", lines=probe, destination=point, nodes=[node],
+                                                  atp={node.node_id: {PROBE_SKU: 1}}, model=model, catalog=catalog,
+                                                  now=now))
             if problem.candidates:
                 found = problem.candidates[0]
                 lanes[(node.node_id, region)] = found.shipment_cost + found.unit_cost[PROBE_SKU]

@@ -45,6 +45,7 @@ from sourcing.greedy import (
     unit_floor,
     whole_order_from,
 )
+from sourcing.plan_check import shipment_limit
 from sourcing.problem import Assignment, PricedCandidate, Solution, SourcingProblem
 
 _EPS = 1e-6
@@ -199,7 +200,7 @@ class OrderBlock:
                     cols = [(col, 1.0) for (li, n), col in x.items() if n == c.node_id and problem.lines[li].sku == sku]
                     if len(cols) > 1:
                         model.row(cols, upper=c.atp.get(sku, 0))
-        limit = 1 if problem.ship_complete else problem.max_shipments
+        limit = shipment_limit(problem.max_shipments, problem.ship_complete)
         if limit is not None and limit < len(y):
             model.row([(col, 1.0) for col in y.values()], upper=limit)
         nothing = None

@@ -40,9 +40,8 @@ from sourcing.costs import (
     zone_for_miles,
 )
 from sourcing.geo import haversine_km, locate
+from sourcing.inputs import Atp, SourcingInput
 from sourcing.problem import PricedCandidate, SourcingProblem
-
-Atp = Mapping[str, Mapping[str, int]]
 
 
 @dataclass(frozen=True)
@@ -95,37 +94,26 @@ def fillable(lines: Sequence[ShipmentLine], stock: Mapping[str, int]) -> list[Sh
     return out
 
 
-def price_problem(
-    order_id: str,
-    lines: Sequence[ShipmentLine],
-    destination: GeoPoint,
-    nodes: Sequence[Node],
-    atp: Atp,
-    model: CostModel,
-    catalog: Catalog,
-    now: datetime,
-    *,
-    level: ServiceLevel | None = None,
-    deliver_by: date | None = None,
-    shadow_prices: Mapping[tuple[str, str], float] | None = None,
-    shipments_today: Mapping[str, int] | None = None,
-) -> SourcingProblem:
+def price_problem(request: SourcingInput) -> SourcingProblem:
     """Price every active shipping node that stocks a SKU of the order.
 
     Per node the service is the cheapest (exact price of what the node can ship) that keeps the
     promise; when none does, the earliest-delivering one, with `meets_promise=False`. Nodes that
     cannot be located, or that no service reaches, are left out.
     """
+    lines, destination, atp = request.lines, request.destination, request.atp
+    model, catalog = request.model, request.catalog
     wanted = _quantities(lines)
-    shadow = shadow_prices or {}
+    shadow = request.shadow_prices or {}
+    shipments_today = request.shipments_today or {}
     candidates: list[PricedCandidate] = []
-    for node in nodes:
+    for node in request.nodes:
         stock = _stock_for(node, atp, wanted)
-        route = lane(model, node, destination, now) if stock else None
+        route = lane(model, node, destination, request.now) if stock else None
         if route is None:
             continue
         contents = fillable(lines, stock)
-        chosen = _choose_service(model, catalog, route, contents, level, deliver_by)
+        chosen = _choose_service(model, catalog, route, contents, request.level, request.deliver_by)
         if chosen is None:
             continue
         service, delivered, meets = chosen
@@ -142,10 +130,10 @@ def price_problem(
                 for sku in stock
             },
             atp=stock,
-            capacity_left=_capacity_left(route.costs, (shipments_today or {}).get(node.node_id, 0)),
+            capacity_left=_capacity_left(route.costs, shipments_today.get(node.node_id, 0)),
         ))
     return SourcingProblem(
-        order_id=order_id, lines=list(lines), candidates=candidates,
+        order_id=request.order_id, lines=list(lines), candidates=candidates,
         split_penalty=float(model.split_penalty_cents), unfilled_penalty=float(model.unfilled_penalty_cents),
     )
 

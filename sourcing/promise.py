@@ -16,7 +16,8 @@ from models.costs import CarrierService, CostModel, NodeDelivery, PromiseOption,
 from models.network import Capability, Node
 from models.shipment import ShipmentLine
 from sourcing.costs import billable_weight_lb, quote_shipment, rate_cents
-from sourcing.pricing import Atp, Lane, fillable, keeps_promise, lane
+from sourcing.inputs import Atp, SourcingInput
+from sourcing.pricing import Lane, fillable, keeps_promise, lane
 
 
 @dataclass(frozen=True)
@@ -29,25 +30,18 @@ class _Reach:
     delivered: date
 
 
-def promise(
-    lines: Sequence[ShipmentLine],
-    destination: GeoPoint,
-    nodes: Sequence[Node],
-    atp: Atp,
-    model: CostModel,
-    catalog: Catalog,
-    now: datetime,
-    *,
-    shipments_today: Mapping[str, int] | None = None,
-) -> list[PromiseOption]:
+def promise(request: SourcingInput) -> list[PromiseOption]:
     """Per service level (standard, two_day, next_day; those the model has): the earliest date the
     network can deliver the whole cart and what the shipments cost.
 
     One node if any can ship the whole cart (the earliest, then the cheapest); else the split that
     covers the cart with the earliest last delivery, built greedily from nodes that arrive by then.
-    A level that cannot cover the cart gives no option.
+    A level that cannot cover the cart gives no option. The request's `level`, `deliver_by` and
+    `shadow_prices` play no part: every level is answered, at its exact price.
     """
-    lanes = _lanes(lines, destination, nodes, atp, model, now, shipments_today or {})
+    lines, destination, model, catalog, now = (request.lines, request.destination, request.model, request.catalog,
+                                                request.now)
+    lanes = _lanes(lines, destination, request.nodes, request.atp, model, now, request.shipments_today or {})
     options: list[PromiseOption] = []
     for level in ServiceLevel:
         services = [s for s in model.services if s.level is level]

@@ -20,9 +20,12 @@ from models.catalog import Catalog
 from models.costs import CostModel, ServiceLevel
 from models.network import Node
 from models.plan import FulfillmentPlan
-from models.shipment import ShipmentLine
+from models.records import OrderRecord, ShipmentRecord
+from models.shipment import ShipmentLine, ShipmentState
 from sourcing.batch import solve_wave
 from sourcing.decide import plan_of
+from sourcing.geo import locate
+from sourcing.inputs import SourcingInput
 from sourcing.optimizer import prune
 from sourcing.pricing import price_problem
 from sourcing.problem import Assignment, SourcingProblem, objective_of
@@ -78,8 +81,9 @@ def plan_release_wave(
     by_id = {node.node_id: node for node in nodes}
     kept: list[tuple[WaitingOrder, SourcingProblem, float]] = []
     for order in orders:
-        priced = price_problem(order.order_id, order.lines, order.destination, nodes, pool, model, catalog, now,
-                               level=order.level, deliver_by=order.deliver_by)
+        priced = price_problem(SourcingInput(order_id=order.order_id, lines=order.lines, destination=order.destination,
+                                             nodes=nodes, atp=pool, model=model, catalog=catalog, now=now,
+                                             level=order.level, deliver_by=order.deliver_by))
         problem = _with_current(priced, order.current)
         if problem is None:  # a node of its plan cannot be priced now: leave the order as it is
             continue
@@ -104,6 +108,28 @@ def plan_release_wave(
         changes.append(WaveChange(order_id=order.order_id, plan=plan, cost_before=cost, cost_after=solution.objective))
     return WaveResult(changes=changes, orders=len(kept), cost_before=before, cost_after=after, status=status,
                       solve_ms=(time.perf_counter() - started) * 1000)
+
+
+def waiting_order(record: OrderRecord, shipments: Sequence[ShipmentRecord]) -> WaitingOrder | None:
+    """The order as a wave sees it: its lines as its shipments hold them, its current plan, and the
+    promise its decision kept. None when the wave must leave it alone: its destination cannot be
+    located, it has no live (uncancelled) shipment, or one of them no longer waits for release."""
+    destination = locate(record.ship_to)
+    live = [s for s in shipments if s.state is not ShipmentState.CANCELLED]
+    if destination is None or not live or any(s.state is not ShipmentState.PENDING for s in live):
+        return None
+    current = [Assignment(line_no=line.line_no, sku=line.sku, node_id=s.node_id, quantity=line.quantity)
+               for s in live for line in s.lines]
+    quantities: dict[tuple[int, str], int] = {}
+    for a in current:
+        quantities[(a.line_no, a.sku)] = quantities.get((a.line_no, a.sku), 0) + a.quantity
+    decision = record.decision
+    level = ServiceLevel(decision.service_level) if decision is not None and decision.service_level else None
+    deliver_by: date | None = decision.deliver_by if decision is not None else None
+    return WaitingOrder(
+        order_id=record.order_id, destination=destination, current=current, level=level, deliver_by=deliver_by,
+        lines=[ShipmentLine(line_no=n, sku=sku, quantity=q) for (n, sku), q in sorted(quantities.items())],
+    )
 
 
 def _with_current(problem: SourcingProblem, current: Sequence[Assignment]) -> SourcingProblem | None:

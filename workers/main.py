@@ -25,7 +25,7 @@ from activities.channel_sync import ChannelSyncActivities
 from activities.inventory import InventoryActivities
 from activities.lookahead import LookAheadActivities
 from activities.notify import NotifyActivities
-from activities.records import RecordActivities, ReturnPolicy
+from activities.records import RecordActivities
 from activities.sourcing import SourcingActivities, SourcingConfigCache
 from activities.sweep import ReservationSweepActivities
 from activities.threepl import ThreePLInventoryActivities
@@ -34,6 +34,7 @@ from integrations.carriers.easypost import EasyPostClient
 from integrations.channels.shopify import ShopifyClient
 from integrations.notify.sendgrid import SendGridClient
 from integrations.threepl.shipbob import ShipBobClient
+from models.returns import ReturnPolicy
 from omniroute.config.settings import Settings
 from omniroute.config.telemetry import configure_tracing
 from store import Store
@@ -76,20 +77,25 @@ class Dependencies:
 
 
 def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
-    sourcing_config = SourcingConfigCache(deps.store)
-    inventory = InventoryActivities(deps.store, reservation_ttl=timedelta(hours=settings.reservation_ttl_hours),
-                                    sourcing=sourcing_config)
-    sourcing = SourcingActivities(deps.store, sourcing_config)
-    look_ahead = LookAheadActivities(deps.store, sourcing_config)
-    waves = WaveActivities(deps.store, sourcing_config)
-    backorders = BackorderActivities(deps.store)
-    records = RecordActivities(deps.store, ReturnPolicy(window_days=settings.return_window_days,
-                                                        label_expiry_days=settings.rma_label_expiry_days))
-    carrier = CarrierActivities(deps.carrier, deps.store)
+    # The one real Store implements every port (store/ports.py): each activity class is handed it
+    # under the name of each narrow port it asks for.
+    store = deps.store
+    sourcing_config = SourcingConfigCache(documents=store)
+    inventory = InventoryActivities(ledger=store, network=store, orders=store, sourcing=sourcing_config,
+                                    reservation_ttl=timedelta(hours=settings.reservation_ttl_hours))
+    sourcing = SourcingActivities(network=store, config=sourcing_config)
+    look_ahead = LookAheadActivities(queues=store, network=store, ledger=store, documents=store,
+                                     config=sourcing_config)
+    waves = WaveActivities(queues=store, orders=store, network=store, ledger=store, reservations=store,
+                           config=sourcing_config)
+    backorders = BackorderActivities(queues=store, network=store, ledger=store)
+    policy = ReturnPolicy(window_days=settings.return_window_days, label_expiry_days=settings.rma_label_expiry_days)
+    records = RecordActivities(orders=store, network=store, policy=policy)
+    carrier = CarrierActivities(deps.carrier, network=store)
     notify = NotifyActivities(deps.mail, settings.mail_from)
-    sweep = ReservationSweepActivities(deps.store)
-    threepl = ThreePLInventoryActivities(deps.threepl, deps.store)
-    channel_sync = ChannelSyncActivities(deps.store, deps.shopify)
+    sweep = ReservationSweepActivities(ledger=store, reservations=store, orders=store)
+    threepl = ThreePLInventoryActivities(deps.threepl, network=store, feeds=store)
+    channel_sync = ChannelSyncActivities(stock=store, shopify=deps.shopify)
     return [
         inventory.allocate, inventory.commit, inventory.release, inventory.restock_return, inventory.swap,
         sourcing.evaluate_rules, look_ahead.refresh_shadow_prices, waves.plan_wave,

@@ -13,8 +13,9 @@ from temporalio import workflow
 from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.backorders import BackorderActivities, BackorderSweep
+    from activities.backorders import BackorderActivities
     from models import names
+    from models.schedules import BackorderSweep
     from workflows.policies import LOCAL_DB
 
 # A sweep that cannot read the DB gives up after five minutes; the next one tries again.

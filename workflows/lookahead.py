@@ -13,8 +13,9 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.lookahead import LookAheadActivities, PriceRefresh
+    from activities.lookahead import LookAheadActivities
     from models import names
+    from models.schedules import PriceRefresh
 
 @workflow.defn(name=names.SHADOW_PRICE_WORKFLOW)
 class ShadowPriceWorkflow:

@@ -15,8 +15,9 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notify import NotifyActivities
-    from activities.records import OrderStatusChange, RecordActivities
+    from activities.records import RecordActivities
     from models.notify import Notification, NotificationKind
+    from models.records import OrderStatusChange
     from workflows import search_attributes as search
     from workflows.order_state import OrderState, ShipmentRuntime, derive_status, order_record, shipment_records
     from workflows.policies import LOCAL_DB, NOTIFY

@@ -10,8 +10,9 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.sweep import ReservationSweepActivities, SweepBatch, SweepBatchResult, SweepReport
+    from activities.sweep import ReservationSweepActivities
     from models import names
+    from models.schedules import SweepBatch, SweepBatchResult, SweepReport
     from workflows.policies import LOCAL_DB
 
 BATCH_SIZE = 500

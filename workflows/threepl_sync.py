@@ -10,8 +10,9 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.threepl import SHIPBOB_SOURCE, PullResult, PullThreePLInventory, ThreePLInventoryActivities
+    from activities.threepl import ThreePLInventoryActivities
     from models import names
+    from models.threepl import SHIPBOB_SOURCE, PullResult, PullThreePLInventory
     from workflows.policies import THREEPL_PULL
 
 @workflow.defn(name=names.THREEPL_SYNC_WORKFLOW)

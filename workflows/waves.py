@@ -15,8 +15,9 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.waves import WaveActivities, WaveReport
+    from activities.waves import WaveActivities
     from models import names
+    from models.schedules import WaveReport
 
 @workflow.defn(name=names.RELEASE_WAVE_WORKFLOW)
 class ReleaseWaveWorkflow:

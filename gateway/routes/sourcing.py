@@ -34,6 +34,7 @@ from models.inventory import Sku
 from models.order import ChannelName
 from models.rules import ACTION_KEYS, CONDITION_KEYS, RuleSet
 from models.shipment import ShipmentLine
+from sourcing.inputs import SourcingInput
 from sourcing.promise import promise
 
 router = APIRouter(prefix="/v1", tags=["sourcing"])
@@ -260,7 +261,8 @@ def get_promise(
     skus = [line.sku for line in lines]
     network = priced_network(store, skus)
     atp = atp_by_node(availability_for(store, skus, channel))
-    options = promise(lines, place.point, network.nodes, atp, network.cost_model, network.catalog, now)
+    options = promise(SourcingInput(lines=lines, destination=place.point, nodes=network.nodes, atp=atp,
+                                    model=network.cost_model, catalog=network.catalog, now=now))
     offered = [level] if level is not None else [lvl for lvl in ServiceLevel
                                                   if any(s.level is lvl for s in network.cost_model.services)]
     options = [option for option in options if option.level in offered]

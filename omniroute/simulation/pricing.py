@@ -34,6 +34,7 @@ from models.shipment import ShipmentLine
 from omniroute.simulation.inputs import InputError, SimNode, SimOrder
 from sourcing.costs import KM_PER_MILE
 from sourcing.geo import haversine_km
+from sourcing.inputs import SourcingInput
 from sourcing.pricing import price_linear_problem, price_problem
 from sourcing.problem import PricedCandidate, SourcingProblem
 
@@ -207,21 +208,22 @@ class RateTablePricer:
         self._estimates: dict[tuple[str, GeoPoint], float] = {}
 
     def problem(self, order: SimOrder, atp: Atp, shipments_today: Mapping[str, int]) -> SourcingProblem:
-        problem = price_problem(
-            order.order_id, _lines(order), order.destination, self._nodes, atp, self.cost.cost_model,
-            self.cost.catalog, self.cost.start + timedelta(days=order.day), level=self.cost.service_level,
-            shipments_today=shipments_today,
-        )
+        problem = price_problem(SourcingInput(
+            order_id=order.order_id, lines=_lines(order), destination=order.destination, nodes=self._nodes, atp=atp,
+            model=self.cost.cost_model, catalog=self.cost.catalog, now=self.cost.start + timedelta(days=order.day),
+            level=self.cost.service_level, shipments_today=shipments_today,
+        ))
         return _with_capacity(problem, self._capacity, shipments_today)
 
     def unit_estimate(self, node_id: str, point: GeoPoint) -> float:
         key = (node_id, point)
         if key not in self._estimates:
             node = next(n for n in self._nodes if n.node_id == node_id)
-            problem = price_problem(
-                "estimate", [ShipmentLine(line_no=1, sku=PROBE_SKU, quantity=1)], point, [node],
-                {node_id: {PROBE_SKU: 1}}, self.cost.cost_model, self.cost.catalog, self.cost.start,
-            )
+            problem = price_problem(SourcingInput(
+                order_id="estimate", lines=[ShipmentLine(line_no=1, sku=PROBE_SKU, quantity=1)], destination=point,
+                nodes=[node], atp={node_id: {PROBE_SKU: 1}}, model=self.cost.cost_model, catalog=self.cost.catalog,
+                now=self.cost.start,
+            ))
             found = problem.candidates[0] if problem.candidates else None
             # A lane no service reaches is as good as no lane: the unfilled penalty.
             self._estimates[key] = (found.shipment_cost + found.unit_cost[PROBE_SKU] if found

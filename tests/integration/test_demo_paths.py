@@ -98,8 +98,8 @@ def test_the_default_demo_splits_holds_cancels_backorders_fills_and_returns_at_a
     store = loaded_store(sqlite_url)
     env = ActivityEnvironment()
     config = SourcingConfigCache(store)
-    sourcing, inventory = SourcingActivities(store, config), InventoryActivities(store, sourcing=config,
-                                                                                   clock=lambda: instant)
+    sourcing = SourcingActivities(network=store, config=config)
+    inventory = InventoryActivities(ledger=store, network=store, orders=store, sourcing=config, clock=lambda: instant)
     paths = Paths()
 
     for demo_order in orders:
@@ -155,7 +155,8 @@ def test_an_order_planned_after_the_cut_off_is_promised_later_than_the_same_orde
     promised = {}
     for name, instant in (("before", friday.replace(hour=9)), ("after", friday)):
         order = ordinary.order.model_copy(update={"channel_order_id": f"{ordinary.order.channel_order_id}-{name}"})
-        inventory = InventoryActivities(store, clock=lambda instant=instant: instant)
+        inventory = InventoryActivities(ledger=store, network=store, orders=store, sourcing=SourcingConfigCache(store),
+                                        clock=lambda instant=instant: instant)
         plan = allocate(env, store, inventory, DemoOrder(order=order, kind=ordinary.kind, cancel_before_shipping=False),
                         lines, None).plan
         promised[name] = max(s.delivery_date for s in plan.shipments if s.delivery_date)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from activities.inventory import InventoryActivities
+from activities.sourcing import SourcingConfigCache
 from models.commands import SwapReservations
 from models.inventory import ReservationItem, ReservationState
 from models.plan import FulfillmentPlan, PlannedShipment
@@ -24,7 +25,7 @@ def waiting_order(store: Store) -> InventoryActivities:
     held = store.reserve([ReservationItem(key="o-1-S1:SKU-W", node_id="dc-a", sku="SKU-W", quantity=1)],
                          order_id="o-1", expires_at=datetime.now(UTC) + timedelta(hours=1), source="test")
     assert held.ok
-    return InventoryActivities(store)
+    return InventoryActivities(ledger=store, network=store, orders=store, sourcing=SourcingConfigCache(store))
 
 
 def to(*node_ids: str, rules: RuleOutcome | None = None) -> SwapReservations:

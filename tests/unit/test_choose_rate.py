@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from activities.carrier import choose_rate
 from integrations.carriers.easypost import EasyPostRate
 from models.costs import ServiceLevel
+from sourcing.rates import choose_rate
 
 
 def rate(carrier: str, service: str, cents: int, days: int) -> EasyPostRate:

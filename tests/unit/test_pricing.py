@@ -12,6 +12,7 @@ from models.costs import LinearCostModel, ServiceLevel
 from models.network import Capability, NodeKind
 from models.shipment import ShipmentLine
 from sourcing.costs import quote_shipment
+from sourcing.inputs import SourcingInput
 from sourcing.pricing import price_linear_problem, price_problem
 from tests.fixtures.sourcing import (
     ORIGIN,
@@ -33,8 +34,9 @@ def test_each_node_gets_the_cheapest_service_that_keeps_the_date_and_a_node_that
     nodes = [node("dc-near", point=NEAR), node("dc-far", point=FAR),
              node("vendor", kind=NodeKind.DROPSHIP, point=NEAR)]
     atp = {n.node_id: {"TEE": 5} for n in nodes}
-    problem = price_problem("o-1", TWO_TEES, ORIGIN, nodes, atp, cost_model(), catalog(), TUESDAY_10AM_CHICAGO,
-                            deliver_by=date(2025, 3, 6))
+    problem = price_problem(SourcingInput(
+        order_id="o-1", lines=TWO_TEES, destination=ORIGIN, nodes=nodes, atp=atp, model=cost_model(), catalog=catalog(),
+        now=TUESDAY_10AM_CHICAGO, deliver_by=date(2025, 3, 6)))
     by_node = {c.node_id: c for c in problem.candidates}
     assert (by_node["dc-near"].service, by_node["dc-near"].delivery_date) == ("t-ground", date(2025, 3, 5))
     assert (by_node["dc-far"].service, by_node["dc-far"].delivery_date) == ("t-2day", date(2025, 3, 6))
@@ -45,15 +47,19 @@ def test_each_node_gets_the_cheapest_service_that_keeps_the_date_and_a_node_that
 
 
 def test_a_service_level_promise_rules_out_slower_services_even_when_they_arrive_as_soon() -> None:
-    problem = price_problem("o-2", TWO_TEES, ORIGIN, [node("dc-near", point=NEAR)], {"dc-near": {"TEE": 5}},
-                            cost_model(), catalog(), TUESDAY_10AM_CHICAGO, level=ServiceLevel.TWO_DAY)
+    problem = price_problem(SourcingInput(
+        order_id="o-2", lines=TWO_TEES, destination=ORIGIN, nodes=[node("dc-near", point=NEAR)],
+        atp={"dc-near": {"TEE": 5}}, model=cost_model(), catalog=catalog(), now=TUESDAY_10AM_CHICAGO,
+        level=ServiceLevel.TWO_DAY))
     [candidate] = problem.candidates
     assert (candidate.service, candidate.delivery_date, candidate.meets_promise) == ("t-2day", date(2025, 3, 6), True)
 
 
 def test_linear_costs_are_handling_plus_the_one_pound_price_and_the_cards_slope_per_unit_pound() -> None:
-    problem = price_problem("o-3", TWO_TEES, ORIGIN, [node("dc-near", point=NEAR)], {"dc-near": {"TEE": 5}},
-                            cost_model(), catalog(), TUESDAY_10AM_CHICAGO, shadow_prices={("dc-near", "TEE"): 12.5})
+    problem = price_problem(SourcingInput(
+        order_id="o-3", lines=TWO_TEES, destination=ORIGIN, nodes=[node("dc-near", point=NEAR)],
+        atp={"dc-near": {"TEE": 5}}, model=cost_model(), catalog=catalog(), now=TUESDAY_10AM_CHICAGO,
+        shadow_prices={("dc-near", "TEE"): 12.5}))
     [candidate] = problem.candidates
     assert candidate.shipment_cost == 150 + 1000
     assert candidate.unit_cost["TEE"] == pytest.approx(35 + 50 * TEE_UNIT_LB + 12.5)
@@ -64,8 +70,10 @@ def test_linear_costs_are_handling_plus_the_one_pound_price_and_the_cards_slope_
 def test_taking_a_stores_last_units_costs_the_protection_penalty_spread_over_the_units_taken() -> None:
     model = cost_model(store_protect_units=2, store_protect_cents=400)
     stores = [node("store-low", kind=NodeKind.STORE, point=NEAR), node("store-deep", kind=NodeKind.STORE, point=NEAR)]
-    problem = price_problem("o-4", TWO_TEES, ORIGIN, stores, {"store-low": {"TEE": 3}, "store-deep": {"TEE": 10}},
-                            model, catalog(), TUESDAY_10AM_CHICAGO, shipments_today={"store-low": 4, "store-deep": 12})
+    problem = price_problem(SourcingInput(
+        order_id="o-4", lines=TWO_TEES, destination=ORIGIN, nodes=stores,
+        atp={"store-low": {"TEE": 3}, "store-deep": {"TEE": 10}}, model=model, catalog=catalog(),
+        now=TUESDAY_10AM_CHICAGO, shipments_today={"store-low": 4, "store-deep": 12}))
     by_node = {c.node_id: c for c in problem.candidates}
     # Two of three units leave one unprotected unit and take one protected: 400 cents over 2 units.
     assert by_node["store-low"].unit_cost["TEE"] == pytest.approx(70 + 50 * TEE_UNIT_LB + 200)
@@ -79,7 +87,8 @@ def test_nodes_that_cannot_ship_the_order_are_left_out_and_the_penalties_come_fr
              node("dc-other-sku", point=NEAR)]
     atp = {"dc-ok": {"TEE": 1}, "dc-closed": {"TEE": 9}, "store-pickup": {"TEE": 9}, "dc-other-sku": {"BOX": 9}}
     model = cost_model(split_penalty_cents=150, unfilled_penalty_cents=50_000)
-    problem = price_problem("o-5", TWO_TEES, ORIGIN, nodes, atp, model, catalog(), TUESDAY_10AM_CHICAGO)
+    problem = price_problem(SourcingInput(order_id="o-5", lines=TWO_TEES, destination=ORIGIN, nodes=nodes, atp=atp,
+                                          model=model, catalog=catalog(), now=TUESDAY_10AM_CHICAGO))
     assert [c.node_id for c in problem.candidates] == ["dc-ok"]
     assert (problem.split_penalty, problem.unfilled_penalty) == (150.0, 50_000.0)
 
@@ -102,8 +111,9 @@ def test_the_linear_cost_never_undercuts_the_exact_quote(tees: int, boxes: int, 
         return
     model = cost_model(services=[service(rates=card(1000, 100, 50, rows=30))])
     dc = node("dc-1", point=at_miles(miles))
-    [candidate] = price_problem("o-7", lines, ORIGIN, [dc], {"dc-1": {"TEE": 9, "BOX": 9, "BRICK": 9}}, model,
-                                catalog(), TUESDAY_10AM_CHICAGO).candidates
+    [candidate] = price_problem(SourcingInput(
+        order_id="o-7", lines=lines, destination=ORIGIN, nodes=[dc], atp={"dc-1": {"TEE": 9, "BOX": 9, "BRICK": 9}},
+        model=model, catalog=catalog(), now=TUESDAY_10AM_CHICAGO)).candidates
     linear = candidate.shipment_cost + sum(candidate.unit_cost[line.sku] * line.quantity for line in lines)
     exact = quote_shipment(model, catalog(), dc, model.services[0], lines, ORIGIN, TUESDAY_10AM_CHICAGO).total_cents
     assert linear >= exact - 1e-6

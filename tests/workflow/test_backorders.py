@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities.backorders import BackorderSweep
 from models.names import BACKORDER_SWEEP_WORKFLOW, order_workflow_id
 from models.order import CancelOrder, LineStatus, OrderStatus
 from models.records import OrderRecord
+from models.schedules import BackorderSweep
 from tests.fixtures.orders import with_backorders
 from tests.fixtures.temporal import RunningWorker
 from tests.workflow.conftest import all_released, an_order, run_once, wait_for, warehouse_ships

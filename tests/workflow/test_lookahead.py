@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from activities.lookahead import PriceRefresh
 from models.address import Address
 from models.costs import LookAheadSettings
 from models.names import SHADOW_PRICE_WORKFLOW
 from models.records import OrderRecord
+from models.schedules import PriceRefresh
 from omniroute.files.cost_files import demo_cost_model_path, load_cost_model
 from tests.fixtures.temporal import RunningWorker
 from tests.workflow.conftest import CHICAGO, add_node, all_released, an_order, run_once, wait_for

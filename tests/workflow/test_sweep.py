@@ -12,7 +12,7 @@ import pytest
 from temporalio.client import Client, ScheduleIntervalSpec, ScheduleOverlapPolicy
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities.sweep import ReservationSweepActivities, SweepBatch, SweepBatchResult, SweepReport
+from activities.sweep import ReservationSweepActivities
 from models.address import Address
 from models.inventory import ReservationItem, ReservationState
 from models.names import (
@@ -24,6 +24,7 @@ from models.names import (
 )
 from models.order import Customer, OrderLineIn, OrderStatus
 from models.records import OrderRecord
+from models.schedules import SweepBatch, SweepBatchResult, SweepReport
 from omniroute.config.settings import Settings
 from store import Store
 from tests.fixtures.sandbox import RunningSandbox
@@ -160,7 +161,7 @@ async def test_the_sweep_goes_past_held_reservations_across_batches(stocked_stor
     for order_id in orphans:
         _reserve(stocked_store, order_id, 1, PAST)
 
-    sweep = ReservationSweepActivities(stocked_store)
+    sweep = ReservationSweepActivities(ledger=stocked_store, reservations=stocked_store, orders=stocked_store)
     now = datetime.now(UTC)
 
     def batch(skip_held: int) -> SweepBatchResult:

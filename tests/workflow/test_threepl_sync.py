@@ -17,11 +17,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.threepl import PullResult
 from models.allocation import FeedKind, InventoryFeedItem
 from models.inventory import MovementKind
 from models.names import THREEPL_SYNC_WORKFLOW, threepl_sync_workflow_id
 from models.network import NodeKind
+from models.threepl import PullResult
 from omniroute.config.settings import Settings
 from store import Store
 from tests.fixtures.sandbox import RunningSandbox

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
-from activities.waves import WaveReport
 from models.costs import WaveSettings
 from models.names import RELEASE_WAVE_WORKFLOW, order_workflow_id
 from models.network import NodeKind
 from models.order import CancelOrder, OrderStatus
+from models.schedules import WaveReport
 from models.shipment import ShipmentState
 from omniroute.files.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
 from tests.fixtures.temporal import RunningWorker

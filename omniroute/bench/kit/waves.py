@@ -19,6 +19,7 @@ from models.network import Node
 from models.shipment import ShipmentLine
 from omniroute.files.cost_files import demo_cost_model_path, load_cost_model
 from omniroute.simulation.network_gen import GeneratedNetwork, us_network
+from sourcing.inputs import SourcingInput
 from sourcing.network_prices import network_shadow_prices
 from sourcing.optimizer import MilpStrategy
 from sourcing.pricing import price_problem
@@ -111,8 +112,9 @@ def _run(network: GeneratedNetwork, nodes: list[Node], stock: dict[str, dict[str
         for order in orders[start:start + wave_orders]:
             lines = [ShipmentLine(line_no=n, sku=line.sku, quantity=line.quantity)
                      for n, line in enumerate(order.lines, start=1)]
-            problem = price_problem(order.order_id, lines, order.destination, nodes, _atp(stock, lines), model,
-                                    catalog, BENCH_NOW)
+            problem = price_problem(SourcingInput(order_id=order.order_id, lines=lines, destination=order.destination,
+                                                  nodes=nodes, atp=_atp(stock, lines), model=model, catalog=catalog,
+                                                  now=BENCH_NOW))
             if not problem.candidates:
                 continue
             solution = myopic.solve(problem)

@@ -1,0 +1,151 @@
+"""The store's ports: one small Protocol per bounded context, each what the activities of that context call.
+
+`store.Store` implements every one of them structurally (the signatures are copied from it), so the
+composition root (workers/main.py) passes the one real Store wherever a port is asked for, and a test
+passes an in-memory fake of just the port an activity needs (tests/fixtures/fakes.py). Each method
+keeps Store's contract: one short transaction, StoreError subclasses for bad requests, database
+errors propagating as transient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from models.address import Address
+from models.allocation import AppliedFeedItem, ChannelAllocation, InventoryFeedItem
+from models.catalog import Catalog
+from models.costs import CostModel, ShadowPriceSet
+from models.inventory import InventoryPosition, ReservationItem, ReserveResult
+from models.network import Node, NodeKind
+from models.order import OrderLineIn, OrderStatus
+from models.plan import SourcingDecision
+from models.records import OrderRecord, ReturnRecord, ShipmentRecord
+from models.rules import RuleSet
+from store.errors import StoreError
+from store.feeds import StaleCountError
+from store.reservations import ReservationView
+from store.sourcing_config import COST_MODEL, RULES, SHADOW_PRICES
+
+# What the activities may name of the store besides the ports: the views and errors the ports'
+# methods return and raise (StoreError, the root of every refusal; StaleCountError), and the names
+# that `sourcing_versions` keys its documents by.
+__all__ = [
+    "COST_MODEL", "RULES", "SHADOW_PRICES", "ChannelStock", "InventoryFeeds", "NetworkReader", "OrderQueues",
+    "OrderRecords", "ReservationReader", "ReservationView", "SourcingDocuments", "StaleCountError", "StockLedger",
+    "StoreError",
+]
+
+
+class StockLedger(Protocol):
+    """The inventory ledger's atomic operations: positions, and reservations made, swapped, committed,
+    released; returned units put back."""
+
+    def positions(self, skus: Sequence[str]) -> list[InventoryPosition]: ...
+
+    def reserve(
+        self, items: Sequence[ReservationItem], *, order_id: str, expires_at: datetime | None, source: str
+    ) -> ReserveResult: ...
+
+    def replace_reservations(
+        self, release_keys: Sequence[str], items: Sequence[ReservationItem], *, order_id: str,
+        expires_at: datetime | None, source: str, reason: str,
+    ) -> ReserveResult: ...
+
+    def commit(self, keys: Sequence[str], *, source: str) -> None: ...
+
+    def release(self, keys: Sequence[str], *, source: str, reason: str) -> None: ...
+
+    def restock(
+        self, node_id: str, sku: str, quantity: int, *, key: str, source: str, reason: str
+    ) -> InventoryPosition: ...
+
+
+class ReservationReader(Protocol):
+    """Reservations as the ledger keeps them: an order's, and those past their expiry."""
+
+    def reservations(self, order_id: str) -> list[ReservationView]: ...
+
+    def expired_reservations(self, now: datetime, *, limit: int = 500) -> list[ReservationView]: ...
+
+
+class NetworkReader(Protocol):
+    """The network's nodes and the SKU catalogue."""
+
+    def get_node(self, node_id: str) -> Node | None: ...
+
+    def list_nodes(self) -> list[Node]: ...
+
+    def catalog(self, skus: Sequence[str] | None = None) -> Catalog: ...
+
+
+class OrderRecords(Protocol):
+    """The order read model: orders, their shipments and returns, and what sourcing decided for them."""
+
+    def record_order(self, order: OrderRecord) -> bool: ...
+
+    def get_order(self, order_id: str) -> OrderRecord | None: ...
+
+    def set_order_status(self, order_id: str, status: OrderStatus) -> None: ...
+
+    def set_order_backorders(self, order_id: str, skus: list[str]) -> None: ...
+
+    def set_order_decision(self, order_id: str, decision: SourcingDecision) -> None: ...
+
+    def set_order_release_at(self, order_id: str, release_at: datetime | None) -> None: ...
+
+    def record_shipment(self, shipment: ShipmentRecord) -> None: ...
+
+    def shipments_for_order(self, order_id: str) -> list[ShipmentRecord]: ...
+
+    def shipments_planned_since(self, since: datetime) -> dict[str, int]: ...
+
+    def record_return(self, ret: ReturnRecord) -> None: ...
+
+    def returned_quantities(self, order_id: str, *, exclude_rma: str | None = None) -> dict[str, int]: ...
+
+
+class OrderQueues(Protocol):
+    """The read model's work lists for the scheduled workflows: orders waiting for stock or for a wave,
+    and the recent demand the look-ahead forecasts from."""
+
+    def orders_with_backorders(self, *, limit: int = 1000) -> list[tuple[str, str, list[str]]]: ...
+
+    def orders_awaiting_release(self, now: datetime, *, limit: int = 500) -> list[OrderRecord]: ...
+
+    def orders_placed_since(self, since: datetime) -> list[tuple[Address, list[OrderLineIn]]]: ...
+
+
+class SourcingDocuments(Protocol):
+    """The versioned documents sourcing decides with: the cost model, the rule set, the look-ahead prices."""
+
+    def sourcing_versions(self) -> dict[str, int]:
+        """Version of each stored document, by name (COST_MODEL, RULES, SHADOW_PRICES)."""
+        ...
+
+    def cost_model(self) -> tuple[CostModel, int] | None: ...
+
+    def rules(self) -> tuple[RuleSet, int] | None: ...
+
+    def shadow_prices(self) -> tuple[ShadowPriceSet, int] | None: ...
+
+    def set_shadow_prices(self, prices: ShadowPriceSet) -> int: ...
+
+
+class ChannelStock(Protocol):
+    """What channel sync reads: a channel's allocation rule, stock with node kinds, the ledger's change feed."""
+
+    def channel_allocation(self, channel: str) -> ChannelAllocation | None: ...
+
+    def stock(self, skus: Sequence[str]) -> tuple[list[InventoryPosition], dict[str, NodeKind]]: ...
+
+    def skus_moved_since(self, after: int | None, *, limit: int = 5000) -> tuple[list[str], int]: ...
+
+
+class InventoryFeeds(Protocol):
+    """Counts and deltas from outside (a WMS, a 3PL), applied all or nothing."""
+
+    def apply_inventory_feed(self, items: Sequence[InventoryFeedItem]) -> list[AppliedFeedItem]:
+        """All items or none; a count older than its position's last movement raises StaleCountError."""
+        ...
