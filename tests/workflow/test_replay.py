@@ -31,4 +31,4 @@ async def test_recorded_history_replays_without_nondeterminism(path: Path) -> No
 
 
 def test_every_main_workflow_has_a_recorded_history() -> None:
-    assert {p.stem.split("_")[0] for p in HISTORIES} == {"order", "return"}
+    assert {p.stem.split("_")[0] for p in HISTORIES} == {"order", "fulfilment", "return"}

@@ -1,0 +1,100 @@
+"""Record the histories that tests/workflow/test_replay.py replays.
+
+Not collected by `make test` (the file name does not start with `test_`); run it on purpose, after a
+change to a workflow's command sequence has been made safe for running workflows (docs/operations.md):
+
+    .venv/bin/python -m pytest -q -p no:cacheprovider tests/workflow/histories/record.py
+
+Each scenario runs on a real Temporal dev server with the real worker, and writes the order's (or
+return's) history and its fulfilments' histories beside this file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowFailureError
+
+from models.names import fulfilment_workflow_id, order_workflow_id, return_workflow_id
+from models.order import CancelOrder, OrderStatus, OrderView
+from models.returns import ReturnEvent, ReturnEventType, ReturnStatus
+from tests.fixtures.temporal import RunningWorker
+from tests.workflow.conftest import add_node, all_released, an_order, wait_for, warehouse_ships
+from tests.workflow.test_return_workflow import a_return, delivered_order, until_status
+
+HERE = Path(__file__).parent
+
+
+async def _save(w: RunningWorker, workflow_id: str, name: str) -> None:
+    history = await w.temporal.get_workflow_handle(workflow_id).fetch_history()
+    (HERE / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
+
+
+async def test_record_an_order_split_and_delivered(omniroute_worker: RunningWorker) -> None:
+    w = omniroute_worker
+    add_node(w.store, "dc-il", "60106")
+    add_node(w.store, "dc-nj", "08817")
+    w.store.set_on_hand("dc-il", "SKU-H1", 2, source="record")
+    w.store.set_on_hand("dc-nj", "SKU-H1", 2, source="record")
+    order = an_order(("SKU-H1", 3))
+    await w.sdk.place_order(order)
+    view = await wait_for(w, order.order_id, all_released)
+    assert len(view.shipments) == 2
+    for shipment in view.shipments:
+        await warehouse_ships(w, shipment.shipment_id)
+    result: OrderView = await w.temporal.get_workflow_handle(
+        order_workflow_id(order.order_id), result_type=OrderView).result()
+    assert result.status is OrderStatus.COMPLETED
+    await _save(w, order_workflow_id(order.order_id), "order_split_and_delivered")
+    await _save(w, fulfilment_workflow_id(view.shipments[0].shipment_id), "fulfilment_delivered")
+
+
+async def test_record_an_order_partly_then_fully_cancelled(omniroute_worker: RunningWorker) -> None:
+    w = omniroute_worker
+    add_node(w.store, "dc-il", "60106")
+    w.store.set_on_hand("dc-il", "SKU-H2", 5, source="record")
+    w.store.set_on_hand("dc-il", "SKU-H3", 5, source="record")
+    order = an_order(("SKU-H2", 1), ("SKU-H3", 1))
+    await w.sdk.place_order(order)
+    view = await wait_for(w, order.order_id, all_released)
+    await w.sdk.cancel_order(order.order_id, CancelOrder(line_nos=[1], reason="changed my mind"))
+    await w.sdk.cancel_order(order.order_id, CancelOrder(reason="all of it"))
+    result: OrderView = await w.temporal.get_workflow_handle(
+        order_workflow_id(order.order_id), result_type=OrderView).result()
+    assert result.status is OrderStatus.CANCELLED
+    await _save(w, order_workflow_id(order.order_id), "order_partly_then_fully_cancelled")
+    await _save(w, fulfilment_workflow_id(view.shipments[0].shipment_id), "fulfilment_partly_then_fully_cancelled")
+
+
+async def test_record_an_order_whose_label_fails(omniroute_worker: RunningWorker) -> None:
+    w = omniroute_worker
+    add_node(w.store, "dc-il", "60106")
+    add_node(w.store, "dc-nozip", None, latitude=41.9, longitude=-87.7)
+    w.store.set_on_hand("dc-il", "SKU-H4", 1, source="record")
+    w.store.set_on_hand("dc-nozip", "SKU-H4", 1, source="record")
+    order = an_order(("SKU-H4", 2))
+    await w.sdk.place_order(order)
+    with pytest.raises(WorkflowFailureError):
+        await w.temporal.get_workflow_handle(order_workflow_id(order.order_id)).result()
+    view = await w.sdk.get_order(order.order_id)
+    failed = next(s for s in view.shipments if s.node_id == "dc-nozip")
+    await _save(w, order_workflow_id(order.order_id), "order_label_failed_and_compensated")
+    await _save(w, fulfilment_workflow_id(failed.shipment_id), "fulfilment_label_failed")
+
+
+async def test_record_a_return_received(omniroute_worker: RunningWorker) -> None:
+    w = omniroute_worker
+    add_node(w.store, "dc-il", "60106")
+    w.store.set_on_hand("dc-il", "SKU-R", 5, source="record")
+    order = delivered_order(w)
+    request = a_return(order)
+    await w.sdk.start_return(request)
+    await until_status(w, request.rma, ReturnStatus.AWAITING_RECEIPT)
+    await w.sdk.send_return_event(ReturnEvent(rma=request.rma, type=ReturnEventType.RECEIVED, event_id="dock-1"))
+    for _ in range(200):
+        if (await w.sdk.get_return(request.rma)).status is ReturnStatus.COMPLETED:
+            break
+        await asyncio.sleep(0.05)
+    await _save(w, return_workflow_id(request.rma), "return_received")
