@@ -91,8 +91,8 @@ def refuse(state: FulfilmentState, event: ShipmentEvent) -> str | None:
         return f"shipment {sid} is being cancelled; cannot apply {event.type.value}"
     try:
         next_state(state.view.state, event.type)
-    except InvalidTransition as err:
-        return f"shipment {sid} is {state.view.state.value}: {err}"
+    except InvalidTransition:
+        return f"shipment {sid} is {state.view.state.value}; cannot apply {event.type.value}"
     return None
 
 
