@@ -9,6 +9,7 @@ view from the progress it reports, and learns how it ended from its result.
 from __future__ import annotations
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -92,7 +93,10 @@ class Shipments:
         if shipment.started:
             if not shipment.finished:
                 request = CancelFulfilment(skus=sorted(skus) if skus is not None else None, reason=reason)
-                await self.handles[shipment.view.shipment_id].signal(names.CANCEL_FULFILMENT_SIGNAL, request)
+                try:
+                    await self.handles[shipment.view.shipment_id].signal(names.CANCEL_FULFILMENT_SIGNAL, request)
+                except ApplicationError as err:  # it ended meanwhile: its outcome, on its way, answers
+                    self._state.events.append(f"{shipment.view.shipment_id}: cancel not delivered ({err})")
             return
         if skus is None:
             await self.undo_unreleased(shipment, reason)
