@@ -125,9 +125,11 @@ class InventoryActivities:
 
     def _plan(self, request: AllocateStock, config: SourcingConfig, network: list[Node]) -> FulfillmentPlan:
         """The cost-optimal plan when a cost model is configured (sourcing.decide), else nearest-first
-        (sourcing.nearest). Either way only nodes the intake rules allow are planned from."""
+        (sourcing.nearest). Either way only nodes the intake rules allow, and that have not handed the
+        order's work back, are planned from."""
         skus = sorted({line.sku for line in request.lines})
-        nodes = {n.node_id: n for n in network if may_ship_from(n, request.rules)}
+        nodes = {n.node_id: n for n in network
+                 if may_ship_from(n, request.rules) and n.node_id not in request.exclude_nodes}
         atp = atp_at(self._ledger.positions(skus), nodes)
         destination = locate(request.ship_to)
         if config.cost_model is None or destination is None:

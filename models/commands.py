@@ -30,6 +30,7 @@ class AllocateStock(BaseModel):
     deliver_by: date | None = Field(default=None, description="the delivery date promised to the customer")
     first_shipment_no: int = Field(default=1, ge=1, description="the number of the first new shipment (a backorder "
                                    "planned later continues after the order's shipments)")
+    exclude_nodes: list[str] = Field(default_factory=list, description="nodes that handed this order's work back")
 
 
 class StockAllocated(BaseModel):

@@ -52,13 +52,12 @@ class OutcomeKind(StrEnum):
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
     HANDED_BACK = "handed_back"
-    FAILED = "failed"
 
 
 class FulfilmentOutcome(BaseModel):
-    """How a fulfilment ended. `handed_back` lines go back to the order for re-sourcing (the node
-    rejected them, timed out or short-picked); `failed` carries the error that stopped it (its own
-    steps already compensated)."""
+    """How a fulfilment ended. `handed_back` lines go back to the order for re-sourcing, never from the
+    same node (the node rejected them, timed out or short-picked). A fulfilment that cannot go on
+    undoes its own steps and fails instead (the order then fails)."""
 
     kind: OutcomeKind
     shipment: ShipmentView

@@ -110,7 +110,8 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     ]
 
 
-def create_worker(client: Client, settings: Settings, deps: Dependencies, executor: ThreadPoolExecutor) -> Worker:
+def create_worker(client: Client, settings: Settings, deps: Dependencies, executor: ThreadPoolExecutor,
+                  workflows: Sequence[type] = WORKFLOWS) -> Worker:
     """A worker sized for 2 cores. Retries construction on the SDK's intermittent
     "Failed validating workflow" import-lock error (sdk-python #1833, seen on Python 3.11)."""
     for attempt in range(1, STARTUP_ATTEMPTS + 1):
@@ -118,7 +119,7 @@ def create_worker(client: Client, settings: Settings, deps: Dependencies, execut
             return Worker(
                 client,
                 task_queue=settings.task_queue,
-                workflows=list(WORKFLOWS),
+                workflows=list(workflows),
                 activities=build_activities(settings, deps),
                 activity_executor=executor,
                 workflow_runner=SandboxedWorkflowRunner(
@@ -139,9 +140,10 @@ def create_worker(client: Client, settings: Settings, deps: Dependencies, execut
 
 
 @asynccontextmanager
-async def running_worker(settings: Settings, *, client: Client | None = None,
-                         store: Store | None = None) -> AsyncIterator[Worker]:
-    """Everything a worker needs, started; all of it closed on exit (in reverse)."""
+async def running_worker(settings: Settings, *, client: Client | None = None, store: Store | None = None,
+                         workflows: Sequence[type] = WORKFLOWS) -> AsyncIterator[Worker]:
+    """Everything a worker needs, started; all of it closed on exit (in reverse). `workflows` lets a
+    test stand a workflow of its own in for one of ours."""
     async with AsyncExitStack() as stack:
         if store is None:
             store = Store.connect(settings.app_database_url)
@@ -159,7 +161,8 @@ async def running_worker(settings: Settings, *, client: Client | None = None,
         stack.callback(executor.shutdown, wait=True)
         if client is None:
             client = await connect_client(settings)
-        worker = create_worker(client, settings, Dependencies(store, carrier, mail, shopify, threepl), executor)
+        worker = create_worker(client, settings, Dependencies(store, carrier, mail, shopify, threepl), executor,
+                               workflows)
         await stack.enter_async_context(worker)
         yield worker
 

@@ -26,7 +26,7 @@ from temporalio.exceptions import ApplicationError, ChildWorkflowError
 with workflow.unsafe.imports_passed_through():
     from models import names
     from models.commands import WavePlan
-    from models.fulfilment import FulfilmentOutcome, FulfilmentProgress
+    from models.fulfilment import FulfilmentOutcome, FulfilmentProgress, OutcomeKind
     from models.notify import NotificationKind
     from models.order import CancelOrder, CancelResult, OrderStatus, OrderView, PlaceOrder, ReleaseHold
     from models.shipment import ShipmentState
@@ -198,7 +198,14 @@ class OrderWorkflow:
     async def _on_fulfilment_end(self, sid: str, done: asyncio.Future[FulfilmentOutcome]) -> None:
         error = done.exception()
         if error is None:
-            self._shipments.take_outcome(sid, done.result())
+            outcome = done.result()
+            self._shipments.take_outcome(sid, outcome)
+            if outcome.kind is OutcomeKind.HANDED_BACK and outcome.handed_back and not self._state.stopping:
+                fresh = await planning.resource(self._state, self._book, outcome.shipment.node_id,
+                                                outcome.handed_back, outcome.reason or "handed back")
+                for shipment in fresh:
+                    await self._start(shipment)
+                return
             await self._book.update_status()
             return
         if not isinstance(error, ChildWorkflowError):

@@ -72,7 +72,7 @@ async def _plan(state: OrderState, lines: list[ShipmentLine]) -> StockAllocated:
     allocation: StockAllocated = await local(InventoryActivities.allocate, AllocateStock(
         order_id=order.order_id, ship_to=order.ship_to, lines=lines, rules=state.rules,
         service_level=order.service_level, deliver_by=order.promised_delivery,
-        first_shipment_no=len(state.shipments) + 1,
+        first_shipment_no=len(state.shipments) + 1, exclude_nodes=state.excluded_nodes,
     ))
     state.decision = allocation.plan.decision
     _add_shipments(state, allocation.shipment_ids, allocation.plan.shipments, allocation.reservation_keys)
@@ -136,6 +136,31 @@ async def retry_backorders(state: OrderState, book: OrderBook) -> list[ShipmentR
     await book.update_status()
     await book.notify(NotificationKind.ORDER_CONFIRMED, {
         "shipments": str(len(fresh)), "backorder": "now planned" if not state.backordered else "in part"})
+    return fresh
+
+
+async def resource(state: OrderState, book: OrderBook, node_id: str, lines: list[ShipmentLine],
+                   reason: str) -> list[ShipmentRuntime]:
+    """Plan lines a node handed back (rejected, timed out, short-picked) again, never from that node;
+    what no other node can ship is backordered or cancelled as at intake. The new shipments are
+    returned, to be released."""
+    if node_id not in state.excluded_nodes:
+        state.excluded_nodes.append(node_id)
+    units = ", ".join(f"{line.sku} x{line.quantity}" for line in lines)
+    state.events.append(f"{node_id} handed back {units}: {reason}")
+    before = set(state.shipments)
+    await _plan(state, lines)
+    fresh = [s for sid, s in state.shipments.items() if sid not in before]
+    await book.save_shipments(fresh)
+    await book.update_status()
+    if fresh:
+        kind = NotificationKind.ORDER_CONFIRMED
+    elif state.backordered:
+        kind = NotificationKind.BACKORDERED
+    else:
+        kind = (NotificationKind.ORDER_CANCELLED if state.status is OrderStatus.CANCELLED
+                else NotificationKind.LINES_CANCELLED)
+    await book.notify(kind, {"shipments": str(len(fresh)), "re-sourced": reason, "units": units})
     return fresh
 
 

@@ -16,7 +16,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.inventory import InventoryActivities
     from models import names
     from models.commands import ReleaseStock
-    from models.fulfilment import CancelFulfilment, FulfilmentOutcome, FulfilmentProgress, FulfilShipment
+    from models.fulfilment import (
+        CancelFulfilment,
+        FulfilmentOutcome,
+        FulfilmentProgress,
+        FulfilShipment,
+        OutcomeKind,
+    )
     from models.shipment import ShipmentState
     from workflows.order_book import OrderBook, local
     from workflows.order_state import OrderState, ShipmentRuntime
@@ -66,9 +72,12 @@ class Shipments:
         return shipment
 
     def take_outcome(self, sid: str, outcome: FulfilmentOutcome) -> None:
+        """The fulfilment ended. Cancelled lines are cancelled on the order; handed-back lines are for
+        the order to plan again (their shipment shows cancelled, its stock released by the node's
+        fulfilment)."""
         shipment = self._state.shipments[sid]
         shipment.finished = True
-        if outcome.shipment.state is ShipmentState.CANCELLED and shipment.view.state is not ShipmentState.CANCELLED:
+        if outcome.kind is OutcomeKind.CANCELLED and shipment.view.state is not ShipmentState.CANCELLED:
             for line in outcome.shipment.lines:
                 self._state.cancel_quantity(line.line_no, line.quantity, outcome.reason or "cancelled")
         shipment.view = outcome.shipment

@@ -60,6 +60,8 @@ class OrderState(BaseModel):
     filled_from_backorder: dict[int, int] = Field(
         default_factory=dict, description="line_no -> units that waited for stock and have since been planned")
     release_at: datetime | None = Field(default=None, description="shipments wait until then for a release wave")
+    excluded_nodes: list[str] = Field(default_factory=list,
+                                      description="nodes that handed work back: not planned from again")
     stopping: bool = Field(default=False, description="the order failed or was cancelled: shipments wind down")
     indexed: str = Field(default="", description="what the search attributes last said")
     backorders_recorded: list[str] = Field(default_factory=list, description="backordered SKUs the read model knows")
