@@ -2,21 +2,7 @@
 
 It needs only `models` (its names in `models.names`) and temporalio, and calls the workflows by *name*, so a
 channel app can use it without our workflow code. Temporal's errors are translated here, at the
-boundary, into a small tree of our own:
-
-    OmnirouteError
-    ├── NotFoundError (LookupError)
-    │   ├── OrderNotFoundError                 no order workflow with that id
-    │   ├── ReturnNotFoundError                no return workflow with that RMA
-    │   └── ShipmentNotFoundError              no fulfilment runs or ran for the shipment (unknown, or
-    │                                          not released to a node yet)
-    ├── RequestRejectedError (ValueError)      the workflow would not take the request
-    │   ├── CancelRejectedError                the cancel validator said no (its message is kept)
-    │   ├── EventRejectedError                 a shipment or return event cannot apply in the state it is
-    │   │                                      in (`current_state` names it; also once it has finished)
-    │   └── WorkflowClosedError                the order has finished, or a fulfilment or return ended
-    │                                          without a result (failed, terminated)
-    └── TemporalUnavailableError (ConnectionError)  the server, or a worker to answer, is out of reach
+boundary, into the small tree of `omniroute.errors` (re-exported here).
 """
 
 from __future__ import annotations
@@ -70,6 +56,18 @@ from models.returns import (
     receipt_refusal,
 )
 from models.shipment import ShipmentEvent
+from omniroute.errors import (
+    CancelRejectedError,
+    EventRejectedError,
+    NotFoundError,
+    OmnirouteError,
+    OrderNotFoundError,
+    RequestRejectedError,
+    ReturnNotFoundError,
+    ShipmentNotFoundError,
+    TemporalUnavailableError,
+    WorkflowClosedError,
+)
 
 DEFAULT_QUERY_TIMEOUT = timedelta(seconds=10)
 DEFAULT_EVENT_TIMEOUT = timedelta(seconds=30)
@@ -85,59 +83,6 @@ _Result = TypeVar("_Result")
 
 # A query with no worker to answer it ends in one of these when its rpc_timeout expires.
 _TIMED_OUT = (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
-
-
-class OmnirouteError(Exception):
-    """Base of every error the SDK raises on purpose."""
-
-
-class NotFoundError(OmnirouteError, LookupError):
-    """No such order, return or shipment."""
-
-
-class OrderNotFoundError(NotFoundError):
-    def __init__(self, order_id: str) -> None:
-        super().__init__(f"unknown order {order_id!r}")
-        self.order_id = order_id
-
-
-class ReturnNotFoundError(NotFoundError):
-    def __init__(self, rma: str) -> None:
-        super().__init__(f"unknown return {rma!r}")
-        self.rma = rma
-
-
-class ShipmentNotFoundError(NotFoundError):
-    def __init__(self, shipment_id: str) -> None:
-        super().__init__(f"unknown shipment {shipment_id!r}")
-        self.shipment_id = shipment_id
-
-
-class RequestRejectedError(OmnirouteError, ValueError):
-    """The workflow exists but would not take the request; the message says why."""
-
-
-class CancelRejectedError(RequestRejectedError):
-    """The order's cancel validator rejected the request (e.g. the lines have shipped)."""
-
-
-class EventRejectedError(RequestRejectedError):
-    """The shipment or return cannot take the event in the state it is in. The message is the
-    workflow's ("shipment web-1-S1 is delivered; cannot apply picked"); `current_state` is that state's
-    value (a ShipmentState or a ReturnStatus)."""
-
-    def __init__(self, message: str, current_state: str) -> None:
-        super().__init__(message)
-        self.current_state = current_state
-
-
-class WorkflowClosedError(RequestRejectedError):
-    """The order has finished, or a fulfilment or return ended without a result; it takes no more
-    events or changes."""
-
-
-class TemporalUnavailableError(OmnirouteError, ConnectionError):
-    """Temporal could not be reached, or no worker answered in time; retrying later may succeed."""
 
 
 class OmnirouteClient:
@@ -466,3 +411,18 @@ def _event_rejected(err: WorkflowUpdateFailedError) -> RequestRejectedError:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+__all__ = [
+    "OmnirouteClient",
+    "OmnirouteError",
+    "NotFoundError",
+    "OrderNotFoundError",
+    "ReturnNotFoundError",
+    "ShipmentNotFoundError",
+    "RequestRejectedError",
+    "CancelRejectedError",
+    "EventRejectedError",
+    "WorkflowClosedError",
+    "TemporalUnavailableError",
+]
