@@ -71,8 +71,7 @@ class DcFulfilmentWorkflow(FulfilmentProtocol):
         """Hand the shipment to the node: today the node's WMS reads released shipments from the app DB."""
         view = self._state.view
         view.state = ShipmentState.RELEASED
-        await self._record()
-        await self._report(f"{view.shipment_id} released: label {view.tracking_number}")
+        await self._publish(ShipmentState.RELEASED, f"{view.shipment_id} released: label {view.tracking_number}")
 
     def _priced(self) -> dict[str, object]:
         """The carrier service and weight sourcing priced the shipment with, for the label to match."""

@@ -55,7 +55,10 @@ class FulfilmentState(BaseModel):
     """Everything a fulfilment knows; continue-as-new could hand it on as it is."""
 
     request: FulfilShipment
-    view: ShipmentView
+    view: ShipmentView = Field(description="the truth the node's events are checked against")
+    published: ShipmentState = Field(default=ShipmentState.PENDING, description=(
+        "the state whose effects are done (stock committed, customer told): what the order and the read "
+        "model are shown; events applied since then are still being acted on"))
     label: Label | None = None
     label_voided: bool = False
     committed: bool = False
@@ -171,9 +174,7 @@ class FulfilmentProtocol:
                 "shipment": sid})
         if item.to_state is ShipmentState.DELIVERED:
             await self._notify(NotificationKind.DELIVERED, {"shipment": sid})
-        await self._record()
-        if not state.final:
-            await self._report(f"{sid} {item.event.type.value}")
+        await self._publish(item.to_state, f"{sid} {item.event.type.value}")
 
     async def _on_cancel(self, request: CancelFulfilment) -> None:
         """Drop some SKUs from a shipment that has not left; a cancel that comes too late is reported
@@ -195,8 +196,7 @@ class FulfilmentProtocol:
         keys = [held.pop(sku) for sku in sorted(skus) if sku in held]
         state.view.lines = [line for line in state.view.lines if line.sku not in skus]
         await self._local(InventoryActivities.release, ReleaseStock(keys=keys, reason=request.reason))
-        await self._record()
-        await self._report(f"{sid}: {', '.join(sorted(skus))} cancelled ({request.reason})")
+        await self._publish(state.published, f"{sid}: {', '.join(sorted(skus))} cancelled ({request.reason})")
 
     async def _compensate(self, reason: str) -> None:
         """Undo what has not left: void the label, release the stock. Errors propagate."""
@@ -209,6 +209,7 @@ class FulfilmentProtocol:
         await self._local(InventoryActivities.release,
                           ReleaseStock(keys=list(state.request.reservation_keys.values()), reason=reason))
         state.view.state = ShipmentState.CANCELLED
+        state.published = ShipmentState.CANCELLED
         await self._record()
 
     def _outcome(self, kind: OutcomeKind, reason: str | None = None) -> FulfilmentOutcome:
@@ -216,18 +217,30 @@ class FulfilmentProtocol:
         return FulfilmentOutcome(kind=kind, shipment=state.view, label=state.label, reason=reason,
                                  seen_event_ids=list(state.seen_event_ids))
 
+    async def _publish(self, to: ShipmentState, note: str) -> None:
+        """The effects of moving to `to` are done: record it, and tell the order unless the outcome
+        will (a delivered shipment ends the workflow)."""
+        self._state.published = to
+        await self._record()
+        if to not in (ShipmentState.DELIVERED, ShipmentState.CANCELLED):
+            await self._report(note)
+
+    def _shown(self) -> ShipmentView:
+        """The view as far as its effects are done (see FulfilmentState.published)."""
+        return self._state.view.model_copy(update={"state": self._state.published})
+
     async def _report(self, note: str) -> None:
         """Tell the order; an order that has already closed (it failed and left this shipment to finish
         on its own) no longer listens, and that is fine."""
         parent = workflow.get_external_workflow_handle(self._state.request.order_workflow_id)
         try:
             await parent.signal(names.FULFILMENT_PROGRESS_SIGNAL,
-                                FulfilmentProgress(shipment=self._state.view, note=note))
+                                FulfilmentProgress(shipment=self._shown(), note=note))
         except ApplicationError as err:  # the signal could not be delivered
             self._note(f"the order no longer takes progress: {err}")
 
     async def _record(self) -> None:
-        state, view = self._state, self._state.view
+        state, view = self._state, self._shown()
         await self._local(RecordActivities.record_shipments, [ShipmentRecord(
             shipment_id=view.shipment_id, order_id=state.request.order_id, node_id=view.node_id,
             lines=view.lines, state=view.state, carrier=view.carrier, service=view.service,
