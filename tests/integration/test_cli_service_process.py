@@ -13,15 +13,7 @@ from pathlib import Path
 import pytest
 
 from omniroute.devstack.service_process import ServiceProcess
-
-
-def alive(pid: int) -> bool:
-    """Running (a zombie waiting for its reaper counts as gone)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
+from tests.fixtures.processes import alive
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -87,6 +79,7 @@ def test_a_service_dies_with_a_stack_that_was_killed_without_stopping_it(tmp_pat
         import os
         from pathlib import Path
         from omniroute.devstack.service_process import ServiceProcess
+from tests.fixtures.processes import alive
         service = ServiceProcess("svc", ["sleep", "60"], env=dict(os.environ), log_path=Path({str(log_path)!r}))
         service.start()
         print(service.pid(), flush=True)
