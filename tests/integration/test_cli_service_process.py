@@ -79,7 +79,6 @@ def test_a_service_dies_with_a_stack_that_was_killed_without_stopping_it(tmp_pat
         import os
         from pathlib import Path
         from omniroute.devstack.service_process import ServiceProcess
-from tests.fixtures.processes import alive
         service = ServiceProcess("svc", ["sleep", "60"], env=dict(os.environ), log_path=Path({str(log_path)!r}))
         service.start()
         print(service.pid(), flush=True)
