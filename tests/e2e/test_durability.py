@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import (
+from tests.fixtures.stack import (
     RunningStack,
     every_order,
     labels_bought,

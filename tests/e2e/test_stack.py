@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from omniroute.devstack.ports import free_port
-from tests.e2e.conftest import RunningStack, unique
-from tests.e2e.dev_command import STOP_S, DevCommand, dev_environment
+from tests.fixtures.dev_command import STOP_S, DevCommand, dev_environment
+from tests.fixtures.stack import RunningStack, unique
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import (
+from tests.fixtures.stack import (
     GatewayDriver,
     every_order,
     labels_bought,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import WAREHOUSE_EVENTS, mug_and_lamp_lines
-from tests.e2e.dev_command import STOP_S, Channel, DevCommand, unique, wait_until
+from tests.fixtures.dev_command import STOP_S, Channel, DevCommand, wait_until
+from tests.fixtures.stack import WAREHOUSE_EVENTS, mug_and_lamp_lines, unique
 
 pytestmark = pytest.mark.e2e
 

@@ -12,9 +12,9 @@ from temporalio.client import ScheduleAlreadyRunningError, ScheduleUpdate, Sched
 from gateway.app import create_app
 from models.names import BACKORDER_SWEEP_SCHEDULE
 from models.order import OrderStatus
-from tests.fixtures.orders import with_backorders
+from tests.fixtures.orders import an_order, with_backorders
 from tests.fixtures.temporal import RunningWorker
-from tests.workflow.conftest import all_released, an_order, wait_for
+from tests.fixtures.workflows import all_released, wait_for
 from workers.schedules import backorder_sweep_schedule
 
 

@@ -6,7 +6,6 @@ once the order starts one per released shipment."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from gateway.app import create_app
+from tests.fixtures.eventually import eventually_reads
 from tests.fixtures.temporal import RunningWorker
 
 SKU = "MUG-1"
@@ -43,15 +43,15 @@ def an_order(quantity: int = 2) -> Json:
 
 
 async def poll(http: httpx.AsyncClient, path: str, until: Callable[[Json], bool], timeout: float = 30.0) -> Json:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
+    """GET `path` (which must answer 200) until its JSON satisfies `until`."""
+
+    async def read() -> Json:
         response = await http.get(path)
         assert response.status_code == 200, response.text
-        if until(response.json()):
-            return response.json()
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out polling {path}: {response.text}")
-        await asyncio.sleep(0.1)
+        body: Json = response.json()
+        return body
+
+    return await eventually_reads(read, until, f"GET {path} to answer what the test awaits", timeout)
 
 
 def shipment_in(state: str) -> Callable[[Json], bool]:

@@ -4,18 +4,12 @@ bad options exit with a message that names what to fix."""
 from __future__ import annotations
 
 import os
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from omniroute.cli.app import app
-from omniroute.devstack.ports import free_port, http_ok
 
 COMMANDS = {
     ("dev",): "embedded stack",
@@ -66,40 +60,8 @@ def test_production_without_real_provider_keys_exits_2_naming_the_key(runner: Cl
     assert "OMNIROUTE_EASYPOST_API_KEY must be set outside development and test" in result.output
 
 
-def test_db_upgrade_migrates_the_sqlite_file_under_the_data_dir(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["db", "upgrade"], env={"OMNIROUTE_DATA_DIR": str(tmp_path / "data")})
-
-    assert result.exit_code == 0, result.output
-    with sqlite3.connect(tmp_path / "data" / "omniroute.db") as db:
-        [(revision,)] = db.execute("SELECT version_num FROM alembic_version").fetchall()
-    assert revision
-
-
 def test_bench_refuses_an_unknown_event_route_before_starting_anything(runner: CliRunner) -> None:
     result = runner.invoke(app, ["bench", "--events-via", "carrier-pigeon"])
 
     assert result.exit_code == 2
     assert "--events-via" in result.output
-
-
-def test_a_served_command_stopped_by_sigterm_shuts_down_cleanly_and_exits_0(tmp_path: Path) -> None:
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("OMNIROUTE_")}
-    env["OMNIROUTE_SANDBOX_PORT"] = str(port)
-    sandbox = subprocess.Popen([sys.executable, "-m", "omniroute", "sandbox"], env=env, cwd=tmp_path,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        while not http_ok(f"http://127.0.0.1:{port}/healthz"):
-            assert sandbox.poll() is None and time.monotonic() < deadline, "the sandbox did not start"
-            time.sleep(0.1)
-
-        sandbox.send_signal(signal.SIGTERM)
-        _, log = sandbox.communicate(timeout=30)
-    finally:
-        if sandbox.poll() is None:
-            sandbox.kill()
-            sandbox.wait()
-
-    assert sandbox.returncode == 0, log
-    assert "Shutting down" in log

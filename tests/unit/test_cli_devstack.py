@@ -1,11 +1,10 @@
 """DevStack's decisions that need no running service: what its children are told, which ports it
-refuses, and what it says about where things are; and, with the sandboxes alone, that without a
-restart policy nothing is restarted."""
+refuses, and what it says about where things are. With the sandboxes running, that without a restart
+policy nothing is restarted: tests/integration/test_devstack_sandbox_process.py."""
 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,22 +128,6 @@ def test_a_second_stack_on_the_same_data_dir_is_refused_until_the_first_stops(se
             DevStack(settings, services=()).start()
 
     DevStack(settings, services=()).start().stop()
-
-
-def test_without_a_restart_policy_an_owners_kill_is_no_crash_and_a_crash_ends_supervise_with_nothing_restarted(
-    settings: Settings,
-) -> None:
-    with DevStack(settings, services=("sandbox",)) as stack:
-        stack.kill("sandbox")
-        stack.check()  # killed on purpose: not a failure
-        stack.start_service("sandbox")
-
-        os.kill(stack.pid("sandbox"), signal.SIGKILL)
-        with pytest.raises(StackError, match="sandbox exited unexpectedly with status 137"):
-            stack.supervise(poll_interval=0.05)
-
-        with pytest.raises(RuntimeError, match="sandbox is not running"):
-            stack.pid("sandbox")
 
 
 def test_free_ports_come_from_below_the_ephemeral_range_where_no_outgoing_connection_takes_them() -> None:

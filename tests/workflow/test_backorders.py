@@ -11,9 +11,9 @@ from models.names import BACKORDER_SWEEP_WORKFLOW, order_workflow_id
 from models.order import CancelOrder, LineStatus, OrderStatus
 from models.records import OrderRecord
 from models.schedules import BackorderSweep
-from tests.fixtures.orders import with_backorders
+from tests.fixtures.orders import an_order, with_backorders
 from tests.fixtures.temporal import RunningWorker
-from tests.workflow.conftest import all_released, an_order, run_once, wait_for, warehouse_ships
+from tests.fixtures.workflows import all_released, run_once, wait_for, warehouse_ships
 from workflows.order_planning import BACKORDER_MAX_WAIT, BACKORDER_RETRY_EVERY
 
 

@@ -11,8 +11,10 @@ from models.names import SHADOW_PRICE_WORKFLOW
 from models.records import OrderRecord
 from models.schedules import PriceRefresh
 from omniroute.files.cost_files import demo_cost_model_path, load_cost_model
+from tests.fixtures.network import add_node
+from tests.fixtures.orders import CHICAGO, an_order
 from tests.fixtures.temporal import RunningWorker
-from tests.workflow.conftest import CHICAGO, add_node, all_released, an_order, run_once, wait_for
+from tests.fixtures.workflows import all_released, run_once, wait_for
 
 ST_LOUIS = Address(name="Ada Buyer", line1="1 Market St", city="St. Louis", region="MO", postal_code="63101")
 

@@ -13,8 +13,10 @@ from models.order import CancelOrder, OrderStatus, OrderView, PlaceOrder, Releas
 from omniroute.client import RequestRejectedError
 from omniroute.files.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
 from omniroute.files.rule_files import parse_rules
+from tests.fixtures.network import add_node
+from tests.fixtures.orders import an_order
 from tests.fixtures.temporal import RunningWorker
-from tests.workflow.conftest import add_node, all_released, an_order, wait_for
+from tests.fixtures.workflows import all_released, wait_for
 
 HOLD_FLAGGED = """
 version: 1

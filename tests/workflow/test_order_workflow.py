@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,8 +11,11 @@ from models.names import ORDER_WORKFLOW, order_workflow_id
 from models.order import CancelOrder, LineStatus, OrderStatus, OrderView
 from models.shipment import ShipmentState
 from omniroute.client import CancelRejectedError
+from tests.fixtures.eventually import eventually, eventually_reads
+from tests.fixtures.network import add_node
+from tests.fixtures.orders import an_order
 from tests.fixtures.temporal import RunningWorker
-from tests.workflow.conftest import add_node, all_released, an_order, wait_for, warehouse_ships
+from tests.fixtures.workflows import all_released, wait_for, warehouse_ships
 
 
 @pytest.mark.parametrize("worker_store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
@@ -82,7 +84,8 @@ async def test_a_line_nobody_can_fill_is_cancelled_with_its_reason_and_the_custo
     missing = view.lines[1]
     assert missing.status is LineStatus.CANCELLED and missing.quantity_cancelled == 2
     assert missing.cancel_reason and "no stock" in missing.cancel_reason
-    await _until(lambda: any("cancelled" in m["text"] for m in w.sandbox.messages(to=str(order.customer.email))))
+    await eventually(lambda: any("cancelled" in m["text"] for m in w.sandbox.messages(to=str(order.customer.email))),
+                     "an email telling the customer a line was cancelled")
 
 
 async def test_an_order_nothing_can_fill_ends_cancelled(omniroute_worker: RunningWorker) -> None:
@@ -181,8 +184,9 @@ async def test_a_failed_label_purchase_compensates_every_shipment(omniroute_work
     il_shipment = next(s for s in view.shipments if s.node_id == "dc-il")
     # The Illinois label may or may not have been bought before the other shipment failed; any that was is voided.
     assert all(label["refunded"] for label in w.sandbox.labels(reference=il_shipment.shipment_id))
-    await _until(lambda: any("could not complete" in m["subject"]
-                             for m in w.sandbox.messages(to=str(order.customer.email))))
+    await eventually(lambda: any("could not complete" in m["subject"]
+                                 for m in w.sandbox.messages(to=str(order.customer.email))),
+                     "an email telling the customer the order could not complete")
 
 
 async def test_the_same_order_twice_is_one_workflow(omniroute_worker: RunningWorker) -> None:
@@ -214,19 +218,9 @@ async def test_operators_find_orders_by_status_channel_and_shipment(omniroute_wo
     async def found() -> list[str]:
         return [wf.id async for wf in w.temporal.list_workflows(query)]
 
-    for _ in range(100):
-        if await found() == [order_workflow_id(order.order_id)]:
-            break
-        await asyncio.sleep(0.1)
-    assert await found() == [order_workflow_id(order.order_id)]
-
-
-async def _until(condition, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(int(timeout / 0.1)):
-        if condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not met in time")
+    listed = await eventually_reads(found, lambda ids: ids == [order_workflow_id(order.order_id)],
+                                    "visibility to list the order by its search attributes")
+    assert listed == [order_workflow_id(order.order_id)]
 
 
 async def test_cancelling_the_workflow_from_the_ui_undoes_every_shipment(omniroute_worker: RunningWorker) -> None:

@@ -23,9 +23,12 @@ from models.order import OrderStatus
 from models.shipment import ShipmentEvent, ShipmentEventType
 from omniroute.client import OmnirouteClient
 from store import Store
+from tests.fixtures.eventually import eventually_reads
+from tests.fixtures.network import add_node
+from tests.fixtures.orders import an_order
 from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import RunningWorker, worker_settings
-from tests.workflow.conftest import add_node, all_released, an_order, wait_for
+from tests.fixtures.workflows import all_released, wait_for
 from workers.main import PASSTHROUGH, WORKFLOWS, running_worker
 
 
@@ -93,11 +96,8 @@ async def test_an_order_completes_on_a_worker_that_replays_every_task(
 
     async with running_worker(settings, client=temporal_env.client, store=sqlite_store):
         await sdk.place_order(order)
-        for _ in range(300):
-            view = await sdk.get_order(order.order_id)
-            if all_released(view):
-                break
-            await asyncio.sleep(0.05)
+        view = await eventually_reads(lambda: sdk.get_order(order.order_id), all_released,
+                                      f"order {order.order_id} to have every shipment released")
         for shipment in view.shipments:
             for step in (ShipmentEventType.PICKED, ShipmentEventType.SHIPPED, ShipmentEventType.DELIVERED):
                 await sdk.send_shipment_event(ShipmentEvent(shipment_id=shipment.shipment_id, type=step))

@@ -3,51 +3,17 @@ refund, expiry."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from models.names import order_workflow_id, return_workflow_id
-from models.order import OrderStatus
-from models.records import OrderRecord, ShipmentRecord
-from models.returns import ReturnEvent, ReturnEventType, ReturnLine, ReturnStatus, ReturnView, StartReturn
-from models.shipment import ShipmentLine, ShipmentState
+from models.names import return_workflow_id
+from models.returns import ReturnEvent, ReturnEventType, ReturnStatus, ReturnView
 from omniroute.client import EventRejectedError
+from tests.fixtures.network import add_node
+from tests.fixtures.returns import a_return, delivered_order, until_status
 from tests.fixtures.temporal import RunningWorker
-from tests.workflow.conftest import add_node, an_order
-
-
-def delivered_order(w: RunningWorker, *, sku: str = "SKU-R", quantity: int = 2, unit_price: int = 2500,
-                    delivered_days_ago: int = 3) -> OrderRecord:
-    """An order already delivered, as the order workflow leaves it in the read model."""
-    order = an_order((sku, quantity), unit_price=unit_price)
-    record = OrderRecord(order_id=order.order_id, workflow_id=order_workflow_id(order.order_id),
-                         channel=order.channel, channel_order_id=order.channel_order_id, status=OrderStatus.COMPLETED,
-                         currency="USD", customer=order.customer, ship_to=order.ship_to, lines=order.lines,
-                         created_at=datetime.now(UTC) - timedelta(days=delivered_days_ago + 2))
-    w.store.record_order(record)
-    w.store.record_shipment(ShipmentRecord(
-        shipment_id=f"{order.order_id}-S1", order_id=order.order_id, node_id="dc-il",
-        lines=[ShipmentLine(line_no=1, sku=sku, quantity=quantity)], state=ShipmentState.DELIVERED,
-        delivered_at=datetime.now(UTC) - timedelta(days=delivered_days_ago)))
-    return record
-
-
-async def until_status(w: RunningWorker, rma: str, status: ReturnStatus, attempts: int = 200) -> ReturnView:
-    for _ in range(attempts):
-        view = await w.sdk.get_return(rma)
-        if view.status is status:
-            return view
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"return {rma} never reached {status}: {view}")
-
-
-def a_return(order: OrderRecord, sku: str = "SKU-R", quantity: int = 1) -> StartReturn:
-    return StartReturn(rma=f"RMA-{uuid.uuid4().hex[:10]}", order_id=order.order_id,
-                       lines=[ReturnLine(sku=sku, quantity=quantity)], reason="too small")
 
 
 @pytest.mark.parametrize("worker_store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
@@ -143,7 +109,7 @@ async def test_a_receipt_before_the_label_is_issued_is_refused_naming_requested(
             await w.sdk.send_return_event(received(request.rma, "dock-1"))
 
     assert err.value.current_state == "requested"
-    view = await until_status(w, request.rma, ReturnStatus.AWAITING_RECEIPT, attempts=600)
+    view = await until_status(w, request.rma, ReturnStatus.AWAITING_RECEIPT, timeout=60)
     assert view.received_at is None, "the refused receipt left nothing behind"
 
 

@@ -3,9 +3,8 @@ while a live order can still ship them. On the dev server: the time-skipping one
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -27,9 +26,10 @@ from models.records import OrderRecord
 from models.schedules import SweepBatch, SweepBatchResult, SweepReport
 from omniroute.config.settings import Settings
 from store import Store
+from tests.fixtures.eventually import eventually
+from tests.fixtures.network import add_node
 from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import worker_settings
-from tests.workflow.conftest import add_node
 from workers.main import running_worker
 from workers.schedules import ensure_schedules
 
@@ -84,14 +84,6 @@ async def _delete_schedule(client: Client) -> None:
             await client.get_schedule_handle(RESERVATION_SWEEP_SCHEDULE).delete()
 
 
-async def _until(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.2)
-
-
 async def test_a_triggered_schedule_releases_an_expired_reservation_back_to_atp(
         temporal_env: WorkflowEnvironment, stocked_store: Store, sweep_settings: Settings) -> None:
     order_id = f"web-{uuid.uuid4().hex[:8]}"
@@ -101,7 +93,8 @@ async def test_a_triggered_schedule_releases_an_expired_reservation_back_to_atp(
     await ensure_schedules(temporal_env.client, sweep_settings)
     await temporal_env.client.get_schedule_handle(RESERVATION_SWEEP_SCHEDULE).trigger()
 
-    await _until(lambda: _state(stocked_store, order_id) is ReservationState.RELEASED)
+    await eventually(lambda: _state(stocked_store, order_id) is ReservationState.RELEASED,
+                     "the triggered sweep to release the expired reservation")
     assert stocked_store.availability("SKU-SW").total_atp == 10
     release = stocked_store.ledger(node_id="dc-sw", sku="SKU-SW")[-1]
     assert (release.reserved_delta, release.source, release.reason) == (-4, "sweep", "reservation expired")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,9 +23,10 @@ from models.network import NodeKind
 from models.threepl import PullResult
 from omniroute.config.settings import Settings
 from store import Store
+from tests.fixtures.eventually import eventually
+from tests.fixtures.network import add_node
 from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import worker_settings
-from tests.workflow.conftest import add_node
 from workers.main import PASSTHROUGH, WORKFLOWS, running_worker
 from workers.schedules import ensure_threepl_sync_schedule
 
@@ -172,10 +172,8 @@ async def test_a_configured_3pl_node_gets_a_schedule_whose_runs_pull_its_invento
     try:
         assert await ensure_threepl_sync_schedule(world.client, settings) == schedule_id  # idempotent
         await handle.trigger()
-        deadline = asyncio.get_running_loop().time() + 20
-        while len(world.store.ledger(node_id=NODE)) < 3:
-            assert asyncio.get_running_loop().time() < deadline, "the scheduled pull did not run"
-            await asyncio.sleep(0.2)
+        await eventually(lambda: len(world.store.ledger(node_id=NODE)) >= 3,
+                         "the scheduled pull to write the 3PL node's stock to the ledger")
         assert {m.source for m in world.store.ledger(node_id=NODE)} == {"shipbob"}
     finally:
         await handle.delete()

@@ -14,9 +14,10 @@ from omniroute.client import OmnirouteClient
 from omniroute.config.settings import Settings
 from omniroute.config.telemetry import build_tracer_provider, configure_tracing
 from store import Store
+from tests.fixtures.network import add_node
+from tests.fixtures.orders import an_order
 from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import worker_settings
-from tests.workflow.conftest import add_node, an_order
 from workers.main import running_worker
 
 

@@ -15,8 +15,10 @@ from models.order import CancelOrder, OrderStatus
 from models.schedules import WaveReport
 from models.shipment import ShipmentState
 from omniroute.files.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
+from tests.fixtures.network import add_node
+from tests.fixtures.orders import an_order
 from tests.fixtures.temporal import RunningWorker
-from tests.workflow.conftest import add_node, all_released, an_order, run_once, wait_for, warehouse_ships
+from tests.fixtures.workflows import all_released, run_once, wait_for, warehouse_ships
 
 TEE, HOODIE = "TEE-CREW-BLK", "HOODIE-GRY"
 

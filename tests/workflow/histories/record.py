@@ -11,7 +11,6 @@ return's) history and its fulfilments' histories beside this file.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,11 @@ from temporalio.client import WorkflowFailureError
 from models.names import fulfilment_workflow_id, order_workflow_id, return_workflow_id
 from models.order import CancelOrder, OrderStatus, OrderView
 from models.returns import ReturnEvent, ReturnEventType, ReturnStatus
+from tests.fixtures.network import add_node
+from tests.fixtures.orders import an_order
+from tests.fixtures.returns import a_return, delivered_order, until_status
 from tests.fixtures.temporal import RunningWorker
-from tests.workflow.conftest import add_node, all_released, an_order, wait_for, warehouse_ships
-from tests.workflow.test_return_workflow import a_return, delivered_order, until_status
+from tests.fixtures.workflows import all_released, wait_for, warehouse_ships
 
 HERE = Path(__file__).parent
 
@@ -93,8 +94,5 @@ async def test_record_a_return_received(omniroute_worker: RunningWorker) -> None
     await w.sdk.start_return(request)
     await until_status(w, request.rma, ReturnStatus.AWAITING_RECEIPT)
     await w.sdk.send_return_event(ReturnEvent(rma=request.rma, type=ReturnEventType.RECEIVED, event_id="dock-1"))
-    for _ in range(200):
-        if (await w.sdk.get_return(request.rma)).status is ReturnStatus.COMPLETED:
-            break
-        await asyncio.sleep(0.05)
+    await until_status(w, request.rma, ReturnStatus.COMPLETED)
     await _save(w, return_workflow_id(request.rma), "return_received")

@@ -1,6 +1,7 @@
-"""The restart policy of `omniroute dev`, driven with tiny commands instead of the stack's services:
-backoff that doubles up to a cap, a fresh count after a healthy run, a crash loop that ends in
-StackError naming the service, and no restart of a service its owner took away."""
+"""The restart policy of `omniroute dev`, driven with tiny commands (real child processes) instead of the
+stack's services: a fresh count after a healthy run, a crash loop that ends in StackError naming the
+service, and no restart of a service its owner took away. Its pure decisions (backoff, exit statuses) are
+in tests/unit/test_restart_policy.py."""
 
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from omniroute.cli.app import dev
 from omniroute.devstack.service_process import ServiceProcess
 from omniroute.devstack.stack_errors import StackError
-from omniroute.devstack.supervisor import RestartPolicy, Supervisor, describe_exit
+from omniroute.devstack.supervisor import RestartPolicy, Supervisor
 
 QUICK = RestartPolicy(first_delay=0.01, factor=2.0, max_delay=0.05, healthy_after=60.0, max_restarts=3)
 
@@ -64,19 +64,6 @@ def poll_until(supervisor: Supervisor, condition: Callable[[], bool], timeout: f
         assert time.monotonic() < deadline, "the condition never held"
         supervisor.poll()
         time.sleep(0.01)
-
-
-def test_the_delay_doubles_with_each_crash_in_a_row_up_to_its_cap() -> None:
-    policy = RestartPolicy(first_delay=0.5, factor=2.0, max_delay=30.0, max_restarts=5)
-
-    assert [policy.delay(crashes) for crashes in range(1, 9)] == [0.5, 1, 2, 4, 8, 16, 30, 30]
-    assert not policy.gives_up(5) and policy.gives_up(6)
-
-
-def test_an_exit_status_names_the_signal_that_killed_the_service() -> None:
-    assert describe_exit(137) == "status 137 (SIGKILL)"
-    assert describe_exit(-15) == "killed by SIGTERM"
-    assert describe_exit(1) == "status 1"
 
 
 def test_a_service_that_keeps_crashing_is_restarted_then_given_up_on_with_its_name_and_log_tail(
@@ -147,11 +134,3 @@ def test_a_service_its_owner_took_away_is_not_restarted(
 
     assert not process.running
     assert console.lines == []
-
-
-def test_the_dev_command_help_states_the_restart_policy_it_uses() -> None:
-    policy, text = RestartPolicy(), " ".join((dev.__doc__ or "").split())
-
-    assert f"after a backoff ({policy.first_delay:g} s, doubling up to {policy.max_delay:g} s" in text
-    assert f"resets after {policy.healthy_after:g} s of healthy running" in text
-    assert f"crashes {policy.max_restarts + 1} times in a row" in text

@@ -13,15 +13,7 @@ from pathlib import Path
 import pytest
 
 from omniroute.devstack.service_process import ServiceProcess
-
-
-def alive(pid: int) -> bool:
-    """Running (a zombie waiting for its reaper counts as gone)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
+from tests.fixtures.processes import alive
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
