@@ -17,9 +17,10 @@ from models.shipment import ShipmentState
 from omniroute.client import OmnirouteClient
 from store import Store
 from tests.fixtures.eventually import eventually
+from tests.fixtures.network import add_node
+from tests.fixtures.orders import an_order
 from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import worker_settings
-from tests.workflow.conftest import add_node, an_order
 from workers.main import WORKFLOWS, running_worker
 from workflows.fulfilment.dc import DcFulfilmentWorkflow
 
