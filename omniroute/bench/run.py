@@ -170,7 +170,8 @@ def _method(sizes: BenchSizes, settings: Settings, events_via: str) -> list[str]
         "Durations: from the earliest workflow start to the latest close, as the server recorded them. "
         f"{WARM_UP} orders run first, unmeasured, to warm the worker.",
         f"Memory, measured right after the warm-up: {sizes.open_orders} orders placed and left waiting for the "
-        "warehouse (label bought, shipment released); the worker's VmRSS from /proc before placing them and "
+        "warehouse (label bought, shipment released: the order and its shipment's fulfilment workflow both "
+        "open); the worker's VmRSS from /proc before placing them and "
         f"3 s after all were waiting, divided by their number. The worker caches up to "
         f"{settings.worker_max_cached_workflows} workflows, so all of them stay in its cache; they stay open "
         "(and cached) while the throughput runs follow.",
