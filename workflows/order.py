@@ -296,6 +296,11 @@ class OrderWorkflow:
         await self._stop(reason)
         while not self._settled():
             await self._step()
+        await self._answer_cancels()
+        for pending in self._cancels:  # a shipment it waited on left the order's hands: say so, never hang
+            pending.answer.set_exception(ApplicationError(f"the order stopped first: {reason}",
+                                                          type="NotCancellable", non_retryable=True))
+        self._cancels.clear()
         await self._book.update_status()  # the read model and search attributes say it ended too
 
     async def _fail(self, error: ChildWorkflowError) -> None:

@@ -9,7 +9,8 @@ view from the progress it reports, and learns how it ended from its result.
 from __future__ import annotations
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import CancelledError as TemporalCancelledError
+from temporalio.exceptions import FailureError
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -104,7 +105,9 @@ class Shipments:
                 request = CancelFulfilment(skus=sorted(skus) if skus is not None else None, reason=reason)
                 try:
                     await self.handles[shipment.view.shipment_id].signal(names.CANCEL_FULFILMENT_SIGNAL, request)
-                except ApplicationError as err:  # it ended meanwhile: its outcome, on its way, answers
+                except FailureError as err:  # it ended meanwhile: its outcome, on its way, answers
+                    if isinstance(err, TemporalCancelledError):
+                        raise
                     self._state.events.append(f"{shipment.view.shipment_id}: cancel not delivered ({err})")
             return
         if skus is None:

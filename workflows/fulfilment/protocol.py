@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import CancelledError as TemporalCancelledError
 
 with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities
@@ -236,7 +237,9 @@ class FulfilmentProtocol:
         try:
             await parent.signal(names.FULFILMENT_PROGRESS_SIGNAL,
                                 FulfilmentProgress(shipment=self._shown(), note=note))
-        except ApplicationError as err:  # the signal could not be delivered
+        except FailureError as err:  # the signal could not be delivered
+            if isinstance(err, TemporalCancelledError):
+                raise
             self._note(f"the order no longer takes progress: {err}")
 
     async def _record(self) -> None:
