@@ -350,7 +350,7 @@ class RuleSet(_Strict):
     def _no_rate_to_itself(cls, fx_rates: FxRates) -> FxRates:
         for into, rates in fx_rates.items():
             if into in rates:
-                raise ValueError(f"fx_rates.{into}.{into}: a currency's rate to itself is always 1; leave it out")
+                raise ValueError(f"a rate from {into} to {into} is always 1; leave {into} out of fx_rates.{into}")
         return fx_rates
 
     @field_validator("rules", mode="after")
