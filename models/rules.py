@@ -25,7 +25,8 @@ from pydantic import (
 )
 
 from models.address import CountryCode
-from models.money import Currency, MinorUnits
+from models.currencies import FxRates, KnownCurrency
+from models.money import MinorUnits
 from models.network import Node, NodeKind
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -99,11 +100,12 @@ class Amount(_Strict):
     """A money threshold: integer minor units (cents) and an ISO 4217 currency."""
 
     amount: MinorUnits
-    currency: Currency
+    currency: KnownCurrency
 
 
 class OrderTotalOver(_Keyed):
-    """The order total is strictly above the amount; an order in another currency never matches."""
+    """The order total is strictly above the amount. A total in another currency is converted with the rule
+    set's `fx_rates`; without a rate the condition cannot be decided, and evaluation holds the order."""
 
     KEY = "order_total_over"
     order_total_over: Amount
@@ -336,7 +338,20 @@ class RuleSet(_Strict):
     """Rules in the order they are evaluated (the order decides ties such as the backorder policy)."""
 
     version: Literal[1]
+    fx_rates: FxRates = Field(
+        default_factory=dict,
+        description="per threshold currency, what one unit of each other currency is worth in it: "
+        "{USD: {EUR: '1.08'}} reads one EUR is 1.08 USD",
+    )
     rules: list[Rule] = Field(default_factory=list)
+
+    @field_validator("fx_rates", mode="after")
+    @classmethod
+    def _no_rate_to_itself(cls, fx_rates: FxRates) -> FxRates:
+        for into, rates in fx_rates.items():
+            if into in rates:
+                raise ValueError(f"a rate from {into} to {into} is always 1; leave {into} out of fx_rates.{into}")
+        return fx_rates
 
     @field_validator("rules", mode="after")
     @classmethod
@@ -358,9 +373,11 @@ class FiredRule(_Strict):
     rule_id: str
     description: str
     actions: list[str]
+    because: list[str] = Field(default_factory=list, description="what the condition compared, e.g. a conversion")
 
     def __str__(self) -> str:
-        return f"rule {self.rule_id} ({self.description}): {'; '.join(self.actions)}"
+        reasons = f" because {'; '.join(self.because)}" if self.because else ""
+        return f"rule {self.rule_id} ({self.description}): {'; '.join(self.actions)}{reasons}"
 
 
 class RuleOutcome(_Strict):

@@ -15,6 +15,10 @@ Rules are evaluated in file order and every enabled rule whose condition holds f
   another rule sped up, and the answer does not depend on rule order.
 - backorder_policy: the first fired rule (in file order) that sets one; later ones are recorded as
   fired but do not change it.
+
+A rule whose condition cannot be decided (an order total in a currency the rule set has no FX rate
+for) holds the order instead of doing what it says, with a reason naming the currency; see
+`sourcing.conditions`. A fired rule records the conversions its condition made.
 """
 
 from __future__ import annotations
@@ -22,161 +26,32 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import assert_never
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from models.address import Address
 from models.network import Node
-from models.order import PlaceOrder
 from models.rules import (
     SERVICE_LEVEL_SPEED,
     Action,
-    AllOf,
-    Always,
-    AnyOf,
-    AttributeEquals,
     BackorderPolicy,
-    BillingShippingMismatch,
-    ChannelIn,
-    Condition,
     ExcludeNodes,
     FiredRule,
     Hold,
-    LineCountOver,
     MaxShipments,
     NodeSelector,
-    Not,
-    OrderTotalOver,
     Preference,
     PreferNodes,
+    Rule,
     RuleOutcome,
     RuleSet,
     ServiceLevelName,
     SetBackorderPolicy,
     SetServiceLevel,
     ShipComplete,
-    ShippingMethodIn,
-    ShipToCountryIn,
-    ShipToPostalPrefixIn,
-    ShipToRegionIn,
-    SkuIn,
-    SkuTagIn,
-    UnitsOver,
 )
+from sourcing.conditions import Verdict, judge, matches
+from sourcing.order_facts import OrderFacts
 from sourcing.problem import SourcingProblem
 
 __all__ = ["FiredRule", "OrderFacts", "RuleOutcome", "apply_to_problem", "describe", "evaluate", "matches"]
 
-MISMATCH_ATTRIBUTE = "billing_shipping_mismatch"
-_TRUE_WORDS = frozenset({"true", "yes", "1"})
-
-
-class OrderFacts(BaseModel):
-    """What rules may look at in one order, flattened once so that evaluation is plain lookups."""
-
-    model_config = ConfigDict(frozen=True)
-
-    channel: str
-    currency: str
-    total: int = Field(description="order total in minor units")
-    ship_to_country: str
-    ship_to_region: str
-    ship_to_postal_code: str
-    shipping_method: str
-    skus: frozenset[str]
-    sku_tags: frozenset[str] = Field(description="every tag of every SKU on the order")
-    line_count: int
-    units: int
-    attributes: dict[str, str] = Field(default_factory=dict)
-    billing_mismatch: bool = False
-
-    @classmethod
-    def of(
-        cls,
-        order: PlaceOrder,
-        sku_tags: Mapping[str, Sequence[str]],
-        *,
-        attributes: Mapping[str, str] | None = None,
-        shipping_method: str | None = None,
-        bill_to: Address | None = None,
-    ) -> OrderFacts:
-        """Facts of `order`, with the catalogue's tags per SKU and what the channel sent besides the order.
-
-        `shipping_method` is the channel's method name ("Express"), by default the order's own; without
-        one the order's service level stands in. `attributes` and `bill_to` default to the order's. The
-        billing mismatch compares `bill_to` with the ship-to address when there is one, else reads the
-        channel's `billing_shipping_mismatch` attribute ("true"/"yes"/"1").
-        """
-        attrs = dict(order.attributes if attributes is None else attributes)
-        shipping_method = order.shipping_method if shipping_method is None else shipping_method
-        bill_to = order.bill_to if bill_to is None else bill_to
-        if bill_to is not None:
-            mismatch = _address_key(bill_to) != _address_key(order.ship_to)
-        else:
-            mismatch = attrs.get(MISMATCH_ATTRIBUTE, "").strip().lower() in _TRUE_WORDS
-        skus = frozenset(line.sku for line in order.lines)
-        return cls(
-            channel=order.channel,
-            currency=order.currency,
-            total=order.total.amount,
-            ship_to_country=order.ship_to.country,
-            ship_to_region=order.ship_to.region.strip().upper(),
-            ship_to_postal_code=(order.ship_to.postal_code or "").strip().upper(),
-            shipping_method=shipping_method if shipping_method is not None else order.service_level.value,
-            skus=skus,
-            sku_tags=frozenset(tag for sku in skus for tag in sku_tags.get(sku, ())),
-            line_count=len(order.lines),
-            units=sum(line.quantity for line in order.lines),
-            attributes=attrs,
-            billing_mismatch=mismatch,
-        )
-
-
-def _address_key(address: Address) -> tuple[str, str, str]:
-    postal = (address.postal_code or "").replace(" ", "").upper()[:5]
-    return address.country, postal, " ".join(address.line1.casefold().split())
-
-
-def matches(condition: Condition, facts: OrderFacts) -> bool:
-    """Whether `condition` holds for the order described by `facts`."""
-    match condition:
-        case AllOf():
-            return all(matches(part, facts) for part in condition.all)
-        case AnyOf():
-            return any(matches(part, facts) for part in condition.any)
-        case Not():
-            return not matches(condition.not_, facts)
-        case Always():
-            return True
-        case OrderTotalOver():
-            limit = condition.order_total_over
-            return facts.currency == limit.currency and facts.total > limit.amount
-        case ChannelIn():
-            return facts.channel in condition.channel_in
-        case ShipToCountryIn():
-            return facts.ship_to_country in condition.ship_to_country_in
-        case ShipToRegionIn():
-            return facts.ship_to_region in {region.upper() for region in condition.ship_to_region_in}
-        case ShipToPostalPrefixIn():
-            return any(facts.ship_to_postal_code.startswith(p.upper()) for p in condition.ship_to_postal_prefix_in)
-        case ShippingMethodIn():
-            return facts.shipping_method.casefold() in {m.casefold() for m in condition.shipping_method_in}
-        case SkuIn():
-            return not facts.skus.isdisjoint(condition.sku_in)
-        case SkuTagIn():
-            return not facts.sku_tags.isdisjoint(condition.sku_tag_in)
-        case LineCountOver():
-            return facts.line_count > condition.line_count_over
-        case UnitsOver():
-            return facts.units > condition.units_over
-        case AttributeEquals():
-            return all(
-                facts.attributes.get(name, "").casefold() == value.casefold()
-                for name, value in condition.attribute_equals.items()
-            )
-        case BillingShippingMismatch():
-            return facts.billing_mismatch == condition.billing_shipping_mismatch
-        case _:
-            assert_never(condition)
 
 
 def describe(action: Action) -> str:
@@ -213,7 +88,16 @@ def evaluate(rule_set: RuleSet, facts: OrderFacts) -> RuleOutcome:
     backorder_policy: BackorderPolicy | None = None
     fired: list[FiredRule] = []
     for rule in rule_set.rules:
-        if not rule.enabled or not matches(rule.when, facts):
+        if not rule.enabled:
+            continue
+        verdict = judge(rule.when, facts, rule_set.fx_rates)
+        if verdict.answer is None:
+            undecided = _undecided(rule, verdict)
+            holds.append(undecided)
+            fired.append(FiredRule(rule_id=rule.id, description=rule.description, actions=[f"hold: {undecided}"],
+                                   because=list(verdict.conversions)))
+            continue
+        if not verdict.answer:
             continue
         for action in rule.then:
             match action:
@@ -234,10 +118,15 @@ def evaluate(rule_set: RuleSet, facts: OrderFacts) -> RuleOutcome:
                 case _:
                     assert_never(action)
         fired.append(FiredRule(rule_id=rule.id, description=rule.description,
-                               actions=[describe(action) for action in rule.then]))
+                               actions=[describe(action) for action in rule.then],
+                               because=list(verdict.conversions)))
     return RuleOutcome(holds=holds, excluded=excluded, preferred=preferred, ship_complete=ship_complete,
                        max_shipments=max_shipments, service_level=service_level,
                        backorder_policy=backorder_policy, fired=fired)
+
+
+def _undecided(rule: Rule, verdict: Verdict) -> str:
+    return f"rule {rule.id} cannot be decided: {'; '.join(verdict.unknowns)}"
 
 
 def _smallest(current: int | None, asked: int | None) -> int | None:

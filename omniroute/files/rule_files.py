@@ -84,7 +84,8 @@ def field_path(loc: Sequence[int | str]) -> str:
     """A pydantic error location as a path: `rules[2].when.all[1].order_total_over`.
 
     A one-key condition or action shows up twice in pydantic's location (the union tag, then the
-    field of the same name); the path shows it once.
+    field of the same name); the path shows it once. A bad mapping key (pydantic's `[key]` after it,
+    e.g. an unknown currency in `fx_rates`) is named by the key alone: `fx_rates.USD.EUX`.
     """
     path = ""
     index = 0
@@ -92,7 +93,7 @@ def field_path(loc: Sequence[int | str]) -> str:
         part = loc[index]
         if isinstance(part, int):
             path += f"[{part}]"
-        else:
+        elif part != "[key]":
             path += f".{part}" if path else part
             if part in _TAGS and index + 1 < len(loc) and loc[index + 1] == part:
                 index += 1
