@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from models.limits import MAX_COUNT, MAX_MINOR_UNITS, MAX_UNITS
 from models.money import Currency, Money
 from models.network import NodeKind
 from models.shipment import ShipmentLine
 
 Zone = Annotated[int, Field(ge=1, le=9)]
-Cents = Annotated[int, Field(ge=0)]
+Cents = Annotated[int, Field(ge=0, le=MAX_MINOR_UNITS)]
 Days = Annotated[int, Field(ge=0, le=30)]
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -68,9 +69,9 @@ class CarrierService(BaseModel):
     carrier: str = Field(min_length=1, max_length=40, description="as the label API names it, e.g. UPS")
     service: str = Field(min_length=1, max_length=60, description="the carrier's service code, e.g. Ground")
     level: ServiceLevel
-    dim_divisor: int = Field(default=139, gt=0, description="cubic inches per billable pound")
+    dim_divisor: int = Field(default=139, gt=0, le=100_000, description="cubic inches per billable pound")
     transit_days: dict[Zone, Days] = Field(min_length=1, description="business days in transit by zone")
-    rates: dict[Annotated[int, Field(ge=1)], dict[Zone, Cents]] = Field(min_length=1)
+    rates: dict[Annotated[int, Field(ge=1, le=MAX_COUNT)], dict[Zone, Cents]] = Field(min_length=1)
     extra_lb_cents: Cents = Field(description="per billable pound beyond the card's last row")
     delivers_saturday: bool = False
 
@@ -124,10 +125,12 @@ class NodeCosts(BaseModel):
 
     handling_per_order_cents: Cents = 0
     handling_per_unit_cents: Cents = 0
-    daily_capacity: int | None = Field(default=None, ge=0, description="shipments per day; None = unlimited")
+    daily_capacity: int | None = Field(
+        default=None, ge=0, le=MAX_UNITS, description="shipments per day; None = unlimited"
+    )
     cutoff: str = Field(default="14:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, node local")
     # Central time when nothing is said: the middle of the US, where a default is least wrong.
-    timezone: str = Field(default="America/Chicago", description="IANA name, e.g. America/New_York")
+    timezone: str = Field(default="America/Chicago", max_length=64, description="IANA name, e.g. America/New_York")
     processing_days: Days = Field(default=0, description="ship days after the order day; 0 = same day")
     ship_weekdays: tuple[int, ...] = Field(default=(0, 1, 2, 3, 4), description="0=Mon..6=Sun, or mon..sun")
 
@@ -179,7 +182,7 @@ class LookAheadSettings(BaseModel):
     price_weight: float = Field(default=1.5, ge=0, le=10)
     history_days: float = Field(default=7, gt=0, le=90)
     horizon_days: float = Field(default=2, gt=0, le=30)
-    max_age_minutes: int = Field(default=180, ge=1)
+    max_age_minutes: int = Field(default=180, ge=1, le=MAX_COUNT)
     region_grid_degrees: float = Field(default=1.0, gt=0, le=10)
 
 
@@ -196,7 +199,9 @@ class WaveSettings(BaseModel):
         default=30, ge=0, le=24 * 60,
         description="a hold ends this long before the earliest cut-off of the order's nodes, so that waiting "
                     "never costs a ship day")
-    min_saving_cents: int = Field(default=50, ge=0, description="a wave changes plans only when it saves this much")
+    min_saving_cents: int = Field(
+        default=50, ge=0, le=MAX_MINOR_UNITS, description="a wave changes plans only when it saves this much"
+    )
 
 
 class NodeSkuPrice(BaseModel):
@@ -238,7 +243,9 @@ class CostModel(BaseModel):
     node_defaults: dict[NodeKind, NodeCosts] = Field(default_factory=dict)
     nodes: dict[str, NodeCosts] = Field(default_factory=dict)
     split_penalty_cents: Cents = 0
-    store_protect_units: int = Field(default=0, ge=0, description="a store's last N units of a SKU are protected")
+    store_protect_units: int = Field(
+        default=0, ge=0, le=MAX_UNITS, description="a store's last N units of a SKU are protected"
+    )
     store_protect_cents: Cents = Field(default=0, description="per unit taken from a store's protected units")
     unfilled_penalty_cents: Cents = 100_000
     look_ahead: LookAheadSettings | None = Field(default=None, description="live look-ahead; off when absent")

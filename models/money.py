@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$", min_length=3, max_length=3)]
-MinorUnits = Annotated[int, Field(ge=0, description="amount in the currency's minor units (cents)")]
+from models.limits import MinorUnits
+
+__all__ = ["Currency", "MinorUnits", "Money", "iso_4217_codes"]
+
+
+@cache
+def iso_4217_codes() -> frozenset[str]:
+    """The active ISO 4217 alphabetic codes (pycountry's copy of the standard's list)."""
+    return frozenset(currency.alpha_3 for currency in pycountry.currencies)
+
+
+def _known_currency(code: str) -> str:
+    if code not in iso_4217_codes():
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
+    return code
+
+
+Currency = Annotated[
+    str, StringConstraints(pattern=r"^[A-Z]{3}$", min_length=3, max_length=3), AfterValidator(_known_currency)
+]
 
 
 class Money(BaseModel):
