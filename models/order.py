@@ -6,7 +6,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator, model_validator
 
 from models.address import Address
 from models.costs import ServiceLevel
@@ -85,15 +85,16 @@ class PlaceOrder(BaseModel):
             raise ValueError("each SKU may appear on one line only; add the quantities")
         return self
 
-    @model_validator(mode="after")
-    def _total_within_limit(self) -> PlaceOrder:
-        total = sum(line.unit_price * line.quantity for line in self.lines)
+    @field_validator("lines")
+    @classmethod
+    def _total_within_limit(cls, lines: list[OrderLineIn]) -> list[OrderLineIn]:
+        total = sum(line.unit_price * line.quantity for line in lines)
         if total > MAX_ORDER_TOTAL:
             raise ValueError(
-                f"lines: the order total (unit_price x quantity summed over the lines) is {total}, "
+                f"the order total (unit_price x quantity summed over the lines) is {total}, "
                 f"more than {MAX_ORDER_TOTAL} minor units"
             )
-        return self
+        return lines
 
     @property
     def order_id(self) -> str:
