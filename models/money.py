@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Annotated, Self
 
-import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
+from models.currencies import ISO_4217_CODES
 from models.limits import MinorUnits
 
-__all__ = ["Currency", "MinorUnits", "Money", "iso_4217_codes"]
-
-
-@cache
-def iso_4217_codes() -> frozenset[str]:
-    """The active ISO 4217 alphabetic codes (pycountry's copy of the standard's list)."""
-    return frozenset(currency.alpha_3 for currency in pycountry.currencies)
+__all__ = ["Currency", "MinorUnits", "Money"]
 
 
 def _known_currency(code: str) -> str:
-    if code not in iso_4217_codes():
+    if code not in ISO_4217_CODES:
         raise ValueError(f"{code!r} is not an ISO 4217 currency code")
     return code
 
