@@ -170,3 +170,15 @@ async def test_a_missing_field_quotes_a_large_body_by_a_prefix(http: httpx.Async
     assert error["type"] == "missing"
     assert error["input"].startswith('{"channel":"web","channel_order_id":')
     assert len(error["input"]) == QUOTED_INPUT_CHARS + len("...")
+
+
+async def test_deltas_that_would_take_on_hand_past_the_limit_are_refused_naming_the_item(
+    http: httpx.AsyncClient,
+) -> None:
+    def receipt(units: int) -> Json:
+        return {"node_id": "dc-chi", "sku": "TEE-CREW-BLK", "delta": units, "kind": "receipt", "source": "wms"}
+
+    assert (await http.post("/v1/inventory:batch", json={"items": [receipt(MAX_UNITS)]})).status_code == 200
+    response = await http.post("/v1/inventory:batch", json={"items": [receipt(1)]})
+    assert response.status_code == 422
+    assert field_locs(response) == [["body", "items", 0, "delta"]]
