@@ -15,6 +15,7 @@ value is never echoed back. Domain failures are `{"detail": "..."}` naming the e
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,11 +55,16 @@ def quoted_input(value: Any) -> Any:
     """`value` as an error may quote it: unchanged when short, else a prefix ending in "..."."""
     if isinstance(value, str):
         return _cut(value, QUOTED_INPUT_CHARS)
-    if value is None or isinstance(value, bool | int | float):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, int | float):
+        # YAML reads `.inf` and `.nan`, which JSON cannot carry; a long int is cut like a string.
+        text = repr(value)
+        return value if math.isfinite(value) and len(text) <= QUOTED_INPUT_CHARS else _cut(text, QUOTED_INPUT_CHARS)
     encoded = jsonable_encoder(value)
     compact = json.dumps(encoded, separators=(",", ":"), ensure_ascii=False)
-    return encoded if len(compact) <= QUOTED_INPUT_CHARS else _cut(compact, QUOTED_INPUT_CHARS)
+    fits = len(compact) <= QUOTED_INPUT_CHARS and "Infinity" not in compact and "NaN" not in compact
+    return encoded if fits else _cut(compact, QUOTED_INPUT_CHARS)
 
 
 def _cut(text: str, limit: int) -> str:

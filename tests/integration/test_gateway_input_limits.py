@@ -12,11 +12,20 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from gateway.errors import QUOTED_INPUT_CHARS
-from models.limits import MAX_MINOR_UNITS, MAX_ORDER_TOTAL, MAX_UNITS
+from models.catalog import MAX_DIMENSION_IN, MAX_WEIGHT_LB
+from models.limits import MAX_MINOR_UNITS, MAX_ORDER_TOTAL, MAX_RATE_CENTS, MAX_UNITS
 from store import Store
-from tests.fixtures.gateway import a_node_body, field_locs, gateway_for, unreachable_temporal
+from tests.fixtures.gateway import (
+    YAML,
+    a_node_body,
+    demo_cost_model_yaml,
+    field_locs,
+    gateway_for,
+    unreachable_temporal,
+)
 from tests.fixtures.orders import an_order
 
 Json = dict[str, Any]
@@ -182,3 +191,36 @@ async def test_deltas_that_would_take_on_hand_past_the_limit_are_refused_naming_
     response = await http.post("/v1/inventory:batch", json={"items": [receipt(1)]})
     assert response.status_code == 422
     assert field_locs(response) == [["body", "items", 0, "delta"]]
+
+
+async def test_a_yaml_infinity_for_the_cost_model_is_a_422_not_a_500(http: httpx.AsyncClient) -> None:
+    response = await http.put("/v1/sourcing/cost-model", content=".inf", headers=YAML)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["input"] == "inf"
+
+
+async def test_an_infinite_distance_in_the_cost_model_is_refused_naming_it(http: httpx.AsyncClient) -> None:
+    document = yaml.safe_load(demo_cost_model_yaml())
+    document["zone_chart"] = [{"max_miles": float("inf"), "zone": 1}]
+    response = await http.put("/v1/sourcing/cost-model", content=yaml.safe_dump(document), headers=YAML)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert (error["loc"], error["type"]) == (["body", "zone_chart", 0, "max_miles"], "finite_number")
+
+
+async def test_a_promise_at_the_largest_prices_weights_and_quantities_is_answered(http: httpx.AsyncClient) -> None:
+    document = yaml.safe_load(demo_cost_model_yaml())
+    for price in ("unfilled_penalty_cents", "split_penalty_cents"):
+        document[price] = MAX_RATE_CENTS
+    for service in document["services"]:
+        service["rates"] = {weight: dict.fromkeys(zones, MAX_RATE_CENTS) for weight, zones in service["rates"].items()}
+        service["extra_lb_cents"] = MAX_RATE_CENTS
+    assert (await http.put("/v1/sourcing/cost-model", json=document)).status_code == 200
+    heaviest = {"sku": "TEE-CREW-BLK", "weight_lb": MAX_WEIGHT_LB, "length_in": MAX_DIMENSION_IN,
+                "width_in": MAX_DIMENSION_IN, "height_in": MAX_DIMENSION_IN}
+    assert (await http.put("/v1/catalog/skus", json={"items": [heaviest]})).status_code == 200
+    assert (await http.put("/v1/inventory/dc-chi/TEE-CREW-BLK", json={"on_hand": MAX_UNITS})).status_code == 200
+
+    response = await http.get("/v1/promise", params={"postal_code": "10001", "item": "TEE-CREW-BLK:10000"})
+    assert response.status_code == 200, response.text
+    assert response.json()["options"]
