@@ -224,3 +224,12 @@ async def test_a_promise_at_the_largest_prices_weights_and_quantities_is_answere
     response = await http.get("/v1/promise", params={"postal_code": "10001", "item": "TEE-CREW-BLK:10000"})
     assert response.status_code == 200, response.text
     assert response.json()["options"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/orders/{id}", "/v1/returns/{id}"], ids=["order", "return"]
+)
+async def test_a_path_id_longer_than_any_id_is_refused_without_echoing_it(http: httpx.AsyncClient, path: str) -> None:
+    response = await http.get(path.format(id="x" * 5000))
+    assert response.status_code == 422
+    assert len(response.content) < 1000
