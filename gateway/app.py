@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from gateway.body_limit import BodySizeLimit
 from gateway.errors import install_error_handlers
 from gateway.routes import availability, channels, health, inventory, nodes, orders, returns, shipments, sourcing
 from omniroute.client import OmnirouteClient
@@ -25,11 +26,12 @@ def create_app(
     settings: Settings | None = None, *, store: Store | None = None, client: OmnirouteClient | None = None
 ) -> FastAPI:
     """The gateway app. Injected parts are used as given and left open at shutdown (their owner closes
-    them); parts the app builds itself it also disposes of."""
+    them); parts the app builds itself it also disposes of. Request bodies over
+    `settings.max_request_bytes` are refused with 413 before any route reads them."""
+    config = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        config = settings or Settings()
         tracing = configure_tracing(config, "omniroute-gateway")
         owned_store = None
         if store is None:
@@ -61,6 +63,7 @@ def create_app(
     # Injected parts are usable without running the lifespan (tests drive the app directly).
     app.state.store = store
     app.state.client = client
+    app.add_middleware(BodySizeLimit, max_bytes=config.max_request_bytes)
     install_error_handlers(app)
     routers = (
         health.router,

@@ -2,19 +2,26 @@
 
 Bad input is a 422 in FastAPI's own shape, `{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`,
 so a client reads every field error the same way; `field_error` builds one by hand for checks that
-need the DB or reference data. Domain failures are `{"detail": "..."}` naming the entity:
+need the DB or reference data. An error quotes at most QUOTED_INPUT_CHARS of the input it refuses (a
+longer string, or a longer object or list as compact JSON, is cut and ends in "..."), so a huge bad
+value is never echoed back. Domain failures are `{"detail": "..."}` naming the entity:
 
     404  unknown node, order, shipment or return
+    413  the request body is over the gateway's limit (gateway/body_limit.py)
     409  the order, shipment or return is in a state where the request cannot apply
     503  Temporal (or a worker to answer) is out of reach; retry later
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -32,17 +39,54 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "descripti
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Problem, "description": "not in this state"}}
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"model": Problem, "description": "Temporal unreachable"}}
 
+QUOTED_INPUT_CHARS = 64
+MAX_MESSAGE_CHARS = 500
+
 
 def field_error(loc: Sequence[str | int], msg: str, *, kind: str = "value_error", value: Any = None) -> HTTPException:
     """A 422 shaped like FastAPI's validation errors, for a check the request model cannot make."""
     return HTTPException(
         status.HTTP_422_UNPROCESSABLE_CONTENT,
-        detail=[{"type": kind, "loc": list(loc), "msg": msg, "input": value}],
+        detail=[{"type": kind, "loc": list(loc), "msg": _cut(msg, MAX_MESSAGE_CHARS), "input": quoted_input(value)}],
     )
+
+
+def quoted_input(value: Any) -> Any:
+    """`value` as an error may quote it: unchanged when short, else a prefix ending in "..."."""
+    if isinstance(value, str):
+        return _cut(value, QUOTED_INPUT_CHARS)
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        # YAML reads `.inf` and `.nan`, which JSON cannot carry; a long int is cut like a string.
+        text = repr(value)
+        return value if math.isfinite(value) and len(text) <= QUOTED_INPUT_CHARS else _cut(text, QUOTED_INPUT_CHARS)
+    encoded = jsonable_encoder(value)
+    compact = json.dumps(encoded, separators=(",", ":"), ensure_ascii=False)
+    fits = len(compact) <= QUOTED_INPUT_CHARS and "Infinity" not in compact and "NaN" not in compact
+    return encoded if fits else _cut(compact, QUOTED_INPUT_CHARS)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _field_error_entry(error: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": error["type"],
+        "loc": list(error["loc"]),
+        "msg": _cut(str(error["msg"]), MAX_MESSAGE_CHARS),
+        "input": quoted_input(error.get("input")),
+    }
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Translate the SDK's and the store's errors; routes then only state the happy path."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, err: RequestValidationError) -> JSONResponse:
+        detail = [_field_error_entry(error) for error in err.errors()]
+        return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
     @app.exception_handler(NotFoundError)
     async def _not_found(_request: Request, err: NotFoundError) -> JSONResponse:

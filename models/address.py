@@ -6,6 +6,8 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from models.text import PlainText
+
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
@@ -21,7 +23,7 @@ class GeoPoint(BaseModel):
 class Located(BaseModel):
     """Something found by US postal code or by latitude/longitude (at least one of the two)."""
 
-    postal_code: str | None = Field(default=None, max_length=20)
+    postal_code: PlainText | None = Field(default=None, max_length=20)
     latitude: Latitude | None = None
     longitude: Longitude | None = None
 
@@ -43,12 +45,12 @@ class Located(BaseModel):
 class Address(Located):
     """A delivery address. US postal codes locate it; latitude/longitude may be given instead."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    line1: str = Field(min_length=1, max_length=200)
-    line2: str | None = Field(default=None, max_length=200)
-    city: str = Field(min_length=1, max_length=100)
-    region: str = Field(default="", max_length=100, description="state or province code, e.g. IL")
+    name: PlainText = Field(min_length=1, max_length=200)
+    line1: PlainText = Field(min_length=1, max_length=200)
+    line2: PlainText | None = Field(default=None, max_length=200)
+    city: PlainText = Field(min_length=1, max_length=100)
+    region: PlainText = Field(default="", max_length=100, description="state or province code, e.g. IL")
     country: CountryCode = "US"
-    phone: str | None = Field(default=None, max_length=40)
+    phone: PlainText | None = Field(default=None, max_length=40)

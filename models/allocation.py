@@ -6,11 +6,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from models.inventory import Sku
+from models.limits import UnitDelta, Units
 from models.network import NodeId, NodeKind
 from models.order import ChannelName
+from models.text import PlainText
 
 MAX_BATCH_SKUS = 1000
 MAX_BATCH_ITEMS = 1000
@@ -24,8 +26,8 @@ class SafetyStockDefaults(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    by_kind: dict[NodeKind, NonNegativeInt] = Field(default_factory=dict)
-    by_node: dict[NodeId, NonNegativeInt] = Field(default_factory=dict)
+    by_kind: dict[NodeKind, Units] = Field(default_factory=dict)
+    by_node: dict[NodeId, Units] = Field(default_factory=dict, max_length=10_000)
 
 
 class ChannelAllocation(BaseModel):
@@ -39,7 +41,7 @@ class ChannelAllocation(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     percent: float = Field(default=100, ge=0, le=100, description="share of each node's ATP, 0-100")
-    buffer: NonNegativeInt = Field(default=0, description="units held back at each node after the percentage")
+    buffer: Units = Field(default=0, description="units held back at each node after the percentage")
     only_node_kinds: list[NodeKind] | None = Field(default=None, description="if set, only these kinds are seen")
     only_nodes: list[NodeId] | None = Field(default=None, description="if set, only these nodes are seen")
     hidden_node_kinds: list[NodeKind] = Field(default_factory=list)
@@ -108,13 +110,13 @@ class InventoryFeedItem(BaseModel):
 
     node_id: NodeId
     sku: Sku
-    on_hand: NonNegativeInt | None = Field(default=None, description="absolute count")
-    delta: int | None = Field(default=None, description="units in (+) or out (-); never 0")
+    on_hand: Units | None = Field(default=None, description="absolute count")
+    delta: UnitDelta | None = Field(default=None, description="units in (+) or out (-); never 0")
     kind: FeedKind | None = Field(default=None, description="count for on_hand; receipt or adjustment for delta")
-    source: Annotated[str, Field(min_length=1, max_length=100)]
-    reason: str | None = Field(default=None, max_length=200)
+    source: Annotated[PlainText, Field(min_length=1, max_length=100)]
+    reason: PlainText | None = Field(default=None, max_length=200)
     as_of: AwareDatetime | None = Field(default=None, description="when the sender observed it")
-    key: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+    key: Annotated[PlainText, Field(min_length=1, max_length=200)] | None = Field(
         default=None, description="the sender's idempotency key: an item whose key was applied is not applied again")
 
     @model_validator(mode="after")

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from models.allocation import ChannelAvailability
 from models.catalog import SkuAttributes
 from models.costs import CostModel, PromiseOption, ServiceLevel, ShadowPriceSet
+from models.limits import Units
 from models.network import Node, NodeId
 from models.returns import ReturnEventType, ReturnStatus
 from models.rules import RuleSet
 from models.shipment import ShipmentEventType, ShipmentLine, ShipmentState
+from models.text import PlainText
 
 MAX_CATALOG_BATCH = 5000
 MAX_CART_ITEMS = 100
@@ -30,6 +32,8 @@ class NodeUpsert(Node):
     """A node as `PUT /v1/nodes/{node_id}` takes it: the path names the node, so `node_id` is optional
     here and, when given, must equal the path's."""
 
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     node_id: NodeId | None = None  # type: ignore[assignment]
 
     def for_id(self, node_id: str) -> Node:
@@ -40,17 +44,21 @@ class NodeUpsert(Node):
 class InventoryCount(BaseModel):
     """An absolute on-hand count from a WMS, 3PL or POS (not a delta)."""
 
-    on_hand: int = Field(ge=0, description="units physically at the node")
-    safety_stock: int | None = Field(default=None, ge=0, description="units held back from ATP; unchanged if omitted")
-    source: str = Field(default="api", min_length=1, max_length=100, description="who counted")
-    reason: str = Field(default="count", min_length=1, max_length=200)
+    model_config = ConfigDict(extra="forbid")
+
+    on_hand: Units = Field(description="units physically at the node")
+    safety_stock: Units | None = Field(default=None, description="units held back from ATP; unchanged if omitted")
+    source: PlainText = Field(default="api", min_length=1, max_length=100, description="who counted")
+    reason: PlainText = Field(default="count", min_length=1, max_length=200)
 
 
 class ShipmentEventIn(BaseModel):
     """A warehouse or carrier event for the shipment named in the path."""
 
+    model_config = ConfigDict(extra="forbid")
+
     type: ShipmentEventType
-    event_id: str | None = Field(default=None, max_length=200, description="the sender's dedupe key")
+    event_id: PlainText | None = Field(default=None, max_length=200, description="the sender's dedupe key")
     occurred_at: datetime | None = None
 
 
@@ -70,9 +78,11 @@ class ShipmentEventAccepted(BaseModel):
 class ReturnEventIn(BaseModel):
     """A carrier or receiving-node event for the return named in the path."""
 
+    model_config = ConfigDict(extra="forbid")
+
     type: ReturnEventType
-    node_id: str | None = Field(default=None, description="the node that received it, if not the planned one")
-    event_id: str | None = Field(default=None, max_length=200, description="the sender's dedupe key")
+    node_id: NodeId | None = Field(default=None, description="the node that received it, if not the planned one")
+    event_id: PlainText | None = Field(default=None, max_length=200, description="the sender's dedupe key")
 
 
 class ReturnEventAccepted(BaseModel):
@@ -117,6 +127,8 @@ class RuleSetDocument(BaseModel):
 
 class SkuBatch(BaseModel):
     """SKU attributes to insert or replace, all or none; a SKU may appear once per batch."""
+
+    model_config = ConfigDict(extra="forbid")
 
     items: list[SkuAttributes] = Field(
         min_length=1, max_length=MAX_CATALOG_BATCH, description=f"1 to {MAX_CATALOG_BATCH} SKUs"

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.inventory import Sku
+from models.text import PlainText
+
+MAX_WEIGHT_LB = 100_000
+MAX_DIMENSION_IN = 10_000
+Tag = Annotated[PlainText, Field(min_length=1, max_length=64)]
 
 
 class SkuAttributes(BaseModel):
@@ -15,11 +20,11 @@ class SkuAttributes(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     sku: Sku
-    weight_lb: float = Field(gt=0)
-    length_in: float = Field(default=0.0, ge=0)
-    width_in: float = Field(default=0.0, ge=0)
-    height_in: float = Field(default=0.0, ge=0)
-    tags: list[str] = Field(default_factory=list, description="free labels, e.g. fragile, oversize")
+    weight_lb: float = Field(gt=0, le=MAX_WEIGHT_LB)
+    length_in: float = Field(default=0.0, ge=0, le=MAX_DIMENSION_IN)
+    width_in: float = Field(default=0.0, ge=0, le=MAX_DIMENSION_IN)
+    height_in: float = Field(default=0.0, ge=0, le=MAX_DIMENSION_IN)
+    tags: list[Tag] = Field(default_factory=list, max_length=50, description="free labels, e.g. fragile, oversize")
 
     @property
     def cubic_in(self) -> float:

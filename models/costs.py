@@ -13,12 +13,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from models.limits import MAX_COUNT, MAX_MINOR_UNITS, MAX_RATE_CENTS, MAX_UNITS
 from models.money import Currency, Money
 from models.network import NodeKind
 from models.shipment import ShipmentLine
 
 Zone = Annotated[int, Field(ge=1, le=9)]
+# What a quote or a plan adds up to (never negative); a configured price is RateCents, bounded so that
+# those sums stay far inside 64-bit integers.
 Cents = Annotated[int, Field(ge=0)]
+RateCents = Annotated[int, Field(ge=0, le=MAX_RATE_CENTS)]
 Days = Annotated[int, Field(ge=0, le=30)]
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -40,7 +44,7 @@ _SPEED = {ServiceLevel.STANDARD: 0, ServiceLevel.TWO_DAY: 1, ServiceLevel.NEXT_D
 class ZoneBand(BaseModel):
     """Distances up to `max_miles` (inclusive) are `zone`; the last band has no upper bound (None)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     max_miles: float | None = Field(gt=0)
     zone: Zone
@@ -62,16 +66,16 @@ class CarrierService(BaseModel):
     zones 1 and 2 as one); zones above its last column are not served.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$", description="our id, e.g. ups-ground")
     carrier: str = Field(min_length=1, max_length=40, description="as the label API names it, e.g. UPS")
     service: str = Field(min_length=1, max_length=60, description="the carrier's service code, e.g. Ground")
     level: ServiceLevel
-    dim_divisor: int = Field(default=139, gt=0, description="cubic inches per billable pound")
+    dim_divisor: int = Field(default=139, gt=0, le=100_000, description="cubic inches per billable pound")
     transit_days: dict[Zone, Days] = Field(min_length=1, description="business days in transit by zone")
-    rates: dict[Annotated[int, Field(ge=1)], dict[Zone, Cents]] = Field(min_length=1)
-    extra_lb_cents: Cents = Field(description="per billable pound beyond the card's last row")
+    rates: dict[Annotated[int, Field(ge=1, le=MAX_COUNT)], dict[Zone, RateCents]] = Field(min_length=1)
+    extra_lb_cents: RateCents = Field(description="per billable pound beyond the card's last row")
     delivers_saturday: bool = False
 
     @field_validator("transit_days")
@@ -120,14 +124,16 @@ class CarrierService(BaseModel):
 class NodeCosts(BaseModel):
     """What a node charges to pick and pack, how much it can ship a day, and when it ships."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
-    handling_per_order_cents: Cents = 0
-    handling_per_unit_cents: Cents = 0
-    daily_capacity: int | None = Field(default=None, ge=0, description="shipments per day; None = unlimited")
+    handling_per_order_cents: RateCents = 0
+    handling_per_unit_cents: RateCents = 0
+    daily_capacity: int | None = Field(
+        default=None, ge=0, le=MAX_UNITS, description="shipments per day; None = unlimited"
+    )
     cutoff: str = Field(default="14:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, node local")
     # Central time when nothing is said: the middle of the US, where a default is least wrong.
-    timezone: str = Field(default="America/Chicago", description="IANA name, e.g. America/New_York")
+    timezone: str = Field(default="America/Chicago", max_length=64, description="IANA name, e.g. America/New_York")
     processing_days: Days = Field(default=0, description="ship days after the order day; 0 = same day")
     ship_weekdays: tuple[int, ...] = Field(default=(0, 1, 2, 3, 4), description="0=Mon..6=Sun, or mon..sun")
 
@@ -174,12 +180,12 @@ class LookAheadSettings(BaseModel):
     (node, SKU). Orders then add `price_weight` times those prices to their unit costs; prices older
     than `max_age_minutes` are not used."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     price_weight: float = Field(default=1.5, ge=0, le=10)
     history_days: float = Field(default=7, gt=0, le=90)
     horizon_days: float = Field(default=2, gt=0, le=30)
-    max_age_minutes: int = Field(default=180, ge=1)
+    max_age_minutes: int = Field(default=180, ge=1, le=MAX_COUNT)
     region_grid_degrees: float = Field(default=1.0, gt=0, le=10)
 
 
@@ -189,14 +195,16 @@ class WaveSettings(BaseModel):
     waiting together (shared stock, merged shipments). Make `hold_minutes` at least the schedule's
     interval so that every order meets a wave."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     hold_minutes: int = Field(default=20, ge=1, le=24 * 60)
     release_before_cutoff_minutes: int = Field(
         default=30, ge=0, le=24 * 60,
         description="a hold ends this long before the earliest cut-off of the order's nodes, so that waiting "
                     "never costs a ship day")
-    min_saving_cents: int = Field(default=50, ge=0, description="a wave changes plans only when it saves this much")
+    min_saving_cents: int = Field(
+        default=50, ge=0, le=MAX_MINOR_UNITS, description="a wave changes plans only when it saves this much"
+    )
 
 
 class NodeSkuPrice(BaseModel):
@@ -230,17 +238,19 @@ class CostModel(BaseModel):
     """Everything sourcing prices with. `nodes` overrides `node_defaults[kind]` field by field:
     only the fields an override states replace the kind's default."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     currency: Currency = "USD"
     zone_chart: list[ZoneBand] = Field(default_factory=lambda: list(DEFAULT_ZONE_CHART))
     services: list[CarrierService] = Field(min_length=1)
     node_defaults: dict[NodeKind, NodeCosts] = Field(default_factory=dict)
     nodes: dict[str, NodeCosts] = Field(default_factory=dict)
-    split_penalty_cents: Cents = 0
-    store_protect_units: int = Field(default=0, ge=0, description="a store's last N units of a SKU are protected")
-    store_protect_cents: Cents = Field(default=0, description="per unit taken from a store's protected units")
-    unfilled_penalty_cents: Cents = 100_000
+    split_penalty_cents: RateCents = 0
+    store_protect_units: int = Field(
+        default=0, ge=0, le=MAX_UNITS, description="a store's last N units of a SKU are protected"
+    )
+    store_protect_cents: RateCents = Field(default=0, description="per unit taken from a store's protected units")
+    unfilled_penalty_cents: RateCents = 100_000
     look_ahead: LookAheadSettings | None = Field(default=None, description="live look-ahead; off when absent")
     waves: WaveSettings | None = Field(default=None, description="release waves; orders release at once when absent")
 
@@ -287,7 +297,7 @@ class LinearCostModel(BaseModel):
     a fixed cost per shipment, and per unit a cost plus a cost per haversine mile. Figures are cents;
     the literature's 8.759, 0.423 and 0.000541/mile are read as dollars."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     fixed_per_shipment_cents: float = Field(default=875.9, ge=0)
     per_unit_cents: float = Field(default=42.3, ge=0)
@@ -300,7 +310,7 @@ class LinearCostModel(BaseModel):
 class ShipmentQuote(BaseModel):
     """The exact price of one parcel from one node by one service: the parts add up to `total_cents`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     node_id: str
     lines: list[ShipmentLine] = Field(min_length=1, description="what the parcel holds")
@@ -337,7 +347,7 @@ class ShipmentQuote(BaseModel):
 class PromiseOption(BaseModel):
     """The earliest delivery a service level can promise for a whole cart, and what shipping it costs us."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     level: ServiceLevel
     service: str = Field(description="the service name; several joined by '+' when a split uses more than one")

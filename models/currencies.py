@@ -1,21 +1,27 @@
-"""Currencies as data: which ISO 4217 codes exist, how many decimals their minor units have, and FX rates.
+"""The active ISO 4217 alphabetic currency codes, as pycountry 26.2.16 lists them, and the exponent
+of each one's minor unit (JPY 0, USD 2, KWD 3) that converting integer minor units needs.
 
-Money here is integer minor units, so converting between currencies needs each currency's exponent:
-a JPY amount counts yen (exponent 0), a USD amount cents (2), a KWD amount fils (3). The exponents
-are ISO 4217's own, written out below for the currencies that differ from 2. Babel's CLDR data is
-not used for them because CLDR gives display precision (it shows HUF and IQD with 0 decimals where
-ISO 4217 has 2 and 3); babel only answers which codes are currencies at all.
+Written out here rather than read from pycountry at run time: validating a currency happens inside
+workflows too (Temporal's sandbox forbids the file read pycountry does on first use), and `models/`
+does no I/O. tests/unit/test_currencies.py fails when pycountry's list and this one part.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-from functools import cache
-from typing import Annotated
-
-from pydantic import AfterValidator, Field
-
-from models.money import Currency
+ISO_4217_CODES = frozenset({
+    "AED", "AFN", "ALL", "AMD", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BHD", "BIF", "BMD",
+    "BND", "BOB", "BOV", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHE", "CHF", "CHW", "CLF",
+    "CLP", "CNY", "COP", "COU", "CRC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB",
+    "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF",
+    "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW",
+    "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT",
+    "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MXV", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD",
+    "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD",
+    "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB", "TJS",
+    "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "USN", "UYI", "UYU", "UYW", "UZS",
+    "VED", "VES", "VND", "VUV", "WST", "XAD", "XAF", "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XCD", "XCG",
+    "XDR", "XOF", "XPD", "XPF", "XPT", "XSU", "XTS", "XUA", "XXX", "YER", "ZAR", "ZMW", "ZWG"
+})
 
 # ISO 4217 minor units of the active currencies whose exponent is not 2.
 _EXPONENT_NOT_TWO: dict[str, int] = {
@@ -32,27 +38,3 @@ _EXPONENT_NOT_TWO: dict[str, int] = {
 def minor_unit_exponent(currency: str) -> int:
     """How many decimal places one minor unit of `currency` is: 0 for JPY, 2 for USD, 3 for KWD."""
     return _EXPONENT_NOT_TWO.get(currency, 2)
-
-
-@cache
-def _known_codes() -> frozenset[str]:
-    from babel.numbers import list_currencies  # read on first use, so importing models loads no locale data
-
-    return frozenset(list_currencies())
-
-
-def _known_currency(code: str) -> str:
-    if code not in _known_codes():
-        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
-    return code
-
-
-KnownCurrency = Annotated[Currency, AfterValidator(_known_currency)]
-
-FxRate = Annotated[
-    Decimal,
-    Field(gt=0, allow_inf_nan=False, description="what one unit of a currency is worth in another, e.g. 1.08"),
-]
-
-# Rates into a threshold's currency: `{"USD": {"EUR": Decimal("1.08")}}` reads "one EUR is 1.08 USD".
-FxRates = dict[KnownCurrency, dict[KnownCurrency, FxRate]]

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$", min_length=3, max_length=3)]
-MinorUnits = Annotated[int, Field(ge=0, description="amount in the currency's minor units (cents)")]
+from models.currencies import ISO_4217_CODES
+from models.limits import MinorUnits
+
+__all__ = ["Currency", "MinorUnits", "Money"]
+
+
+def _known_currency(code: str) -> str:
+    if code not in ISO_4217_CODES:
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
+    return code
+
+
+Currency = Annotated[
+    str, StringConstraints(pattern=r"^[A-Z]{3}$", min_length=3, max_length=3), AfterValidator(_known_currency)
+]
 
 
 class Money(BaseModel):

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, StringConstraints
 
 from models.address import CountryCode, Located
+from models.text import PlainText
 
 NodeId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
@@ -31,11 +32,11 @@ class Node(Located):
     model_config = ConfigDict(frozen=True)
 
     node_id: NodeId
-    name: str = Field(min_length=1, max_length=200)
+    name: PlainText = Field(min_length=1, max_length=200)
     kind: NodeKind
-    line1: str | None = Field(default=None, max_length=200)
-    city: str | None = Field(default=None, max_length=100)
-    region: str | None = Field(default=None, max_length=100)
+    line1: PlainText | None = Field(default=None, max_length=200)
+    city: PlainText | None = Field(default=None, max_length=100)
+    region: PlainText | None = Field(default=None, max_length=100)
     country: CountryCode = "US"
     capabilities: list[Capability] = Field(default_factory=lambda: [Capability.SHIP, Capability.RETURNS])
     active: bool = True

@@ -6,18 +6,20 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, EmailStr, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator, model_validator
 
 from models.address import Address
 from models.costs import ServiceLevel
 from models.inventory import Sku
+from models.limits import MAX_ORDER_TOTAL, MinorUnits
 from models.money import Currency, Money
 from models.plan import SourcingDecision
 from models.shipment import ShipmentView
+from models.text import PlainText
 
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_]{0,31}$")]
-AttributeName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-AttributeValue = Annotated[str, StringConstraints(max_length=500)]
+AttributeName = Annotated[PlainText, StringConstraints(min_length=1, max_length=64)]
+AttributeValue = Annotated[PlainText, StringConstraints(max_length=500)]
 ChannelOrderId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")]
 
 
@@ -38,18 +40,25 @@ class OrderStatus(StrEnum):
 
 
 class Customer(BaseModel):
-    email: EmailStr
-    name: str = Field(min_length=1, max_length=200)
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr = Field(max_length=254)
+    name: PlainText = Field(min_length=1, max_length=200)
 
 
 class OrderLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     sku: Sku
     quantity: int = Field(gt=0, le=10_000)
-    unit_price: int = Field(ge=0, description="minor units of the order's currency")
+    unit_price: MinorUnits = Field(description="minor units of the order's currency")
 
 
 class PlaceOrder(BaseModel):
-    """A channel's order, as it arrives by SDK or HTTP."""
+    """A channel's order, as it arrives by SDK or HTTP. Its total (unit price times quantity, summed
+    over the lines) is at most MAX_ORDER_TOTAL minor units."""
+
+    model_config = ConfigDict(extra="forbid")
 
     channel: ChannelName
     channel_order_id: ChannelOrderId
@@ -58,7 +67,7 @@ class PlaceOrder(BaseModel):
     ship_to: Address
     lines: list[OrderLineIn] = Field(min_length=1, max_length=200)
     service_level: ServiceLevel = ServiceLevel.STANDARD
-    shipping_method: str | None = Field(
+    shipping_method: PlainText | None = Field(
         default=None, max_length=100, description="the channel's own name for it, e.g. 'Express'; rules may map it"
     )
     promised_delivery: date | None = Field(
@@ -75,6 +84,17 @@ class PlaceOrder(BaseModel):
         if len(set(skus)) != len(skus):
             raise ValueError("each SKU may appear on one line only; add the quantities")
         return self
+
+    @field_validator("lines")
+    @classmethod
+    def _total_within_limit(cls, lines: list[OrderLineIn]) -> list[OrderLineIn]:
+        total = sum(line.unit_price * line.quantity for line in lines)
+        if total > MAX_ORDER_TOTAL:
+            raise ValueError(
+                f"the order total (unit_price x quantity summed over the lines) is {total}, "
+                f"more than {MAX_ORDER_TOTAL} minor units"
+            )
+        return lines
 
     @property
     def order_id(self) -> str:
@@ -132,15 +152,19 @@ class OrderView(BaseModel):
 class CancelOrder(BaseModel):
     """Cancel some lines (by line number) or, with no lines given, everything not yet shipped."""
 
-    line_nos: list[int] | None = None
-    reason: str = Field(default="customer request", max_length=500)
+    model_config = ConfigDict(extra="forbid")
+
+    line_nos: list[Annotated[int, Field(ge=1, le=10_000)]] | None = Field(default=None, max_length=200)
+    reason: PlainText = Field(default="customer request", max_length=500)
 
 
 class ReleaseHold(BaseModel):
     """An operator lets a held order go on to sourcing."""
 
-    released_by: str = Field(min_length=1, max_length=200)
-    reason: str = Field(default="reviewed", max_length=500)
+    model_config = ConfigDict(extra="forbid")
+
+    released_by: PlainText = Field(min_length=1, max_length=200)
+    reason: PlainText = Field(default="reviewed", max_length=500)
 
 
 class CancelResult(BaseModel):

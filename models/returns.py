@@ -6,11 +6,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from models.inventory import Sku
 from models.money import Money
 from models.shipment import Label
+from models.text import PlainText
 
 Rma = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
@@ -36,15 +37,19 @@ class ReturnPolicy(BaseModel):
 
 
 class ReturnLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     sku: Sku
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=10_000, description="at most an order line's quantity")
 
 
 class StartReturn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     rma: Rma
-    order_id: str = Field(min_length=1)
-    lines: list[ReturnLine] = Field(min_length=1)
-    reason: str = Field(default="unspecified", max_length=500)
+    order_id: PlainText = Field(min_length=1, max_length=200)
+    lines: list[ReturnLine] = Field(min_length=1, max_length=200)
+    reason: PlainText = Field(default="unspecified", max_length=500)
 
     @model_validator(mode="after")
     def _distinct_skus(self) -> StartReturn:

@@ -25,9 +25,11 @@ from pydantic import (
 )
 
 from models.address import CountryCode
-from models.currencies import FxRates, KnownCurrency
-from models.money import MinorUnits
+from models.fx import FxRates
+from models.limits import MAX_COUNT, MAX_UNITS
+from models.money import Currency, MinorUnits
 from models.network import Node, NodeKind
+from models.text import PlainText
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -100,7 +102,7 @@ class Amount(_Strict):
     """A money threshold: integer minor units (cents) and an ISO 4217 currency."""
 
     amount: MinorUnits
-    currency: KnownCurrency
+    currency: Currency
 
 
 class OrderTotalOver(_Keyed):
@@ -156,14 +158,14 @@ class SkuTagIn(_Keyed):
 
 class LineCountOver(_Keyed):
     KEY = "line_count_over"
-    line_count_over: int = Field(ge=0)
+    line_count_over: int = Field(ge=0, le=MAX_COUNT)
 
 
 class UnitsOver(_Keyed):
     """Total units over all lines is strictly above the number."""
 
     KEY = "units_over"
-    units_over: int = Field(ge=0)
+    units_over: int = Field(ge=0, le=MAX_UNITS)
 
 
 class AttributeEquals(_Keyed):
@@ -281,7 +283,7 @@ class ShipComplete(_Keyed):
 
 class MaxShipments(_Keyed):
     KEY = "max_shipments"
-    max_shipments: int = Field(ge=1)
+    max_shipments: int = Field(ge=1, le=MAX_COUNT)
 
 
 class SetServiceLevel(_Keyed):
@@ -328,7 +330,7 @@ ACTION_KEYS = frozenset(
 
 class Rule(_Strict):
     id: RuleId
-    description: str = Field(min_length=1, max_length=500)
+    description: PlainText = Field(min_length=1, max_length=500)
     enabled: bool = True
     when: Condition
     then: list[Action] = Field(min_length=1)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import assert_never
 
-from models.currencies import FxRates
+from models.fx import FxRates
 from models.rules import (
     AllOf,
     Always,

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 
-from models.currencies import FxRates, minor_unit_exponent
+from models.currencies import minor_unit_exponent
+from models.fx import FxRates
 
 __all__ = ["Conversion", "convert", "format_minor_units"]
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from models.allocation import AppliedFeedItem, FeedKind, InventoryFeedItem
 from models.inventory import MovementKind
+from models.limits import MAX_UNITS
 from store import ledger
 from store.engine import Database
 from store.errors import StoreError
@@ -96,9 +97,10 @@ class FeedRepository:
             after = item.on_hand
         else:
             after = before + (item.delta or 0)
-            if after < 0:
+            if not 0 <= after <= MAX_UNITS:
                 raise FeedItemError(
                     index, "delta", f"would take on_hand of {item.sku} at {item.node_id} from {before} to {after}"
+                    f" (on_hand is 0 to {MAX_UNITS})"
                 )
         on_hand[position] = after
         connection.execute(

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from models.inventory import Availability, InventoryPosition, MovementKind, NodeAvailability
+from models.limits import MAX_UNITS
 from store import ledger
 from store.engine import Database
 from store.errors import InvalidQuantityError, StoreError
@@ -28,8 +29,8 @@ class InventoryRepository:
 
     def set_on_hand(self, node_id: str, sku: str, on_hand: int, *, source: str, reason: str) -> InventoryPosition:
         """Record an absolute count; the ledger gets the difference from the previous on_hand."""
-        if on_hand < 0:
-            raise InvalidQuantityError("on_hand", on_hand, "zero or more")
+        if not 0 <= on_hand <= MAX_UNITS:
+            raise InvalidQuantityError("on_hand", on_hand, f"0 to {MAX_UNITS}")
         with self._db.write() as connection:
             require_node(connection, node_id)
             current = self._lock_or_create(connection, node_id, sku)
@@ -46,8 +47,8 @@ class InventoryRepository:
 
     def set_safety_stock(self, node_id: str, sku: str, safety_stock: int, *, source: str) -> InventoryPosition:
         """Set the units held back from ATP. Logged as a zero-delta adjustment so the ledger knows the position."""
-        if safety_stock < 0:
-            raise InvalidQuantityError("safety_stock", safety_stock, "zero or more")
+        if not 0 <= safety_stock <= MAX_UNITS:
+            raise InvalidQuantityError("safety_stock", safety_stock, f"0 to {MAX_UNITS}")
         with self._db.write() as connection:
             require_node(connection, node_id)
             current = self._lock_or_create(connection, node_id, sku)

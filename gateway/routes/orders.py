@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Response, status
+from fastapi import APIRouter, Body, Path, Response, status
 
 from gateway.deps import ClientDep
 from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE
 from gateway.validation import require_known_postal_code
 from models.order import CancelOrder, CancelResult, OrderAccepted, OrderView, PlaceOrder, ReleaseHold
+
+# An order id is `{channel}-{channel_order_id}`: at most 32 + 1 + 100 characters.
+OrderIdPath = Annotated[str, Path(min_length=1, max_length=133)]
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=UNAVAILABLE)
 
@@ -33,14 +36,14 @@ async def place_order(order: PlaceOrder, client: ClientDep, response: Response) 
 
 
 @router.get("/{order_id}", response_model=OrderView, responses=NOT_FOUND)
-async def get_order(order_id: str, client: ClientDep) -> OrderView:
+async def get_order(order_id: OrderIdPath, client: ClientDep) -> OrderView:
     """The order as its workflow sees it now: lines, shipments, status and what happened."""
     return await client.get_order(order_id)
 
 
 @router.post("/{order_id}/cancel", response_model=CancelResult, responses={**NOT_FOUND, **CONFLICT})
 async def cancel_order(
-    order_id: str, client: ClientDep, request: Annotated[CancelOrder | None, Body()] = None
+    order_id: OrderIdPath, client: ClientDep, request: Annotated[CancelOrder | None, Body()] = None
 ) -> CancelResult:
     """Cancel the given lines, or with no body everything not yet shipped. 409 with the reason when
     the order cannot cancel them (shipped, already cancelled, or the order has finished)."""
@@ -48,7 +51,7 @@ async def cancel_order(
 
 
 @router.post("/{order_id}/release", response_model=OrderView, responses={**NOT_FOUND, **CONFLICT})
-async def release_hold(order_id: str, request: ReleaseHold, client: ClientDep) -> OrderView:
+async def release_hold(order_id: OrderIdPath, request: ReleaseHold, client: ClientDep) -> OrderView:
     """An operator releases an order the rules held (high value, fraud flag, address mismatch): it
     goes on to sourcing, and the answer is the order once planned. 409 if it is not on hold."""
     return await client.release_hold(order_id, request)

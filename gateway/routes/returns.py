@@ -10,13 +10,17 @@ network first (422 if unknown): that is a check of the request, not of the retur
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from gateway.deps import ClientDep, StoreDep
 from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE, field_error
 from models.api import ReturnAccepted, ReturnEventAccepted, ReturnEventIn
 from models.returns import ReturnEvent, ReturnView, StartReturn
+
+RmaPath = Annotated[str, Path(min_length=1, max_length=64)]
 
 router = APIRouter(prefix="/v1/returns", tags=["returns"], responses=UNAVAILABLE)
 
@@ -36,7 +40,7 @@ async def start_return(request: StartReturn, client: ClientDep, response: Respon
 
 
 @router.get("/{rma}", response_model=ReturnView, responses=NOT_FOUND)
-async def get_return(rma: str, client: ClientDep) -> ReturnView:
+async def get_return(rma: RmaPath, client: ClientDep) -> ReturnView:
     return await client.get_return(rma)
 
 
@@ -47,7 +51,7 @@ async def get_return(rma: str, client: ClientDep) -> ReturnView:
     responses={**NOT_FOUND, **CONFLICT},
 )
 async def post_return_event(
-    rma: str, event: ReturnEventIn, store: StoreDep, client: ClientDep
+    rma: RmaPath, event: ReturnEventIn, store: StoreDep, client: ClientDep
 ) -> ReturnEventAccepted:
     """The parcel arrived (`received`), optionally at another node than planned (`node_id`, which
     must exist: 422 otherwise). Only a return awaiting receipt takes it. Unknown RMA: 404; any other

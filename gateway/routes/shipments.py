@@ -11,7 +11,9 @@ that is planned but not released to the warehouse yet, or cancelled before relea
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, status
 from starlette.concurrency import run_in_threadpool
 
 from gateway.deps import ClientDep, StoreDep
@@ -20,6 +22,9 @@ from models.api import ShipmentEventAccepted, ShipmentEventIn
 from models.shipment import ShipmentEvent, ShipmentEventType, ShipmentState
 from omniroute.client import ShipmentNotFoundError
 from store import Store
+
+# A shipment id is `{order_id}-S{n}`.
+ShipmentIdPath = Annotated[str, Path(min_length=1, max_length=200)]
 
 router = APIRouter(prefix="/v1/shipments", tags=["shipments"], responses=UNAVAILABLE)
 
@@ -31,7 +36,7 @@ router = APIRouter(prefix="/v1/shipments", tags=["shipments"], responses=UNAVAIL
     responses={**NOT_FOUND, **CONFLICT},
 )
 async def post_shipment_event(
-    shipment_id: str, event: ShipmentEventIn, store: StoreDep, client: ClientDep
+    shipment_id: ShipmentIdPath, event: ShipmentEventIn, store: StoreDep, client: ClientDep
 ) -> ShipmentEventAccepted:
     """Move the shipment on (picked, packed, shipped, in_transit, delivered; states may be skipped,
     never gone back). Unknown shipment: 404. An event that cannot apply now, or a shipment not

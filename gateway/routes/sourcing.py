@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, st
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from gateway.deps import StoreDep
-from gateway.errors import NOT_FOUND, Problem, field_error
+from gateway.errors import NOT_FOUND, Problem, field_error, quoted_input
 from gateway.routes.availability import NowDep, atp_by_node, availability_for, destination, priced_network
 from models.api import (
     MAX_CART_ITEMS,
@@ -102,7 +102,7 @@ def _validated(model: type[M], data: Any) -> M:
                 "loc": ["body", *_document_path(error["loc"])],
                 "msg": str(error["msg"]).removeprefix("Value error, "),
                 # Echo scalars only: a whole rate card back in an error helps nobody.
-                "input": error["input"] if not isinstance(error["input"], dict | list) else None,
+                "input": quoted_input(error["input"]) if not isinstance(error["input"], dict | list) else None,
             }
             for error in exc.errors(include_url=False)
         ]

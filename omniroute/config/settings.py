@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # HTTP gateway
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
+    # Request bodies over this many bytes are answered 413 before they are parsed (1 MiB).
+    max_request_bytes: int = Field(default=1024 * 1024, gt=0)
 
     # Provider sandboxes (embedded stack) and provider endpoints.
     sandbox_port: int = 8100
