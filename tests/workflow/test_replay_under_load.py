@@ -96,8 +96,11 @@ async def test_an_order_completes_on_a_worker_that_replays_every_task(
 
     async with running_worker(settings, client=temporal_env.client, store=sqlite_store):
         await sdk.place_order(order)
+        # Every query replays the whole history on this cacheless worker, so the wait is long; the
+        # order's view (not the read model, which a fulfilment writes before its release task completes)
+        # says released only once each fulfilment has reported it.
         view = await eventually_reads(lambda: sdk.get_order(order.order_id), all_released,
-                                      f"order {order.order_id} to have every shipment released")
+                                      f"order {order.order_id} to have every shipment released", timeout=120)
         for shipment in view.shipments:
             for step in (ShipmentEventType.PICKED, ShipmentEventType.SHIPPED, ShipmentEventType.DELIVERED):
                 await sdk.send_shipment_event(ShipmentEvent(shipment_id=shipment.shipment_id, type=step))
