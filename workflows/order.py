@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from models.order import CancelOrder, CancelResult, OrderStatus, OrderView, PlaceOrder, ReleaseHold
     from models.shipment import ShipmentState
     from workflows import order_planning as planning
-    from workflows.order_book import OrderBook, describe
+    from workflows.order_book import OrderBook
     from workflows.order_shipments import Shipments
     from workflows.order_state import (
         OrderState,
@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         order_view,
         split_cancel,
     )
+    from workflows.policies import describe
 
 Step = Callable[[], Awaitable[None]]
 

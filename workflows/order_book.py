@@ -6,8 +6,7 @@ state. Every call issues commands, so only the order's runner calls it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
@@ -20,15 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from models.records import OrderStatusChange
     from workflows import search_attributes as search
     from workflows.order_state import OrderState, ShipmentRuntime, derive_status, order_record, shipment_records
-    from workflows.policies import LOCAL_DB, NOTIFY
-
-A = TypeVar("A")
-R = TypeVar("R")
-
-
-async def local(fn: Callable[[Any, A], R], arg: A, policy: dict[str, Any] = LOCAL_DB) -> R:
-    return await workflow.execute_local_activity_method(fn, arg, **policy)
-
+    from workflows.policies import NOTIFY, describe, local
 
 class OrderBook:
     def __init__(self, state: OrderState) -> None:
@@ -80,7 +71,3 @@ class OrderBook:
         except ActivityError as err:
             self._state.events.append(f"notification {kind.value} failed: {describe(err)}")
 
-
-def describe(err: BaseException) -> str:
-    cause = err.__cause__ or err
-    return str(cause) or type(cause).__name__

@@ -21,8 +21,9 @@ with workflow.unsafe.imports_passed_through():
     from models.plan import PlannedShipment
     from models.rules import RuleOutcome
     from models.shipment import ShipmentLine, ShipmentState, ShipmentView
-    from workflows.order_book import OrderBook, local
+    from workflows.order_book import OrderBook
     from workflows.order_state import OrderState, ShipmentRuntime, backordered_lines, open_lines
+    from workflows.policies import local
 
 # Under the `backorder` policy, units no node can ship are planned again this often, and cancelled
 # when they are still waiting after BACKORDER_MAX_WAIT.

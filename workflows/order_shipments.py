@@ -25,8 +25,9 @@ with workflow.unsafe.imports_passed_through():
         OutcomeKind,
     )
     from models.shipment import ShipmentState
-    from workflows.order_book import OrderBook, local
+    from workflows.order_book import OrderBook
     from workflows.order_state import OrderState, ShipmentRuntime
+    from workflows.policies import local
 
 Fulfilment = ChildWorkflowHandle[object, FulfilmentOutcome]
 

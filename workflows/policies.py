@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from temporalio import workflow
 from temporalio.common import RetryPolicy
+
+A = TypeVar("A")
+R = TypeVar("R")
 
 # Steps that touch only the app DB or pure code: local activities, retried until they succeed
 # (a DB outage should pause orders, not fail them), within an overall budget.
@@ -48,3 +53,14 @@ THREEPL_PULL: dict[str, Any] = {
                                 maximum_interval=timedelta(minutes=2), maximum_attempts=10,
                                 non_retryable_error_types=["ProviderRejected", "InvalidData"]),
 }
+
+
+async def local(fn: Callable[[Any, A], R], arg: A, policy: dict[str, Any] = LOCAL_DB) -> R:
+    """Run an activity method as a local activity under `policy` (the app-DB one by default)."""
+    return await workflow.execute_local_activity_method(fn, arg, **policy)
+
+
+def describe(err: BaseException) -> str:
+    """What failed, for an order's or a shipment's events: the cause's message, else its type."""
+    cause = err.__cause__ or err
+    return str(cause) or type(cause).__name__

@@ -7,9 +7,7 @@ label to expire → restock at the receiving node → record the refund → noti
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -42,10 +40,8 @@ with workflow.unsafe.imports_passed_through():
         receipt_refusal,
     )
     from workflows import search_attributes as search
-    from workflows.policies import CARRIER, COMPENSATION, LOCAL_DB, NOTIFY
+    from workflows.policies import CARRIER, COMPENSATION, NOTIFY, local
 
-A = TypeVar("A")
-R = TypeVar("R")
 
 
 @workflow.defn(name=names.RETURN_WORKFLOW)
@@ -62,7 +58,7 @@ class ReturnWorkflow:
 
     @workflow.run
     async def run(self, request: StartReturn) -> ReturnView:
-        context = self._context = await self._local(RecordActivities.load_return_context, LoadReturnContext(
+        context = self._context = await local(RecordActivities.load_return_context, LoadReturnContext(
             rma=request.rma, order_id=request.order_id, lines=request.lines))
         await self._set_status(ReturnStatus.REQUESTED)
         if context.rejection is not None or context.order is None or context.return_node_id is None:
@@ -102,7 +98,7 @@ class ReturnWorkflow:
         self._view.received_at = workflow.now()
         self._view.received_event_id = self._received.event_id
         await self._set_status(ReturnStatus.RECEIVED)
-        await self._local(InventoryActivities.restock_return, RestockReturn(rma=request.rma, items=[
+        await local(InventoryActivities.restock_return, RestockReturn(rma=request.rma, items=[
             RestockItem(node_id=node_id, sku=line.sku, quantity=line.quantity, key=f"rma-{request.rma}:{line.sku}")
             for line in request.lines]))
         await self._set_status(ReturnStatus.COMPLETED)
@@ -167,7 +163,7 @@ class ReturnWorkflow:
         workflow.upsert_search_attributes([search.RETURN_STATUS.value_set(status.value),
                                            search.ORDER_ID.value_set(self._request.order_id)])
         label = self._view.label
-        await self._local(RecordActivities.record_return, ReturnRecord(
+        await local(RecordActivities.record_return, ReturnRecord(
             rma=self._request.rma, order_id=self._request.order_id, status=status, lines=self._request.lines,
             reason=self._request.reason, return_node_id=self._view.return_node_id,
             tracking_number=label.tracking_number if label else None,
@@ -187,5 +183,3 @@ class ReturnWorkflow:
         except ActivityError as err:
             workflow.logger.warning("notification %s for %s failed: %s", kind.value, self._request.rma, err)
 
-    async def _local(self, fn: Callable[[Any, A], R], arg: A) -> R:
-        return await workflow.execute_local_activity_method(fn, arg, **LOCAL_DB)

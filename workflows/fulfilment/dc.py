@@ -18,8 +18,8 @@ with workflow.unsafe.imports_passed_through():
     from models.commands import BuyLabel, RateShipment, ShipmentRated
     from models.fulfilment import FulfilmentOutcome, FulfilShipment, OutcomeKind
     from models.shipment import Label, ShipmentState
-    from workflows.fulfilment.protocol import FulfilmentProtocol, describe
-    from workflows.policies import CARRIER
+    from workflows.fulfilment.protocol import FulfilmentProtocol
+    from workflows.policies import CARRIER, describe
 
 
 @workflow.defn(name=names.DC_FULFILMENT_WORKFLOW)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
@@ -46,11 +45,7 @@ with workflow.unsafe.imports_passed_through():
         has_left_the_building,
         next_state,
     )
-    from workflows.policies import COMPENSATION, LOCAL_DB, NOTIFY
-
-A = TypeVar("A")
-R = TypeVar("R")
-
+    from workflows.policies import COMPENSATION, NOTIFY, describe, local
 
 class FulfilmentState(BaseModel):
     """Everything a fulfilment knows; continue-as-new could hand it on as it is."""
@@ -167,7 +162,7 @@ class FulfilmentProtocol:
         state, sid = self._state, self._state.view.shipment_id
         self._note(f"{sid} {item.event.type.value}")
         if has_left_the_building(item.to_state) and not state.committed:
-            await self._local(InventoryActivities.commit,
+            await local(InventoryActivities.commit,
                               CommitStock(keys=list(state.request.reservation_keys.values())))
             state.committed = True
             await self._notify(NotificationKind.SHIPPED, {
@@ -196,7 +191,7 @@ class FulfilmentProtocol:
         held = state.request.reservation_keys
         keys = [held.pop(sku) for sku in sorted(skus) if sku in held]
         state.view.lines = [line for line in state.view.lines if line.sku not in skus]
-        await self._local(InventoryActivities.release, ReleaseStock(keys=keys, reason=request.reason))
+        await local(InventoryActivities.release, ReleaseStock(keys=keys, reason=request.reason))
         await self._publish(state.published, f"{sid}: {', '.join(sorted(skus))} cancelled ({request.reason})")
 
     async def _compensate(self, reason: str) -> None:
@@ -207,7 +202,7 @@ class FulfilmentProtocol:
                 CarrierActivities.void_label, VoidLabel(carrier_shipment_id=state.label.carrier_shipment_id),
                 summary=f"void label {state.view.shipment_id}", **COMPENSATION)
             state.label_voided = True
-        await self._local(InventoryActivities.release,
+        await local(InventoryActivities.release,
                           ReleaseStock(keys=list(state.request.reservation_keys.values()), reason=reason))
         state.view.state = ShipmentState.CANCELLED
         state.published = ShipmentState.CANCELLED
@@ -244,7 +239,7 @@ class FulfilmentProtocol:
 
     async def _record(self) -> None:
         state, view = self._state, self._shown()
-        await self._local(RecordActivities.record_shipments, [ShipmentRecord(
+        await local(RecordActivities.record_shipments, [ShipmentRecord(
             shipment_id=view.shipment_id, order_id=state.request.order_id, node_id=view.node_id,
             lines=view.lines, state=view.state, carrier=view.carrier, service=view.service,
             tracking_number=view.tracking_number,
@@ -259,7 +254,7 @@ class FulfilmentProtocol:
         note = Notification(kind=kind, to_email=str(customer.email), to_name=customer.name,
                             reference=self._state.request.order_id, facts=facts)
         try:
-            await self._local(NotifyActivities.notify, note, NOTIFY)
+            await local(NotifyActivities.notify, note, NOTIFY)
         except ActivityError as err:
             self._note(f"notification {kind.value} failed: {describe(err)}")
 
@@ -271,12 +266,3 @@ class FulfilmentProtocol:
         self._state.label = label
         view.carrier, view.service = label.carrier, label.service
         view.tracking_number, view.label_cost = label.tracking_number, label.cost
-
-    @staticmethod
-    async def _local(fn: Callable[[Any, A], R], arg: A, policy: dict[str, Any] = LOCAL_DB) -> R:
-        return await workflow.execute_local_activity_method(fn, arg, **policy)
-
-
-def describe(err: BaseException) -> str:
-    cause = err.__cause__ or err
-    return str(cause) or type(cause).__name__
