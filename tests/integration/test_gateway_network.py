@@ -16,8 +16,8 @@ from tests.fixtures.gateway import (
     closed_port_address,
     field_locs,
     gateway_for,
-    http_to,
     gateway_settings,
+    http_to,
     unreachable_temporal,
 )
 
