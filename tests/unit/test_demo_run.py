@@ -8,6 +8,7 @@ import asyncio
 from rich.console import Console
 from rich.progress import Progress
 
+from models.keys import KeyCreate, KeyCreated, Role
 from models.order import OrderAccepted, OrderStatus, PlaceOrder
 from models.returns import ReturnStatus, StartReturn
 from models.shipment import ShipmentState
@@ -30,7 +31,18 @@ class InMemoryGateway:
         self.reads: dict[str, int] = {}
         self.returns: dict[str, ReturnStatus] = {}
         self.return_started_while_orders_open: list[bool] = []
+        self.keys: list[KeyCreate] = []
+        self.used: dict[Role, str] = {}
 
+    async def create_key(self, request: KeyCreate) -> KeyCreated:
+        self.keys.append(request)
+        return KeyCreated(key_id=f"k{len(self.keys)}", token=f"omr_k{len(self.keys)}_secret", name=request.name,
+                          role=request.role, channels=request.channels, nodes=request.nodes)
+
+    def use_key(self, role: Role, token: str) -> None:
+        self.used[role] = token
+
+    async def revoke_key(self, key_id: str) -> None: ...
     async def put_node(self, node: object) -> None: ...
     async def put_stock(self, node_id: str, sku: str, on_hand: int) -> None: ...
     async def put_sourcing_document(self, name: str, text: str) -> None: ...
@@ -89,6 +101,12 @@ async def test_every_order_and_return_ends_and_returns_start_before_the_last_ord
     assert scenario.gave_up is None and summary.all_final
     assert (summary.returns_started, summary.returns_restocked) == (3, 3)
     assert any(gateway.return_started_while_orders_open)
+    # Each actor of the demo calls with its own role's key, scoped to the demo's channels and nodes.
+    made = {key.role: key for key in gateway.keys}
+    assert set(made) == {Role.CHANNEL, Role.NODE, Role.OPERATOR}
+    assert made[Role.CHANNEL].channels == sorted({order.order.channel for order in orders})
+    assert made[Role.NODE].nodes == sorted(node.node_id for node in load_network().nodes)
+    assert set(gateway.used) == set(made)
 
 
 async def test_a_run_where_an_order_stops_moving_gives_up_and_names_what_it_waits_for() -> None:

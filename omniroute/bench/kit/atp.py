@@ -56,6 +56,7 @@ def atp_run(url: str, folder: Path, *, node_count: int, sku_count: int, lookups:
             progress: Progress) -> AtpRun:
     from gateway.app import create_app
     from integrations.sandbox import SandboxServer
+    from omniroute.config.settings import Settings
 
     store = Store.connect(url)
     try:
@@ -74,7 +75,8 @@ def atp_run(url: str, folder: Path, *, node_count: int, sku_count: int, lookups:
             store.availability(rng.choice(skus))
             latencies.append((time.perf_counter() - started) * 1000)
             progress.advance(in_process)
-        with SandboxServer(create_app(store=store)) as server:
+        settings = Settings(bootstrap_admin_key=BENCH_TOKEN, rate_limit_per_second=1e9, rate_limit_burst=10**9)
+        with SandboxServer(create_app(settings, store=store)) as server:
             count, seconds = asyncio.run(_gateway_lookups(server.url, skus, gateway_requests, progress,
                                                           "ATP via gateway, in process"))
         with _gateway_process(url, folder) as base_url:
