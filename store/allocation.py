@@ -8,6 +8,7 @@ whose order id starts with its name and a '-'.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -64,7 +65,7 @@ class AllocationRepository:
             .where(
                 reservations_table.sku.in_(list(set(skus))),
                 reservations_table.state == ReservationState.ACTIVE.value,
-                _of_channel(channel),
+                _of_channel(sa.literal(f"{channel}-", sa.String)),
             )
             .group_by(reservations_table.node_id, reservations_table.sku)
         )
@@ -99,8 +100,7 @@ class AllocationRepository:
 
 def rule_of(connection: Connection, channel: str) -> ChannelAllocation | None:
     """The channel's allocation rule as the caller's transaction sees it."""
-    query = sa.select(channel_allocations.c.rule).where(channel_allocations.c.channel == channel)
-    stored = connection.execute(query).scalar_one_or_none()
+    stored = connection.execute(_statements().rule, {"c_channel": channel}).scalar_one_or_none()
     return None if stored is None else ChannelAllocation.model_validate(stored)
 
 
@@ -121,45 +121,64 @@ class ChannelBound:
         return None if channel is None or rule is None else cls(channel, rule)
 
     def admits(self, connection: Connection, item: ReservationItem) -> bool:
-        """Whether the channel may take `item` (whose key the caller has just claimed): its position is
-        locked first, then the allowance is read in a statement of its own. Every reservation and release
-        at a position updates that position's row, so once the lock is ours nobody else's reservation there
-        is in flight, and on PostgreSQL (READ COMMITTED) a statement begun after the lock was granted sees
-        all of them committed. SQLite's write transaction holds the whole file anyway."""
-        lock = sa.select(positions_table.node_id).where(
-            positions_table.node_id == item.node_id, positions_table.sku == item.sku).with_for_update()
-        if connection.execute(lock).one_or_none() is None:
-            return False
-        return self.allowance(connection, item.node_id, item.sku, excluding_key=item.key) >= item.quantity
+        """Whether the channel may take `item` (whose key the caller has just claimed). On PostgreSQL its
+        position is locked first and the allowance read in a statement of its own: every reservation and
+        release at a position updates that position's row, so once the lock is ours no other reservation
+        there is in flight, and a statement begun after the lock was granted (READ COMMITTED) sees all of
+        them committed. SQLite's write transaction holds the whole file already."""
+        if connection.dialect.name == "postgresql":
+            locked = connection.execute(_statements().lock, {"r_node": item.node_id, "r_sku": item.sku})
+            if locked.one_or_none() is None:
+                return False
+        return self.allowance(connection, item) >= item.quantity
 
-    def allowance(self, connection: Connection, node_id: str, sku: str, *, excluding_key: str | None = None) -> int:
-        """What the channel may still reserve of `sku` at `node_id` (0 at a node it does not see, at an
-        inactive node, or where there is no position), its open reservations there except `excluding_key`
-        counting against it."""
-        own: Any = sa.select(sa.func.coalesce(sa.func.sum(reservations_table.quantity), 0)).where(
-            reservations_table.node_id == node_id,
-            reservations_table.sku == sku,
-            reservations_table.state == ReservationState.ACTIVE.value,
-            _of_channel(self.channel),
-        )
-        if excluding_key is not None:
-            own = own.where(reservations_table.key != excluding_key)
-        query = (
-            sa.select(
-                positions_table.on_hand, positions_table.reserved, effective_safety_stock().label("safety_stock"),
-                nodes.c.kind, nodes.c.active, own.scalar_subquery().label("own_reserved"),
-            )
-            .join(nodes, nodes.c.node_id == positions_table.node_id)
-            .where(positions_table.node_id == node_id, positions_table.sku == sku)
-        )
-        row = connection.execute(query).one_or_none()
-        if row is None or not row.active or not self.rule.shows(node_id, NodeKind(row.kind)):
+    def allowance(self, connection: Connection, item: ReservationItem) -> int:
+        """What the channel may still reserve of the item's SKU at its node, the channel's open
+        reservations there (but the item's own key) counting against it; 0 at a node the rule hides, at
+        an inactive node, or where there is no position."""
+        params = {"r_node": item.node_id, "r_sku": item.sku, "r_key": item.key, "c_prefix": f"{self.channel}-"}
+        row = connection.execute(_statements().position, params).one_or_none()
+        if row is None or not row.active or not self.rule.shows(item.node_id, NodeKind(row.kind)):
             return 0
         atp = max(0, row.on_hand - row.reserved - row.safety_stock)
         return self.rule.allowance(atp, int(row.own_reserved))
 
 
-def _of_channel(channel: str) -> sa.ColumnElement[bool]:
-    """Reservations of the channel's orders (see the module docstring)."""
-    prefix = f"{channel}-"
-    return sa.func.substr(reservations_table.order_id, 1, len(prefix)) == prefix
+@dataclass(frozen=True)
+class _Statements:
+    rule: sa.Select[Any]
+    lock: sa.Select[Any]
+    position: sa.Select[Any]
+
+
+@functools.cache
+def _statements() -> _Statements:
+    """The bound's statements, built once (building a statement costs more than running it on SQLite)."""
+    node, sku = sa.bindparam("r_node", type_=sa.String), sa.bindparam("r_sku", type_=sa.String)
+    own = sa.select(sa.func.coalesce(sa.func.sum(reservations_table.quantity), 0)).where(
+        reservations_table.node_id == node,
+        reservations_table.sku == sku,
+        reservations_table.state == ReservationState.ACTIVE.value,
+        _of_channel(sa.bindparam("c_prefix", type_=sa.String)),
+        reservations_table.key != sa.bindparam("r_key", type_=sa.String),
+    )
+    at_position = (positions_table.node_id == node, positions_table.sku == sku)
+    return _Statements(
+        rule=sa.select(channel_allocations.c.rule).where(
+            channel_allocations.c.channel == sa.bindparam("c_channel", type_=sa.String)),
+        lock=sa.select(positions_table.node_id).where(*at_position).with_for_update(),
+        position=(
+            sa.select(
+                positions_table.on_hand, positions_table.reserved, effective_safety_stock().label("safety_stock"),
+                nodes.c.kind, nodes.c.active, own.scalar_subquery().label("own_reserved"),
+            )
+            .join(nodes, nodes.c.node_id == positions_table.node_id)
+            .where(*at_position)
+        ),
+    )
+
+
+def _of_channel(prefix: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+    """Reservations of orders whose ids start with `prefix`, a channel's name and a '-' (see the module
+    docstring). Not LIKE: '_' is a wildcard there, and SQLite's LIKE ignores case."""
+    return sa.func.substr(reservations_table.order_id, 1, sa.func.length(prefix)) == prefix

@@ -223,7 +223,7 @@ def _available(connection: Connection, bound: ChannelBound | None, item: Reserva
     """What `item` could take now: the ATP at its position, or the channel's allowance there."""
     if bound is None:
         return atp_of(connection, item.node_id, item.sku)
-    return bound.allowance(connection, item.node_id, item.sku, excluding_key=item.key)
+    return bound.allowance(connection, item)
 
 
 def _view(row: sa.Row[Any]) -> ReservationView:
