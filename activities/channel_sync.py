@@ -39,12 +39,17 @@ class ChannelSyncActivities:
         with classified_errors():
             rule = self._stock.channel_allocation(request.channel)
             positions, kinds = self._stock.stock(skus)
+            # The channel's open reservations count against its share: publish what it may still sell.
+            reserved = self._stock.channel_reserved(request.channel, skus) if rule is not None else {}
+        own: dict[str, dict[str, int]] = {}
+        for (node_id, sku), units in reserved.items():
+            own.setdefault(sku, {})[node_id] = units
         by_sku: dict[str, list[InventoryPosition]] = {}
         for position in positions:
             by_sku.setdefault(position.sku, []).append(position)
         levels: list[Level] = []
         for sku in skus:
-            seen = channel_availability(sku, by_sku.get(sku, []), kinds, rule, request.channel)
+            seen = channel_availability(sku, by_sku.get(sku, []), kinds, rule, request.channel, own.get(sku))
             atp_at = {node.node_id: node.atp for node in seen.nodes}
             for node_id, location_id in sorted(request.locations.items()):
                 levels.append(Level(node_id=node_id, sku=sku, location_id=location_id,

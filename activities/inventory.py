@@ -22,7 +22,9 @@ from models.commands import (
 from models.inventory import ReservationItem
 from models.names import shipment_id_for
 from models.network import Node
+from models.order import channel_of_order
 from models.plan import FulfillmentPlan
+from sourcing.allocation import explain
 from sourcing.decide import decide
 from sourcing.geo import locate
 from sourcing.inputs import DecisionInput, SourcingInput
@@ -31,7 +33,7 @@ from sourcing.optimizer import MilpStrategy
 from sourcing.plan_check import may_ship_from, why_plan_refused
 from sourcing.problem import Strategy
 from sourcing.release import release_at
-from sourcing.stock import atp_at
+from sourcing.stock import channel_atp_at
 from store.ports import NetworkReader, OrderRecords, StockLedger
 
 MAX_PLAN_ATTEMPTS = 5
@@ -126,11 +128,23 @@ class InventoryActivities:
     def _plan(self, request: AllocateStock, config: SourcingConfig, network: list[Node]) -> FulfillmentPlan:
         """The cost-optimal plan when a cost model is configured (sourcing.decide), else nearest-first
         (sourcing.nearest). Either way only nodes the intake rules allow, and that have not handed the
-        order's work back, are planned from."""
+        order's work back, are planned from, and only the stock the allocation rule of the order's
+        channel lets it reserve there (what the ledger will hold the reservation to)."""
         skus = sorted({line.sku for line in request.lines})
         nodes = {n.node_id: n for n in network
                  if may_ship_from(n, request.rules) and n.node_id not in request.exclude_nodes}
-        atp = atp_at(self._ledger.positions(skus), nodes)
+        channel = channel_of_order(request.order_id)
+        rule = None if channel is None else self._ledger.channel_allocation(channel)
+        own = {} if channel is None or rule is None else self._ledger.channel_reserved(channel, skus)
+        atp = channel_atp_at(self._ledger.positions(skus), nodes, rule, own)
+        plan = self._plan_from(request, config, nodes, atp)
+        if rule is not None:
+            plan.explanation.append("planned within the allocation rule: " + "; ".join(explain(rule, channel)))
+        return plan
+
+    def _plan_from(self, request: AllocateStock, config: SourcingConfig, nodes: dict[str, Node],
+                   atp: dict[str, dict[str, int]]) -> FulfillmentPlan:
+        skus = sorted({line.sku for line in request.lines})
         destination = locate(request.ship_to)
         if config.cost_model is None or destination is None:
             return plan_nearest_from(request.lines, destination, list(nodes.values()), atp)

@@ -59,8 +59,9 @@ class Principal:
     def sees_everything(self) -> bool:
         return self.role in (Role.OPERATOR, Role.ADMIN)
 
-    def owns_channel(self, channel: str) -> bool:
-        return self.sees_everything or channel in self.channels
+    def owns_channel(self, channel: str | None) -> bool:
+        """Whether the key acts for `channel` (None, an order id without a channel part: operators only)."""
+        return self.sees_everything or (channel is not None and channel in self.channels)
 
     def owns_node(self, node_id: str) -> bool:
         return self.sees_everything or node_id in self.nodes

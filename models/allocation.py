@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from fractions import Fraction
+from math import floor
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -33,9 +35,10 @@ class SafetyStockDefaults(BaseModel):
 class ChannelAllocation(BaseModel):
     """What share of the network's ATP one channel may promise.
 
-    Per visible node: channel ATP = max(0, floor(ATP * percent / 100) - buffer). A node is visible when
-    it passes the `only_*` lists (if any is given, the node must match one of them) and is named by no
-    `hidden_*` list. Channel ATP therefore never exceeds network ATP and is never negative.
+    Per visible node: channel ATP = max(0, floor(ATP * percent / 100) - buffer), less what the channel's
+    own open reservations already hold there (`allowance`). A node is visible when it passes the `only_*`
+    lists (if any is given, the node must match one of them) and is named by no `hidden_*` list. Channel
+    ATP therefore never exceeds network ATP and is never negative. Reservations are held to it as well.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -52,6 +55,28 @@ class ChannelAllocation(BaseModel):
         if round(self.percent, 2) != self.percent:
             raise ValueError("percent takes at most two decimals")
         return self
+
+    def shows(self, node_id: str, kind: NodeKind) -> bool:
+        """Whether the channel sees the node at all (a node it does not see, it may not reserve at)."""
+        restricted = self.only_nodes is not None or self.only_node_kinds is not None
+        allowed = node_id in (self.only_nodes or []) or kind in (self.only_node_kinds or [])
+        hidden = node_id in self.hidden_nodes or kind in self.hidden_node_kinds
+        return (allowed or not restricted) and not hidden
+
+    def allowance(self, network_atp: int, own_reserved: int = 0) -> int:
+        """What the channel may still reserve at one node it sees, whose ATP is `network_atp` and where
+        the channel's own open (active) reservations take `own_reserved` units.
+
+        The share is of the node's stock before the channel's own reservations took from it, and those
+        reservations count against it: max(0, floor((ATP + own) * percent / 100) - buffer - own). With
+        nothing reserved that is what the channel is shown; and reserving never makes the share grow
+        back, so a channel cannot reach past it by reserving a little at a time. Exact (percent has at
+        most two decimals), never below 0, and never more than the node's ATP (the share is at most
+        ATP + own).
+        """
+        pool = max(0, network_atp + own_reserved)
+        share = floor(pool * Fraction(str(self.percent)) / 100)
+        return max(0, share - self.buffer - own_reserved)
 
 
 class ChannelNodeAvailability(BaseModel):

@@ -109,9 +109,11 @@ def order_id_for(channel: str, channel_order_id: str) -> str:
     return f"{channel}-{channel_order_id}"
 
 
-def channel_of_order(order_id: str) -> str:
-    """The channel an order id belongs to (a channel name has no "-", so the first part is it)."""
-    return order_id.split("-", 1)[0]
+def channel_of_order(order_id: str) -> str | None:
+    """The channel an order id was made for by `order_id_for` (a channel name has no '-', so it is
+    everything before the first one); None when the id has no channel part."""
+    channel, dash, _ = order_id.partition("-")
+    return channel if dash and channel else None
 
 
 class LineStatus(StrEnum):

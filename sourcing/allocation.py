@@ -1,14 +1,13 @@
 """Channel allocation: how much of the network's ATP a channel may promise, and why.
 
 Pure: positions, node kinds and the channel's rule in, the channel's availability out. Every
-rounding is a floor, so a channel is never promised more than the network holds.
+rounding is a floor, so a channel is never promised more than the network holds. The arithmetic is
+`ChannelAllocation.shows` and `.allowance`, which the store's reservations are held to as well.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from fractions import Fraction
-from math import floor
 
 from models.allocation import ChannelAllocation, ChannelAvailability, ChannelNodeAvailability
 from models.inventory import InventoryPosition
@@ -17,16 +16,13 @@ from models.network import NodeKind
 
 def node_visible(rule: ChannelAllocation, node_id: str, kind: NodeKind) -> bool:
     """Whether `rule` lets its channel see the node at all."""
-    restricted = rule.only_nodes is not None or rule.only_node_kinds is not None
-    allowed = (node_id in (rule.only_nodes or [])) or (kind in (rule.only_node_kinds or []))
-    hidden = node_id in rule.hidden_nodes or kind in rule.hidden_node_kinds
-    return (allowed or not restricted) and not hidden
+    return rule.shows(node_id, kind)
 
 
-def channel_atp(rule: ChannelAllocation, network_atp: int) -> int:
-    """One visible node's ATP for the channel: the floor of the percentage, less the buffer, never below 0."""
-    share = floor(max(0, network_atp) * Fraction(str(rule.percent)) / 100)
-    return max(0, share - rule.buffer)
+def channel_atp(rule: ChannelAllocation, network_atp: int, own_reserved: int = 0) -> int:
+    """One visible node's ATP for the channel: the floor of the percentage, less the buffer, less the
+    `own_reserved` units the channel's open reservations already take there; never below 0."""
+    return rule.allowance(network_atp, own_reserved)
 
 
 def explain(rule: ChannelAllocation | None, channel: str | None) -> list[str]:
@@ -58,12 +54,15 @@ def channel_availability(
     kinds: Mapping[str, NodeKind],
     rule: ChannelAllocation | None,
     channel: str | None,
+    own_reserved: Mapping[str, int] | None = None,
 ) -> ChannelAvailability:
     """ATP of `sku` per node and in total as `channel` sees it (all of it when `rule` is None).
 
-    `positions` are this SKU's positions at active nodes; `kinds` maps each of their node ids to its kind.
-    Nodes the rule hides are left out; `network_atp` is the total before the rule.
+    `positions` are this SKU's positions at active nodes; `kinds` maps each of their node ids to its kind;
+    `own_reserved` the units of `sku` the channel's open reservations take per node (none if not given). Nodes
+    the rule hides are left out; `network_atp` is the total before the rule.
     """
+    own = own_reserved or {}
     visible: list[ChannelNodeAvailability] = []
     for position in sorted(positions, key=lambda p: p.node_id):
         kind = kinds[position.node_id]
@@ -73,7 +72,7 @@ def channel_availability(
             ChannelNodeAvailability(
                 node_id=position.node_id,
                 kind=kind,
-                atp=position.atp if rule is None else channel_atp(rule, position.atp),
+                atp=position.atp if rule is None else channel_atp(rule, position.atp, own.get(position.node_id, 0)),
                 network_atp=position.atp,
                 on_hand=position.on_hand,
                 reserved=position.reserved,

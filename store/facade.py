@@ -208,6 +208,11 @@ class Store:
     def delete_channel_allocation(self, channel: str) -> bool:
         return self._allocation.delete_rule(channel)
 
+    def channel_reserved(self, channel: str, skus: Sequence[str]) -> dict[tuple[str, str], int]:
+        """Units of `skus` the channel's open reservations take, per (node id, SKU): what counts against
+        its allocation share there (`ChannelAllocation.allowance`)."""
+        return self._allocation.reserved_by(channel, skus)
+
     def stock(self, skus: Sequence[str]) -> tuple[list[InventoryPosition], dict[str, NodeKind]]:
         """Active nodes' positions for `skus` (by SKU, then node) and those nodes' kinds, in one query:
         what sourcing.allocation needs to answer availability per channel."""
@@ -220,7 +225,8 @@ class Store:
     def reserve(
         self, items: Sequence[ReservationItem], *, order_id: str, expires_at: datetime | None, source: str
     ) -> ReserveResult:
-        """All items or none, in one transaction; idempotent by item key (see ReservationRepository)."""
+        """All items or none, in one transaction; idempotent by item key; within the allocation rule of the
+        order's channel, if it has one (see ReservationRepository)."""
         return self._reservations.reserve(items, order_id=order_id, expires_at=expires_at, source=source)
 
     def commit(self, keys: Sequence[str], *, source: str) -> None:

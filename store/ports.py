@@ -40,9 +40,15 @@ __all__ = [
 
 class StockLedger(Protocol):
     """The inventory ledger's atomic operations: positions, and reservations made, swapped, committed,
-    released; returned units put back."""
+    released; returned units put back. A reservation never takes more than the allocation rule of its
+    order's channel allows (`ChannelAllocation.allowance`), which `channel_allocation` and
+    `channel_reserved` let a planner see beforehand."""
 
     def positions(self, skus: Sequence[str]) -> list[InventoryPosition]: ...
+
+    def channel_allocation(self, channel: str) -> ChannelAllocation | None: ...
+
+    def channel_reserved(self, channel: str, skus: Sequence[str]) -> dict[tuple[str, str], int]: ...
 
     def reserve(
         self, items: Sequence[ReservationItem], *, order_id: str, expires_at: datetime | None, source: str
@@ -137,6 +143,8 @@ class ChannelStock(Protocol):
     """What channel sync reads: a channel's allocation rule, stock with node kinds, the ledger's change feed."""
 
     def channel_allocation(self, channel: str) -> ChannelAllocation | None: ...
+
+    def channel_reserved(self, channel: str, skus: Sequence[str]) -> dict[tuple[str, str], int]: ...
 
     def stock(self, skus: Sequence[str]) -> tuple[list[InventoryPosition], dict[str, NodeKind]]: ...
 

@@ -1,7 +1,9 @@
-"""Reservations: the ledger's conditional writes that keep the network from overselling.
+"""Reservations: the ledger's conditional writes that keep the network from overselling, and a channel
+from reserving past its allocation rule.
 
 Locks are always taken in one order (reservation keys sorted, then positions sorted by node and
-SKU) so that concurrent callers on Postgres queue behind each other instead of deadlocking.
+SKU) so that concurrent callers on Postgres queue behind each other instead of deadlocking; an item
+claims its key before it locks its position, with or without a channel's rule to check.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from models.inventory import MovementKind, ReservationItem, ReservationState, ReserveResult, Shortfall
 from store import ledger
+from store.allocation import ChannelBound
 from store.engine import Database
 from store.inventory import atp_of, lock_position
 from store.reserve_paths import ItemCall, Outcome, ReservePath, reserve_path_for
@@ -63,7 +66,11 @@ class ReservationRepository:
         expires_at: datetime | None, source: str, reason: str,
     ) -> ReserveResult:
         """Release `release_keys` and reserve `items` in one transaction, or change nothing (the units
-        released count towards the new reservations). Idempotent like `reserve` and `release`."""
+        released count towards the new reservations). Idempotent like `reserve` and `release`.
+
+        When the order's channel has an allocation rule, a new item also needs the channel's allowance at
+        its node (`ChannelBound`): none at a node the rule hides, and the channel's open reservations there
+        count against its share. Past it, the item is short like one that ATP cannot cover."""
         try:
             with self._db.write() as connection:
                 self._settle_in(connection, release_keys, ReservationState.RELEASED, MovementKind.RELEASE,
@@ -72,14 +79,16 @@ class ReservationRepository:
                 if failed:
                     raise _NotEnoughStock(failed)
         except _NotEnoughStock as short:
-            return self._short(short.items)
+            return self._short(short.items, order_id)
         return ReserveResult(ok=True)
 
-    def _short(self, items: Sequence[ReservationItem]) -> ReserveResult:
-        """The failed result: what each short item asked for and the ATP it met after the rollback."""
+    def _short(self, items: Sequence[ReservationItem], order_id: str) -> ReserveResult:
+        """The failed result: what each short item asked for and what it could have had after the
+        rollback (the ATP, or the channel's allowance when a rule bounds the order)."""
         with self._db.read() as connection:
+            bound = ChannelBound.of_order(connection, order_id)
             shortfalls = [Shortfall(node_id=i.node_id, sku=i.sku, requested=i.quantity,
-                                    available=atp_of(connection, i.node_id, i.sku)) for i in items]
+                                    available=_available(connection, bound, i)) for i in items]
         return ReserveResult(ok=False, shortfalls=shortfalls)
 
     def commit(self, keys: Sequence[str], *, source: str) -> None:
@@ -134,13 +143,17 @@ class ReservationRepository:
     ) -> list[ReservationItem]:
         """Reserve item by item in lock order; the first item ATP cannot cover ends the attempt (the
         caller rolls everything back) and is reported with the rest not yet tried."""
+        if not items:
+            return []
         now = datetime.now(UTC)
         reason = f"order {order_id}"
         ordered = sorted(items, key=lambda i: (i.node_id, i.sku, i.key))
+        bound = ChannelBound.of_order(connection, order_id)
+        guard = None if bound is None else bound.admits
         for index, item in enumerate(ordered):
             call = ItemCall(item, order_id, expires_at, source, reason, now)
-            if self._path(connection).reserve(connection, call) is Outcome.SHORT:
-                return [item, *self._uncovered(connection, ordered[index + 1:])]
+            if self._path(connection).reserve(connection, call, guard) is Outcome.SHORT:
+                return [item, *self._uncovered(connection, bound, ordered[index + 1:])]
         return []
 
     def _path(self, connection: Connection) -> ReservePath:
@@ -149,10 +162,12 @@ class ReservationRepository:
         return self._reserve_path
 
     @staticmethod
-    def _uncovered(connection: Connection, rest: Sequence[ReservationItem]) -> list[ReservationItem]:
-        """The items after the failing one whose quantity ATP would not cover either (so that the
-        shortfall lists every short item, not only the first)."""
-        return [item for item in rest if atp_of(connection, item.node_id, item.sku) < item.quantity]
+    def _uncovered(
+        connection: Connection, bound: ChannelBound | None, rest: Sequence[ReservationItem]
+    ) -> list[ReservationItem]:
+        """The items after the failing one whose quantity ATP (or the channel's allowance) would not
+        cover either (so that the shortfall lists every short item, not only the first)."""
+        return [item for item in rest if _available(connection, bound, item) < item.quantity]
 
     def _settle(
         self, keys: Sequence[str], target: ReservationState, kind: MovementKind, *, source: str, reason: str
@@ -202,6 +217,13 @@ def _transition(connection: Connection, key: str, target: ReservationState, now:
         )
     )
     return connection.execute(statement).one_or_none()
+
+
+def _available(connection: Connection, bound: ChannelBound | None, item: ReservationItem) -> int:
+    """What `item` could take now: the ATP at its position, or the channel's allowance there."""
+    if bound is None:
+        return atp_of(connection, item.node_id, item.sku)
+    return bound.allowance(connection, item)
 
 
 def _view(row: sa.Row[Any]) -> ReservationView:

@@ -14,6 +14,11 @@ reserve movement to the ledger. What differs is how those reach the database:
 Both are compiled once per store from the Core tables, so tables.py stays the single description
 of the schema, and the SQL is the same conditional write the rest of the store uses
 (`effective_safety_stock()` included).
+
+An order whose channel has an allocation rule passes a guard (`store.allocation.ChannelBound.admits`),
+which runs between the claim and the conditional update: a key seen before is still left alone
+without asking it, and a new one takes no units the guard refuses. On PostgreSQL the claim and the
+update then go as separate statements, since the guard must read after it has locked the position.
 """
 
 from __future__ import annotations
@@ -33,6 +38,10 @@ from store.safety_stock import effective_safety_stock
 from store.tables import inventory_ledger, inventory_positions, nodes, reservations
 
 positions = inventory_positions.c
+
+
+Guard = Callable[[Connection, ReservationItem], bool]
+"""Whether a newly claimed item may take its units, asked inside the reservation's transaction."""
 
 
 class Outcome(enum.Enum):
@@ -70,7 +79,7 @@ class ItemCall:
 class ReservePath:
     """Runs one item's claim + conditional update + ledger row inside the caller's transaction."""
 
-    def reserve(self, connection: Connection, call: ItemCall) -> Outcome:
+    def reserve(self, connection: Connection, call: ItemCall, guard: Guard | None = None) -> Outcome:
         raise NotImplementedError
 
 
@@ -169,12 +178,30 @@ class _PostgresPath(ReservePath):
         # Postgres runs every data-modifying CTE to completion whether or not it is read; all three are
         # read here anyway, which also tells the caller what happened.
         self._statement = sa.select(count(claim, "claimed"), count(take, "taken"), count(movement, "recorded"))
+        # The guarded path: the claim alone, the guard, then the update and the ledger row.
+        self._claim = _claim(postgresql.insert).returning(reservations.c.key)
+        guarded_take = _conditional_update().returning(positions.node_id).cte("take")
+        guarded_movement = (
+            sa.insert(inventory_ledger)
+            .from_select(_MOVEMENT_COLUMNS,
+                         sa.select(*_movement_values()).where(sa.exists(sa.select(guarded_take.c.node_id))))
+            .returning(inventory_ledger.c.movement_id)
+            .cte("movement")
+        )
+        self._take = sa.select(count(guarded_take, "taken"), count(guarded_movement, "recorded"))
 
-    def reserve(self, connection: Connection, call: ItemCall) -> Outcome:
-        row = connection.execute(self._statement, call.params()).one()
-        if row.claimed == 0:
+    def reserve(self, connection: Connection, call: ItemCall, guard: Guard | None = None) -> Outcome:
+        if guard is None:
+            row = connection.execute(self._statement, call.params()).one()
+            if row.claimed == 0:
+                return Outcome.SEEN_BEFORE
+            return Outcome.RESERVED if row.taken == 1 else Outcome.SHORT
+        params = call.params()
+        if connection.execute(self._claim, params).first() is None:
             return Outcome.SEEN_BEFORE
-        return Outcome.RESERVED if row.taken == 1 else Outcome.SHORT
+        if not guard(connection, call.item):
+            return Outcome.SHORT
+        return Outcome.RESERVED if connection.execute(self._take, params).one().taken == 1 else Outcome.SHORT
 
 
 class _DriverStatement:
@@ -213,13 +240,15 @@ class _DriverPath(ReservePath):
             dialect,
         )
 
-    def reserve(self, connection: Connection, call: ItemCall) -> Outcome:
+    def reserve(self, connection: Connection, call: ItemCall, guard: Guard | None = None) -> Outcome:
         params = call.params()
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(self._claim.sql, self._claim.parameters(params))
             if cursor.fetchone() is None:
                 return Outcome.SEEN_BEFORE
+            if guard is not None and not guard(connection, call.item):
+                return Outcome.SHORT
             cursor.execute(self._take.sql, self._take.parameters(params))
             if cursor.rowcount != 1:
                 return Outcome.SHORT

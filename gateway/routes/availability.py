@@ -39,13 +39,20 @@ router = APIRouter(prefix="/v1", tags=["inventory"])
 
 
 def availability_for(store: Store, skus: Sequence[str], channel: str | None) -> list[ChannelAvailability]:
-    """One answer per distinct SKU, in the order asked: one query for every position, one for the rule."""
+    """One answer per distinct SKU, in the order asked: one query for every position, one for the rule,
+    and with a rule one for the channel's open reservations (they count against its share, so that the
+    answer is what the channel may still reserve)."""
     rule = None if channel is None else store.channel_allocation(channel)
     positions, kinds = store.stock(skus)
     by_sku: dict[str, list[InventoryPosition]] = {}
     for position in positions:
         by_sku.setdefault(position.sku, []).append(position)
-    return [channel_availability(sku, by_sku.get(sku, []), kinds, rule, channel) for sku in dict.fromkeys(skus)]
+    own: dict[str, dict[str, int]] = {}
+    if channel is not None and rule is not None:
+        for (node_id, sku), units in store.channel_reserved(channel, list(dict.fromkeys(skus))).items():
+            own.setdefault(sku, {})[node_id] = units
+    return [channel_availability(sku, by_sku.get(sku, []), kinds, rule, channel, own.get(sku))
+            for sku in dict.fromkeys(skus)]
 
 
 def current_time() -> datetime:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from models.inventory import ReservationItem
 from store import Store
 from tests.fixtures.gateway import (
     MONDAY_10AM,
@@ -331,3 +332,20 @@ async def test_a_delivery_question_without_a_cost_model_is_a_409(http: httpx.Asy
 
     assert response.status_code == 409
     assert "no cost model" in response.json()["detail"]
+
+
+async def test_a_channels_availability_is_what_it_may_still_reserve(http: httpx.AsyncClient, store: Store) -> None:
+    await count(http, "dc-chi", "SKU-1", 20)
+    assert (await http.put("/v1/channels/market/allocation", json={"percent": 50})).status_code == 200
+    before = atp_by_node((await http.get("/v1/availability", params={"sku": "SKU-1", "channel": "market"})).json())
+
+    reserved = store.reserve([ReservationItem(key="market-1:SKU-1", node_id="dc-chi", sku="SKU-1", quantity=4)],
+                             order_id="market-1", expires_at=None, source="test")
+    after = atp_by_node((await http.get("/v1/availability", params={"sku": "SKU-1", "channel": "market"})).json())
+    batch = (await http.post("/v1/availability:batch", json={"skus": ["SKU-1"], "channel": "market"})).json()
+
+    assert reserved.ok
+    assert before == {"dc-chi": 10}
+    # Half of the 20 units before its own reservations took any, less the 4 it holds: 6 left to reserve.
+    assert after == {"dc-chi": 6}
+    assert batch["items"][0]["total_atp"] == 6

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -88,7 +90,7 @@ def test_channel_atp_never_exceeds_network_atp_and_is_never_negative(
     assert 0 <= answer.total_atp <= answer.network_atp == sum(atps)
     for node in answer.nodes:
         assert 0 <= node.atp <= node.network_atp
-        assert node.atp <= node.network_atp * percent / 100
+        assert node.atp <= node.network_atp * Fraction(str(percent)) / 100, "exactly, not in floats"
 
 
 @pytest.mark.parametrize(
