@@ -15,8 +15,9 @@ from fastapi import FastAPI
 
 from gateway.body_limit import BodySizeLimit
 from gateway.errors import install_error_handlers
-from gateway.routes import availability, channels, health, inventory, nodes, orders, returns, shipments, sourcing
+from gateway.routes import availability, channels, codec, health, inventory, nodes, orders, returns, shipments, sourcing
 from omniroute.client import OmnirouteClient
+from omniroute.config.codec import codec_for, omniroute_data_converter
 from omniroute.config.settings import Settings
 from omniroute.config.telemetry import configure_tracing
 from store import Store
@@ -27,8 +28,10 @@ def create_app(
 ) -> FastAPI:
     """The gateway app. Injected parts are used as given and left open at shutdown (their owner closes
     them); parts the app builds itself it also disposes of. Request bodies over
-    `settings.max_request_bytes` are refused with 413 before any route reads them."""
+    `settings.max_request_bytes` are refused with 413 before any route reads them. The SDK's payloads are
+    encrypted with the codec of `settings`, which /codec also serves to the Temporal UI."""
     config = settings or Settings()
+    payload_codec = codec_for(config)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -43,6 +46,7 @@ def create_app(
                 namespace=config.temporal_namespace,
                 task_queue=config.task_queue,
                 lazy=True,
+                data_converter=omniroute_data_converter(payload_codec),
             )
         try:
             yield
@@ -63,7 +67,9 @@ def create_app(
     # Injected parts are usable without running the lifespan (tests drive the app directly).
     app.state.store = store
     app.state.client = client
+    app.state.codec = payload_codec
     app.add_middleware(BodySizeLimit, max_bytes=config.max_request_bytes)
+    app.add_middleware(codec.CodecCors, origins=codec.ui_origins(config))
     install_error_handlers(app)
     routers = (
         health.router,
@@ -75,6 +81,7 @@ def create_app(
         shipments.router,
         returns.router,
         sourcing.router,
+        codec.router,
     )
     for router in routers:
         app.include_router(router)
