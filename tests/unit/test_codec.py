@@ -151,7 +151,7 @@ def test_staging_and_production_refuse_to_start_without_keys(environment: str) -
 
 def test_production_refuses_the_published_dev_key() -> None:
     with pytest.raises(ValidationError, match="published development key"):
-        Settings.model_validate({**PRODUCTION, "codec_keys": keys_json(**{"mine": DEV_KEY_RING.keys[DEV_CODEC_KEY_ID]})})
+        Settings.model_validate({**PRODUCTION, "codec_keys": keys_json(mine=DEV_KEY_RING.keys[DEV_CODEC_KEY_ID])})
 
 
 def test_production_reads_its_keys_and_active_key_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
