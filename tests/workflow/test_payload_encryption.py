@@ -53,10 +53,11 @@ def payloads_in(message: Message, path: str = "") -> Iterator[tuple[str, Payload
         yield path, message
         return
     for field, value in message.ListFields():
-        if field.name in NEVER_ENCODED or field.type != FieldDescriptor.TYPE_MESSAGE:
+        kind = field.message_type
+        if field.name in NEVER_ENCODED or kind is None:
             continue
-        if field.message_type.GetOptions().map_entry:
-            if field.message_type.fields_by_name["value"].type == FieldDescriptor.TYPE_MESSAGE:
+        if kind.GetOptions().map_entry:
+            if kind.fields_by_name["value"].type == FieldDescriptor.TYPE_MESSAGE:
                 for key, item in value.items():
                     yield from payloads_in(item, f"{path}.{field.name}[{key}]")
         elif field.is_repeated:
