@@ -13,9 +13,22 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from gateway.auth import AUTH_RESPONSES, KeyGuard
 from gateway.body_limit import BodySizeLimit
 from gateway.errors import install_error_handlers
-from gateway.routes import availability, channels, codec, health, inventory, nodes, orders, returns, shipments, sourcing
+from gateway.routes import (
+    availability,
+    channels,
+    codec,
+    health,
+    inventory,
+    keys,
+    nodes,
+    orders,
+    returns,
+    shipments,
+    sourcing,
+)
 from omniroute.client import OmnirouteClient
 from omniroute.config.codec import codec_for, omniroute_data_converter
 from omniroute.config.settings import Settings
@@ -28,8 +41,9 @@ def create_app(
 ) -> FastAPI:
     """The gateway app. Injected parts are used as given and left open at shutdown (their owner closes
     them); parts the app builds itself it also disposes of. Request bodies over
-    `settings.max_request_bytes` are refused with 413 before any route reads them. The SDK's payloads are
-    encrypted with the codec of `settings`, which /codec also serves to the Temporal UI."""
+    `settings.max_request_bytes` are refused with 413 before any route reads them. Every route but
+    /healthz and the docs needs an API key (gateway/auth.py). The SDK's payloads are encrypted with the
+    codec of `settings`, which /codec also serves to the Temporal UI, for operator and admin keys."""
     config = settings or Settings()
     payload_codec = codec_for(config)
 
@@ -40,6 +54,12 @@ def create_app(
         if store is None:
             owned_store = Store.connect(config.app_database_url)
             app.state.store = owned_store
+        try:
+            _require_an_admin_key(config, app.state.store)
+        except Exception:
+            if owned_store is not None:
+                owned_store.dispose()
+            raise
         if client is None:
             app.state.client = await OmnirouteClient.connect(
                 config.temporal_address,
@@ -67,12 +87,14 @@ def create_app(
     # Injected parts are usable without running the lifespan (tests drive the app directly).
     app.state.store = store
     app.state.client = client
+    app.state.key_guard = KeyGuard.from_settings(config)
     app.state.codec = payload_codec
     app.add_middleware(BodySizeLimit, max_bytes=config.max_request_bytes)
     app.add_middleware(codec.CodecCors, origins=codec.ui_origins(config))
     install_error_handlers(app)
+    app.include_router(health.router)
     routers = (
-        health.router,
+        keys.router,
         nodes.router,
         inventory.router,
         availability.router,
@@ -84,5 +106,16 @@ def create_app(
         codec.router,
     )
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=AUTH_RESPONSES)
     return app
+
+
+def _require_an_admin_key(config: Settings, store: Store) -> None:
+    """Outside development and test, someone must be able to administer the gateway: a bootstrap
+    admin key is set, or the DB holds an active admin key."""
+    if config.environment in ("development", "test") or config.bootstrap_admin_key is not None:
+        return
+    if not store.has_active_admin_key():
+        raise RuntimeError(
+            f"the gateway will not start with no admin key (OMNIROUTE_ENVIRONMENT={config.environment}): set "
+            "OMNIROUTE_BOOTSTRAP_ADMIN_KEY, or create one with `omniroute keys create --role admin`")

@@ -2,10 +2,12 @@
 
 Temporal stores workflow payloads encrypted (omniroute/config/codec.py). The UI, pointed here by
 `--ui-codec-endpoint <gateway>/codec`, sends the payloads it shows to /codec/decode from the browser and
-displays what comes back; the CLI does the same with `--codec-endpoint`. Both speak Temporal's codec
-protocol: a `Payloads` message in protobuf's JSON form, `{"payloads": [{"metadata": {"encoding": "<base64>"},
-"data": "<base64>"}]}`, in and out. The browser calls from the UI's origin, so /codec, and only /codec,
-answers CORS for the origins in `OMNIROUTE_CODEC_UI_ORIGINS` (by default the UI at `ui_url`).
+displays what comes back; the CLI does the same with `--codec-endpoint` and `--codec-auth 'Bearer <key>'`.
+Both speak Temporal's codec protocol: a `Payloads` message in protobuf's JSON form,
+`{"payloads": [{"metadata": {"encoding": "<base64>"}, "data": "<base64>"}]}`, in and out. The payloads
+hold customers' personal data, so only operator and admin API keys are admitted (gateway/auth.py). The
+browser calls from the UI's origin, so /codec, and only /codec, answers CORS for the origins in
+`OMNIROUTE_CODEC_UI_ORIGINS` (by default the UI at `ui_url`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload
 
+from gateway.auth import OperatorKey
 from gateway.errors import field_error
 from omniroute.config.codec import CodecError, EncryptionCodec
 from omniroute.config.settings import Settings
@@ -56,15 +59,17 @@ CodecDep = Annotated[EncryptionCodec, Depends(get_codec)]
 
 
 @router.post("/decode", response_model=CodecPayloads, response_model_exclude_defaults=True)
-async def decode(body: CodecPayloads, codec: CodecDep) -> CodecPayloads:
-    """Decrypt the payloads; those not encrypted come back unchanged. 422 naming the payload and the key id
-    when one was encrypted with a key that is not configured or fails authentication."""
+async def decode(body: CodecPayloads, codec: CodecDep, _: OperatorKey) -> CodecPayloads:
+    """Decrypt the payloads; those not encrypted come back unchanged. Operator and admin keys only: the
+    payloads hold customers' personal data. 422 naming the payload and the key id when one was encrypted
+    with a key that is not configured or fails authentication."""
     return _to_json(_apply(codec.decrypt, _from_json(body)))
 
 
 @router.post("/encode", response_model=CodecPayloads, response_model_exclude_defaults=True)
-async def encode(body: CodecPayloads, codec: CodecDep) -> CodecPayloads:
-    """Encrypt the payloads with the active key (for inputs typed into the UI or the CLI)."""
+async def encode(body: CodecPayloads, codec: CodecDep, _: OperatorKey) -> CodecPayloads:
+    """Encrypt the payloads with the active key (for inputs typed into the UI or the CLI). Operator and
+    admin keys only."""
     return _to_json(_apply(codec.encrypt, _from_json(body)))
 
 

@@ -1,5 +1,6 @@
 """The gateway's codec server for the Temporal UI and CLI: Temporal's codec protocol (payloads in protobuf
-JSON, base64 metadata and data) over /codec/encode and /codec/decode, with CORS for the UI's origin only."""
+JSON, base64 metadata and data) over /codec/encode and /codec/decode, for operator and admin keys only, with
+CORS for the UI's origin only."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from gateway.app import create_app
+from models.keys import KeyCreate, Role
 from omniroute.config.settings import Settings
+from store import Store
+from tests.fixtures.gateway import ADMIN_TOKEN, bearer, http_to
 
 UI = "http://127.0.0.1:8233"
 Json = dict[str, Any]
@@ -33,14 +38,35 @@ def keys(**by_id: bytes) -> str:
 
 
 def gateway(settings: Settings) -> httpx.AsyncClient:
-    app = create_app(settings)  # the codec routes need neither the store nor Temporal
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+    """The gateway for `settings`, called with the tests' bootstrap admin key (the codec routes need
+    neither the store nor Temporal for it)."""
+    return http_to(create_app(settings.model_copy(update={"bootstrap_admin_key": SecretStr(ADMIN_TOKEN)})))
 
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with gateway(Settings.model_validate({"environment": "test"})) as client:
         yield client
+
+
+@pytest.mark.parametrize("route", ["/codec/decode", "/codec/encode"])
+async def test_operators_and_admins_may_use_the_codec_and_channel_and_node_keys_may_not(
+    sqlite_store: Store, route: str,
+) -> None:
+    scopes: dict[Role, Json] = {Role.CHANNEL: {"channels": ["web"]}, Role.NODE: {"nodes": ["dc-1"]}}
+    tokens = {role: sqlite_store.create_key(KeyCreate(name=f"codec {role.value}", role=role,
+                                                      **scopes.get(role, {}))).token for role in Role}
+    app = create_app(Settings.model_validate({"environment": "test"}), store=sqlite_store)
+    body = {"payloads": [json_payload({"email": "ada@example.com"})]}
+
+    async with http_to(app, token=None) as http:
+        answers = {role: await http.post(route, json=body, headers=bearer(token)) for role, token in tokens.items()}
+        anonymous = await http.post(route, json=body)
+
+    assert {role: answer.status_code for role, answer in answers.items()} == {
+        Role.ADMIN: 200, Role.OPERATOR: 200, Role.CHANNEL: 403, Role.NODE: 403}
+    assert "ada@example.com" not in answers[Role.CHANNEL].text
+    assert anonymous.status_code == 401
 
 
 async def test_a_payload_encoded_by_the_endpoint_is_ciphertext_that_decode_gives_back(http: httpx.AsyncClient) -> None:

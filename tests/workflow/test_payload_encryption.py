@@ -9,7 +9,6 @@ import logging
 import uuid
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
@@ -20,10 +19,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from gateway.app import create_app
 from models.address import Address
+from models.keys import KeyCreate, Role
 from models.names import fulfilment_workflow_id, order_workflow_id
 from models.order import Customer, OrderStatus, OrderView, PlaceOrder
 from omniroute.config.codec import ENCRYPTED_ENCODING, KEY_ID_KEY, EncryptionCodec
 from omniroute.config.codec_keys import DEV_CODEC_KEY_ID, DEV_KEY_RING
+from tests.fixtures.gateway import bearer, http_to
 from tests.fixtures.network import add_node
 from tests.fixtures.orders import an_order
 from tests.fixtures.temporal import RunningWorker
@@ -139,7 +140,9 @@ async def test_search_attributes_and_logs_never_name_the_customer(
         assert value.decode() not in logged, f"a log record holds {value!r}"
 
 
-async def test_the_gateway_codec_endpoint_decodes_a_history_read_from_temporal(omniroute_worker: RunningWorker) -> None:
+async def test_the_gateway_codec_endpoint_decodes_a_history_for_an_operator_key_and_refuses_a_channel_key(
+    omniroute_worker: RunningWorker,
+) -> None:
     w = omniroute_worker
     order, personal = a_customer_order()
     await w.sdk.place_order(order)
@@ -149,10 +152,16 @@ async def test_the_gateway_codec_endpoint_decodes_a_history_read_from_temporal(o
     sealed = started.workflow_execution_started_event_attributes.input
     body = json_format.MessageToDict(sealed)
 
+    operator = w.store.create_key(KeyCreate(name="operator reading orders", role=Role.OPERATOR)).token
+    channel = w.store.create_key(KeyCreate(name="the shop", role=Role.CHANNEL, channels=[order.channel])).token
     app = create_app(w.settings, store=w.store, client=w.sdk)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
-        decoded = await http.post("/codec/decode", json=body, headers={"X-Namespace": w.temporal.namespace})
+    async with http_to(app, token=None) as http:
+        decoded = await http.post("/codec/decode", json=body,
+                                  headers={"X-Namespace": w.temporal.namespace, **bearer(operator)})
+        refused = await http.post("/codec/decode", json=body, headers=bearer(channel))
 
+    assert refused.status_code == 403
+    assert all(value.decode() not in refused.text for value in personal)
     assert decoded.status_code == 200, decoded.text
     [payload] = decoded.json()["payloads"]
     assert base64.b64decode(payload["metadata"]["encoding"]) == b"json/plain"
