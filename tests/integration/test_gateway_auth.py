@@ -24,7 +24,6 @@ from models.shipment import ShipmentLine, ShipmentState
 from omniroute.config.settings import Settings
 from store import Store
 from tests.fixtures.db import a_node
-from tests.fixtures.orders import an_order
 from tests.fixtures.gateway import (
     ADMIN_TOKEN,
     a_node_body,
@@ -34,6 +33,7 @@ from tests.fixtures.gateway import (
     http_to,
     unreachable_temporal,
 )
+from tests.fixtures.orders import an_order
 
 CHANNEL, OTHER_CHANNEL = "web", "market"
 NODE, OTHER_NODE = "dc-1", "dc-2"
@@ -127,12 +127,9 @@ def test_every_route_says_who_may_call_it(gateway: Gateway) -> None:
 async def test_each_route_admits_exactly_its_roles(gateway: Gateway, caller: object) -> None:
     wrong: list[str] = []
     for (method, _), (admitted, path) in EXPECTED.items():
-        body = {} if method in ("POST", "PUT") else None
+        body: dict[str, object] | None = {} if method in ("POST", "PUT") else None
         response = await gateway.call(method, path, caller, json=body)
-        if admitted == PUBLIC:
-            expected_ok = True
-        else:
-            expected_ok = caller in admitted
+        expected_ok = admitted == PUBLIC or caller in admitted
         if caller in ("no key", "unknown key", "revoked key") and admitted != PUBLIC:
             if response.status_code != 401 or response.headers.get("www-authenticate") != "Bearer":
                 wrong.append(f"{method} {path}: {response.status_code}, expected 401")
@@ -372,8 +369,9 @@ async def test_outside_development_the_gateway_will_not_start_without_an_admin_k
         async with app.router.lifespan_context(app):
             pass
 
-    bootstrapped = create_app(Settings(**production, bootstrap_admin_key="omr_boot_" + "b" * 43))  # type: ignore[arg-type]
-    async with bootstrapped.router.lifespan_context(bootstrapped), http_to(bootstrapped, "omr_boot_" + "b" * 43) as http:
+    boot = "omr_boot_" + "b" * 43
+    bootstrapped = create_app(Settings(**production, bootstrap_admin_key=boot))  # type: ignore[arg-type]
+    async with bootstrapped.router.lifespan_context(bootstrapped), http_to(bootstrapped, boot) as http:
         made = await http.post("/v1/keys", json={"name": "first admin", "role": "admin"})
     assert made.status_code == 201
 
