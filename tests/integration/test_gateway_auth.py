@@ -363,7 +363,8 @@ async def test_outside_development_the_gateway_will_not_start_without_an_admin_k
 ) -> None:
     production = {"database_url": sqlite_url, "temporal_address": closed_port_address(), "data_dir": tmp_path,
                   "environment": "production", "easypost_api_key": "live-key", "easypost_base_url": "https://e.test",
-                  "sendgrid_api_key": "live-key", "sendgrid_base_url": "https://s.test"}
+                  "sendgrid_api_key": "live-key", "sendgrid_base_url": "https://s.test",
+                  "codec_keys": '{"k1": "' + "A" * 43 + '="}'}
     app = create_app(Settings(**production))  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="OMNIROUTE_BOOTSTRAP_ADMIN_KEY"):
         async with app.router.lifespan_context(app):
