@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from gateway.auth import AUTH_RESPONSES, KeyGuard
 from gateway.body_limit import BodySizeLimit
-from gateway.errors import install_error_handlers
+from gateway.errors import TOO_LARGE, install_error_handlers
 from gateway.routes import (
     availability,
     channels,
@@ -106,7 +106,7 @@ def create_app(
         codec.router,
     )
     for router in routers:
-        app.include_router(router, responses=AUTH_RESPONSES)
+        app.include_router(router, responses=AUTH_RESPONSES | TOO_LARGE)
     return app
 
 
