@@ -19,6 +19,7 @@ from gateway.errors import TOO_LARGE, install_error_handlers
 from gateway.routes import (
     availability,
     channels,
+    codec,
     health,
     inventory,
     keys,
@@ -29,6 +30,7 @@ from gateway.routes import (
     sourcing,
 )
 from omniroute.client import OmnirouteClient
+from omniroute.config.codec import codec_for, omniroute_data_converter
 from omniroute.config.settings import Settings
 from omniroute.config.telemetry import configure_tracing
 from store import Store
@@ -40,8 +42,10 @@ def create_app(
     """The gateway app. Injected parts are used as given and left open at shutdown (their owner closes
     them); parts the app builds itself it also disposes of. Request bodies over
     `settings.max_request_bytes` are refused with 413 before any route reads them. Every route but
-    /healthz and the docs needs an API key (gateway/auth.py)."""
+    /healthz and the docs needs an API key (gateway/auth.py). The SDK's payloads are encrypted with the
+    codec of `settings`, which /codec also serves to the Temporal UI, for operator and admin keys."""
     config = settings or Settings()
+    payload_codec = codec_for(config)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,6 +66,7 @@ def create_app(
                 namespace=config.temporal_namespace,
                 task_queue=config.task_queue,
                 lazy=True,
+                data_converter=omniroute_data_converter(payload_codec),
             )
         try:
             yield
@@ -83,7 +88,9 @@ def create_app(
     app.state.store = store
     app.state.client = client
     app.state.key_guard = KeyGuard.from_settings(config)
+    app.state.codec = payload_codec
     app.add_middleware(BodySizeLimit, max_bytes=config.max_request_bytes)
+    app.add_middleware(codec.CodecCors, origins=codec.ui_origins(config))
     install_error_handlers(app)
     app.include_router(health.router)
     routers = (
@@ -96,6 +103,7 @@ def create_app(
         shipments.router,
         returns.router,
         sourcing.router,
+        codec.router,
     )
     for router in routers:
         app.include_router(router, responses=AUTH_RESPONSES | TOO_LARGE)

@@ -27,6 +27,7 @@ from temporalio.common import (
 )
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -113,14 +114,18 @@ class OmnirouteClient:
         namespace: str = "default",
         task_queue: str = names.TASK_QUEUE,
         lazy: bool = False,
+        data_converter: DataConverter = pydantic_data_converter,
     ) -> Self:
-        """Connect with the pydantic converter and tracing. With `lazy`, the first call connects, so
-        a service can start while Temporal is down (its calls then raise TemporalUnavailableError)."""
+        """Connect with tracing and `data_converter`. Pass the one the workers use (Omniroute's services
+        pass `omniroute.config.codec.data_converter_for(settings)`, which encrypts payloads); the default,
+        the plain pydantic converter, writes orders to Temporal unencrypted. With `lazy`, the first call
+        connects, so a service can start while Temporal is down (its calls then raise
+        TemporalUnavailableError)."""
         try:
             client = await temporalio.client.Client.connect(
                 address,
                 namespace=namespace,
-                data_converter=pydantic_data_converter,
+                data_converter=data_converter,
                 interceptors=[TracingInterceptor()],
                 lazy=lazy,
             )

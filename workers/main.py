@@ -15,7 +15,6 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -35,6 +34,7 @@ from integrations.channels.shopify import ShopifyClient
 from integrations.notify.sendgrid import SendGridClient
 from integrations.threepl.shipbob import ShipBobClient
 from models.returns import ReturnPolicy
+from omniroute.config.codec import data_converter_for
 from omniroute.config.settings import Settings
 from omniroute.config.telemetry import configure_tracing
 from store import Store
@@ -64,7 +64,7 @@ STARTUP_ATTEMPTS = 3
 
 async def connect_client(settings: Settings) -> Client:
     return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
-                                data_converter=pydantic_data_converter, interceptors=[TracingInterceptor()])
+                                data_converter=data_converter_for(settings), interceptors=[TracingInterceptor()])
 
 
 @dataclass

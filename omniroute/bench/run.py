@@ -29,6 +29,7 @@ from omniroute.bench.kit.sdk_port import SdkWarehousePort
 from omniroute.bench.kit.sourcing import SourcingSizes, render_sourcing, run_sourcing_bench
 from omniroute.bench.kit.waves import WaveSizes, render_waves, run_wave_bench
 from omniroute.client import OmnirouteClient
+from omniroute.config.codec import data_converter_for
 from omniroute.config.settings import Settings
 from omniroute.demo.api import GatewayApi
 from omniroute.demo.network import DemoNetwork, default_data_dir, load_network
@@ -94,7 +95,7 @@ async def _measure(
     progress = Progress(SpinnerColumn(), TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=console)
     sdk = await OmnirouteClient.connect(settings.temporal_address, namespace=settings.temporal_namespace,
-                                        task_queue=settings.task_queue)
+                                        task_queue=settings.task_queue, data_converter=data_converter_for(settings))
     port = SdkWarehousePort(sdk)
     store = Store.connect(settings.app_database_url)
     reader = DbOrderReader(store)

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from models.channel_sync import ChannelSyncConfig
 from models.sandbox_credentials import DEV_SHIPBOB_KEY as DEV_SHIPBOB_KEY  # re-exported: the default key
 from models.sandbox_credentials import DEV_SHOPIFY_TOKEN as DEV_SHOPIFY_TOKEN  # re-exported: the default token
+from omniroute.config.codec_keys import KeyRing, key_ring
 
 DEV_EASYPOST_KEY = "EZTK-omniroute-sandbox"
 DEV_SENDGRID_KEY = "SG.omniroute-sandbox"
@@ -68,6 +69,15 @@ class Settings(BaseSettings):
     # Channels whose inventory sync every worker starts at start-up unless it already runs: a JSON list
     # of ChannelSyncConfig objects, e.g. [{"channel": "shop", "locations": {"dc-1": 1}, "items": {"SKU-1": 2}}].
     channel_syncs: Annotated[list[ChannelSyncConfig], NoDecode] = Field(default_factory=list)
+
+    # Workflow payload encryption (omniroute/config/codec.py, docs/operations.md): a JSON object of key id to
+    # base64 AES-256 key, and the id that encrypts (optional with one key). Every listed key decrypts. Unset in
+    # development and test: the published dev key; refused unset outside them.
+    codec_keys: SecretStr = SecretStr("")
+    codec_active_key: str | None = None
+    # Origins allowed to call the gateway's /codec endpoints (the Temporal UI, from the browser); empty: the
+    # UI at ui_url, as both 127.0.0.1 and localhost.
+    codec_ui_origins: list[str] = Field(default_factory=list)
 
     # Traces: "none", "console" (stderr) or "otlp" (OTLP/HTTP to otel_endpoint, e.g. a collector).
     otel_traces: Literal["none", "console", "otlp"] = "none"
@@ -138,6 +148,16 @@ class Settings(BaseSettings):
                 raise ValueError(f"OMNIROUTE_{name.upper()}_BASE_URL must be set {where}: "
                                  "left unset it points at the local sandbox")
         return self
+
+    @model_validator(mode="after")
+    def _codec_keys_usable(self) -> Settings:
+        _ = self.codec_key_ring  # raises ValueError naming the variable, never quoting a key
+        return self
+
+    @property
+    def codec_key_ring(self) -> KeyRing:
+        return key_ring(self.codec_keys.get_secret_value(), self.codec_active_key,
+                        development=self.environment in ("development", "test"))
 
     @property
     def app_database_url(self) -> str:

@@ -30,7 +30,14 @@ from omniroute.devstack.ports import port_is_free
 from omniroute.devstack.service_process import ServiceProcess
 from omniroute.devstack.stack_env import child_environment, redact_url
 from omniroute.devstack.stack_errors import PortInUseError, StackError
-from omniroute.devstack.stack_services import SERVICES, needed_ports, service_command, service_ready, stack_urls
+from omniroute.devstack.stack_services import (
+    SERVICES,
+    codec_endpoint,
+    needed_ports,
+    service_command,
+    service_ready,
+    stack_urls,
+)
 from omniroute.devstack.supervisor import RestartPolicy, Supervisor
 from omniroute.devstack.temporal_cli import TemporalBinaryNotFound, temporal_binary
 
@@ -183,7 +190,7 @@ class DevStack:
 
     @property
     def urls(self) -> dict[str, str]:
-        """temporal, temporal_ui, sandbox, gateway, docs and database, for the chosen services."""
+        """temporal, temporal_ui, sandbox, gateway, docs, codec and database, for the chosen services."""
         return stack_urls(self.settings, self.services)
 
     @property
@@ -193,7 +200,8 @@ class DevStack:
     def table(self) -> Table:
         """Where each part of the stack is, for people."""
         labels = {"temporal": "Temporal gRPC", "temporal_ui": "Temporal UI", "sandbox": "Provider sandboxes",
-                  "gateway": "Gateway", "docs": "Gateway API docs", "database": "App DB"}
+                  "gateway": "Gateway", "docs": "Gateway API docs", "codec": "UI codec endpoint (decrypts payloads)",
+                  "database": "App DB"}
         table = Table(title="Omniroute dev stack")
         table.add_column("")
         table.add_column("where", overflow="fold")
@@ -234,7 +242,10 @@ class DevStack:
         self._lock = lock
 
     def _launch(self, name: str) -> None:
-        command = service_command(name, self.settings, python=sys.executable, temporal=self._temporal_for(name))
+        # The UI decrypts payloads through the gateway, when this stack runs one.
+        codec = codec_endpoint(self.settings) if "gateway" in self.services else None
+        command = service_command(name, self.settings, python=sys.executable, temporal=self._temporal_for(name),
+                                  codec_endpoint=codec)
         process = ServiceProcess(name, command, env=child_environment(self.settings), log_path=self.log_paths[name])
         self._processes[name] = process
         self._start_process(process)

@@ -33,20 +33,23 @@ def needed_ports(name: str, settings: Settings) -> list[PortNeed]:
     }.get(name, [])
 
 
-def service_command(name: str, settings: Settings, *, python: str, temporal: str) -> list[str]:
+def service_command(name: str, settings: Settings, *, python: str, temporal: str,
+                    codec_endpoint: str | None = None) -> list[str]:
     """The command line of a service: `python -m omniroute <name>`, or the Temporal dev server with a
-    SQLite file under the data dir and the workflows' search attributes registered."""
+    SQLite file under the data dir and the workflows' search attributes registered, its UI decoding
+    payloads through `codec_endpoint` (the gateway's /codec) when given."""
     if name != "temporal":
         return [python, "-m", "omniroute", name]
     from models.names import search_attribute_cli_args
 
     host, port = split_host_port(settings.temporal_address)
     namespaces = [] if settings.temporal_namespace == "default" else ["--namespace", settings.temporal_namespace]
+    codec = [] if codec_endpoint is None else ["--ui-codec-endpoint", codec_endpoint]
     return [
         temporal, "server", "start-dev", "--ip", host, "--port", str(port),
         "--ui-port", str(settings.temporal_ui_port),
         "--db-filename", str((settings.data_dir / "temporal.db").resolve()),
-        "--log-level", "warn", "--ui-disable-news-fetch", *namespaces, *search_attribute_cli_args(),
+        "--log-level", "warn", "--ui-disable-news-fetch", *codec, *namespaces, *search_attribute_cli_args(),
     ]
 
 
@@ -69,15 +72,23 @@ def gateway_url(settings: Settings) -> str:
     return f"http://{connect_host(settings.gateway_host)}:{settings.gateway_port}"
 
 
+def codec_endpoint(settings: Settings) -> str:
+    """Where the Temporal UI decodes payloads: the gateway's codec server (gateway/routes/codec.py)."""
+    return f"{gateway_url(settings)}/codec"
+
+
 def stack_urls(settings: Settings, services: tuple[str, ...]) -> dict[str, str]:
-    """Where the chosen services are: temporal, temporal_ui, sandbox, gateway, docs, and database
-    (password hidden) when a worker or the gateway uses it."""
+    """Where the chosen services are: temporal, temporal_ui, sandbox, gateway, docs, codec (the UI's codec
+    endpoint, when both Temporal and the gateway run), and database (password hidden) when a worker or the
+    gateway uses it."""
     urls = {
         "temporal": ("temporal", settings.temporal_address), "temporal_ui": ("temporal", settings.ui_url),
         "sandbox": ("sandbox", settings.sandbox_url), "gateway": ("gateway", gateway_url(settings)),
         "docs": ("gateway", f"{gateway_url(settings)}/docs"),
     }
     chosen = {key: url for key, (service, url) in urls.items() if service in services}
+    if "temporal" in services and "gateway" in services:
+        chosen["codec"] = codec_endpoint(settings)
     if "worker" in services or "gateway" in services:
         chosen["database"] = redact_url(settings.app_database_url)
     return chosen

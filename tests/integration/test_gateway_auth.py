@@ -81,6 +81,8 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[object], str]] = {
     ("PUT", "/v1/catalog/skus"): (ADMIN_ONLY, "/v1/catalog/skus"),
     ("GET", "/v1/catalog/skus/{sku}"): (CHANNELS_AND_OPERATORS, f"/v1/catalog/skus/{SKU}"),
     ("GET", "/v1/promise"): (CHANNELS_AND_OPERATORS, f"/v1/promise?postal_code=60601&item={SKU}"),
+    ("POST", "/codec/decode"): (OPERATORS, "/codec/decode"),
+    ("POST", "/codec/encode"): (OPERATORS, "/codec/encode"),
 }
 CALLERS = ("no key", "unknown key", "revoked key", *Role)
 
@@ -156,7 +158,7 @@ async def test_the_openapi_declares_the_bearer_scheme_and_every_v1_operation_use
         "description": document["components"]["securitySchemes"]["ApiKey"]["description"]}
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            if path.startswith("/v1"):
+            if path.startswith(("/v1", "/codec")):
                 assert operation.get("security") == [{"ApiKey": []}], f"{method} {path}"
                 assert {"401", "403", "413", "429"} <= set(operation["responses"]), f"{method} {path}"
             else:
@@ -361,7 +363,8 @@ async def test_outside_development_the_gateway_will_not_start_without_an_admin_k
 ) -> None:
     production = {"database_url": sqlite_url, "temporal_address": closed_port_address(), "data_dir": tmp_path,
                   "environment": "production", "easypost_api_key": "live-key", "easypost_base_url": "https://e.test",
-                  "sendgrid_api_key": "live-key", "sendgrid_base_url": "https://s.test"}
+                  "sendgrid_api_key": "live-key", "sendgrid_base_url": "https://s.test",
+                  "codec_keys": '{"k1": "' + "A" * 43 + '="}'}
     app = create_app(Settings(**production))  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="OMNIROUTE_BOOTSTRAP_ADMIN_KEY"):
         async with app.router.lifespan_context(app):

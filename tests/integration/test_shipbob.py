@@ -140,6 +140,7 @@ def test_production_with_a_3pl_configured_refuses_the_dev_shipbob_key_and_accept
     from omniroute.config.settings import Settings
 
     real = {"environment": "production", "easypost_api_key": "ek", "sendgrid_api_key": "sk",
+            "codec_keys": '{"k1": "' + "A" * 43 + '="}',
             "easypost_base_url": "https://api.easypost.com/v2", "sendgrid_base_url": "https://api.sendgrid.com",
             "shopify_api_key": "shk"}
     assert Settings.model_validate(real).shipbob_node_id is None  # no 3PL: no ShipBob key needed

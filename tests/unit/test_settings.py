@@ -15,6 +15,7 @@ from omniroute.devstack.stack_env import settings_environment
 
 PRODUCTION = {
     "environment": "production",
+    "codec_keys": '{"2026-12": "' + "A" * 43 + '="}',
     "easypost_api_key": "EZAK-real", "easypost_base_url": "https://api.easypost.com/v2",
     "sendgrid_api_key": "SG.real", "sendgrid_base_url": "https://api.sendgrid.com",
 }

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -26,7 +25,7 @@ from store import Store
 from tests.fixtures.channels import Shop, a_network
 from tests.fixtures.eventually import eventually
 from tests.fixtures.sandbox import RunningSandbox
-from tests.fixtures.temporal import worker_settings
+from tests.fixtures.temporal import DATA_CONVERTER, worker_settings
 from workers.main import PASSTHROUGH, WORKFLOWS, running_worker
 
 
@@ -166,7 +165,7 @@ async def test_notifying_a_channel_without_a_sync_is_not_found(temporal_env: Wor
 
 
 async def _assert_replays(handle: WorkflowHandle[Any, Any]) -> None:
-    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter,
+    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER,
                         workflow_runner=SandboxedWorkflowRunner(
                             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)))
     result = await replayer.replay_workflow(await handle.fetch_history(), raise_on_replay_failure=False)

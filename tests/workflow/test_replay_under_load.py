@@ -13,7 +13,6 @@ import threading
 from datetime import timedelta
 
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -27,7 +26,7 @@ from tests.fixtures.eventually import eventually_reads
 from tests.fixtures.network import add_node
 from tests.fixtures.orders import an_order
 from tests.fixtures.sandbox import RunningSandbox
-from tests.fixtures.temporal import RunningWorker, worker_settings
+from tests.fixtures.temporal import DATA_CONVERTER, RunningWorker, worker_settings
 from tests.fixtures.workflows import all_released, wait_for
 from workers.main import PASSTHROUGH, WORKFLOWS, running_worker
 
@@ -77,7 +76,7 @@ async def test_shipments_committing_together_on_a_locked_db_leave_a_replayable_h
 
 
 def _replayer() -> Replayer:
-    return Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter,
+    return Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER,
                     workflow_runner=SandboxedWorkflowRunner(
                         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)))
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from temporalio.client import Client, WorkflowFailureError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
@@ -26,7 +25,7 @@ from store import Store
 from tests.fixtures.eventually import eventually
 from tests.fixtures.network import add_node
 from tests.fixtures.sandbox import RunningSandbox
-from tests.fixtures.temporal import worker_settings
+from tests.fixtures.temporal import DATA_CONVERTER, worker_settings
 from workers.main import PASSTHROUGH, WORKFLOWS, running_worker
 from workers.schedules import ensure_threepl_sync_schedule
 
@@ -82,7 +81,7 @@ async def test_a_sync_counts_every_level_of_the_3pl_at_its_node_across_pages(wor
     assert len(ledger) == 205
     assert {(m.kind, m.source) for m in ledger} == {(MovementKind.COUNT, "shipbob")}
 
-    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter,
+    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER,
                         workflow_runner=SandboxedWorkflowRunner(
                             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)))
     replay = await replayer.replay_workflow(await handle.fetch_history(), raise_on_replay_failure=False)

@@ -6,7 +6,6 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from models.names import order_workflow_id
@@ -17,7 +16,7 @@ from store import Store
 from tests.fixtures.network import add_node
 from tests.fixtures.orders import an_order
 from tests.fixtures.sandbox import RunningSandbox
-from tests.fixtures.temporal import worker_settings
+from tests.fixtures.temporal import DATA_CONVERTER, worker_settings
 from workers.main import running_worker
 
 
@@ -27,7 +26,7 @@ async def test_one_trace_spans_the_start_the_workflow_and_its_activities(
     provider = build_tracer_provider("omniroute-test", None)
     provider.add_span_processor(SimpleSpanProcessor(spans))
     traced = await Client.connect(temporal_env.client.service_client.config.target_host,
-                                  data_converter=pydantic_data_converter,
+                                  data_converter=DATA_CONVERTER,
                                   interceptors=[TracingInterceptor(provider.get_tracer("omniroute-test"))])
     settings = worker_settings(sandbox)
     add_node(sqlite_store, "dc-il", "60106")
