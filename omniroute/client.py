@@ -113,9 +113,12 @@ class OmnirouteClient:
         namespace: str = "default",
         task_queue: str = names.TASK_QUEUE,
         lazy: bool = False,
+        tls: bool | temporalio.client.TLSConfig = False,
     ) -> Self:
         """Connect with the pydantic converter and tracing. With `lazy`, the first call connects, so
-        a service can start while Temporal is down (its calls then raise TemporalUnavailableError)."""
+        a service can start while Temporal is down (its calls then raise TemporalUnavailableError).
+        `tls` is temporalio's: a `TLSConfig` (the server's CA, a client certificate and key for mTLS,
+        the server name), True for TLS against the system's roots, False for plaintext."""
         try:
             client = await temporalio.client.Client.connect(
                 address,
@@ -123,6 +126,7 @@ class OmnirouteClient:
                 data_converter=pydantic_data_converter,
                 interceptors=[TracingInterceptor()],
                 lazy=lazy,
+                tls=tls,
             )
         except RuntimeError as err:
             raise TemporalUnavailableError(f"cannot reach Temporal at {address}: {err}") from err

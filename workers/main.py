@@ -37,6 +37,7 @@ from integrations.threepl.shipbob import ShipBobClient
 from models.returns import ReturnPolicy
 from omniroute.config.settings import Settings
 from omniroute.config.telemetry import configure_tracing
+from omniroute.config.temporal_tls import temporal_tls
 from store import Store
 from workers.channel_syncs import ensure_channel_syncs
 from workers.schedules import ensure_schedules
@@ -64,7 +65,8 @@ STARTUP_ATTEMPTS = 3
 
 async def connect_client(settings: Settings) -> Client:
     return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
-                                data_converter=pydantic_data_converter, interceptors=[TracingInterceptor()])
+                                data_converter=pydantic_data_converter, interceptors=[TracingInterceptor()],
+                                tls=temporal_tls(settings))
 
 
 @dataclass
