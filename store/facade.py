@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -28,6 +28,7 @@ from store.engine import Database, create_store_engine
 from store.feeds import FeedRepository
 from store.inventory import InventoryRepository
 from store.network import NodeRepository
+from store.notification_limits import NotificationLimitRepository, NotificationUsage
 from store.orders import OrderRepository, ReturnRepository, ShipmentRepository
 from store.reservations import ReservationRepository, ReservationView
 from store.safety_stock import SafetyStockDefaultsRepository
@@ -56,6 +57,7 @@ class Store:
         self._allocation = AllocationRepository(database)
         self._feeds = FeedRepository(database)
         self._sourcing = SourcingConfigRepository(database)
+        self._notification_limits = NotificationLimitRepository(database)
         self._database = database
 
     @classmethod
@@ -266,3 +268,14 @@ class Store:
 
     def returned_quantities(self, order_id: str, *, exclude_rma: str | None = None) -> dict[str, int]:
         return self._returns.returned_quantities(order_id, exclude_rma=exclude_rma)
+
+    # messages to customers
+
+    def admit_notification(self, recipient: str, kind: str, *, now: datetime, window: timedelta,
+                           limit: int) -> bool:
+        """Count one message to `recipient` (a hash, never an address) of `kind`, or answer False and
+        count it suppressed when `limit` were already admitted in its window (store.notification_limits)."""
+        return self._notification_limits.admit(recipient, kind, now=now, window=window, limit=limit)
+
+    def notification_usage(self, recipient: str, kind: str) -> NotificationUsage | None:
+        return self._notification_limits.usage(recipient, kind)
