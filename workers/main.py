@@ -94,7 +94,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     policy = ReturnPolicy(window_days=settings.return_window_days, label_expiry_days=settings.rma_label_expiry_days)
     records = RecordActivities(orders=store, network=store, policy=policy)
     carrier = CarrierActivities(deps.carrier, network=store)
-    notify = NotifyActivities(deps.mail, settings.mail_from)
+    notify = NotifyActivities(deps.mail, settings.mail_from, store, per_hour=settings.notify_per_recipient_per_hour)
     sweep = ReservationSweepActivities(ledger=store, reservations=store, orders=store)
     threepl = ThreePLInventoryActivities(deps.threepl, network=store, feeds=store)
     channel_sync = ChannelSyncActivities(stock=store, shopify=deps.shopify)
