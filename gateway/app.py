@@ -13,9 +13,21 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from gateway.auth import AUTH_RESPONSES, KeyGuard
 from gateway.body_limit import BodySizeLimit
-from gateway.errors import install_error_handlers
-from gateway.routes import availability, channels, health, inventory, nodes, orders, returns, shipments, sourcing
+from gateway.errors import TOO_LARGE, install_error_handlers
+from gateway.routes import (
+    availability,
+    channels,
+    health,
+    inventory,
+    keys,
+    nodes,
+    orders,
+    returns,
+    shipments,
+    sourcing,
+)
 from omniroute.client import OmnirouteClient
 from omniroute.config.settings import Settings
 from omniroute.config.telemetry import configure_tracing
@@ -27,7 +39,8 @@ def create_app(
 ) -> FastAPI:
     """The gateway app. Injected parts are used as given and left open at shutdown (their owner closes
     them); parts the app builds itself it also disposes of. Request bodies over
-    `settings.max_request_bytes` are refused with 413 before any route reads them."""
+    `settings.max_request_bytes` are refused with 413 before any route reads them. Every route but
+    /healthz and the docs needs an API key (gateway/auth.py)."""
     config = settings or Settings()
 
     @asynccontextmanager
@@ -37,6 +50,12 @@ def create_app(
         if store is None:
             owned_store = Store.connect(config.app_database_url)
             app.state.store = owned_store
+        try:
+            _require_an_admin_key(config, app.state.store)
+        except Exception:
+            if owned_store is not None:
+                owned_store.dispose()
+            raise
         if client is None:
             app.state.client = await OmnirouteClient.connect(
                 config.temporal_address,
@@ -63,10 +82,12 @@ def create_app(
     # Injected parts are usable without running the lifespan (tests drive the app directly).
     app.state.store = store
     app.state.client = client
+    app.state.key_guard = KeyGuard.from_settings(config)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_request_bytes)
     install_error_handlers(app)
+    app.include_router(health.router)
     routers = (
-        health.router,
+        keys.router,
         nodes.router,
         inventory.router,
         availability.router,
@@ -77,5 +98,16 @@ def create_app(
         sourcing.router,
     )
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=AUTH_RESPONSES | TOO_LARGE)
     return app
+
+
+def _require_an_admin_key(config: Settings, store: Store) -> None:
+    """Outside development and test, someone must be able to administer the gateway: a bootstrap
+    admin key is set, or the DB holds an active admin key."""
+    if config.environment in ("development", "test") or config.bootstrap_admin_key is not None:
+        return
+    if not store.has_active_admin_key():
+        raise RuntimeError(
+            f"the gateway will not start with no admin key (OMNIROUTE_ENVIRONMENT={config.environment}): set "
+            "OMNIROUTE_BOOTSTRAP_ADMIN_KEY, or create one with `omniroute keys create --role admin`")

@@ -38,6 +38,8 @@ class Problem(BaseModel):
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "unknown entity"}}
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Problem, "description": "not in this state"}}
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"model": Problem, "description": "Temporal unreachable"}}
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"model": Problem, "description": "the request body is over the gateway's limit"}}
 
 QUOTED_INPUT_CHARS = 64
 MAX_MESSAGE_CHARS = 500

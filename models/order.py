@@ -109,6 +109,11 @@ def order_id_for(channel: str, channel_order_id: str) -> str:
     return f"{channel}-{channel_order_id}"
 
 
+def channel_of_order(order_id: str) -> str:
+    """The channel an order id belongs to (a channel name has no "-", so the first part is it)."""
+    return order_id.split("-", 1)[0]
+
+
 class LineStatus(StrEnum):
     OPEN = "open"
     ALLOCATED = "allocated"

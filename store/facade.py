@@ -17,6 +17,7 @@ from models.allocation import (
 from models.catalog import Catalog, SkuAttributes
 from models.costs import CostModel, ShadowPriceSet
 from models.inventory import Availability, InventoryPosition, ReservationItem, ReserveResult
+from models.keys import ApiKey, KeyCreate, KeyCreated
 from models.network import Node, NodeKind
 from models.order import OrderLineIn, OrderStatus
 from models.plan import SourcingDecision
@@ -27,6 +28,7 @@ from store.allocation import AllocationRepository
 from store.engine import Database, create_store_engine
 from store.feeds import FeedRepository
 from store.inventory import InventoryRepository
+from store.keys import KeyRepository
 from store.network import NodeRepository
 from store.notification_limits import NotificationLimitRepository, NotificationUsage
 from store.orders import OrderRepository, ReturnRepository, ShipmentRepository
@@ -57,6 +59,7 @@ class Store:
         self._allocation = AllocationRepository(database)
         self._feeds = FeedRepository(database)
         self._sourcing = SourcingConfigRepository(database)
+        self._keys = KeyRepository(database)
         self._notification_limits = NotificationLimitRepository(database)
         self._database = database
 
@@ -79,6 +82,32 @@ class Store:
     def list_nodes(self) -> list[Node]:
         """All nodes, active or not, ordered by node_id."""
         return self._nodes.list()
+
+    # API keys
+
+    def create_key(self, request: KeyCreate) -> KeyCreated:
+        """A new key; its token is in the answer and nowhere else (only its hash is kept)."""
+        return self._keys.create(request)
+
+    def authenticate_key(self, token: str) -> ApiKey | None:
+        """The active key this token belongs to, or None (unknown, malformed or revoked)."""
+        return self._keys.authenticate(token)
+
+    def get_key(self, key_id: str) -> ApiKey | None:
+        return self._keys.get(key_id)
+
+    def list_keys(self, *, include_revoked: bool = False) -> list[ApiKey]:
+        return self._keys.list(include_revoked=include_revoked)
+
+    def revoke_key(self, key_id: str) -> ApiKey | None:
+        return self._keys.revoke(key_id)
+
+    def touch_key(self, key_id: str, when: datetime) -> None:
+        """Stamp the key's last use."""
+        self._keys.touch(key_id, when)
+
+    def has_active_admin_key(self) -> bool:
+        return self._keys.has_active_admin()
 
     # sourcing configuration
 

@@ -1,4 +1,4 @@
-"""The app DB's tables (SQLAlchemy Core). Migrations 0001 to 0003 create exactly these.
+"""The app DB's tables (SQLAlchemy Core). The migrations in store/migrations/versions create exactly these.
 
 Nested pydantic parts (customer, address, lines, capabilities) live in JSON columns. Timestamps are
 timezone-aware UTC in and out; SQLite stores them naive, so they are normalised on the way back.
@@ -228,6 +228,21 @@ returns = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("received_at", UTCDateTime),
     sa.Index(None, "order_id"),
+)
+
+# API keys (models.keys): the secret is kept only as its SHA-256 hash (0005).
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("channels", sa.JSON, nullable=False),
+    sa.Column("nodes", sa.JSON, nullable=False),
+    sa.Column("secret_sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("last_used_at", UTCDateTime),
+    sa.Column("revoked_at", UTCDateTime),
 )
 
 # Messages to customers, per recipient (a SHA-256 of the address, never the address) and kind: how many

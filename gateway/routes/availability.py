@@ -15,6 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
+from gateway.auth import AdminKey, ChannelOrOperatorKey, OperatorKey, scoped_channel
 from gateway.deps import StoreDep
 from gateway.errors import NOT_FOUND, Problem, field_error
 from models.allocation import (
@@ -105,6 +106,7 @@ def availability(
     sku: Annotated[Sku, Query(description="the SKU to look up")],
     store: StoreDep,
     now: NowDep,
+    caller: ChannelOrOperatorKey,
     channel: Annotated[ChannelName | None, Query(description="answer as this channel sees it")] = None,
     postal_code: Annotated[
         str | None, Query(max_length=10, description="with deliver_by: also list who delivers here in time")
@@ -120,8 +122,9 @@ def availability(
     the nodes that can ship the quantity alone and have it arrive there by that date, each with its
     cheapest such service, its delivery date and its ATP. Without them the answer has no `delivery`.
     One of them without the other: 422 naming the missing one; an unknown US postal code: 422 naming
-    `postal_code`; no cost model configured: 409.
+    `postal_code`; no cost model configured: 409. A channel key always sees its own channel's view.
     """
+    channel = scoped_channel(caller, channel, ("query", "channel"))
     answer = availability_for(store, [sku], channel)[0]
     if postal_code is None and deliver_by is None and level is None and quantity is None:
         return answer
@@ -149,18 +152,24 @@ def availability(
 
 
 @router.post("/availability:batch", response_model=AvailabilityBatch)
-def availability_batch(request: AvailabilityBatchRequest, store: StoreDep) -> AvailabilityBatch:
-    """ATP of up to 1,000 SKUs (more: 422 on `skus`), per node and in total, optionally for a channel."""
-    return AvailabilityBatch(channel=request.channel, items=availability_for(store, request.skus, request.channel))
+def availability_batch(
+    request: AvailabilityBatchRequest, store: StoreDep, caller: ChannelOrOperatorKey
+) -> AvailabilityBatch:
+    """ATP of up to 1,000 SKUs (more: 422 on `skus`), per node and in total, optionally for a channel
+    (a channel key: always its own)."""
+    channel = scoped_channel(caller, request.channel, ("body", "channel"))
+    return AvailabilityBatch(channel=channel, items=availability_for(store, request.skus, channel))
 
 
 @router.get("/safety-stock/defaults", response_model=SafetyStockDefaults)
-def get_safety_stock_defaults(store: StoreDep) -> SafetyStockDefaults:
+def get_safety_stock_defaults(store: StoreDep, _caller: OperatorKey) -> SafetyStockDefaults:
     """Safety stock for positions without their own: `by_node` first, then `by_kind`, else 0."""
     return store.safety_stock_defaults()
 
 
 @router.put("/safety-stock/defaults", response_model=SafetyStockDefaults, responses=NOT_FOUND)
-def put_safety_stock_defaults(defaults: SafetyStockDefaults, store: StoreDep) -> SafetyStockDefaults:
+def put_safety_stock_defaults(
+    defaults: SafetyStockDefaults, store: StoreDep, _caller: AdminKey
+) -> SafetyStockDefaults:
     """Replace the defaults as a whole; ATP and reservations use them at once. Unknown node in `by_node`: 404."""
     return store.set_safety_stock_defaults(defaults)

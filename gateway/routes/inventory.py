@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, status
 
+from gateway.auth import NodeKey, forbid_node
 from gateway.deps import ClientDep, StoreDep
 from gateway.errors import NOT_FOUND, field_error
 from models.allocation import InventoryBatch, InventoryBatchResult
@@ -26,11 +27,13 @@ log = logging.getLogger("omniroute.gateway")
 @router.put("/inventory/{node_id}/{sku:path}", response_model=InventoryPosition, responses=NOT_FOUND)
 def put_on_hand(
     node_id: Annotated[NodeId, Path()], sku: Annotated[Sku, Path()], count: InventoryCount, store: StoreDep,
-    client: ClientDep, background: BackgroundTasks,
+    client: ClientDep, background: BackgroundTasks, caller: NodeKey,
 ) -> InventoryPosition:
     """Set the absolute on-hand count of `sku` at `node_id` (a WMS count, not a delta); answers
-    the position with its ATP. Unknown node: 404. Orders waiting for `sku` on backorder are told
-    at once when it has ATP."""
+    the position with its ATP. Unknown node: 404; a node key of other nodes: 403. Orders waiting
+    for `sku` on backorder are told at once when it has ATP."""
+    if not caller.owns_node(node_id):
+        raise forbid_node(node_id)
     position = store.set_on_hand(node_id, sku, count.on_hand, source=count.source, reason=count.reason)
     if count.safety_stock is not None:
         position = store.set_safety_stock(node_id, sku, count.safety_stock, source=count.source)
@@ -45,12 +48,16 @@ def put_on_hand(
     responses={409: {"description": "a count older than its position's last movement"}},
 )
 def post_inventory_batch(
-    batch: InventoryBatch, store: StoreDep, client: ClientDep, background: BackgroundTasks
+    batch: InventoryBatch, store: StoreDep, client: ClientDep, background: BackgroundTasks, caller: NodeKey
 ) -> InventoryBatchResult:
     """Counts (`on_hand`) and deltas (`delta`, receipt or adjustment) for many positions, applied in one
     transaction or not at all. A bad item: 422 naming `items[i].field`; a count whose `as_of` is older
     than the position's last on-hand movement: 409 naming the item, with `last_movement_at`. Orders
-    waiting on backorder for a SKU whose stock went up are told at once."""
+    waiting on backorder for a SKU whose stock went up are told at once. A node key may send items of
+    its own nodes only (another node's item: 403 naming it, and nothing is applied)."""
+    for item in batch.items:
+        if not caller.owns_node(item.node_id):
+            raise forbid_node(item.node_id)
     try:
         result = InventoryBatchResult(applied=store.apply_inventory_feed(batch.items))
     except StaleCountError as stale:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, status
 
+from gateway.auth import AdminKey, NodeOrOperatorKey
 from gateway.deps import StoreDep
 from gateway.errors import NOT_FOUND, field_error
 from gateway.validation import require_known_postal_code
@@ -18,7 +19,7 @@ NodeIdPath = Annotated[NodeId, Path(description="the node's id, e.g. DC-CHI")]
 
 
 @router.put("/{node_id}", response_model=Node)
-def put_node(node_id: NodeIdPath, body: NodeUpsert, store: StoreDep) -> Node:
+def put_node(node_id: NodeIdPath, body: NodeUpsert, store: StoreDep, _caller: AdminKey) -> Node:
     """Create or replace the node. A `node_id` in the body must equal the path's; a US
     `postal_code` must exist."""
     if body.node_id is not None and body.node_id != node_id:
@@ -30,13 +31,14 @@ def put_node(node_id: NodeIdPath, body: NodeUpsert, store: StoreDep) -> Node:
 
 
 @router.get("", response_model=list[Node])
-def list_nodes(store: StoreDep) -> list[Node]:
-    return store.list_nodes()
+def list_nodes(store: StoreDep, caller: NodeOrOperatorKey) -> list[Node]:
+    """Every node (a node key: its own)."""
+    return [node for node in store.list_nodes() if caller.owns_node(node.node_id)]
 
 
 @router.get("/{node_id}", response_model=Node, responses=NOT_FOUND)
-def get_node(node_id: NodeIdPath, store: StoreDep) -> Node:
-    node = store.get_node(node_id)
+def get_node(node_id: NodeIdPath, store: StoreDep, caller: NodeOrOperatorKey) -> Node:
+    node = store.get_node(node_id) if caller.owns_node(node_id) else None
     if node is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown node_id {node_id!r}")
     return node

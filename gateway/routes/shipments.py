@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, status
 from starlette.concurrency import run_in_threadpool
 
+from gateway.auth import NodeKey
 from gateway.deps import ClientDep, StoreDep
 from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE
 from models.api import ShipmentEventAccepted, ShipmentEventIn
@@ -36,11 +37,16 @@ router = APIRouter(prefix="/v1/shipments", tags=["shipments"], responses=UNAVAIL
     responses={**NOT_FOUND, **CONFLICT},
 )
 async def post_shipment_event(
-    shipment_id: ShipmentIdPath, event: ShipmentEventIn, store: StoreDep, client: ClientDep
+    shipment_id: ShipmentIdPath, event: ShipmentEventIn, store: StoreDep, client: ClientDep, caller: NodeKey
 ) -> ShipmentEventAccepted:
     """Move the shipment on (picked, packed, shipped, in_transit, delivered; states may be skipped,
     never gone back). Unknown shipment: 404. An event that cannot apply now, or a shipment not
-    released to the warehouse: 409 naming its state. A seen `event_id`: 202 with `replay: true`."""
+    released to the warehouse: 409 naming its state. A seen `event_id`: 202 with `replay: true`.
+    A node key moves its own nodes' shipments only (another node's: 404, read from the DB first)."""
+    if not caller.sees_everything:
+        record = await run_in_threadpool(store.get_shipment, shipment_id)
+        if record is None or not caller.owns_node(record.node_id):
+            raise ShipmentNotFoundError(shipment_id)
     try:
         applied = await client.send_shipment_event(ShipmentEvent(
             shipment_id=shipment_id, type=event.type, event_id=event.event_id, occurred_at=event.occurred_at))

@@ -16,6 +16,7 @@ import yaml
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from gateway.auth import AdminKey, ChannelOrOperatorKey, OperatorKey, scoped_channel
 from gateway.deps import StoreDep
 from gateway.errors import NOT_FOUND, Problem, field_error, quoted_input
 from gateway.routes.availability import NowDep, atp_by_node, availability_for, destination, priced_network
@@ -140,7 +141,9 @@ def _stored(stored: tuple[D, int] | None, response: Response, missing: str) -> t
     responses={415: {"model": Problem, "description": "neither JSON nor YAML"}},
     openapi_extra=_document_body(CostModel, "currency: USD\nservices:\n  - name: ups-ground\n    ..."),
 )
-async def put_cost_model(request: Request, response: Response, store: StoreDep) -> CostModelDocument:
+async def put_cost_model(
+    request: Request, response: Response, store: StoreDep, _caller: AdminKey
+) -> CostModelDocument:
     """Replace the cost model (zone chart, carrier rate cards, node handling and calendars) as a whole;
     the next promise and the next order use it. JSON, or YAML with `Content-Type: application/yaml`.
     A bad document is a 422 naming each bad field's path; nothing is stored."""
@@ -151,7 +154,7 @@ async def put_cost_model(request: Request, response: Response, store: StoreDep) 
 
 
 @router.get("/sourcing/cost-model", response_model=CostModelDocument, responses=NOT_FOUND)
-def get_cost_model(store: StoreDep, response: Response) -> CostModelDocument:
+def get_cost_model(store: StoreDep, response: Response, _caller: OperatorKey) -> CostModelDocument:
     """The cost model in force and its version (also the `ETag`); 404 when none was ever set."""
     model, version = _stored(store.cost_model(), response, "no cost model is configured")
     return CostModelDocument(version=version, cost_model=model)
@@ -163,7 +166,7 @@ def get_cost_model(store: StoreDep, response: Response) -> CostModelDocument:
     responses={415: {"model": Problem, "description": "neither JSON nor YAML"}},
     openapi_extra=_document_body(RuleSet, "version: 1\nrules:\n  - id: hold-high-value\n    ..."),
 )
-async def put_rules(request: Request, response: Response, store: StoreDep) -> RuleSetDocument:
+async def put_rules(request: Request, response: Response, store: StoreDep, _caller: AdminKey) -> RuleSetDocument:
     """Replace the order rules as a whole (format: docs/rules.md); the next order evaluates them.
     JSON, or YAML with `Content-Type: application/yaml`. A bad rule is a 422 naming its path, e.g.
     `["body", "rules", 2, "when", "all", 1, "order_total_over", "amount"]`; nothing is stored."""
@@ -174,7 +177,7 @@ async def put_rules(request: Request, response: Response, store: StoreDep) -> Ru
 
 
 @router.get("/sourcing/rules", response_model=RuleSetDocument, responses=NOT_FOUND)
-def get_rules(store: StoreDep, response: Response) -> RuleSetDocument:
+def get_rules(store: StoreDep, response: Response, _caller: OperatorKey) -> RuleSetDocument:
     """The order rules in force and their version (also the `ETag`); 404 when none were ever set."""
     rules, version = _stored(store.rules(), response, "no order rules are configured")
     return RuleSetDocument(version=version, rules=rules)
@@ -182,7 +185,7 @@ def get_rules(store: StoreDep, response: Response) -> RuleSetDocument:
 
 @router.get("/sourcing/shadow-prices", response_model=ShadowPriceDocument, responses=NOT_FOUND)
 def get_shadow_prices(
-    store: StoreDep, now: NowDep,
+    store: StoreDep, now: NowDep, _caller: OperatorKey,
     node_id: Annotated[str | None, Query(description="only this node's prices")] = None,
     sku: Annotated[str | None, Query(description="only this SKU's prices")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000, description="at most this many prices, dearest first")] = 500,
@@ -206,7 +209,7 @@ def get_shadow_prices(
 
 
 @router.put("/catalog/skus", response_model=SkuBatchResult)
-def put_skus(batch: SkuBatch, store: StoreDep) -> SkuBatchResult:
+def put_skus(batch: SkuBatch, store: StoreDep, _caller: AdminKey) -> SkuBatchResult:
     """Insert or replace the weight, dimensions and tags of up to 5,000 SKUs, all or none. A bad item
     is a 422 naming `items[i]` and its field; a SKU given twice, a 422 naming the second one's index."""
     first: dict[str, int] = {}
@@ -223,7 +226,9 @@ def put_skus(batch: SkuBatch, store: StoreDep) -> SkuBatchResult:
 
 # `{sku:path}`: a SKU may contain "/", which would otherwise end the path segment.
 @router.get("/catalog/skus/{sku:path}", response_model=SkuAttributes, responses=NOT_FOUND)
-def get_sku(sku: Annotated[Sku, Path(description="the SKU")], store: StoreDep) -> SkuAttributes:
+def get_sku(
+    sku: Annotated[Sku, Path(description="the SKU")], store: StoreDep, _caller: ChannelOrOperatorKey
+) -> SkuAttributes:
     """The SKU's attributes; 404 when the catalogue does not list it (sourcing then prices it at the
     catalogue's default weight)."""
     found = store.catalog([sku]).skus.get(sku)
@@ -244,6 +249,7 @@ def get_promise(
     ],
     store: StoreDep,
     now: NowDep,
+    caller: ChannelOrOperatorKey,
     level: Annotated[ServiceLevel | None, Query(description="answer for this service level only")] = None,
     channel: Annotated[ChannelName | None, Query(description="promise from this channel's ATP")] = None,
 ) -> PromiseAnswer:
@@ -254,8 +260,9 @@ def get_promise(
 
     Example: `GET /v1/promise?postal_code=10001&item=MUG-1:2&item=TEE-1&level=two_day`.
     A bad item is a 422 naming `item` and its index; an unknown postal code a 422 naming
-    `postal_code`; no cost model configured: 409.
+    `postal_code`; no cost model configured: 409. A channel key always promises from its own channel.
     """
+    channel = scoped_channel(caller, channel, ("query", "channel"))
     lines = [_cart_line(index, text) for index, text in enumerate(item)]
     place = destination(postal_code)
     skus = [line.sku for line in lines]

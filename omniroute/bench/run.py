@@ -32,6 +32,7 @@ from omniroute.client import OmnirouteClient
 from omniroute.config.settings import Settings
 from omniroute.demo.api import GatewayApi
 from omniroute.demo.network import DemoNetwork, default_data_dir, load_network
+from omniroute.devstack.keys import admin_token
 from omniroute.devstack.ports import free_port
 from omniroute.devstack.stack import DevStack
 from omniroute.files.cost_files import demo_catalog_path, load_catalog
@@ -108,7 +109,7 @@ async def _run_phases(
     settings: Settings, sizes: BenchSizes, worker_pid: int, sdk: OmnirouteClient, port: SdkWarehousePort,
     reader: DbOrderReader, progress: Progress, network: DemoNetwork, tag: str, *, events_via: str,
 ) -> BenchResults:
-    async with GatewayApi(settings.gateway_url) as api:
+    async with GatewayApi(settings.gateway_url, admin_token=admin_token(settings)) as api:
         sender = port if events_via == "sdk" else api
         with progress:
             await api.put_node(next(n for n in network.nodes if n.node_id == BENCH_NODE))
@@ -182,6 +183,8 @@ def _bench_settings(data_dir: Path) -> Settings:
     return Settings(
         data_dir=data_dir, temporal_address=f"127.0.0.1:{free_port()}", temporal_ui_port=free_port(),
         gateway_port=free_port(), sandbox_port=free_port(),
+        # The benchmark measures orders, not the per-key rate limit.
+        rate_limit_per_second=1e9, rate_limit_burst=10**9,
     )
 
 

@@ -59,8 +59,14 @@ class Settings(BaseSettings):
     gateway_port: int = 8000
     # Request bodies over this many bytes are answered 413 before they are parsed (1 MiB).
     max_request_bytes: int = Field(default=1024 * 1024, gt=0)
-    # The admin token the gateway accepts before any key exists.
+    # A token accepted as an admin key, so that a fresh deployment can create the others
+    # (`omniroute keys create`, POST /v1/keys). Outside development and test the gateway refuses to
+    # start when it is unset and the DB holds no admin key.
     bootstrap_admin_key: SecretStr | None = None
+    # Requests per second each key may make on average, and how many it may make in a burst; over
+    # that the gateway answers 429 with Retry-After.
+    rate_limit_per_second: float = Field(default=50.0, gt=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
 
     # Payload codec: a JSON object of key id -> base64 AES-256 key, and the id that encrypts.
     codec_keys: SecretStr | None = None

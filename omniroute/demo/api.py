@@ -1,6 +1,9 @@
 """The few gateway calls the demo, the simulated warehouse and the benchmark make, over HTTP.
 
-Responses are read leniently into small snapshots holding only what the callers look at, so that
+Each call goes with the key of the role that would make it in a real deployment: the network and
+the documents with the admin key, orders and returns with a channel key, shipment and receipt events
+with a node key, hold releases with an operator key (`use_key`; a role without its own key uses the
+admin key). Responses are read leniently into small snapshots holding only what the callers look at, so that
 fields the gateway adds later do not break the demo.
 """
 
@@ -15,12 +18,14 @@ from urllib.parse import quote
 import httpx
 
 from models.catalog import SkuAttributes
+from models.keys import KeyCreate, KeyCreated, Role
 from models.network import Node
 from models.order import OrderAccepted, OrderStatus, PlaceOrder
 from models.returns import ReturnStatus, StartReturn
 from models.shipment import ShipmentState
 
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_MAX_RATE_LIMITED = 30
 
 
 class GatewayError(RuntimeError):
@@ -99,11 +104,22 @@ class GatewayApi:
     """An HTTP client for the gateway's `/v1` API. Retries transport errors and 429/502/503/504 a few
     times with backoff; any other error status raises GatewayError."""
 
-    def __init__(self, base_url: str, *, timeout: float = 15.0, attempts: int = 6) -> None:
+    def __init__(self, base_url: str, *, admin_token: str | None = None, timeout: float = 15.0,
+                 attempts: int = 6) -> None:
         self._http = httpx.AsyncClient(
             base_url=base_url, timeout=timeout, limits=httpx.Limits(max_connections=32, max_keepalive_connections=32)
         )
         self._attempts = attempts
+        self._tokens: dict[Role, str] = {} if admin_token is None else {Role.ADMIN: admin_token}
+
+    def use_key(self, role: Role, token: str) -> None:
+        """Make the calls of `role` with `token` from now on."""
+        self._tokens[role] = token
+
+    async def create_key(self, request: KeyCreate) -> KeyCreated:
+        """A new key, made with the admin key (its token is in the answer only)."""
+        return KeyCreated.model_validate(
+            await self._call("POST", "/v1/keys", request.model_dump(mode="json"), role=Role.ADMIN))
 
     async def __aenter__(self) -> Self:
         return self
@@ -116,6 +132,14 @@ class GatewayApi:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def revoke_key(self, key_id: str) -> None:
+        """Revoke a key (one unknown to this stack's DB is no error)."""
+        try:
+            await self._call("DELETE", f"/v1/keys/{_seg(key_id)}", role=Role.ADMIN)
+        except GatewayError as err:
+            if err.status not in (404, 422):
+                raise
+
     async def put_node(self, node: Node) -> None:
         await self._call("PUT", f"/v1/nodes/{_seg(node.node_id)}", node.model_dump(mode="json"))
 
@@ -126,7 +150,7 @@ class GatewayApi:
         """A receipt of `units` at `node_id`, as a WMS posts one: a delta, idempotent by `key`."""
         item = {"node_id": node_id, "sku": sku, "delta": units, "kind": "receipt", "source": source,
                 "reason": "purchase order received", "key": key}
-        await self._call("POST", "/v1/inventory:batch", {"items": [item]})
+        await self._call("POST", "/v1/inventory:batch", {"items": [item]}, role=Role.NODE)
 
     async def put_sourcing_document(self, name: str, yaml_text: str) -> None:
         """PUT /v1/sourcing/{name} (cost-model or rules) with a YAML body."""
@@ -138,54 +162,65 @@ class GatewayApi:
 
     async def release_hold(self, order_id: str, released_by: str, reason: str) -> None:
         await self._call("POST", f"/v1/orders/{_seg(order_id)}/release",
-                         {"released_by": released_by, "reason": reason})
+                         {"released_by": released_by, "reason": reason}, role=Role.OPERATOR)
 
     async def place_order(self, order: PlaceOrder) -> OrderAccepted:
-        return OrderAccepted.model_validate(await self._call("POST", "/v1/orders", order.model_dump(mode="json")))
+        return OrderAccepted.model_validate(
+            await self._call("POST", "/v1/orders", order.model_dump(mode="json"), role=Role.CHANNEL))
 
     async def order(self, order_id: str) -> OrderSnapshot:
-        return OrderSnapshot.from_json(await self._call("GET", f"/v1/orders/{_seg(order_id)}"))
+        return OrderSnapshot.from_json(await self._call("GET", f"/v1/orders/{_seg(order_id)}", role=Role.CHANNEL))
 
     async def cancel_order(self, order_id: str) -> None:
-        await self._call("POST", f"/v1/orders/{_seg(order_id)}/cancel", {})
+        await self._call("POST", f"/v1/orders/{_seg(order_id)}/cancel", {}, role=Role.CHANNEL)
 
     async def shipment_event(self, shipment_id: str, event_type: str, event_id: str) -> None:
         body = {"type": event_type, "event_id": event_id}
-        await self._call("POST", f"/v1/shipments/{_seg(shipment_id)}/events", body)
+        await self._call("POST", f"/v1/shipments/{_seg(shipment_id)}/events", body, role=Role.NODE)
 
     async def start_return(self, request: StartReturn) -> None:
-        await self._call("POST", "/v1/returns", request.model_dump(mode="json"))
+        await self._call("POST", "/v1/returns", request.model_dump(mode="json"), role=Role.CHANNEL)
 
     async def return_event(self, rma: str, event_type: str = "received") -> None:
         body = {"type": event_type, "event_id": f"{rma}:{event_type}"}
-        await self._call("POST", f"/v1/returns/{_seg(rma)}/events", body)
+        await self._call("POST", f"/v1/returns/{_seg(rma)}/events", body, role=Role.NODE)
 
     async def return_status(self, rma: str) -> ReturnSnapshot:
-        data = await self._call("GET", f"/v1/returns/{_seg(rma)}")
+        data = await self._call("GET", f"/v1/returns/{_seg(rma)}", role=Role.CHANNEL)
         return ReturnSnapshot(rma=data["rma"], status=ReturnStatus(data["status"]))
 
     async def _call(
         self, method: str, path: str, body: dict[str, Any] | None = None, *,
-        content: bytes | None = None, headers: dict[str, str] | None = None,
+        content: bytes | None = None, headers: dict[str, str] | None = None, role: Role = Role.ADMIN,
     ) -> Any:
         delay = 0.2
-        for attempt in range(1, self._attempts + 1):
+        limited = 0
+        token = self._tokens.get(role, self._tokens.get(Role.ADMIN))
+        sent = dict(headers or {}) | ({"Authorization": f"Bearer {token}"} if token else {})
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 if content is not None:
-                    response = await self._http.request(method, path, content=content, headers=headers)
+                    response = await self._http.request(method, path, content=content, headers=sent)
                 else:
-                    response = await self._http.request(method, path, json=body)
+                    response = await self._http.request(method, path, json=body, headers=sent)
             except httpx.TransportError:
-                if attempt == self._attempts:
+                if attempt >= self._attempts:
                     raise
             else:
-                if response.status_code not in _RETRY_STATUSES or attempt == self._attempts:
+                if response.status_code == 429 and limited < _MAX_RATE_LIMITED:
+                    # Over the key's rate: wait as told, without spending an attempt.
+                    limited += 1
+                    attempt -= 1
+                    await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+                    continue
+                if response.status_code not in _RETRY_STATUSES or attempt >= self._attempts:
                     if response.is_error:
                         raise GatewayError(method, path, response.status_code, response.text)
                     return response.json() if response.content else None
             await asyncio.sleep(delay)
             delay = min(delay * 2, 3.0)
-        raise AssertionError("unreachable")
 
 
 def _seg(value: str) -> str:

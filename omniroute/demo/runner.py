@@ -6,6 +6,7 @@ import asyncio
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 from rich.console import Console
@@ -25,6 +26,7 @@ from omniroute.demo.scenario import (
     DemoScenario,
 )
 from omniroute.demo.summary import DemoSummary, render_summary
+from omniroute.devstack.keys import admin_token, keys_path
 from omniroute.devstack.stack import DevStack, StackError
 
 SHOWN_PROBLEMS = 25
@@ -60,7 +62,9 @@ def run_demo(
         plan = DemoPlan(orders=orders, returns=returns, seed=seed, run_tag=datetime.now(UTC).strftime("%y%m%d%H%M%S"))
         try:
             summary, problems, gave_up = asyncio.run(
-                _run(gateway_url or settings.gateway_url, plan, console, stall_s=stall_s, max_s=max_s))
+                _run(gateway_url or settings.gateway_url, plan, console, stall_s=stall_s, max_s=max_s,
+                     admin_token=stack.admin_key.token if stack and stack.admin_key else admin_token(settings),
+                     keys_file=keys_path(settings)))
         except (GatewayError, httpx.TransportError) as err:  # the network or configuration did not load
             console.print("[red]The demo could not load its network:[/red]", escape(str(err)))
             return 1
@@ -77,15 +81,16 @@ def run_demo(
 
 
 async def _run(
-    gateway_url: str, plan: DemoPlan, console: Console, *, stall_s: float, max_s: float
+    gateway_url: str, plan: DemoPlan, console: Console, *, stall_s: float, max_s: float,
+    admin_token: str | None, keys_file: Path,
 ) -> tuple[DemoSummary, list[str], str | None]:
     network = load_network()
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console,
     )
-    async with GatewayApi(gateway_url) as api:
-        scenario = DemoScenario(api, network, plan, progress)
+    async with GatewayApi(gateway_url, admin_token=admin_token) as api:
+        scenario = DemoScenario(api, network, plan, progress, keys_file=keys_file)
         with progress:
             summary = await scenario.run(stall_s=stall_s, max_s=max_s)
         return summary, scenario.problems(), scenario.gave_up
@@ -95,6 +100,8 @@ def _report(console: Console, settings: Settings, summary: DemoSummary, problems
     console.print(render_summary(summary))
     workflows_url = f"{settings.ui_url}/namespaces/{settings.temporal_namespace}/workflows"
     console.print(f"Temporal UI: [link={workflows_url}]{workflows_url}[/link]")
+    console.print(f"API keys (admin, demo channels, demo nodes, demo operator): {keys_path(settings)}",
+                  highlight=False, markup=False)
     console.print(
         "List them: temporal workflow list "
         f"--address {settings.temporal_address} --query 'OrderStatus=\"completed\"'",

@@ -14,10 +14,12 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from rich.progress import Progress, TaskID
 
+from models.keys import KeyCreate, Role
 from omniroute.demo.api import GatewayApi, GatewayError
 from omniroute.demo.network import DemoNetwork, default_data_dir
 from omniroute.demo.orders import DemoOrder, choose_returns, generate_orders
@@ -27,6 +29,7 @@ from omniroute.demo.stuck import order_waits_for, return_waits_for
 from omniroute.demo.summary import DemoSummary, ReturnOutcome, summarize
 from omniroute.demo.tasks import BackgroundTasks
 from omniroute.demo.warehouse import SimulatedWarehouse, TrackedOrder
+from omniroute.devstack.keys import StoredKey, read_keys, remember
 from omniroute.files.cost_files import demo_catalog_path, load_catalog
 
 DEFAULT_ORDERS = 200
@@ -68,8 +71,12 @@ class DemoScenario:
     system answers: errors are kept per order and return, and whatever is not final when the run gives
     up is listed by `problems()` with what it waits for."""
 
-    def __init__(self, api: GatewayApi, network: DemoNetwork, plan: DemoPlan, progress: Progress) -> None:
+    def __init__(
+        self, api: GatewayApi, network: DemoNetwork, plan: DemoPlan, progress: Progress, *,
+        keys_file: Path | None = None,
+    ) -> None:
         self._api, self._network, self._plan, self._progress = api, network, plan, progress
+        self._keys_file = keys_file
         self._orders = generate_orders(network, plan.orders, seed=plan.seed, run_tag=plan.run_tag)
         self._bars: dict[str, TaskID] = {}
         self.pulse = Pulse()
@@ -131,6 +138,7 @@ class DemoScenario:
 
     async def _all_phases(self) -> None:
         await self._load_network()
+        await self._make_keys()
         await self._place_orders()
         await self.warehouse.wait_all()
         await self._cancels.wait_all()
@@ -153,6 +161,27 @@ class DemoScenario:
 
         await _bounded(LOAD_CONCURRENCY, put, range(len(counts)))
         await self._load_sourcing()
+
+    async def _make_keys(self) -> None:
+        """The keys the demo's actors use, made with the admin key as a retailer would: one for the
+        demo's channels, one for its nodes (warehouses and returns desks), one for the operator who
+        reviews holds. Kept in the keys file (the previous run's demo keys are revoked first)."""
+        channels = sorted({demo_order.order.channel for demo_order in self._orders})
+        nodes = sorted(node.node_id for node in self._network.nodes)
+        wanted = {
+            "demo-channels": KeyCreate(name="demo channels", role=Role.CHANNEL, channels=channels),
+            "demo-nodes": KeyCreate(name="demo nodes", role=Role.NODE, nodes=nodes),
+            "demo-operator": KeyCreate(name="demo operator", role=Role.OPERATOR),
+        }
+        earlier = read_keys(self._keys_file) if self._keys_file is not None else {}
+        for name in wanted:
+            if name in earlier:
+                await self._api.revoke_key(earlier[name].key_id)
+        for name, request in wanted.items():
+            created = await self._api.create_key(request)
+            self._api.use_key(request.role, created.token)
+            if self._keys_file is not None:
+                remember(self._keys_file, name, StoredKey(created.key_id, request.role, created.token))
 
     async def _load_sourcing(self) -> None:
         """The demo's rate cards, SKU weights and order rules, through the same API an operator uses."""

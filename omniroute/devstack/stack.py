@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from omniroute.config.settings import Settings
+from omniroute.devstack.keys import StoredKey, ensure_admin_key, keys_path
 from omniroute.devstack.ports import port_is_free
 from omniroute.devstack.service_process import ServiceProcess
 from omniroute.devstack.stack_env import child_environment, redact_url
@@ -77,6 +78,7 @@ class DevStack:
         self._supervised: set[str] = set()
         self._binary: str | None = None
         self._lock: IO[str] | None = None
+        self.admin_key: StoredKey | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -199,6 +201,8 @@ class DevStack:
             table.add_row(labels[key], url)
         if "worker" in self.services:
             table.add_row("Worker", f"task queue {self.settings.task_queue!r} (1 process)")
+        if self.admin_key is not None:
+            table.add_row("API keys", f"{keys_path(self.settings)} (admin key {self.admin_key.key_id})")
         table.add_row("Logs", f"{self.log_dir}/<service>.log")
         return table
 
@@ -249,6 +253,10 @@ class DevStack:
             upgrade_database(url)
         except Exception as err:  # any failure to migrate stops the stack; the cause is in the message
             raise StackError("migrations", f"app DB migrations failed on {redact_url(url)}: {err}") from err
+        try:
+            self.admin_key = ensure_admin_key(self.settings)
+        except Exception as err:  # the gateway would refuse every call: stop here, naming why
+            raise StackError("keys", f"no admin key could be made in {redact_url(url)}: {err}") from err
 
     def _await_ready(self, names: list[str]) -> None:
         started = time.monotonic()

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from temporalio.client import ScheduleAlreadyRunningError, ScheduleUpdate, ScheduleUpdateInput
 
-from gateway.app import create_app
 from models.names import BACKORDER_SWEEP_SCHEDULE
 from models.order import OrderStatus
+from tests.fixtures.gateway import gateway_for
 from tests.fixtures.orders import an_order, with_backorders
 from tests.fixtures.temporal import RunningWorker
 from tests.fixtures.workflows import all_released, wait_for
@@ -32,8 +32,7 @@ async def http(omniroute_worker: RunningWorker) -> AsyncIterator[httpx.AsyncClie
             return ScheduleUpdate(schedule=schedule)
 
         await w.temporal.get_schedule_handle(BACKORDER_SWEEP_SCHEDULE).update(replace)
-    app = create_app(store=w.store, client=w.sdk)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+    async with gateway_for(w.store, w.sdk) as client:
         yield client
 
 

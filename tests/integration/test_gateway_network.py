@@ -10,9 +10,16 @@ import httpx
 import pytest
 
 from gateway.app import create_app
-from omniroute.config.settings import Settings
 from store import Store
-from tests.fixtures.gateway import a_node_body, closed_port_address, field_locs, gateway_for, unreachable_temporal
+from tests.fixtures.gateway import (
+    a_node_body,
+    closed_port_address,
+    field_locs,
+    gateway_for,
+    gateway_settings,
+    http_to,
+    unreachable_temporal,
+)
 
 
 @pytest.fixture
@@ -186,11 +193,11 @@ async def test_an_order_to_an_unknown_postal_code_is_a_422_naming_it_before_any_
 
 
 async def test_the_app_builds_its_store_and_client_from_settings(sqlite_url: str, tmp_path: Path) -> None:
-    settings = Settings(database_url=sqlite_url, temporal_address=closed_port_address(), data_dir=tmp_path)
+    settings = gateway_settings(database_url=sqlite_url, temporal_address=closed_port_address(), data_dir=tmp_path)
     app = create_app(settings)
 
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as http:
+        async with http_to(app) as http:
             put = await http.put("/v1/nodes/DC-CHI", json=a_node_body())
             health = await http.get("/healthz")
 

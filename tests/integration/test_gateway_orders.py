@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway.app import create_app
 from tests.fixtures.eventually import eventually_reads
+from tests.fixtures.gateway import gateway_for
 from tests.fixtures.temporal import RunningWorker
 
 SKU = "MUG-1"
@@ -24,8 +24,7 @@ Json = dict[str, Any]
 @pytest.fixture
 async def http(omniroute_worker: RunningWorker) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway on the worker's store and task queue, with one DC near Chicago holding 10 mugs."""
-    app = create_app(store=omniroute_worker.store, client=omniroute_worker.sdk)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+    async with gateway_for(omniroute_worker.store, omniroute_worker.sdk) as client:
         node = {"name": "Illinois DC", "kind": "dc", "postal_code": "60106"}
         assert (await client.put("/v1/nodes/dc-il", json=node)).status_code == 200
         assert (await client.put(f"/v1/inventory/dc-il/{SKU}", json={"on_hand": 10})).status_code == 200
