@@ -33,6 +33,7 @@ from omniroute.client import OmnirouteClient
 from omniroute.config.codec import codec_for, omniroute_data_converter
 from omniroute.config.settings import Settings
 from omniroute.config.telemetry import configure_tracing
+from omniroute.config.temporal_tls import temporal_tls
 from store import Store
 
 
@@ -67,6 +68,7 @@ def create_app(
                 task_queue=config.task_queue,
                 lazy=True,
                 data_converter=omniroute_data_converter(payload_codec),
+                tls=temporal_tls(config),
             )
         try:
             yield

@@ -115,12 +115,15 @@ class OmnirouteClient:
         task_queue: str = names.TASK_QUEUE,
         lazy: bool = False,
         data_converter: DataConverter = pydantic_data_converter,
+        tls: bool | temporalio.client.TLSConfig = False,
     ) -> Self:
         """Connect with tracing and `data_converter`. Pass the one the workers use (Omniroute's services
         pass `omniroute.config.codec.data_converter_for(settings)`, which encrypts payloads); the default,
         the plain pydantic converter, writes orders to Temporal unencrypted. With `lazy`, the first call
         connects, so a service can start while Temporal is down (its calls then raise
-        TemporalUnavailableError)."""
+        TemporalUnavailableError). `tls` is temporalio's: a `TLSConfig` (the server's CA, a client
+        certificate and key for mTLS, the server name), True for TLS against the system's roots, False
+        for plaintext."""
         try:
             client = await temporalio.client.Client.connect(
                 address,
@@ -128,6 +131,7 @@ class OmnirouteClient:
                 data_converter=data_converter,
                 interceptors=[TracingInterceptor()],
                 lazy=lazy,
+                tls=tls,
             )
         except RuntimeError as err:
             raise TemporalUnavailableError(f"cannot reach Temporal at {address}: {err}") from err

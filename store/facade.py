@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -30,6 +30,7 @@ from store.feeds import FeedRepository
 from store.inventory import InventoryRepository
 from store.keys import KeyRepository
 from store.network import NodeRepository
+from store.notification_limits import NotificationLimitRepository, NotificationUsage
 from store.orders import OrderRepository, ReturnRepository, ShipmentRepository
 from store.reservations import ReservationRepository, ReservationView
 from store.safety_stock import SafetyStockDefaultsRepository
@@ -59,6 +60,7 @@ class Store:
         self._feeds = FeedRepository(database)
         self._sourcing = SourcingConfigRepository(database)
         self._keys = KeyRepository(database)
+        self._notification_limits = NotificationLimitRepository(database)
         self._database = database
 
     @classmethod
@@ -301,3 +303,14 @@ class Store:
 
     def returned_quantities(self, order_id: str, *, exclude_rma: str | None = None) -> dict[str, int]:
         return self._returns.returned_quantities(order_id, exclude_rma=exclude_rma)
+
+    # messages to customers
+
+    def admit_notification(self, recipient: str, kind: str, *, now: datetime, window: timedelta,
+                           limit: int) -> bool:
+        """Count one message to `recipient` (a hash, never an address) of `kind`, or answer False and
+        count it suppressed when `limit` were already admitted in its window (store.notification_limits)."""
+        return self._notification_limits.admit(recipient, kind, now=now, window=window, limit=limit)
+
+    def notification_usage(self, recipient: str, kind: str) -> NotificationUsage | None:
+        return self._notification_limits.usage(recipient, kind)

@@ -10,7 +10,7 @@ errors propagating as transient.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from models.address import Address
@@ -32,9 +32,9 @@ from store.sourcing_config import COST_MODEL, RULES, SHADOW_PRICES
 # methods return and raise (StoreError, the root of every refusal; StaleCountError), and the names
 # that `sourcing_versions` keys its documents by.
 __all__ = [
-    "COST_MODEL", "RULES", "SHADOW_PRICES", "ChannelStock", "InventoryFeeds", "NetworkReader", "OrderQueues",
-    "OrderRecords", "ReservationReader", "ReservationView", "SourcingDocuments", "StaleCountError", "StockLedger",
-    "StoreError",
+    "COST_MODEL", "RULES", "SHADOW_PRICES", "ChannelStock", "InventoryFeeds", "NetworkReader", "NotificationLimits",
+    "OrderQueues", "OrderRecords", "ReservationReader", "ReservationView", "SourcingDocuments", "StaleCountError",
+    "StockLedger", "StoreError",
 ]
 
 
@@ -156,4 +156,13 @@ class InventoryFeeds(Protocol):
 
     def apply_inventory_feed(self, items: Sequence[InventoryFeedItem]) -> list[AppliedFeedItem]:
         """All items or none; a count older than its position's last movement raises StaleCountError."""
+        ...
+
+
+class NotificationLimits(Protocol):
+    """The count behind the per-recipient message limit, shared by every worker."""
+
+    def admit_notification(self, recipient: str, kind: str, *, now: datetime, window: timedelta,
+                           limit: int) -> bool:
+        """True: counted, send it. False: `limit` were already admitted in the window; counted suppressed."""
         ...

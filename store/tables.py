@@ -244,3 +244,19 @@ api_keys = sa.Table(
     sa.Column("last_used_at", UTCDateTime),
     sa.Column("revoked_at", UTCDateTime),
 )
+
+# Messages to customers, per recipient (a SHA-256 of the address, never the address) and kind: how many
+# went out in the current window, which opens with the first message after the last one closed; and how
+# many were held back over the limit, ever, and when last. One conditional UPDATE admits a message, so
+# workers sharing the DB never admit more than the limit between them (store/notification_limits.py).
+notification_limits = sa.Table(
+    "notification_limits",
+    metadata,
+    sa.Column("recipient", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("window_start", UTCDateTime, nullable=False),
+    sa.Column("window_sent", sa.Integer, nullable=False),
+    sa.Column("suppressed_total", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_suppressed_at", UTCDateTime),
+    sa.CheckConstraint("window_sent >= 0", name="window_sent_not_negative"),
+)

@@ -37,6 +37,7 @@ from models.returns import ReturnPolicy
 from omniroute.config.codec import data_converter_for
 from omniroute.config.settings import Settings
 from omniroute.config.telemetry import configure_tracing
+from omniroute.config.temporal_tls import temporal_tls
 from store import Store
 from workers.channel_syncs import ensure_channel_syncs
 from workers.schedules import ensure_schedules
@@ -64,7 +65,8 @@ STARTUP_ATTEMPTS = 3
 
 async def connect_client(settings: Settings) -> Client:
     return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace,
-                                data_converter=data_converter_for(settings), interceptors=[TracingInterceptor()])
+                                data_converter=data_converter_for(settings), interceptors=[TracingInterceptor()],
+                                tls=temporal_tls(settings))
 
 
 @dataclass
@@ -92,7 +94,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     policy = ReturnPolicy(window_days=settings.return_window_days, label_expiry_days=settings.rma_label_expiry_days)
     records = RecordActivities(orders=store, network=store, policy=policy)
     carrier = CarrierActivities(deps.carrier, network=store)
-    notify = NotifyActivities(deps.mail, settings.mail_from)
+    notify = NotifyActivities(deps.mail, settings.mail_from, store, per_hour=settings.notify_per_recipient_per_hour)
     sweep = ReservationSweepActivities(ledger=store, reservations=store, orders=store)
     threepl = ThreePLInventoryActivities(deps.threepl, network=store, feeds=store)
     channel_sync = ChannelSyncActivities(stock=store, shopify=deps.shopify)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The namespace the workers use, and the custom search attributes Omniroute's workflows set
-# (SEARCH_ATTRIBUTES="Name=Type ...", as in workflows/ids.py). Existing ones are left alone: re-runnable.
+# (SEARCH_ATTRIBUTES="Name=Type ...", as in workflows/search_attributes.py). Existing ones are left alone: re-runnable.
 set -eu
 : "${TEMPORAL_ADDRESS:?}" "${NAMESPACE:?}" "${SEARCH_ATTRIBUTES:?}"
 

@@ -91,7 +91,7 @@ def worker() -> None:
     shadow-prices (OMNIROUTE_LOOKAHEAD_REFRESH_MINUTES), release-waves (OMNIROUTE_WAVE_MINUTES) and
     backorder-sweep (OMNIROUTE_BACKORDER_SWEEP_MINUTES) schedules.
     """
-    settings = load_settings()
+    settings = load_settings(providers=True)
     from workers.main import run_worker
 
     run_worker(settings)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 from models.channel_sync import ChannelSyncConfig
 from models.sandbox_credentials import DEV_SHIPBOB_KEY as DEV_SHIPBOB_KEY  # re-exported: the default key
@@ -21,10 +28,15 @@ DEV_SENDGRID_KEY = "SG.omniroute-sandbox"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OMNIROUTE_", env_file=".env", extra="ignore")
 
-    # Only development and test may run with the sandboxes' keys and URLs; staging and production fail
-    # closed (see _no_sandbox_outside_development). Any other value is refused, naming the variable.
+    # Only development and test may run on a throwaway SQLite file or with the sandboxes' keys and URLs;
+    # staging and production fail closed (see _real_database_outside_development and
+    # require_providers). Any other value is refused, naming the variable.
     environment: Literal["development", "test", "staging", "production"] = "development"
     data_dir: Path = Path(".omniroute")
+    # A directory of files named after the variables (OMNIROUTE_DATABASE_URL, OMNIROUTE_EASYPOST_API_KEY,
+    # ...), each holding that setting: how docker-compose.yml hands a process its secrets (/run/secrets).
+    # Read from the environment only; a variable that is set wins over its file.
+    secrets_dir: Path | None = None
 
     # Temporal
     temporal_address: str = "127.0.0.1:7233"
@@ -32,6 +44,13 @@ class Settings(BaseSettings):
     task_queue: str = "omniroute"
     temporal_ui_port: int = 8233
     temporal_ui_url: str | None = None
+    # TLS to the Temporal frontend: the CA that signed its certificate, and this process's client
+    # certificate and key where the server requires mTLS (PEM files). None set: plaintext.
+    temporal_tls_ca: FilePath | None = None
+    temporal_tls_cert: FilePath | None = None
+    temporal_tls_key: FilePath | None = None
+    # The name the server's certificate carries, when it is not the host of temporal_address.
+    temporal_tls_server_name: str | None = None
 
     # App DB: SQLite file under data_dir unless a URL is given.
     database_url: str | None = None
@@ -62,6 +81,8 @@ class Settings(BaseSettings):
     shopify_base_url: str | None = None
     shopify_api_key: SecretStr = SecretStr(DEV_SHOPIFY_TOKEN)
     mail_from: str = "orders@omniroute.example"
+    # At most this many messages of one kind to one recipient within an hour; more are suppressed.
+    notify_per_recipient_per_hour: int = Field(default=10, ge=1)
     shipbob_base_url: str | None = None
     shipbob_api_key: SecretStr = SecretStr(DEV_SHIPBOB_KEY)
     # The node in our network that the ShipBob 3PL stands for; its inventory sync is scheduled when set.
@@ -124,14 +145,45 @@ class Settings(BaseSettings):
             seen.add(sync.channel)
         return syncs
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Init arguments, then the environment, then .env, then the files in OMNIROUTE_SECRETS_DIR."""
+        directory = os.environ.get("OMNIROUTE_SECRETS_DIR")
+        if directory:
+            file_secret_settings = SecretsSettingsSource(settings_cls, secrets_dir=directory)
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
+
     @model_validator(mode="after")
-    def _no_sandbox_outside_development(self) -> Settings:
-        """Staging and production refuse the sandboxes' keys, and provider URLs left to default to the
-        local sandboxes, for every provider the deployment uses: carrier and e-mail always, Shopify when a
-        Shopify URL is set, ShipBob when a 3PL node or URL is set."""
+    def _real_database_outside_development(self) -> Settings:
+        """Every app process uses the app DB: staging and production refuse to fall back to a SQLite file
+        inside the process's data directory, which a container would lose."""
+        if self.environment not in ("development", "test") and self.database_url is None:
+            raise ValueError(f"OMNIROUTE_DATABASE_URL must be set {self._outside_development}: left unset it "
+                             "is a SQLite file in the process's data directory")
+        return self
+
+    @model_validator(mode="after")
+    def _client_certificate_with_its_key(self) -> Settings:
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError("OMNIROUTE_TEMPORAL_TLS_CERT and OMNIROUTE_TEMPORAL_TLS_KEY go together: "
+                             "a client certificate needs its private key")
+        return self
+
+    def require_providers(self) -> None:
+        """For the processes that call providers (the worker; the gateway and migrations call none, and get
+        no provider keys). Staging and production refuse the sandboxes' keys, and provider URLs left to
+        default to the local sandboxes, for every provider the deployment uses: carrier and e-mail
+        always, Shopify when a Shopify URL is set, ShipBob when a 3PL node or URL is set. Raises
+        ValueError naming the variable to set."""
         if self.environment in ("development", "test"):
-            return self
-        where = f"outside development and test (OMNIROUTE_ENVIRONMENT={self.environment})"
+            return
         uses_shipbob = self.shipbob_node_id is not None or self.shipbob_base_url is not None
         for name, key, sandbox_key, url, used in (
             ("easypost", self.easypost_api_key, DEV_EASYPOST_KEY, self.easypost_base_url, True),
@@ -143,11 +195,15 @@ class Settings(BaseSettings):
             if not used:
                 continue
             if key.get_secret_value() == sandbox_key:
-                raise ValueError(f"OMNIROUTE_{name.upper()}_API_KEY must be set {where}: it is the sandbox key")
+                raise ValueError(f"OMNIROUTE_{name.upper()}_API_KEY must be set {self._outside_development}: "
+                                 "it is the sandbox key")
             if url is None:
-                raise ValueError(f"OMNIROUTE_{name.upper()}_BASE_URL must be set {where}: "
+                raise ValueError(f"OMNIROUTE_{name.upper()}_BASE_URL must be set {self._outside_development}: "
                                  "left unset it points at the local sandbox")
-        return self
+
+    @property
+    def _outside_development(self) -> str:
+        return f"outside development and test (OMNIROUTE_ENVIRONMENT={self.environment})"
 
     @model_validator(mode="after")
     def _codec_keys_usable(self) -> Settings:

@@ -54,7 +54,8 @@ def test_an_invalid_setting_exits_2_naming_its_variable(runner: CliRunner) -> No
 
 
 def test_production_without_real_provider_keys_exits_2_naming_the_key(runner: CliRunner) -> None:
-    result = runner.invoke(app, ["worker"], env={"OMNIROUTE_ENVIRONMENT": "production"})
+    result = runner.invoke(app, ["worker"], env={"OMNIROUTE_ENVIRONMENT": "production",
+                                                 "OMNIROUTE_DATABASE_URL": "postgresql://omniroute@app-db/omniroute"})
 
     assert result.exit_code == 2
     assert "OMNIROUTE_EASYPOST_API_KEY must be set outside development and test" in result.output

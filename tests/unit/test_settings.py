@@ -1,5 +1,6 @@
-"""Settings fail closed: staging and production refuse the sandboxes' keys and URLs, for the providers a
-deployment uses; the environment is one of four names."""
+"""Settings fail closed: staging and production refuse a missing database URL, and a process that calls
+the providers refuses the sandboxes' keys and URLs for the providers a deployment uses; the environment
+is one of four names."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from omniroute.config.settings import DEV_EASYPOST_KEY, Settings
 from omniroute.devstack.stack_env import settings_environment
 
 PRODUCTION = {
-    "environment": "production",
+    "environment": "production", "database_url": "postgresql://omniroute@app-db/omniroute",
     "codec_keys": '{"2026-12": "' + "A" * 43 + '="}',
     "easypost_api_key": "EZAK-real", "easypost_base_url": "https://api.easypost.com/v2",
     "sendgrid_api_key": "SG.real", "sendgrid_base_url": "https://api.sendgrid.com",
@@ -23,17 +24,31 @@ PRODUCTION = {
 
 @pytest.mark.parametrize("environment", ["staging", "production"])
 def test_staging_and_production_need_real_carrier_and_mail_keys(environment: str) -> None:
-    with pytest.raises(ValidationError, match="OMNIROUTE_EASYPOST_API_KEY must be set outside development"):
-        Settings.model_validate({**PRODUCTION, "environment": environment, "easypost_api_key": DEV_EASYPOST_KEY})
-    with pytest.raises(ValidationError, match="OMNIROUTE_SENDGRID_API_KEY"):
-        Settings.model_validate({**PRODUCTION, "environment": environment, "sendgrid_api_key": "SG.omniroute-sandbox"})
+    with pytest.raises(ValueError, match="OMNIROUTE_EASYPOST_API_KEY must be set outside development"):
+        Settings.model_validate({**PRODUCTION, "environment": environment,
+                                 "easypost_api_key": DEV_EASYPOST_KEY}).require_providers()
+    with pytest.raises(ValueError, match="OMNIROUTE_SENDGRID_API_KEY"):
+        Settings.model_validate({**PRODUCTION, "environment": environment,
+                                 "sendgrid_api_key": "SG.omniroute-sandbox"}).require_providers()
 
 
 def test_production_refuses_a_provider_url_left_to_the_local_sandbox() -> None:
     without_url = {key: value for key, value in PRODUCTION.items() if key != "sendgrid_base_url"}
 
-    with pytest.raises(ValidationError, match="OMNIROUTE_SENDGRID_BASE_URL must be set .* local sandbox"):
-        Settings.model_validate(without_url)
+    with pytest.raises(ValueError, match="OMNIROUTE_SENDGRID_BASE_URL must be set .* local sandbox"):
+        Settings.model_validate(without_url).require_providers()
+
+
+def test_a_production_process_that_calls_no_provider_needs_no_provider_key() -> None:
+    gateway = Settings.model_validate({"environment": "production", "database_url": PRODUCTION["database_url"]})
+
+    assert gateway.easypost_api_key.get_secret_value() == DEV_EASYPOST_KEY, "never used by this process"
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_staging_and_production_refuse_to_run_without_a_database_url(environment: str) -> None:
+    with pytest.raises(ValidationError, match="OMNIROUTE_DATABASE_URL must be set outside development"):
+        Settings.model_validate({"environment": environment})
 
 
 @pytest.mark.parametrize("environment", ["development", "test"])
@@ -50,21 +65,22 @@ def test_an_unknown_environment_is_refused_naming_the_field() -> None:
 
 
 def test_a_production_deployment_without_shopify_needs_no_shopify_token() -> None:
-    assert Settings.model_validate(PRODUCTION).environment == "production"
+    Settings.model_validate(PRODUCTION).require_providers()
 
 
 def test_a_production_deployment_that_syncs_shopify_needs_its_token() -> None:
-    with pytest.raises(ValidationError, match="OMNIROUTE_SHOPIFY_API_KEY"):
-        Settings.model_validate({**PRODUCTION, "shopify_base_url": "https://shop.myshopify.com"})
+    with pytest.raises(ValueError, match="OMNIROUTE_SHOPIFY_API_KEY"):
+        Settings.model_validate({**PRODUCTION, "shopify_base_url": "https://shop.myshopify.com"}).require_providers()
     configured = {**PRODUCTION, "shopify_base_url": "https://shop.myshopify.com", "shopify_api_key": "shpat_real"}
-    assert Settings.model_validate(configured).shopify_base_url
+    Settings.model_validate(configured).require_providers()
 
 
 def test_a_production_deployment_with_a_3pl_needs_its_key_and_url() -> None:
-    with pytest.raises(ValidationError, match="OMNIROUTE_SHIPBOB_API_KEY"):
-        Settings.model_validate({**PRODUCTION, "shipbob_node_id": "3pl-memphis-tn"})
-    with pytest.raises(ValidationError, match="OMNIROUTE_SHIPBOB_BASE_URL"):
-        Settings.model_validate({**PRODUCTION, "shipbob_node_id": "3pl-memphis-tn", "shipbob_api_key": "real"})
+    with pytest.raises(ValueError, match="OMNIROUTE_SHIPBOB_API_KEY"):
+        Settings.model_validate({**PRODUCTION, "shipbob_node_id": "3pl-memphis-tn"}).require_providers()
+    with pytest.raises(ValueError, match="OMNIROUTE_SHIPBOB_BASE_URL"):
+        Settings.model_validate({**PRODUCTION, "shipbob_node_id": "3pl-memphis-tn",
+                                 "shipbob_api_key": "real"}).require_providers()
 
 
 SYNC = {"channel": "shop", "locations": {"dc-1": 11}, "items": {"SKU-1": 22}}
