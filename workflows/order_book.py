@@ -10,16 +10,15 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notify import NotifyActivities
     from activities.records import RecordActivities
     from models.notify import Notification, NotificationKind
     from models.records import OrderStatusChange
     from workflows import search_attributes as search
+    from workflows.notices import send_notice
     from workflows.order_state import OrderState, ShipmentRuntime, derive_status, order_record, shipment_records
-    from workflows.policies import NOTIFY, describe, local
+    from workflows.policies import local
 
 class OrderBook:
     def __init__(self, state: OrderState) -> None:
@@ -66,8 +65,6 @@ class OrderBook:
         customer = self._state.order.customer
         note = Notification(kind=kind, to_email=str(customer.email), to_name=customer.name,
                             reference=self._state.order.order_id, facts=facts)
-        try:
-            await local(NotifyActivities.notify, note, NOTIFY)
-        except ActivityError as err:
-            self._state.events.append(f"notification {kind.value} failed: {describe(err)}")
+        if (outcome := await send_notice(note)) is not None:
+            self._state.events.append(f"notification {kind.value} {outcome}")
 

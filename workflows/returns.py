@@ -10,12 +10,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities
     from activities.inventory import InventoryActivities
-    from activities.notify import NotifyActivities
     from activities.records import RecordActivities
     from models import names
     from models.commands import (
@@ -40,7 +39,8 @@ with workflow.unsafe.imports_passed_through():
         receipt_refusal,
     )
     from workflows import search_attributes as search
-    from workflows.policies import CARRIER, COMPENSATION, NOTIFY, local
+    from workflows.notices import send_notice
+    from workflows.policies import CARRIER, COMPENSATION, local
 
 
 
@@ -178,8 +178,6 @@ class ReturnWorkflow:
             return
         note = Notification(kind=kind, to_email=str(order.customer.email), to_name=order.customer.name,
                             reference=self._request.rma, facts=facts)
-        try:
-            await workflow.execute_local_activity_method(NotifyActivities.notify, note, **NOTIFY)
-        except ActivityError as err:
-            workflow.logger.warning("notification %s for %s failed: %s", kind.value, self._request.rma, err)
+        if (outcome := await send_notice(note)) is not None:
+            workflow.logger.warning("notification %s for %s %s", kind.value, self._request.rma, outcome)
 

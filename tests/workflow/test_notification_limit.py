@@ -79,3 +79,19 @@ async def test_an_order_whose_customer_is_over_the_limit_goes_on_without_the_mes
 
     assert view.status is not OrderStatus.FAILED and view.shipments
     assert mails(sandbox, customer, NotificationKind.ORDER_CONFIRMED) == []
+    assert any(event.startswith("notification order_confirmed suppressed") for event in view.events), view.events
+
+
+async def test_an_order_whose_confirmation_the_provider_refuses_goes_on_and_says_so(
+    temporal_env: WorkflowEnvironment, worker_store: Store, sandbox: RunningSandbox
+) -> None:
+    async with worker_with_limit(temporal_env, worker_store, sandbox, 10) as w:
+        add_node(w.store, "dc-il", "60106")
+        w.store.set_on_hand("dc-il", "SKU-1", 5, source="test")
+        order = an_order(("SKU-1", 1))
+        with sandbox.faults("sendgrid", status=400, count=1):
+            await w.sdk.place_order(order)
+            view = await wait_for(w, order.order_id, all_released)
+
+    assert view.status is not OrderStatus.FAILED and view.shipments
+    assert any(event.startswith("notification order_confirmed failed") for event in view.events), view.events

@@ -15,13 +15,12 @@ from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.exceptions import CancelledError as TemporalCancelledError
 
 with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities
     from activities.inventory import InventoryActivities
-    from activities.notify import NotifyActivities
     from activities.records import RecordActivities
     from models import names
     from models.commands import CommitStock, ReleaseStock, VoidLabel
@@ -45,7 +44,8 @@ with workflow.unsafe.imports_passed_through():
         has_left_the_building,
         next_state,
     )
-    from workflows.policies import COMPENSATION, NOTIFY, describe, local
+    from workflows.notices import send_notice
+    from workflows.policies import COMPENSATION, local
 
 class FulfilmentState(BaseModel):
     """Everything a fulfilment knows; continue-as-new could hand it on as it is."""
@@ -253,10 +253,8 @@ class FulfilmentProtocol:
         customer = self._state.request.customer
         note = Notification(kind=kind, to_email=str(customer.email), to_name=customer.name,
                             reference=self._state.request.order_id, facts=facts)
-        try:
-            await local(NotifyActivities.notify, note, NOTIFY)
-        except ActivityError as err:
-            self._note(f"notification {kind.value} failed: {describe(err)}")
+        if (outcome := await send_notice(note)) is not None:
+            self._note(f"notification {kind.value} {outcome}")
 
     def _note(self, text: str) -> None:
         self._state.notes.append(text)
