@@ -51,7 +51,7 @@ class OrderCursor(BaseModel):
         if not token or len(token) > MAX_CURSOR_CHARS:
             raise ValueError("not a cursor this API answered")
         try:
-            text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("utf-8")
+            text = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise ValueError("not a cursor this API answered: not base64 of text") from None
         stamp, separator, order_id = text.partition("|")

@@ -275,6 +275,10 @@ class Store:
         """Orders matching every filter of `query`, newest first, one page (store/order_search.py)."""
         return self._order_search.search(query)
 
+    def explain_order_search(self, query: OrderSearch) -> list[str]:
+        """The database's plan for `search_orders(query)`, one line per step (for tests and the benchmark)."""
+        return self._order_search.explain(query)
+
     def set_order_decision(self, order_id: str, decision: SourcingDecision) -> None:
         """Keep the order's sourcing decision for operators (GET /v1/orders/{id}, `omniroute orders explain`)."""
         self._orders.set_decision(order_id, decision)
