@@ -17,7 +17,7 @@ import base64
 import binascii
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from models.money import Money
 from models.order import OrderStatus
@@ -39,7 +39,7 @@ class OrderCursor(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     created_at: datetime
-    order_id: str = Field(min_length=1)
+    order_id: str = Field(pattern=r"^[^\x00-\x1f\x7f]{1,133}$")
 
     def encode(self) -> str:
         stamp = self.created_at.astimezone(UTC).isoformat()
@@ -63,7 +63,8 @@ class OrderCursor(BaseModel):
                 raise ValueError("its timestamp has no time zone")
             return cls(created_at=created_at.astimezone(UTC), order_id=order_id)
         except (ValueError, OverflowError) as err:
-            raise ValueError(f"not a cursor this API answered: {err}") from None
+            reason = err.errors()[0]["msg"] if isinstance(err, ValidationError) else str(err)
+            raise ValueError(f"not a cursor this API answered: {reason}") from None
 
 
 class OrderSearch(BaseModel):

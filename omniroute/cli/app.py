@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from omniroute.cli.orders import add_order_commands
 from omniroute.cli.sourcing import orders_app, sourcing_app
 from omniroute.cli.support import console, load_settings
 from omniroute.simulation.command import simulate
@@ -34,6 +35,7 @@ inventory_app = typer.Typer(help="The inventory ledger and positions.", no_args_
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(sourcing_app, name="sourcing")
 app.add_typer(orders_app, name="orders")
+add_order_commands(orders_app)
 
 
 @app.command()

@@ -13,7 +13,7 @@ from models.order import OrderStatus
 from models.order_search import OrderCursor, OrderSearch
 from store import Store
 from store.tables import order_nodes, order_skus, orders
-from tests.fixtures.order_search import T0, Placed, newest_first, record_all
+from tests.fixtures.order_search import T0, Placed, record_all
 
 ORDERS = [
     Placed("web-1", 0, skus=("MUG-1",)),

@@ -35,7 +35,7 @@ def _b64(text: str) -> str:
 @pytest.mark.parametrize("token", [
     "", "!!!", "a", _b64("no separator"), _b64("2025-06-02T15:00:00+00:00|"), _b64("yesterday|web-1"),
     _b64("2025-06-02T15:00:00|web-1"), _b64("0001-01-01T00:00:00+05:00|web-1"), "x" * 1000,
-    base64.urlsafe_b64encode(b"\xff\xfe|web-1").decode(),
+    base64.urlsafe_b64encode(b"\xff\xfe|web-1").decode(), _b64("2025-06-02T15:00:00+00:00|web\x00-1"),
 ])
 def test_anything_but_a_cursor_this_api_answered_is_refused(token: str) -> None:
     with pytest.raises(ValueError, match="not a cursor"):
