@@ -127,7 +127,7 @@ class OrderSummary(BaseModel):
     created_at: datetime
     updated_at: datetime
     has_backorders: bool
-    node_ids: list[str] = Field(description="the nodes the order has shipments at, by id")
+    node_ids: list[str] = Field(description="the nodes of the order's shipments (in any state), by id")
 
 
 class OrderPage(BaseModel):

@@ -105,6 +105,9 @@ def load_history(store: Store, history: OrderHistory, on_batch: Callable[[int], 
                 for index in table.indexes:
                     index.create(connection)
         indexed = time.perf_counter()
+        # As a bulk import ends: the write-ahead log moved into the database file.
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.commit()
     return LoadTimes(rows_seconds=loaded - started, index_seconds=indexed - loaded, order_skus=counts["skus"],
                      order_nodes=counts["nodes"])
 
