@@ -20,6 +20,7 @@ from models.inventory import Availability, InventoryPosition, ReservationItem, R
 from models.keys import ApiKey, KeyCreate, KeyCreated
 from models.network import Node, NodeKind
 from models.order import OrderLineIn, OrderStatus
+from models.order_search import OrderPage, OrderSearch
 from models.plan import SourcingDecision
 from models.records import Movement, OrderRecord, ReturnRecord, ShipmentRecord
 from models.rules import RuleSet
@@ -31,6 +32,7 @@ from store.inventory import InventoryRepository
 from store.keys import KeyRepository
 from store.network import NodeRepository
 from store.notification_limits import NotificationLimitRepository, NotificationUsage
+from store.order_search import OrderSearchRepository
 from store.orders import OrderRepository, ReturnRepository, ShipmentRepository
 from store.reservations import ReservationRepository, ReservationView
 from store.safety_stock import SafetyStockDefaultsRepository
@@ -61,6 +63,7 @@ class Store:
         self._sourcing = SourcingConfigRepository(database)
         self._keys = KeyRepository(database)
         self._notification_limits = NotificationLimitRepository(database)
+        self._order_search = OrderSearchRepository(database)
         self._database = database
 
     @classmethod
@@ -275,6 +278,14 @@ class Store:
 
     def get_order(self, order_id: str) -> OrderRecord | None:
         return self._orders.get(order_id)
+
+    def search_orders(self, query: OrderSearch) -> OrderPage:
+        """Orders matching every filter of `query`, newest first, one page (store/order_search.py)."""
+        return self._order_search.search(query)
+
+    def explain_order_search(self, query: OrderSearch) -> list[str]:
+        """The database's plan for `search_orders(query)`, one line per step (for tests and the benchmark)."""
+        return self._order_search.explain(query)
 
     def set_order_decision(self, order_id: str, decision: SourcingDecision) -> None:
         """Keep the order's sourcing decision for operators (GET /v1/orders/{id}, `omniroute orders explain`)."""

@@ -11,12 +11,13 @@ from pydantic import BaseModel
 
 from models.address import Address
 from models.order import OrderLineIn, OrderStatus
+from models.order_search import normalise_email
 from models.plan import SourcingDecision
 from models.records import OrderRecord, ReturnRecord, ShipmentRecord
 from models.returns import ReturnStatus
 from store.engine import Database
 from store.errors import UnknownOrderError
-from store.tables import orders, returns, shipments
+from store.tables import order_nodes, order_skus, orders, returns, shipments
 
 _FINAL_STATUSES = [status.value for status in OrderStatus if status.is_final]
 # Returns that never brought anything back do not count against what may still be returned.
@@ -30,16 +31,23 @@ class OrderRepository:
         self._db = database
 
     def record(self, order: OrderRecord) -> bool:
-        """Insert `order`; False (and nothing changes) if its order_id is already recorded."""
-        values = _row_values(order, {"customer", "ship_to", "lines", "decision"}) | {"updated_at": datetime.now(UTC)}
+        """Insert `order` and its search keys (e-mail, SKUs); False (and nothing changes) if its order_id
+        is already recorded."""
+        values = _row_values(order, {"customer", "ship_to", "lines", "decision"}) | {
+            "updated_at": datetime.now(UTC), "customer_email": normalise_email(order.customer.email)}
         statement = (
             self._db.insert(orders)
             .values(values)
             .on_conflict_do_nothing(index_elements=["order_id"])
             .returning(orders.c.order_id)
         )
+        skus = [{"order_id": order.order_id, "sku": sku, "created_at": order.created_at}
+                for sku in sorted({line.sku for line in order.lines})]
         with self._db.write() as connection:
-            return connection.execute(statement).first() is not None
+            if connection.execute(statement).first() is None:
+                return False
+            connection.execute(sa.insert(order_skus), skus)
+            return True
 
     def get(self, order_id: str) -> OrderRecord | None:
         with self._db.read() as connection:
@@ -113,7 +121,17 @@ class ShipmentRepository:
         self._db = database
 
     def record(self, shipment: ShipmentRecord) -> None:
-        _upsert(self._db, shipments, "shipment_id", _row_values(shipment, {"lines"}))
+        """Insert or replace the shipment; its order (once recorded) is then found by its node too."""
+        node_key = (
+            self._db.insert(order_nodes)
+            .from_select(["order_id", "node_id", "created_at"],
+                         sa.select(orders.c.order_id, sa.literal(shipment.node_id, sa.String), orders.c.created_at)
+                         .where(orders.c.order_id == shipment.order_id))
+            .on_conflict_do_nothing(index_elements=["order_id", "node_id"])
+        )
+        with self._db.write() as connection:
+            _upsert_in(connection, self._db, shipments, "shipment_id", _row_values(shipment, {"lines"}))
+            connection.execute(node_key)
 
     def get(self, shipment_id: str) -> ShipmentRecord | None:
         found = self._select(shipments.c.shipment_id == shipment_id)
@@ -175,9 +193,15 @@ def _row_values(record: BaseModel, json_fields: set[str]) -> dict[str, Any]:
 
 
 def _upsert(database: Database, table: sa.Table, key: str, values: dict[str, Any]) -> None:
+    with database.write() as connection:
+        _upsert_in(connection, database, table, key, values)
+
+
+def _upsert_in(
+    connection: sa.Connection, database: Database, table: sa.Table, key: str, values: dict[str, Any]
+) -> None:
     statement = database.insert(table).values(values)
     statement = statement.on_conflict_do_update(
         index_elements=[key], set_={name: statement.excluded[name] for name in values if name != key}
     )
-    with database.write() as connection:
-        connection.execute(statement)
+    connection.execute(statement)

@@ -188,9 +188,37 @@ orders = sa.Table(
     # SKUs of units waiting for stock under the backorder policy (empty: none), for the backorder sweep.
     sa.Column("backordered_skus", sa.JSON, nullable=False, server_default="[]"),
     sa.Column("has_backorders", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Index(None, "created_at"),
+    # The customer's e-mail as searched (models.order_search.normalise_email), 0007.
+    sa.Column("customer_email", sa.String(254), nullable=False),
     sa.Index(None, "release_at"),
-    sa.Index(None, "has_backorders"),
+    # Searches run newest first by (created_at, order_id): each filter on this table has an index
+    # ending in those two, so a page is one index range read in order (0007).
+    sa.Index(None, "created_at", "order_id"),
+    sa.Index(None, "channel", "created_at", "order_id"),
+    sa.Index(None, "status", "created_at", "order_id"),
+    sa.Index(None, "customer_email", "created_at", "order_id"),
+    sa.Index(None, "has_backorders", "created_at", "order_id"),
+)
+
+# Search keys kept beside the orders (0007): an order's SKUs, written when it is recorded, and the nodes
+# it has shipments at, written when a shipment is. Each row copies the order's created_at, so a search by
+# SKU or node reads its page from one index, newest first, before it joins the orders.
+order_skus = sa.Table(
+    "order_skus",
+    metadata,
+    _id("order_id", primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "sku", "created_at", "order_id"),
+)
+
+order_nodes = sa.Table(
+    "order_nodes",
+    metadata,
+    _id("order_id", primary_key=True),
+    sa.Column("node_id", sa.String(64), primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "node_id", "created_at", "order_id"),
 )
 
 shipments = sa.Table(

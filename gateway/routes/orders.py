@@ -1,23 +1,38 @@
-"""Order intake, status and cancellation: each order is a Temporal workflow, reached through the SDK."""
+"""Order intake, status and cancellation: each order is a Temporal workflow, reached through the SDK. The
+list and search of orders reads the app DB's read model."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Response, status
+from fastapi import APIRouter, Body, Path, Query, Response, status
+from pydantic import EmailStr, ValidationError
 
 from gateway.auth import ChannelKey, ChannelOrOperatorKey, OperatorKey, Principal, forbid_channel
-from gateway.deps import ClientDep
-from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE
+from gateway.deps import ClientDep, StoreDep
+from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE, field_error
 from gateway.validation import require_known_postal_code
+from models.inventory import Sku
+from models.network import NodeId
 from models.order import (
     CancelOrder,
     CancelResult,
+    ChannelName,
     OrderAccepted,
+    OrderStatus,
     OrderView,
     PlaceOrder,
     ReleaseHold,
     channel_of_order,
+)
+from models.order_search import (
+    DEFAULT_PAGE_SIZE,
+    MAX_CURSOR_CHARS,
+    MAX_PAGE_SIZE,
+    OrderCursor,
+    OrderPage,
+    OrderSearch,
 )
 from omniroute.errors import OrderNotFoundError
 
@@ -48,6 +63,49 @@ async def place_order(
     if not accepted.created:
         response.status_code = status.HTTP_200_OK
     return accepted
+
+
+@router.get("", response_model=OrderPage)
+def list_orders(
+    store: StoreDep,
+    caller: ChannelOrOperatorKey,
+    order_status: Annotated[OrderStatus | None, Query(alias="status")] = None,
+    channel: Annotated[ChannelName | None, Query()] = None,
+    node_id: Annotated[NodeId | None, Query(description="orders with a shipment at this node")] = None,
+    sku: Annotated[Sku | None, Query(description="orders with a line of this SKU")] = None,
+    customer_email: Annotated[EmailStr | None, Query(
+        max_length=254, description="the customer's e-mail, matched whole and without regard to case")] = None,
+    created_from: Annotated[datetime | None, Query(description="created at or after (default time zone: UTC)")] = None,
+    created_to: Annotated[datetime | None, Query(description="created before (default time zone: UTC)")] = None,
+    held: Annotated[bool | None, Query(description="true: on hold (status held); false: not on hold")] = None,
+    backordered: Annotated[bool | None, Query(description="true: units waiting for stock; false: none")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(
+        max_length=MAX_CURSOR_CHARS, description="the `next_cursor` of the previous page")] = None,
+) -> OrderPage:
+    """Orders matching every filter given, newest first (by creation time, then order id), a page at a
+    time: pass `next_cursor` as `cursor` for the next page until it is null. Pages neither repeat nor
+    skip an order, however many share a creation time, and orders placed meanwhile do not shift them.
+    A bad filter or cursor is a 422 naming it. An operator or admin key searches every channel; a
+    channel key its own channels only (a `channel` filter naming another: 403). A summary carries no
+    personal data (no name, e-mail or address), also when searching by e-mail: the order itself
+    (GET /v1/orders/{order_id}) has those."""
+    if channel is not None and not caller.owns_channel(channel):
+        raise forbid_channel(channel)
+    scope = caller.channels if channel is None and not caller.sees_everything else None
+    try:
+        after = None if cursor is None else OrderCursor.decode(cursor)
+    except ValueError as err:
+        raise field_error(("query", "cursor"), str(err), value=cursor) from None
+    try:
+        query = OrderSearch(
+            status=order_status, channels={channel} if channel is not None else scope, node_id=node_id, sku=sku,
+            customer_email=customer_email, created_from=created_from, created_to=created_to, held=held,
+            backordered=backordered, limit=limit, after=after)
+    except ValidationError as err:
+        error = err.errors()[0]
+        raise field_error(("query", *error["loc"]), error["msg"], value=error.get("input")) from None
+    return store.search_orders(query)
 
 
 @router.get("/{order_id}", response_model=OrderView, responses=NOT_FOUND)

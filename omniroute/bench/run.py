@@ -1,7 +1,9 @@
-"""`make bench`: orders per second against a trivial workflow, and worker memory per open order.
+"""`make bench`: orders per second against a trivial workflow, and worker memory per open order; then the
+inventory, sourcing, wave and order search parts on scratch databases.
 
 Starts the embedded stack on free ports in a temporary directory, measures, writes the Markdown
-report (bench/RESULTS.md) and stops everything it started.
+report (bench/RESULTS.md) and stops everything it started. `run_search_only` measures the order search
+alone and replaces its section of an existing report.
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ from models.address import Address
 from models.order import Customer, OrderLineIn, PlaceOrder
 from omniroute.bench.kit.db_port import DbOrderReader
 from omniroute.bench.kit.inventory import InventorySizes, render_inventory, run_inventory_bench
+from omniroute.bench.kit.order_search import (
+    SEARCH_SECTION,
+    SearchSizes,
+    render_search,
+    run_search_bench,
+    with_search_section,
+)
 from omniroute.bench.kit.report import BenchResults, Machine, render_results, throughput_ratio
 from omniroute.bench.kit.runs import measure_open_orders, run_baseline, run_orders
 from omniroute.bench.kit.sdk_port import SdkWarehousePort
@@ -75,16 +84,35 @@ def run_bench(
         inventory = run_inventory_bench(InventorySizes.for_mode(quick), progress)
         sourcing = run_sourcing_bench(SourcingSizes.for_mode(quick), progress)
         waves = run_wave_bench(WaveSizes.for_mode(quick), progress)
+        search = run_search_bench(SearchSizes.for_mode(quick), progress)
     load_note = (f"Load: the 1-minute load average was {load_at_start:.2f} when the run started "
                  f"(other processes on the machine compete for its cores).")
     results = replace(results, command=_command(), quick=quick, method=[*results.method, load_note])
     out_path.parent.mkdir(parents=True, exist_ok=True)
     report = [render_results(results), render_inventory(inventory), render_sourcing(sourcing, section=6),
-              render_waves(waves, section=8)]
+              render_waves(waves, section=8), render_search(search, section=SEARCH_SECTION)]
     out_path.write_text("\n".join(report), encoding="utf-8")
     ratio = throughput_ratio(results.orders, results.baseline)
     console.print(f"Orders: {results.orders.per_second:.2f}/s, trivial: {results.baseline.per_second:.2f}/s, "
                   f"ratio {ratio:.2f}. Written to {out_path}")
+
+
+def run_search_only(out_path: Path, *, quick: bool = False, console: Console | None = None) -> None:
+    """Measure the order search alone and put its section into the report at `out_path` (replacing the
+    one there, else added at the end), leaving the other sections as they are."""
+    console = console or Console()
+    load_at_start = os.getloadavg()[0]
+    with Progress(SpinnerColumn(), TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as progress:
+        search = run_search_bench(SearchSizes.for_mode(quick), progress)
+    note = (f"Measured alone by `{_command()}`{' (quick mode)' if quick else ''} on "
+            f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, 1-minute load average {load_at_start:.2f} at its start; the "
+            "other sections come from the run named at the top.")
+    section = render_search(search, section=SEARCH_SECTION, note=note)
+    existing = out_path.read_text(encoding="utf-8") if out_path.exists() else ""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(with_search_section(existing, section), encoding="utf-8")
+    console.print(f"Order search over {search.sizes.orders:,} orders written to {out_path}")
 
 
 async def _measure(

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from omniroute.cli.keys import keys_app
+from omniroute.cli.orders import add_order_commands
 from omniroute.cli.sourcing import orders_app, sourcing_app
 from omniroute.cli.support import console, load_settings
 from omniroute.simulation.command import simulate
@@ -36,6 +37,7 @@ app.add_typer(inventory_app, name="inventory")
 app.add_typer(sourcing_app, name="sourcing")
 app.add_typer(orders_app, name="orders")
 app.add_typer(keys_app, name="keys")
+add_order_commands(orders_app)
 
 
 @app.command()
@@ -218,18 +220,28 @@ def bench(
     quick: Annotated[bool, typer.Option("--quick", help="small sizes, for a smoke run")] = False,
     events_via: Annotated[str, typer.Option(
         help="how warehouse events reach the orders: sdk (signals) or gateway (HTTP)")] = "sdk",
+    only: Annotated[str | None, typer.Option(
+        help="run one part alone and replace its section in --out, keeping the others: search")] = None,
 ) -> None:
     """Benchmark orders, inventory and sourcing, and write a Markdown report.
 
     Runs an embedded stack on free ports in a temporary directory, measures orders end to end against
     a trivial workflow on the same server and worker memory per open order; then reservations against
     a raw conditional UPDATE, ATP lookups, sourcing strategies against the hindsight bound on a
-    generated 50-node network, release waves against myopic plans and the look-ahead refresh; then
-    writes --out.
+    generated 50-node network, release waves against myopic plans, the look-ahead refresh, and the
+    latency of typical order searches over a million generated orders; then writes --out.
+    With --only search, measures the order search alone (no stack) and replaces its section of --out.
     Exits 1, writing nothing, if the stack does not start or an order does not complete.
     """
     if events_via not in ("sdk", "gateway"):
         raise typer.BadParameter("must be sdk or gateway", param_hint="--events-via")
+    if only is not None:
+        if only != "search":
+            raise typer.BadParameter("the one part that runs alone is search", param_hint="--only")
+        from omniroute.bench.run import run_search_only
+
+        run_search_only(out, quick=quick, console=Console())
+        return
     via: Literal["sdk", "gateway"] = "sdk" if events_via == "sdk" else "gateway"
     from omniroute.bench.kit.runs import BenchError
     from omniroute.bench.run import run_bench

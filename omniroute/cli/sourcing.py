@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from models.plan import SourcingDecision
 
 sourcing_app = typer.Typer(help="Sourcing configuration: cost model, order rules, SKU catalogue.", no_args_is_help=True)
-orders_app = typer.Typer(help="Orders as the app DB's read model keeps them.", no_args_is_help=True)
+orders_app = typer.Typer(
+    help="Orders: find them in the app DB's read model; show, cancel or release one through its workflow; explain "
+         "where a planned one ships from.", no_args_is_help=True)
 
 
 @sourcing_app.command("load")

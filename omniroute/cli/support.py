@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
 from omniroute.config.settings import Settings
+
+if TYPE_CHECKING:
+    from omniroute.client import OmnirouteClient
 
 console = Console(stderr=True)
 
@@ -33,3 +38,15 @@ def load_settings(*, providers: bool = False) -> Settings:
 
 def _refuse(message: str) -> None:
     console.print(f"[red]invalid configuration:[/red] {escape(message)}", soft_wrap=True)
+
+
+async def connect_sdk(settings: Settings) -> OmnirouteClient:
+    """The channel SDK as the services connect it: the deployment's payload codec (so that encrypted
+    orders read back) and TLS to Temporal."""
+    from omniroute.client import OmnirouteClient
+    from omniroute.config.codec import data_converter_for
+    from omniroute.config.temporal_tls import temporal_tls
+
+    return await OmnirouteClient.connect(settings.temporal_address, namespace=settings.temporal_namespace,
+                                         task_queue=settings.task_queue, data_converter=data_converter_for(settings),
+                                         tls=temporal_tls(settings))

@@ -66,6 +66,7 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[object], str]] = {
     ("GET", "/v1/channels/{channel}/allocation"): (CHANNELS_AND_OPERATORS, f"/v1/channels/{CHANNEL}/allocation"),
     ("DELETE", "/v1/channels/{channel}/allocation"): (ADMIN_ONLY, f"/v1/channels/{CHANNEL}/allocation"),
     ("POST", "/v1/orders"): (CHANNELS, "/v1/orders"),
+    ("GET", "/v1/orders"): (CHANNELS_AND_OPERATORS, "/v1/orders"),
     ("GET", "/v1/orders/{order_id}"): (CHANNELS_AND_OPERATORS, f"/v1/orders/{CHANNEL}-1"),
     ("POST", "/v1/orders/{order_id}/cancel"): (CHANNELS_AND_OPERATORS, f"/v1/orders/{CHANNEL}-1/cancel"),
     ("POST", "/v1/orders/{order_id}/release"): (OPERATORS, f"/v1/orders/{CHANNEL}-1/release"),
