@@ -51,6 +51,7 @@ class ItemCall:
     source: str
     reason: str
     now: datetime
+    actor: str  # models.audit.Actor's tag
 
     def params(self) -> dict[str, Any]:
         item = self.item
@@ -64,6 +65,7 @@ class ItemCall:
             "r_now": self.now,
             "r_reason": self.reason,
             "r_source": self.source,
+            "r_actor": self.actor,
         }
 
 
@@ -134,6 +136,7 @@ def _movement_values() -> list[sa.ColumnElement[Any]]:
         _p("r_reason", ledger.reason),
         _p("r_source", ledger.source),
         _p("r_now", ledger.created_at),
+        _p("r_actor", ledger.actor),
     ]
 
 
@@ -147,6 +150,7 @@ _MOVEMENT_COLUMNS = [
     "reason",
     "source",
     "created_at",
+    "actor",
 ]
 
 
