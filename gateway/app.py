@@ -17,6 +17,7 @@ from gateway.auth import AUTH_RESPONSES, KeyGuard
 from gateway.body_limit import BodySizeLimit
 from gateway.errors import install_error_handlers
 from gateway.routes import (
+    audit,
     availability,
     channels,
     health,
@@ -27,6 +28,8 @@ from gateway.routes import (
     returns,
     shipments,
     sourcing,
+    sourcing_versions,
+    timeline,
 )
 from omniroute.client import OmnirouteClient
 from omniroute.config.settings import Settings
@@ -96,6 +99,9 @@ def create_app(
         shipments.router,
         returns.router,
         sourcing.router,
+        sourcing_versions.router,
+        timeline.router,
+        audit.router,
     )
     for router in routers:
         app.include_router(router, responses=AUTH_RESPONSES)

@@ -8,13 +8,13 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from models.address import Address
-from models.audit import SYSTEM, Actor, AuditEntry, AuditEntryIn, AuditFilter, DocumentVersion
 from models.allocation import (
     AppliedFeedItem,
     ChannelAllocation,
     InventoryFeedItem,
     SafetyStockDefaults,
 )
+from models.audit import SYSTEM, Actor, AuditEntry, AuditEntryIn, AuditFilter, DocumentVersion
 from models.catalog import Catalog, SkuAttributes
 from models.costs import CostModel, ShadowPriceSet
 from models.inventory import Availability, InventoryPosition, ReservationItem, ReserveResult
