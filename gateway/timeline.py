@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from models.audit import SYSTEM, Actor, ActorRole, AuditEntry, AuditKind
+from models.audit import SYSTEM, Actor, ActorRole, AuditEntry, AuditKind, DetailValue
 from models.currencies import minor_unit_exponent
 from models.inventory import MovementKind
 from models.names import fulfilment_workflow_id, order_workflow_id
@@ -125,7 +125,7 @@ def _movement(movement: Movement) -> str:
 def _change(entry: AuditEntry) -> str:
     detail = entry.detail
     if entry.kind is AuditKind.ORDER_CANCEL:
-        return f"cancel asked: lines {detail.get('lines')}, shipments {detail.get('shipments')}"
+        return f"cancelled lines {_listed(detail.get('lines'))}; shipments {_listed(detail.get('shipments'))}"
     if entry.kind is AuditKind.ORDER_RELEASE:
         return f"hold released; the order is {detail.get('status')}"
     if entry.kind is AuditKind.SHIPMENT_EVENT:
@@ -133,6 +133,12 @@ def _change(entry: AuditEntry) -> str:
     if entry.kind is AuditKind.RETURN_START:
         return f"return {entry.subject} started ({detail.get('lines')} line(s))"
     return f"{entry.kind.value} {entry.subject}"
+
+
+def _listed(value: DetailValue) -> str:
+    if not isinstance(value, list):
+        return str(value)
+    return ", ".join(map(str, value)) or "none"
 
 
 def _shipment(shipment: ShipmentRecord) -> Iterator[TimelineEvent]:

@@ -60,7 +60,7 @@ SOURCES = OrderSources(
                               currency="USD", shipped_at=at(8), delivered_at=at(20))],
     audit=[an_entry(1, AuditKind.ORDER_INTAKE, 0.5, SHOP, channel="web", lines=1),
            an_entry(2, AuditKind.SHIPMENT_EVENT, 5, WMS, subject=f"{ORDER}-S1", type="picked"),
-           an_entry(3, AuditKind.ORDER_CANCEL, 30, OPS, lines=[], shipments=[])],
+           an_entry(3, AuditKind.ORDER_CANCEL, 30, OPS, lines=[2], shipments=[f"{ORDER}-S2"])],
 )
 
 
@@ -116,3 +116,10 @@ def test_a_channel_key_sees_other_keys_by_their_role_only() -> None:
 
 def test_amounts_follow_the_currencys_minor_units() -> None:
     assert (money(1999, "USD"), money(1999, "JPY"), money(-1999, "KWD")) == ("19.99 USD", "1999 JPY", "-1.999 KWD")
+
+
+def test_a_cancel_names_its_lines_and_shipments() -> None:
+    [cancel] = [e for e in order_timeline(ORDER, SOURCES, None, live_view_read=True).events
+                if e.kind is TimelineKind.CANCEL]
+
+    assert cancel.summary == f"cancelled lines 2; shipments {ORDER}-S2"
