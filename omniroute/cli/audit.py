@@ -16,7 +16,7 @@ def audit(
     actor: Annotated[str | None, typer.Option(help="only changes by this key id")] = None,
     role: Annotated[str | None, typer.Option(help="only changes by keys of this role (channel, node, operator, "
                                                   "admin)")] = None,
-    kind: Annotated[str | None, typer.Option(help="only changes of this kind, e.g. order.cancel, cost_model.put")] = None,
+    kind: Annotated[str | None, typer.Option(help="only changes of this kind, e.g. order.cancel")] = None,
     subject: Annotated[str | None, typer.Option(help="only changes to this node, order, document or key")] = None,
     order: Annotated[str | None, typer.Option("--order", help="only changes concerning this order id")] = None,
     since: Annotated[datetime | None, typer.Option(help="from this time on (UTC unless it has an offset)")] = None,
