@@ -2,8 +2,8 @@
 
 Where each event comes from:
 
-- intake: the audit trail's `order.intake` (the channel key that placed it), else the order record's
-  creation (an order from a channel sync: the system);
+- intake: the order record's creation, with the channel key that placed it from the audit trail's
+  `order.intake` (without one, an order from a channel sync: the system);
 - rules fired and the decision: the order record (rules at its creation; the decision when its
   current reservations were made, which is when it was written);
 - reservations, commits and releases: the ledger rows of the order's reservations, with their actor;
@@ -93,7 +93,10 @@ def _events(order_id: str, sources: OrderSources, view: OrderView | None) -> Ite
 def _intake(sources: OrderSources, created_at: datetime | None) -> Iterator[TimelineEvent]:
     placed = [entry for entry in sources.audit if entry.kind is AuditKind.ORDER_INTAKE]
     for entry in placed:
-        yield TimelineEvent(at=entry.at, kind=TimelineKind.INTAKE, actor=entry.actor,
+        # The gateway records the intake once the workflow has taken the order, which may have stamped
+        # the order's creation first: the order was placed at the earlier of the two.
+        when = entry.at if created_at is None else min(entry.at, created_at)
+        yield TimelineEvent(at=when, kind=TimelineKind.INTAKE, actor=entry.actor,
                             summary=f"placed on channel {entry.detail.get('channel')}: "
                                     f"{entry.detail.get('lines')} line(s)")
     if not placed and created_at is not None:

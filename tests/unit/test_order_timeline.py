@@ -123,3 +123,12 @@ def test_a_cancel_names_its_lines_and_shipments() -> None:
                 if e.kind is TimelineKind.CANCEL]
 
     assert cancel.summary == f"cancelled lines 2; shipments {ORDER}-S2"
+
+
+def test_the_intake_comes_first_even_when_the_gateway_recorded_it_after_the_workflow_took_the_order() -> None:
+    late = OrderSources(record=a_record(DECISION), audit=[an_entry(1, AuditKind.ORDER_INTAKE, 1.5, SHOP)])
+
+    events = order_timeline(ORDER, late, None, live_view_read=True).events
+
+    assert [(e.kind, e.at, e.actor) for e in events[:2]] == [
+        (TimelineKind.INTAKE, at(1), SHOP), (TimelineKind.RULES, at(1), WORKFLOW)]
