@@ -17,6 +17,7 @@ from gateway.auth import AUTH_RESPONSES, KeyGuard
 from gateway.body_limit import BodySizeLimit
 from gateway.errors import TOO_LARGE, install_error_handlers
 from gateway.routes import (
+    audit,
     availability,
     channels,
     codec,
@@ -28,6 +29,8 @@ from gateway.routes import (
     returns,
     shipments,
     sourcing,
+    sourcing_versions,
+    timeline,
 )
 from omniroute.client import OmnirouteClient
 from omniroute.config.codec import codec_for, omniroute_data_converter
@@ -106,6 +109,9 @@ def create_app(
         returns.router,
         sourcing.router,
         codec.router,
+        sourcing_versions.router,
+        timeline.router,
+        audit.router,
     )
     for router in routers:
         app.include_router(router, responses=AUTH_RESPONSES | TOO_LARGE)

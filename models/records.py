@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from models.address import Address
+from models.audit import SYSTEM, Actor
 from models.inventory import MovementKind
 from models.order import Customer, OrderLineIn, OrderStatus
 from models.plan import SourcingDecision
@@ -70,7 +71,7 @@ class Movement(BaseModel):
     """One append-only ledger row.
 
     `created_at` is when the row was written; `as_of` is when the sender observed the change, for
-    the feed items that said so (a WMS count, a 3PL pull), else None.
+    the feed items that said so (a WMS count, a 3PL pull), else None; `actor` who made it.
     """
 
     movement_id: int
@@ -84,3 +85,4 @@ class Movement(BaseModel):
     source: str
     created_at: datetime
     as_of: datetime | None = Field(default=None, description="when the sender observed it, if it said so")
+    actor: Actor = Field(default=SYSTEM, description="who made it: a key, a workflow or the system")

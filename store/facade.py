@@ -14,6 +14,7 @@ from models.allocation import (
     InventoryFeedItem,
     SafetyStockDefaults,
 )
+from models.audit import SYSTEM, Actor, AuditEntry, AuditEntryIn, AuditFilter, DocumentVersion
 from models.catalog import Catalog, SkuAttributes
 from models.costs import CostModel, ShadowPriceSet
 from models.inventory import Availability, InventoryPosition, ReservationItem, ReserveResult
@@ -26,6 +27,7 @@ from models.records import Movement, OrderRecord, ReturnRecord, ShipmentRecord
 from models.rules import RuleSet
 from store import ledger
 from store.allocation import AllocationRepository
+from store.audit import AuditRepository
 from store.engine import Database, create_store_engine
 from store.feeds import FeedRepository
 from store.inventory import InventoryRepository
@@ -64,6 +66,7 @@ class Store:
         self._keys = KeyRepository(database)
         self._notification_limits = NotificationLimitRepository(database)
         self._order_search = OrderSearchRepository(database)
+        self._audit = AuditRepository(database)
         self._database = database
 
     @classmethod
@@ -122,18 +125,18 @@ class Store:
         """The known attributes of `skus` (every SKU when None); unknown SKUs take the catalogue default."""
         return Catalog.of(self._sourcing.skus(skus))
 
-    def set_cost_model(self, model: CostModel) -> int:
-        """Replace the cost model; its new version."""
-        return self._sourcing.put_document(COST_MODEL, model.model_dump(mode="json"))
+    def set_cost_model(self, model: CostModel, *, actor: Actor = SYSTEM) -> int:
+        """Replace the cost model (the old version is kept); its new version."""
+        return self._sourcing.put_document(COST_MODEL, model.model_dump(mode="json"), actor=actor)
 
     def cost_model(self) -> tuple[CostModel, int] | None:
         """The cost model in force and its version, or None if none was ever set."""
         stored = self._sourcing.document(COST_MODEL)
         return None if stored is None else (CostModel.model_validate(stored[0]), stored[1])
 
-    def set_rules(self, rules: RuleSet) -> int:
-        """Replace the order rules; their new version."""
-        return self._sourcing.put_document(RULES, rules.model_dump(mode="json", exclude_defaults=True))
+    def set_rules(self, rules: RuleSet, *, actor: Actor = SYSTEM) -> int:
+        """Replace the order rules (the old version is kept); their new version."""
+        return self._sourcing.put_document(RULES, rules.model_dump(mode="json", exclude_defaults=True), actor=actor)
 
     def rules(self) -> tuple[RuleSet, int] | None:
         stored = self._sourcing.document(RULES)
@@ -181,13 +184,15 @@ class Store:
     # inventory
 
     def set_on_hand(
-        self, node_id: str, sku: str, on_hand: int, *, source: str, reason: str = "count"
+        self, node_id: str, sku: str, on_hand: int, *, source: str, reason: str = "count", actor: Actor = SYSTEM
     ) -> InventoryPosition:
         """Record the WMS's absolute count (a count below `reserved` is kept as is; ATP is then 0)."""
-        return self._inventory.set_on_hand(node_id, sku, on_hand, source=source, reason=reason)
+        return self._inventory.set_on_hand(node_id, sku, on_hand, source=source, reason=reason, actor=actor)
 
-    def set_safety_stock(self, node_id: str, sku: str, safety_stock: int, *, source: str) -> InventoryPosition:
-        return self._inventory.set_safety_stock(node_id, sku, safety_stock, source=source)
+    def set_safety_stock(
+        self, node_id: str, sku: str, safety_stock: int, *, source: str, actor: Actor = SYSTEM
+    ) -> InventoryPosition:
+        return self._inventory.set_safety_stock(node_id, sku, safety_stock, source=source, actor=actor)
 
     def safety_stock_defaults(self) -> SafetyStockDefaults:
         return self._safety_stock_defaults.get()
@@ -223,9 +228,11 @@ class Store:
         what sourcing.allocation needs to answer availability per channel."""
         return self._allocation.stock(skus)
 
-    def apply_inventory_feed(self, items: Sequence[InventoryFeedItem]) -> list[AppliedFeedItem]:
+    def apply_inventory_feed(
+        self, items: Sequence[InventoryFeedItem], *, actor: Actor = SYSTEM
+    ) -> list[AppliedFeedItem]:
         """Counts and deltas, all in one transaction or none (store.feeds.FeedItemError names the bad item)."""
-        return self._feeds.apply(items)
+        return self._feeds.apply(items, actor=actor)
 
     def reserve(
         self, items: Sequence[ReservationItem], *, order_id: str, expires_at: datetime | None, source: str
@@ -325,3 +332,38 @@ class Store:
 
     def notification_usage(self, recipient: str, kind: str) -> NotificationUsage | None:
         return self._notification_limits.usage(recipient, kind)
+
+    # audit trail and kept versions
+
+    def record_audit(self, entry: AuditEntryIn) -> AuditEntry:
+        """Append a change to the audit trail, stamped now."""
+        return self._audit.record(entry)
+
+    def audit_entries(
+        self, wanted: AuditFilter, *, before_id: int | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        """Audit entries matching `wanted`, newest first, with ids below `before_id` when given."""
+        return self._audit.find(wanted, before_id=before_id, limit=limit)
+
+    def cost_model_versions(self, *, limit: int = 100) -> list[DocumentVersion]:
+        """The kept versions of the cost model, newest first."""
+        return self._sourcing.history(COST_MODEL, limit=limit)
+
+    def cost_model_at(self, version: int) -> CostModel | None:
+        """Version `version` of the cost model, or None if there is no such version."""
+        stored = self._sourcing.document_version(COST_MODEL, version)
+        return None if stored is None else CostModel.model_validate(stored)
+
+    def rules_versions(self, *, limit: int = 100) -> list[DocumentVersion]:
+        """The kept versions of the order rules, newest first."""
+        return self._sourcing.history(RULES, limit=limit)
+
+    def rules_at(self, version: int) -> RuleSet | None:
+        """Version `version` of the order rules, or None if there is no such version."""
+        stored = self._sourcing.document_version(RULES, version)
+        return None if stored is None else RuleSet.model_validate(stored)
+
+    def order_movements(self, order_id: str) -> list[Movement]:
+        """The ledger movements of the order's reservations (reserve, commit, release), oldest first."""
+        with self._database.read() as connection:
+            return ledger.for_order(connection, order_id)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from models.allocation import AppliedFeedItem, FeedKind, InventoryFeedItem
+from models.audit import SYSTEM, Actor
 from models.inventory import MovementKind
 from models.limits import MAX_UNITS
 from store import ledger
@@ -56,8 +57,9 @@ class FeedRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def apply(self, items: Sequence[InventoryFeedItem]) -> list[AppliedFeedItem]:
-        """Every item in request order, or none: FeedItemError (or StaleCountError) names the first bad one."""
+    def apply(self, items: Sequence[InventoryFeedItem], *, actor: Actor = SYSTEM) -> list[AppliedFeedItem]:
+        """Every item in request order, or none: FeedItemError (or StaleCountError) names the first bad one.
+        Each movement names `actor` (the key that sent the batch; the system for a sync's pull)."""
         now = datetime.now(UTC)
         with self._db.write() as connection:
             self._require_nodes(connection, items)
@@ -65,7 +67,8 @@ class FeedRepository:
             # Locks in one order (node, then SKU), so that two batches on Postgres queue instead of deadlocking.
             for node_id, sku in sorted({(item.node_id, item.sku) for item in items}):
                 on_hand[(node_id, sku)] = self._lock_or_create(connection, node_id, sku, now)
-            applied = [self._apply_one(connection, index, item, on_hand, now) for index, item in enumerate(items)]
+            applied = [self._apply_one(connection, index, item, on_hand, now, actor)
+                       for index, item in enumerate(items)]
             for (node_id, sku), units in on_hand.items():
                 connection.execute(
                     sa.update(inventory_positions)
@@ -81,6 +84,7 @@ class FeedRepository:
         item: InventoryFeedItem,
         on_hand: dict[tuple[str, str], int],
         now: datetime,
+        actor: Actor,
     ) -> AppliedFeedItem:
         position = (item.node_id, item.sku)
         before = on_hand[position]
@@ -115,6 +119,7 @@ class FeedRepository:
                 source=item.source,
                 created_at=now,
                 as_of=item.as_of,
+                actor=actor.tag,
             )
         )
         return AppliedFeedItem(

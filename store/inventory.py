@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from models.audit import SYSTEM, Actor
 from models.inventory import Availability, InventoryPosition, MovementKind, NodeAvailability
 from models.limits import MAX_UNITS
 from store import ledger
@@ -27,7 +28,9 @@ class InventoryRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def set_on_hand(self, node_id: str, sku: str, on_hand: int, *, source: str, reason: str) -> InventoryPosition:
+    def set_on_hand(
+        self, node_id: str, sku: str, on_hand: int, *, source: str, reason: str, actor: Actor = SYSTEM
+    ) -> InventoryPosition:
         """Record an absolute count; the ledger gets the difference from the previous on_hand."""
         if not 0 <= on_hand <= MAX_UNITS:
             raise InvalidQuantityError("on_hand", on_hand, f"0 to {MAX_UNITS}")
@@ -39,13 +42,16 @@ class InventoryRepository:
                 connection,
                 [
                     ledger.MovementIn(
-                        node_id, sku, MovementKind.COUNT, on_hand - current.on_hand, 0, None, reason, source
+                        node_id, sku, MovementKind.COUNT, on_hand - current.on_hand, 0, None, reason, source,
+                        actor=actor,
                     )
                 ],
             )
         return position
 
-    def set_safety_stock(self, node_id: str, sku: str, safety_stock: int, *, source: str) -> InventoryPosition:
+    def set_safety_stock(
+        self, node_id: str, sku: str, safety_stock: int, *, source: str, actor: Actor = SYSTEM
+    ) -> InventoryPosition:
         """Set the units held back from ATP. Logged as a zero-delta adjustment so the ledger knows the position."""
         if not 0 <= safety_stock <= MAX_UNITS:
             raise InvalidQuantityError("safety_stock", safety_stock, f"0 to {MAX_UNITS}")
@@ -55,7 +61,8 @@ class InventoryRepository:
             position = self._update(connection, node_id, sku, safety_stock=safety_stock, safety_stock_explicit=True)
             reason = f"safety stock {current.safety_stock} -> {safety_stock}"
             ledger.append(
-                connection, [ledger.MovementIn(node_id, sku, MovementKind.ADJUSTMENT, 0, 0, None, reason, source)]
+                connection,
+                [ledger.MovementIn(node_id, sku, MovementKind.ADJUSTMENT, 0, 0, None, reason, source, actor=actor)],
             )
         return position
 
@@ -74,7 +81,8 @@ class InventoryRepository:
                 if ledger.find(connection, MovementKind.RETURN_RESTOCK, key) is None:
                     current = self._lock_or_create(connection, node_id, sku)
                     movement = ledger.MovementIn(
-                        node_id, sku, MovementKind.RETURN_RESTOCK, quantity, 0, key, reason, source
+                        node_id, sku, MovementKind.RETURN_RESTOCK, quantity, 0, key, reason, source,
+                        actor=ledger.default_actor(source),
                     )
                     if ledger.append_once(connection, self._db.insert(inventory_ledger), movement):
                         return self._update(connection, node_id, sku, on_hand=current.on_hand + quantity)

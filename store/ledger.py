@@ -2,6 +2,9 @@
 
 Rows are only ever inserted. Replaying them (summing the deltas per position) must give back
 every position's on_hand and reserved; tests hold the store to that.
+
+Every row names its actor (models.audit.Actor): the gateway key that sent a count or a feed, else
+the workflow the movement was made for (`default_actor`), else the system.
 """
 
 from __future__ import annotations
@@ -14,9 +17,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from models.audit import SYSTEM, Actor
 from models.inventory import MovementKind
+from models.names import order_workflow_id, return_workflow_id
 from models.records import Movement
-from store.tables import inventory_ledger
+from store.tables import inventory_ledger, reservations
+
+# The movements an order's reservations make.
+RESERVATION_KINDS = (MovementKind.RESERVE, MovementKind.COMMIT, MovementKind.RELEASE)
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,22 @@ class MovementIn:
     reason: str = ""
     source: str = ""
     as_of: datetime | None = None
+    actor: Actor = SYSTEM
+
+
+def default_actor(source: str, order_id: str | None = None) -> Actor:
+    """Who made a movement no key asked for: the workflow its source names (`order:<id>`,
+    `return:<rma>`), else the workflow of the order whose reservation moved (commits by its
+    fulfilments, releases by its cancels or by the expiry sweep, whose `source` says so), else the
+    system (feeds pulled by syncs, scripts)."""
+    kind, _, ident = source.partition(":")
+    if kind == "order" and ident:
+        return Actor.workflow(order_workflow_id(ident))
+    if kind == "return" and ident:
+        return Actor.workflow(return_workflow_id(ident))
+    if order_id is not None:
+        return Actor.workflow(order_workflow_id(order_id))
+    return SYSTEM
 
 
 def append(connection: Connection, movements: Sequence[MovementIn]) -> None:
@@ -53,6 +77,7 @@ def append(connection: Connection, movements: Sequence[MovementIn]) -> None:
                 "source": m.source,
                 "created_at": now,
                 "as_of": m.as_of,
+                "actor": m.actor.tag,
             }
             for m in movements
         ],
@@ -66,6 +91,18 @@ def read(connection: Connection, *, node_id: str | None = None, sku: str | None 
         query = query.where(inventory_ledger.c.node_id == node_id)
     if sku is not None:
         query = query.where(inventory_ledger.c.sku == sku)
+    return [_movement(row) for row in connection.execute(query)]
+
+
+def for_order(connection: Connection, order_id: str) -> list[Movement]:
+    """The movements of the order's reservations (reserve, commit, release), oldest first."""
+    ledger = inventory_ledger.c
+    query = (
+        sa.select(inventory_ledger)
+        .join(reservations, reservations.c.key == ledger.key)
+        .where(reservations.c.order_id == order_id, ledger.kind.in_([kind.value for kind in RESERVATION_KINDS]))
+        .order_by(ledger.movement_id)
+    )
     return [_movement(row) for row in connection.execute(query)]
 
 
@@ -104,6 +141,7 @@ def append_once(connection: Connection, insert: Any, movement: MovementIn) -> bo
         source=movement.source,
         created_at=datetime.now(UTC),
         as_of=movement.as_of,
+        actor=movement.actor.tag,
     )
     statement = statement.on_conflict_do_nothing(index_elements=["kind", "key"]).returning(
         inventory_ledger.c.movement_id
@@ -124,6 +162,7 @@ def _movement(row: sa.Row[Any]) -> Movement:
         source=row.source,
         created_at=row.created_at,
         as_of=row.as_of,
+        actor=Actor.from_tag(row.actor),
     )
 
 

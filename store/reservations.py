@@ -147,11 +147,12 @@ class ReservationRepository:
             return []
         now = datetime.now(UTC)
         reason = f"order {order_id}"
+        actor = ledger.default_actor(source, order_id).tag
         ordered = sorted(items, key=lambda i: (i.node_id, i.sku, i.key))
         bound = ChannelBound.of_order(connection, order_id)
         guard = None if bound is None else bound.admits
         for index, item in enumerate(ordered):
-            call = ItemCall(item, order_id, expires_at, source, reason, now)
+            call = ItemCall(item, order_id, expires_at, source, reason, now, actor)
             if self._path(connection).reserve(connection, call, guard) is Outcome.SHORT:
                 return [item, *self._uncovered(connection, bound, ordered[index + 1:])]
         return []
@@ -201,7 +202,8 @@ class ReservationRepository:
                 )
             )
             movements.append(
-                ledger.MovementIn(row.node_id, row.sku, kind, on_hand_delta, -row.quantity, row.key, reason, source)
+                ledger.MovementIn(row.node_id, row.sku, kind, on_hand_delta, -row.quantity, row.key, reason, source,
+                                  actor=ledger.default_actor(source, row.order_id))
             )
         ledger.append(connection, movements)
 
@@ -213,7 +215,8 @@ def _transition(connection: Connection, key: str, target: ReservationState, now:
         .where(reservations_table.key == key, reservations_table.state == ReservationState.ACTIVE.value)
         .values(state=target.value, updated_at=now)
         .returning(
-            reservations_table.key, reservations_table.node_id, reservations_table.sku, reservations_table.quantity
+            reservations_table.key, reservations_table.node_id, reservations_table.sku, reservations_table.quantity,
+            reservations_table.order_id,
         )
     )
     return connection.execute(statement).one_or_none()

@@ -60,6 +60,7 @@ class ItemCall:
     source: str
     reason: str
     now: datetime
+    actor: str  # models.audit.Actor's tag
 
     def params(self) -> dict[str, Any]:
         item = self.item
@@ -73,6 +74,7 @@ class ItemCall:
             "r_now": self.now,
             "r_reason": self.reason,
             "r_source": self.source,
+            "r_actor": self.actor,
         }
 
 
@@ -143,6 +145,7 @@ def _movement_values() -> list[sa.ColumnElement[Any]]:
         _p("r_reason", ledger.reason),
         _p("r_source", ledger.source),
         _p("r_now", ledger.created_at),
+        _p("r_actor", ledger.actor),
     ]
 
 
@@ -156,6 +159,7 @@ _MOVEMENT_COLUMNS = [
     "reason",
     "source",
     "created_at",
+    "actor",
 ]
 
 

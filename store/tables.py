@@ -118,6 +118,8 @@ inventory_ledger = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     # When the sender observed the movement (a feed's as_of), if it said so (0002).
     sa.Column("as_of", UTCDateTime),
+    # Who made the movement (models.audit.Actor's tag: a key, a workflow, or "system") (0008).
+    sa.Column("actor", sa.String(200), nullable=False, server_default="system"),
     sa.ForeignKeyConstraint(["node_id", "sku"], ["inventory_positions.node_id", "inventory_positions.sku"]),
     sa.Index(None, "node_id", "sku"),
     # One movement of a kind per key: a restock key restocks once, a reservation commits once.
@@ -287,4 +289,37 @@ notification_limits = sa.Table(
     sa.Column("suppressed_total", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_suppressed_at", UTCDateTime),
     sa.CheckConstraint("window_sent >= 0", name="window_sent_not_negative"),
+)
+
+# The audit trail (models.audit): every change made through the gateway, with its actor (0008).
+# Listed newest first by id, filtered by actor, kind, subject, order and time.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor_role", sa.String(16), nullable=False),
+    sa.Column("actor_id", sa.String(200)),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    _id("order_id"),
+    sa.Column("detail", sa.JSON, nullable=False),
+    sa.Index(None, "at"),
+    sa.Index(None, "actor_id", "id"),
+    sa.Index(None, "kind", "id"),
+    sa.Index(None, "subject", "id"),
+    sa.Index(None, "order_id", "id"),
+)
+
+# Every version of the cost model and the rule set ever stored, with who stored it (0008);
+# sourcing_documents keeps serving the current one.
+sourcing_document_versions = sa.Table(
+    "sourcing_document_versions",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("document", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("actor_role", sa.String(16), nullable=False),
+    sa.Column("actor_id", sa.String(200)),
 )

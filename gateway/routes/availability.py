@@ -15,6 +15,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 
+from gateway.audit import record
 from gateway.auth import AdminKey, ChannelOrOperatorKey, OperatorKey, scoped_channel
 from gateway.deps import StoreDep
 from gateway.errors import NOT_FOUND, Problem, field_error
@@ -25,6 +26,7 @@ from models.allocation import (
     SafetyStockDefaults,
 )
 from models.api import DeliveryAvailability, DeliveryCheck, NodeDeliveryAvailability
+from models.audit import AuditKind
 from models.catalog import Catalog
 from models.costs import CostModel, ServiceLevel
 from models.inventory import InventoryPosition, Sku
@@ -176,7 +178,10 @@ def get_safety_stock_defaults(store: StoreDep, _caller: OperatorKey) -> SafetySt
 
 @router.put("/safety-stock/defaults", response_model=SafetyStockDefaults, responses=NOT_FOUND)
 def put_safety_stock_defaults(
-    defaults: SafetyStockDefaults, store: StoreDep, _caller: AdminKey
+    defaults: SafetyStockDefaults, store: StoreDep, caller: AdminKey
 ) -> SafetyStockDefaults:
     """Replace the defaults as a whole; ATP and reservations use them at once. Unknown node in `by_node`: 404."""
-    return store.set_safety_stock_defaults(defaults)
+    stored = store.set_safety_stock_defaults(defaults)
+    record(store, caller, AuditKind.SAFETY_STOCK_PUT, "defaults", by_kind=len(stored.by_kind),
+           by_node=len(stored.by_node))
+    return stored

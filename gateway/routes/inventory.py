@@ -8,11 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Path, status
 
+from gateway.audit import actor_of, record
 from gateway.auth import NodeKey, forbid_node
 from gateway.deps import ClientDep, StoreDep
 from gateway.errors import NOT_FOUND, field_error
 from models.allocation import InventoryBatch, InventoryBatchResult
 from models.api import InventoryCount
+from models.audit import AuditKind
 from models.inventory import InventoryPosition, Sku
 from models.network import NodeId
 from omniroute.client import OmnirouteClient, OmnirouteError
@@ -34,9 +36,12 @@ def put_on_hand(
     for `sku` on backorder are told at once when it has ATP."""
     if not caller.owns_node(node_id):
         raise forbid_node(node_id)
-    position = store.set_on_hand(node_id, sku, count.on_hand, source=count.source, reason=count.reason)
+    actor = actor_of(caller)
+    position = store.set_on_hand(node_id, sku, count.on_hand, source=count.source, reason=count.reason, actor=actor)
     if count.safety_stock is not None:
-        position = store.set_safety_stock(node_id, sku, count.safety_stock, source=count.source)
+        position = store.set_safety_stock(node_id, sku, count.safety_stock, source=count.source, actor=actor)
+    record(store, caller, AuditKind.INVENTORY_COUNT, node_id, sku=sku, on_hand=count.on_hand,
+           safety_stock=count.safety_stock)
     if position.atp > 0:
         _wake_backorders(store, client, background, [sku])
     return position
@@ -59,7 +64,7 @@ def post_inventory_batch(
         if not caller.owns_node(item.node_id):
             raise forbid_node(item.node_id)
     try:
-        result = InventoryBatchResult(applied=store.apply_inventory_feed(batch.items))
+        result = InventoryBatchResult(applied=store.apply_inventory_feed(batch.items, actor=actor_of(caller)))
     except StaleCountError as stale:
         error = {
             "type": "stale_count",
@@ -71,6 +76,8 @@ def post_inventory_batch(
         raise HTTPException(status.HTTP_409_CONFLICT, detail=[error]) from stale
     except FeedItemError as bad:
         raise field_error(["body", "items", bad.index, bad.field], bad.message) from bad
+    nodes = sorted({item.node_id for item in batch.items})
+    record(store, caller, AuditKind.INVENTORY_FEED, ",".join(nodes), items=len(batch.items), nodes=nodes[:20])
     _wake_backorders(store, client, background, (item.sku for item in result.applied if item.on_hand_delta > 0))
     return result
 

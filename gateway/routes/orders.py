@@ -9,10 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Response, status
 from pydantic import EmailStr, ValidationError
 
+from gateway.audit import record_async
 from gateway.auth import ChannelKey, ChannelOrOperatorKey, OperatorKey, Principal, forbid_channel
 from gateway.deps import ClientDep, StoreDep
 from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE, field_error
 from gateway.validation import require_known_postal_code
+from models.audit import AuditKind
 from models.inventory import Sku
 from models.network import NodeId
 from models.order import (
@@ -49,7 +51,7 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=UNAVAILABLE)
     responses={200: {"model": OrderAccepted, "description": "the same order was placed before"}},
 )
 async def place_order(
-    order: PlaceOrder, client: ClientDep, response: Response, caller: ChannelKey
+    order: PlaceOrder, client: ClientDep, store: StoreDep, response: Response, caller: ChannelKey
 ) -> OrderAccepted:
     """Start the order's workflow: 202. The same channel order again (by SDK, webhook or a retry)
     starts nothing new: 200 with the first one's ids and `created: false`. A channel key places
@@ -62,6 +64,9 @@ async def place_order(
     accepted = await client.place_order(order)
     if not accepted.created:
         response.status_code = status.HTTP_200_OK
+    else:
+        await record_async(store, caller, AuditKind.ORDER_INTAKE, accepted.order_id, order_id=accepted.order_id,
+                           channel=order.channel, lines=len(order.lines))
     return accepted
 
 
@@ -118,22 +123,27 @@ async def get_order(order_id: OrderIdPath, client: ClientDep, caller: ChannelOrO
 
 @router.post("/{order_id}/cancel", response_model=CancelResult, responses={**NOT_FOUND, **CONFLICT})
 async def cancel_order(
-    order_id: OrderIdPath, client: ClientDep, caller: ChannelOrOperatorKey,
+    order_id: OrderIdPath, client: ClientDep, store: StoreDep, caller: ChannelOrOperatorKey,
     request: Annotated[CancelOrder | None, Body()] = None,
 ) -> CancelResult:
     """Cancel the given lines, or with no body everything not yet shipped. 409 with the reason when
     the order cannot cancel them (shipped, already cancelled, or the order has finished)."""
     _own_order(caller, order_id)
-    return await client.cancel_order(order_id, request or CancelOrder())
+    result = await client.cancel_order(order_id, request or CancelOrder())
+    await record_async(store, caller, AuditKind.ORDER_CANCEL, order_id, order_id=order_id,
+                       lines=result.cancelled_line_nos, shipments=result.cancelled_shipment_ids)
+    return result
 
 
 @router.post("/{order_id}/release", response_model=OrderView, responses={**NOT_FOUND, **CONFLICT})
 async def release_hold(
-    order_id: OrderIdPath, request: ReleaseHold, client: ClientDep, _caller: OperatorKey
+    order_id: OrderIdPath, request: ReleaseHold, client: ClientDep, store: StoreDep, caller: OperatorKey
 ) -> OrderView:
     """An operator releases an order the rules held (high value, fraud flag, address mismatch): it
     goes on to sourcing, and the answer is the order once planned. 409 if it is not on hold."""
-    return await client.release_hold(order_id, request)
+    view = await client.release_hold(order_id, request)
+    await record_async(store, caller, AuditKind.ORDER_RELEASE, order_id, order_id=order_id, status=view.status.value)
+    return view
 
 
 def _own_order(caller: Principal, order_id: str) -> None:

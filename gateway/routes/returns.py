@@ -15,10 +15,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response, status
 from starlette.concurrency import run_in_threadpool
 
+from gateway.audit import record_async
 from gateway.auth import ChannelOrOperatorKey, NodeOrOperatorKey, forbid_node
 from gateway.deps import ClientDep, StoreDep
 from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE, field_error
 from models.api import ReturnAccepted, ReturnEventAccepted, ReturnEventIn
+from models.audit import AuditKind
 from models.order import channel_of_order
 from models.returns import ReturnEvent, ReturnView, StartReturn
 from omniroute.errors import OrderNotFoundError, ReturnNotFoundError
@@ -35,7 +37,7 @@ router = APIRouter(prefix="/v1/returns", tags=["returns"], responses=UNAVAILABLE
     responses={200: {"model": ReturnAccepted, "description": "the same RMA was started before"}},
 )
 async def start_return(
-    request: StartReturn, client: ClientDep, response: Response, caller: ChannelOrOperatorKey
+    request: StartReturn, client: ClientDep, store: StoreDep, response: Response, caller: ChannelOrOperatorKey
 ) -> ReturnAccepted:
     """Start the return's workflow: 202; the same RMA again starts nothing new: 200, `created: false`.
     A channel key starts returns of its own channels' orders only (another's order: 404)."""
@@ -44,6 +46,9 @@ async def start_return(
     accepted = await client.start_return(request)
     if not accepted.created:
         response.status_code = status.HTTP_200_OK
+    else:
+        await record_async(store, caller, AuditKind.RETURN_START, accepted.rma, order_id=request.order_id,
+                           lines=len(request.lines))
     return accepted
 
 
@@ -80,5 +85,8 @@ async def post_return_event(
         raise field_error(("body", "node_id"), f"unknown node_id {event.node_id!r}", value=event.node_id)
     applied = await client.send_return_event(
         ReturnEvent(rma=rma, type=event.type, node_id=event.node_id, event_id=event.event_id))
+    if not applied.replay:
+        await record_async(store, caller, AuditKind.RETURN_EVENT, rma, type=applied.type.value,
+                           to_status=applied.to_status.value, node_id=event.node_id)
     return ReturnEventAccepted(rma=applied.rma, type=applied.type, status=applied.from_status,
                                to_status=applied.to_status, signalled=not applied.replay, replay=applied.replay)

@@ -16,10 +16,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, status
 from starlette.concurrency import run_in_threadpool
 
+from gateway.audit import record_async
 from gateway.auth import NodeKey
 from gateway.deps import ClientDep, StoreDep
 from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE
 from models.api import ShipmentEventAccepted, ShipmentEventIn
+from models.audit import AuditKind
 from models.shipment import ShipmentEvent, ShipmentEventType, ShipmentState
 from omniroute.client import ShipmentNotFoundError
 from store import Store
@@ -52,6 +54,9 @@ async def post_shipment_event(
             shipment_id=shipment_id, type=event.type, event_id=event.event_id, occurred_at=event.occurred_at))
     except ShipmentNotFoundError:
         raise await _without_fulfilment(store, shipment_id, event.type) from None
+    if not applied.replay:
+        await record_async(store, caller, AuditKind.SHIPMENT_EVENT, shipment_id, order_id=applied.order_id,
+                           type=applied.type.value, to_state=applied.to_state.value)
     return ShipmentEventAccepted(
         shipment_id=applied.shipment_id, order_id=applied.order_id, type=applied.type,
         from_state=applied.from_state, to_state=applied.to_state, signalled=not applied.replay,

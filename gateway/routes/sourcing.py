@@ -15,7 +15,9 @@ from typing import Annotated, Any, TypeVar
 import yaml
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from gateway.audit import actor_of, record, record_async
 from gateway.auth import AdminKey, ChannelOrOperatorKey, OperatorKey, scoped_channel
 from gateway.deps import StoreDep
 from gateway.errors import NOT_FOUND, Problem, field_error, quoted_input
@@ -29,6 +31,7 @@ from models.api import (
     SkuBatch,
     SkuBatchResult,
 )
+from models.audit import AuditKind
 from models.catalog import SkuAttributes
 from models.costs import CostModel, ServiceLevel
 from models.inventory import Sku
@@ -142,13 +145,14 @@ def _stored(stored: tuple[D, int] | None, response: Response, missing: str) -> t
     openapi_extra=_document_body(CostModel, "currency: USD\nservices:\n  - name: ups-ground\n    ..."),
 )
 async def put_cost_model(
-    request: Request, response: Response, store: StoreDep, _caller: AdminKey
+    request: Request, response: Response, store: StoreDep, caller: AdminKey
 ) -> CostModelDocument:
     """Replace the cost model (zone chart, carrier rate cards, node handling and calendars) as a whole;
     the next promise and the next order use it. JSON, or YAML with `Content-Type: application/yaml`.
     A bad document is a 422 naming each bad field's path; nothing is stored."""
     model = _validated(CostModel, await _read_document(request))
-    version = store.set_cost_model(model)
+    version = await run_in_threadpool(store.set_cost_model, model, actor=actor_of(caller))
+    await record_async(store, caller, AuditKind.COST_MODEL_PUT, "cost_model", version=version)
     response.headers["ETag"] = _etag(version)
     return CostModelDocument(version=version, cost_model=model)
 
@@ -166,12 +170,13 @@ def get_cost_model(store: StoreDep, response: Response, _caller: OperatorKey) ->
     responses={415: {"model": Problem, "description": "neither JSON nor YAML"}},
     openapi_extra=_document_body(RuleSet, "version: 1\nrules:\n  - id: hold-high-value\n    ..."),
 )
-async def put_rules(request: Request, response: Response, store: StoreDep, _caller: AdminKey) -> RuleSetDocument:
+async def put_rules(request: Request, response: Response, store: StoreDep, caller: AdminKey) -> RuleSetDocument:
     """Replace the order rules as a whole (format: docs/rules.md); the next order evaluates them.
     JSON, or YAML with `Content-Type: application/yaml`. A bad rule is a 422 naming its path, e.g.
     `["body", "rules", 2, "when", "all", 1, "order_total_over", "amount"]`; nothing is stored."""
     rules = _validated(RuleSet, await _read_document(request))
-    version = store.set_rules(rules)
+    version = await run_in_threadpool(store.set_rules, rules, actor=actor_of(caller))
+    await record_async(store, caller, AuditKind.RULES_PUT, "rules", version=version, rules=len(rules.rules))
     response.headers["ETag"] = _etag(version)
     return RuleSetDocument(version=version, rules=rules)
 
@@ -209,7 +214,7 @@ def get_shadow_prices(
 
 
 @router.put("/catalog/skus", response_model=SkuBatchResult)
-def put_skus(batch: SkuBatch, store: StoreDep, _caller: AdminKey) -> SkuBatchResult:
+def put_skus(batch: SkuBatch, store: StoreDep, caller: AdminKey) -> SkuBatchResult:
     """Insert or replace the weight, dimensions and tags of up to 5,000 SKUs, all or none. A bad item
     is a 422 naming `items[i]` and its field; a SKU given twice, a 422 naming the second one's index."""
     first: dict[str, int] = {}
@@ -221,7 +226,9 @@ def put_skus(batch: SkuBatch, store: StoreDep, _caller: AdminKey) -> SkuBatchRes
                 value=item.sku,
             )
         first[item.sku] = index
-    return SkuBatchResult(written=store.upsert_skus(batch.items))
+    written = store.upsert_skus(batch.items)
+    record(store, caller, AuditKind.CATALOG_PUT, "skus", written=written)
+    return SkuBatchResult(written=written)
 
 
 # `{sku:path}`: a SKU may contain "/", which would otherwise end the path segment.

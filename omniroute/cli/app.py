@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from omniroute.cli.audit import audit
 from omniroute.cli.keys import keys_app
 from omniroute.cli.orders import add_order_commands
 from omniroute.cli.sourcing import orders_app, sourcing_app
@@ -256,6 +257,7 @@ def bench(
 
 # Light at import (it imports HiGHS and matplotlib only when it runs), so --help stays fast.
 app.command("simulate")(simulate)
+app.command("audit")(audit)
 
 
 def _interrupt(signum: int, frame: object) -> NoReturn:
