@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Path, Response, status
 from gateway.auth import ChannelKey, ChannelOrOperatorKey, OperatorKey, Principal, forbid_channel
 from gateway.deps import ClientDep
 from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE
+from gateway.routes.shipments import ShipmentIdPath
 from gateway.validation import require_known_postal_code
 from models.order import (
     CancelOrder,
@@ -19,6 +20,7 @@ from models.order import (
     ReleaseHold,
     channel_of_order,
 )
+from models.reroute import RerouteIn, ShipmentRerouted
 from omniroute.errors import OrderNotFoundError
 
 # An order id is `{channel}-{channel_order_id}`: at most 32 + 1 + 100 characters.
@@ -82,3 +84,17 @@ def _own_order(caller: Principal, order_id: str) -> None:
     """404 for an order of a channel the key does not serve: its existence does not leak."""
     if not caller.owns_channel(channel_of_order(order_id)):
         raise OrderNotFoundError(order_id)
+
+
+@router.post("/{order_id}/shipments/{shipment_id}/reroute", response_model=ShipmentRerouted,
+             responses={**NOT_FOUND, **CONFLICT})
+async def reroute_shipment(
+    order_id: OrderIdPath, shipment_id: ShipmentIdPath, request: RerouteIn, client: ClientDep, caller: OperatorKey
+) -> ShipmentRerouted:
+    """An operator moves a shipment not yet released to another node: re-planned from that node, its
+    stock reserved there and released at the old node in one transaction, and the order's decision
+    explains the move (the key's id as who did it). 404 for an unknown order; 409 naming why it cannot
+    move (no such shipment, already released, shipped or cancelled, the same node, an unknown or
+    inactive node or one that does not ship, not enough stock there, the order on hold or finished)."""
+    return await client.reroute_shipment(order_id, shipment_id, request.node_id, actor=caller.key_id,
+                                         reason=request.reason)
