@@ -12,8 +12,9 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from models.inventory import ReservationState
-from models.names import order_workflow_id
+from models.names import RELEASE_WAVE_WORKFLOW, order_workflow_id
 from models.order import OrderStatus, OrderView
+from models.schedules import WaveReport
 from models.shipment import ShipmentState
 from omniroute.cli.app import app
 from omniroute.client import RequestRejectedError
@@ -21,7 +22,8 @@ from tests.fixtures.network import add_node
 from tests.fixtures.orders import an_order
 from tests.fixtures.temporal import RunningWorker
 from tests.fixtures.waves import with_waves
-from tests.fixtures.workflows import all_released, wait_for, warehouse_ships
+from tests.fixtures.workflows import all_released, run_once, wait_for, warehouse_ships
+from workflows.search_attributes import NODES
 
 TEE = "TEE-CREW-BLK"
 
@@ -74,6 +76,8 @@ async def test_an_operator_reroutes_a_waiting_shipment_which_then_releases_from_
     record, shipment_record = w.store.get_order(order_id), w.store.get_shipment(sid)
     assert record is not None and record.decision == view.decision, "the read model keeps the amended decision"
     assert shipment_record is not None and shipment_record.node_id == "dc-nj"
+    described = await w.temporal.get_workflow_handle(order_workflow_id(order_id)).describe()
+    assert described.typed_search_attributes.get(NODES) == ["dc-nj"], "the Nodes search attribute follows"
 
     await time_skipping_env.sleep(timedelta(minutes=31))
     released = await wait_for(w, order_id, all_released)
@@ -85,6 +89,20 @@ async def test_an_operator_reroutes_a_waiting_shipment_which_then_releases_from_
     nj = next(n for n in w.store.availability(TEE).nodes if n.node_id == "dc-nj")
     il = next(n for n in w.store.availability(TEE).nodes if n.node_id == "dc-il")
     assert (nj.on_hand, nj.reserved, il.on_hand, il.reserved) == (4, 0, 5, 0), "the unit left New Jersey"
+
+
+async def test_a_rerouted_order_keeps_the_operators_node_through_a_release_wave(
+        omniroute_worker: RunningWorker) -> None:
+    w = omniroute_worker
+    with_waves(w)
+    order_id, sid = await waiting_order(w)
+    await w.sdk.reroute_shipment(order_id, sid, "dc-nj", actor="key-ops1")
+
+    report = await run_once(w, RELEASE_WAVE_WORKFLOW, WaveReport)
+
+    assert report.ran and report.orders == 0 and report.dispatches == [], "the wave no longer plans the order"
+    view = await w.sdk.get_order(order_id)
+    assert [(s.node_id, s.state) for s in view.shipments] == [("dc-nj", ShipmentState.PENDING)]
 
 
 async def test_a_reroute_the_order_cannot_make_is_refused_naming_why_and_changes_nothing(
