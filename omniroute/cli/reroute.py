@@ -29,12 +29,23 @@ def orders_reroute(
     The order re-plans the shipment from that node (service, cost, delivery date), moves its
     reservations there in one transaction and records the move, with cli:<your user name> as who made
     it. Prints the move; exits 1 naming why when the order refuses it (released, shipped or cancelled,
-    the same node, an unknown or inactive node, not enough stock there) or cannot be reached.
+    the same node, an unknown or inactive node, not enough stock there) or cannot be reached; exits 2
+    for a malformed node id.
     """
     settings = load_settings()
+    from pydantic import ValidationError
+
+    from models.reroute import RerouteShipment
     from omniroute.client import NotFoundError, OmnirouteError
 
     actor = f"cli:{getpass.getuser()}"
+    try:
+        RerouteShipment(shipment_id=shipment_id, node_id=node, actor=actor, reason=reason)
+    except ValidationError as err:
+        for error in err.errors():
+            where = "--node" if error["loc"] == ("node_id",) else ".".join(str(part) for part in error["loc"])
+            console.print(f"[red]invalid request:[/red] {escape(where)}: {escape(str(error['msg']))}", soft_wrap=True)
+        raise typer.Exit(2) from None
     try:
         moved = asyncio.run(_reroute(settings, order_id, shipment_id, node, actor, reason))
     except NotFoundError as err:
@@ -43,9 +54,6 @@ def orders_reroute(
     except OmnirouteError as err:
         console.print(f"[red]not rerouted:[/red] {escape(str(err))}", soft_wrap=True)
         raise typer.Exit(1) from None
-    except ValueError as err:  # the request itself is malformed (a node id with spaces, say)
-        console.print(f"[red]invalid request:[/red] {escape(str(err))}", soft_wrap=True)
-        raise typer.Exit(2) from None
     print(moved.explanation)
 
 
