@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from models.fulfilment import FulfilmentOutcome, FulfilmentProgress, OutcomeKind
     from models.notify import NotificationKind
     from models.order import CancelOrder, CancelResult, OrderStatus, OrderView, PlaceOrder, ReleaseHold
-    from models.reroute import RerouteShipment, ShipmentRerouted
+    from models.reroute import REROUTE_REFUSED, RerouteShipment, ShipmentRerouted
     from models.shipment import ShipmentState
     from workflows import order_planning as planning
     from workflows import order_reroute
@@ -258,6 +258,10 @@ class OrderWorkflow:
             answer.set_result(await order_reroute.reroute(self._state, self._book, request))
         except ApplicationError as err:
             answer.set_exception(err)
+        except asyncio.CancelledError:  # the order itself was cancelled meanwhile: say so, never hang
+            answer.set_exception(ApplicationError("the order was cancelled first", type=REROUTE_REFUSED,
+                                                  non_retryable=True))
+            raise
 
     def _answer_releases(self) -> None:
         for answer in self._releases:
