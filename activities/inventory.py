@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import reroute_plan
 from activities.errors import classified_errors
 from activities.sourcing import SourcingConfig, SourcingConfigCache, start_of_day
 from models.commands import (
@@ -24,6 +25,7 @@ from models.names import shipment_id_for
 from models.network import Node
 from models.order import channel_of_order
 from models.plan import FulfillmentPlan
+from models.reroute import ReplanShipment, ShipmentReplanned
 from sourcing.allocation import explain
 from sourcing.decide import decide
 from sourcing.geo import locate
@@ -124,6 +126,54 @@ class InventoryActivities:
                 self._orders.set_order_decision(request.order_id, plan.decision)
             self._orders.set_order_release_at(request.order_id, None)
             return SwapResult(ok=True, shipment_ids=shipment_ids, reservation_keys=keys)
+
+    @activity.defn
+    def reroute(self, request: ReplanShipment) -> ShipmentReplanned:
+        """Re-plan one waiting shipment from the node an operator chose and move its stock there: the
+        old reservations released and the new ones made in one transaction, or nothing changed. The
+        order's decision is amended with the move, and the order leaves the release-wave queue (its
+        plan is the operator's now). A refusal (an unknown or inactive node, one that does not ship or
+        that the order's rules exclude, one no carrier service reaches, or too little stock there:
+        the shortfall names the SKU) comes back as `ok=False` with the reason. Idempotent: the new
+        keys come from the shipment and the reroute number, so a retry finds them reserved and the old
+        ones released."""
+        with classified_errors():
+            node = self._network.get_node(request.node_id)
+            refused = reroute_plan.why_node_refused(node, request)
+            if node is None or refused is not None:
+                return ShipmentReplanned(ok=False, reason=refused or f"unknown node {request.node_id!r}")
+            now = self._clock()
+            skus = sorted({line.sku for line in request.lines})
+            plan = reroute_plan.replan_from(node, request, self._sourcing.current().cost_model,
+                                            self._network.catalog(skus), self._strategy, now)
+            refused = reroute_plan.why_plan_unusable(plan, node.node_id)
+            if refused is not None:
+                return ShipmentReplanned(ok=False, reason=refused)
+            keys, items = reroute_plan.reservations_at(node.node_id, request)
+            moved = self._ledger.replace_reservations(
+                request.release_keys, items, order_id=request.order_id, expires_at=now + self._ttl,
+                source=f"order:{request.order_id}",
+                reason=f"{request.shipment_id} rerouted to {node.node_id} by {request.actor}: {request.reason}")
+            if not moved.ok:
+                short = ", ".join(f"{s.sku} at {s.node_id}: {s.available} available of {s.requested} needed"
+                                  for s in moved.shortfalls)
+                return ShipmentReplanned(ok=False, reason=f"not enough stock: {short}")
+            [planned] = plan.shipments
+            new_cost = reroute_plan.cost_at(plan.decision, node.node_id)
+            before = reroute_plan.cost_at(request.decision, request.from_node_id)
+            currency = plan.decision.currency if plan.decision is not None else request.currency
+            explanation = reroute_plan.explain(request, currency, before.total_cents if before else None,
+                                               new_cost.total_cents if new_cost else None, planned.delivery_date)
+            decision = None
+            if request.decision is not None:
+                decision = reroute_plan.amend_decision(request.decision, request, plan.decision, explanation)
+                self._orders.set_order_decision(request.order_id, decision)
+            self._orders.set_order_release_at(request.order_id, None)
+            return ShipmentReplanned(
+                ok=True, planned=planned, reservation_keys=keys, decision=decision,
+                cost_before_cents=before.total_cents if before else None,
+                cost_after_cents=new_cost.total_cents if new_cost else None,
+                delivery_after=planned.delivery_date, explanation=explanation)
 
     def _plan(self, request: AllocateStock, config: SourcingConfig, network: list[Node]) -> FulfillmentPlan:
         """The cost-optimal plan when a cost model is configured (sourcing.decide), else nearest-first

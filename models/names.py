@@ -33,6 +33,7 @@ BACKORDER_SWEEP_SCHEDULE = "backorder-sweep"
 STATUS_QUERY = "status"
 CANCEL_UPDATE = "cancel"
 RELEASE_HOLD_UPDATE = "release_hold"
+REROUTE_SHIPMENT_UPDATE = "reroute_shipment"
 WAVE_PLAN_SIGNAL = "wave_plan"
 RETRY_BACKORDERS_SIGNAL = "retry_backorders"
 SHIPMENT_EVENT_UPDATE = "shipment_event"
@@ -102,6 +103,11 @@ def order_id_of_shipment(shipment_id: str) -> str:
 def reservation_key(shipment_id: str, sku: str) -> str:
     """The idempotency key of one shipment line's reservation."""
     return f"{shipment_id}:{sku}"
+
+
+def reroute_reservation_key(shipment_id: str, reroute_no: int, sku: str) -> str:
+    """The key of a shipment line's reservation after its `reroute_no`-th reroute (numbered from 1)."""
+    return f"{shipment_id}:r{reroute_no}:{sku}"
 
 
 def channel_sync_workflow_id(channel: str) -> str:

@@ -79,6 +79,8 @@ class SourcingDecision(BaseModel):
     look_ahead_cents: float = Field(default=0.0, description="weighted shadow price of the stock the plan uses: "
                                     "what it costs orders still to come (not part of total_cents)")
     shadow_prices_version: int | None = Field(default=None, description="the look-ahead prices planned with")
+    amendments: list[str] = Field(default_factory=list, description="changes made to the plan after it was "
+                                  "decided (an operator's reroute), oldest first")
 
 
 class FulfillmentPlan(BaseModel):

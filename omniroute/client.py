@@ -48,6 +48,7 @@ from models.order import (
     PlaceOrder,
     ReleaseHold,
 )
+from models.reroute import DEFAULT_REROUTE_REASON, RerouteShipment, ShipmentRerouted
 from models.returns import (
     ReturnEvent,
     ReturnEventApplied,
@@ -183,6 +184,22 @@ class OmnirouteClient:
         finished, OrderNotFoundError if there is no such order.
         """
         return await self._order_update(order_id, names.CANCEL_UPDATE, request, CancelResult, CancelRejectedError)
+
+    async def reroute_shipment(
+        self, order_id: str, shipment_id: str, node_id: str, *, actor: str, reason: str = DEFAULT_REROUTE_REASON
+    ) -> ShipmentRerouted:
+        """Move a shipment not yet released to `node_id`: it is re-planned from that node (service, cost,
+        promised date), its reservations move in one transaction, and the order's decision says who
+        moved it and what it changed. `actor` is who asked (the gateway passes the API key's id).
+
+        Raises RequestRejectedError naming why it cannot move (no such shipment on the order; released,
+        shipped or cancelled, naming its state; the node it already ships from; an unknown or inactive
+        node, one that does not ship, or one without stock for a SKU; the order on hold), WorkflowClosedError
+        if the order has finished, OrderNotFoundError if there is no such order.
+        """
+        request = RerouteShipment(shipment_id=shipment_id, node_id=node_id, actor=actor, reason=reason)
+        return await self._order_update(order_id, names.REROUTE_SHIPMENT_UPDATE, request, ShipmentRerouted,
+                                        RequestRejectedError)
 
     async def _order_update(
         self, order_id: str, update: str, request: object, result_type: type[_Result],

@@ -100,6 +100,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     channel_sync = ChannelSyncActivities(stock=store, shopify=deps.shopify)
     return [
         inventory.allocate, inventory.commit, inventory.release, inventory.restock_return, inventory.swap,
+        inventory.reroute,
         sourcing.evaluate_rules, look_ahead.refresh_shadow_prices, waves.plan_wave,
         backorders.orders_with_stock_back,
         records.record_order, records.set_order_status, records.record_shipments, records.record_return,

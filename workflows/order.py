@@ -29,8 +29,10 @@ with workflow.unsafe.imports_passed_through():
     from models.fulfilment import FulfilmentOutcome, FulfilmentProgress, OutcomeKind
     from models.notify import NotificationKind
     from models.order import CancelOrder, CancelResult, OrderStatus, OrderView, PlaceOrder, ReleaseHold
+    from models.reroute import REROUTE_REFUSED, RerouteShipment, ShipmentRerouted
     from models.shipment import ShipmentState
     from workflows import order_planning as planning
+    from workflows import order_reroute
     from workflows.order_book import OrderBook
     from workflows.order_shipments import Shipments
     from workflows.order_state import (
@@ -38,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         ShipmentRuntime,
         cancellable_lines,
         check_releasable,
+        check_reroutable,
         open_lines,
         order_view,
         split_cancel,
@@ -73,6 +76,7 @@ class OrderWorkflow:
         # Callers waiting on updates, and the failure that stopped the order: in flight, not state.
         self._cancels: list[PendingCancel] = []
         self._releases: list[asyncio.Future[OrderView]] = []
+        self._reroutes_queued = 0
         self._error: ChildWorkflowError | None = None
 
     @workflow.run
@@ -137,6 +141,19 @@ class OrderWorkflow:
     def _validate_cancel(self, request: CancelOrder) -> None:
         cancellable_lines(self._state, request.line_nos)
 
+    @workflow.update(name=names.REROUTE_SHIPMENT_UPDATE)
+    async def reroute_shipment(self, request: RerouteShipment) -> ShipmentRerouted:
+        """An operator moves a shipment not yet released to another node; answers once it is re-planned
+        there and its stock moved, or fails (`RerouteRefused`) naming why, with nothing changed."""
+        answer: asyncio.Future[ShipmentRerouted] = asyncio.get_running_loop().create_future()
+        self._reroutes_queued += 1
+        self._inbox.append(partial(self._on_reroute, request, answer))
+        return await answer
+
+    @reroute_shipment.validator
+    def _validate_reroute(self, request: RerouteShipment) -> None:
+        check_reroutable(self._state, request)
+
     # -- the runner ---------------------------------------------------------------------------------
 
     async def _step(self) -> None:
@@ -172,7 +189,10 @@ class OrderWorkflow:
 
     def _settled(self) -> bool:
         """Nothing more will happen: every shipment has ended, no cancel or backorder waits (or, once
-        the order is stopping, no shipment that has not left is still being wound down)."""
+        the order is stopping, no shipment that has not left is still being wound down). A queued
+        reroute is always taken (and answered) first."""
+        if self._reroutes_queued:
+            return False
         if self._state.stopping:
             return not any(not s.left for s in self._shipments.running())
         return not self._shipments.running() and not self._cancels and not self._state.backordered and all(
@@ -231,6 +251,17 @@ class OrderWorkflow:
         self._releases.append(answer)
         if self._state.allocated:
             self._answer_releases()
+
+    async def _on_reroute(self, request: RerouteShipment, answer: asyncio.Future[ShipmentRerouted]) -> None:
+        self._reroutes_queued -= 1
+        try:
+            answer.set_result(await order_reroute.reroute(self._state, self._book, request))
+        except ApplicationError as err:
+            answer.set_exception(err)
+        except asyncio.CancelledError:  # the order itself was cancelled meanwhile: say so, never hang
+            answer.set_exception(ApplicationError("the order was cancelled first", type=REROUTE_REFUSED,
+                                                  non_retryable=True))
+            raise
 
     def _answer_releases(self) -> None:
         for answer in self._releases:

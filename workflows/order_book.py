@@ -42,7 +42,9 @@ class OrderBook:
             search.NODES.value_set(sorted({s.view.node_id for s in shipments})),
             search.TRACKING_NUMBERS.value_set([s.view.tracking_number for s in shipments if s.view.tracking_number]),
         ]
-        snapshot = repr([(s.view.shipment_id, s.view.tracking_number) for s in shipments] + [status.value])
+        # Only a reroute moves a shipment to another node under the same id (Nodes follows it then).
+        snapshot = repr([(s.view.shipment_id, s.view.node_id, s.view.tracking_number) for s in shipments]
+                        + [status.value])
         if snapshot != state.indexed:
             workflow.upsert_search_attributes(attributes)
             state.indexed = snapshot

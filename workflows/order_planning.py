@@ -179,6 +179,9 @@ async def take_wave(state: OrderState, book: OrderBook, offer: WavePlan) -> bool
     if state.release_at is None or state.stopping:
         state.events.append(f"{offer.wave_id}: arrived after release; the plan stands")
         return False
+    if state.reroutes:
+        state.events.append(f"{offer.wave_id}: an operator rerouted {', '.join(state.reroutes)}; the plan stands")
+        return False
     old = [s for s in state.shipments.values() if s.view.state is ShipmentState.PENDING and not s.cancel_requested]
     if _units(line for s in old for line in s.view.lines) != _units(
             line for s in offer.plan.shipments for line in s.lines):

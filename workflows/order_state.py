@@ -14,6 +14,7 @@ from models.names import order_workflow_id
 from models.order import LineStatus, OrderLineView, OrderStatus, OrderView, PlaceOrder
 from models.plan import PlannedShipment, SourcingDecision
 from models.records import OrderRecord, ShipmentRecord
+from models.reroute import RerouteShipment
 from models.rules import RuleOutcome
 from models.shipment import ShipmentLine, ShipmentState, ShipmentView, has_left_the_building
 
@@ -65,6 +66,8 @@ class OrderState(BaseModel):
     stopping: bool = Field(default=False, description="the order failed or was cancelled: shipments wind down")
     indexed: str = Field(default="", description="what the search attributes last said")
     backorders_recorded: list[str] = Field(default_factory=list, description="backordered SKUs the read model knows")
+    reroutes: dict[str, int] = Field(default_factory=dict, description="shipment id -> reroutes taken (numbers the "
+                                     "new reservation keys); a rerouted order keeps its plan through release waves")
 
     def cancel_quantity(self, line_no: int, quantity: int, reason: str) -> None:
         self.cancelled.setdefault(line_no, []).append(CancelledQuantity(quantity=quantity, reason=reason))
@@ -164,6 +167,33 @@ def check_releasable(state: OrderState) -> None:
         raise ValueError(f"order {state.order.order_id} is not on hold")
     if state.status.is_final:
         raise ValueError(f"order {state.order.order_id} is already {state.status.value}")
+
+
+def check_reroutable(state: OrderState, request: RerouteShipment) -> ShipmentRuntime:
+    """The shipment a reroute request would move; ValueError saying why if it can't be moved. Only a
+    shipment no fulfilment has started may move: from its release on, the node owns it."""
+    order_id, sid = state.order.order_id, request.shipment_id
+    if state.status.is_final:
+        raise ValueError(f"order {order_id} is already {state.status.value}")
+    if state.stopping:
+        raise ValueError(f"order {order_id} is winding down (cancelled or failed)")
+    if state.held and not state.hold_released:
+        raise ValueError(f"order {order_id} is on hold: release it first")
+    shipment = state.shipments.get(sid)
+    if shipment is None:
+        known = ", ".join(state.shipments) or "none yet"
+        raise ValueError(f"order {order_id} has no shipment {sid} (its shipments: {known})")
+    current = shipment.view.state
+    if current is ShipmentState.CANCELLED:
+        raise ValueError(f"shipment {sid} is cancelled")
+    if shipment.started or current is not ShipmentState.PENDING:
+        shown = "released" if current is ShipmentState.PENDING else current.value
+        raise ValueError(f"shipment {sid} is {shown}: only a shipment not yet released can be rerouted")
+    if shipment.cancel_requested:
+        raise ValueError(f"shipment {sid} is being cancelled")
+    if shipment.view.node_id == request.node_id:
+        raise ValueError(f"shipment {sid} already ships from {request.node_id}")
+    return shipment
 
 
 def cancellable_lines(state: OrderState, line_nos: list[int] | None) -> list[int]:

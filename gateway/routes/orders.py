@@ -13,6 +13,7 @@ from gateway.audit import record_async
 from gateway.auth import ChannelKey, ChannelOrOperatorKey, OperatorKey, Principal, forbid_channel
 from gateway.deps import ClientDep, StoreDep
 from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE, field_error
+from gateway.routes.shipments import ShipmentIdPath
 from gateway.validation import require_known_postal_code
 from models.audit import AuditKind
 from models.inventory import Sku
@@ -36,6 +37,7 @@ from models.order_search import (
     OrderPage,
     OrderSearch,
 )
+from models.reroute import RerouteIn, ShipmentRerouted
 from omniroute.errors import OrderNotFoundError
 
 # An order id is `{channel}-{channel_order_id}`: at most 32 + 1 + 100 characters.
@@ -150,3 +152,21 @@ def _own_order(caller: Principal, order_id: str) -> None:
     """404 for an order of a channel the key does not serve: its existence does not leak."""
     if not caller.owns_channel(channel_of_order(order_id)):
         raise OrderNotFoundError(order_id)
+
+
+@router.post("/{order_id}/shipments/{shipment_id}/reroute", response_model=ShipmentRerouted,
+             responses={**NOT_FOUND, **CONFLICT})
+async def reroute_shipment(
+    order_id: OrderIdPath, shipment_id: ShipmentIdPath, request: RerouteIn, client: ClientDep, store: StoreDep,
+    caller: OperatorKey,
+) -> ShipmentRerouted:
+    """An operator moves a shipment not yet released to another node: re-planned from that node, its
+    stock reserved there and released at the old node in one transaction, and the order's decision
+    explains the move (the key's id as who did it). 404 for an unknown order; 409 naming why it cannot
+    move (no such shipment, already released, shipped or cancelled, the same node, an unknown or
+    inactive node or one that does not ship, not enough stock there, the order on hold or finished)."""
+    moved = await client.reroute_shipment(order_id, shipment_id, request.node_id, actor=caller.key_id,
+                                          reason=request.reason)
+    await record_async(store, caller, AuditKind.ORDER_REROUTE, order_id, order_id=order_id, shipment_id=shipment_id,
+                       from_node_id=moved.from_node_id, to_node_id=moved.to_node_id)
+    return moved

@@ -20,6 +20,7 @@ from rich.markup import escape
 from omniroute.cli.audit import audit
 from omniroute.cli.keys import keys_app
 from omniroute.cli.orders import add_order_commands
+from omniroute.cli.reroute import orders_reroute
 from omniroute.cli.sourcing import orders_app, sourcing_app
 from omniroute.cli.support import console, load_settings
 from omniroute.simulation.command import simulate
@@ -37,6 +38,7 @@ inventory_app = typer.Typer(help="The inventory ledger and positions.", no_args_
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(sourcing_app, name="sourcing")
 app.add_typer(orders_app, name="orders")
+orders_app.command("reroute")(orders_reroute)
 app.add_typer(keys_app, name="keys")
 add_order_commands(orders_app)
 

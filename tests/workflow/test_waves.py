@@ -4,36 +4,22 @@ reservations and releases."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
-from models.costs import WaveSettings
 from models.names import RELEASE_WAVE_WORKFLOW, order_workflow_id
-from models.network import NodeKind
 from models.order import CancelOrder, OrderStatus
 from models.schedules import WaveReport
 from models.shipment import ShipmentState
-from omniroute.files.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
+from omniroute.files.cost_files import demo_cost_model_path, load_cost_model
 from tests.fixtures.network import add_node
 from tests.fixtures.orders import an_order
 from tests.fixtures.temporal import RunningWorker
+from tests.fixtures.waves import with_waves
 from tests.fixtures.workflows import all_released, run_once, wait_for, warehouse_ships
 
 TEE, HOODIE = "TEE-CREW-BLK", "HOODIE-GRY"
-
-
-def with_waves(w: RunningWorker, hold_minutes: int = 60) -> None:
-    """The demo cost model with waves on; DC cut-offs twelve hours away, so that no cut-off ends a
-    test's hold early whatever the time of day the test runs."""
-    model = load_cost_model(demo_cost_model_path())
-    dc = model.node_defaults[NodeKind.DC]
-    far = (datetime.now(dc.zone_info) + timedelta(hours=12)).strftime("%H:%M")
-    w.store.set_cost_model(model.model_copy(update={
-        "waves": WaveSettings(hold_minutes=hold_minutes, min_saving_cents=1),
-        "node_defaults": {**model.node_defaults, NodeKind.DC: dc.model_copy(update={"cutoff": far})},
-    }))
-    w.store.upsert_skus(list(load_catalog(demo_catalog_path()).skus.values()))
 
 
 async def run_wave(w: RunningWorker) -> WaveReport:

@@ -19,10 +19,12 @@ from temporalio.client import WorkflowFailureError
 from models.names import fulfilment_workflow_id, order_workflow_id, return_workflow_id
 from models.order import CancelOrder, OrderStatus, OrderView
 from models.returns import ReturnEvent, ReturnEventType, ReturnStatus
+from omniroute.client import RequestRejectedError
 from tests.fixtures.network import add_node
 from tests.fixtures.orders import an_order
 from tests.fixtures.returns import a_return, delivered_order, until_status
 from tests.fixtures.temporal import RunningWorker
+from tests.fixtures.waves import with_waves
 from tests.fixtures.workflows import all_released, wait_for, warehouse_ships
 
 HERE = Path(__file__).parent
@@ -96,3 +98,25 @@ async def test_record_a_return_received(omniroute_worker: RunningWorker) -> None
     await w.sdk.send_return_event(ReturnEvent(rma=request.rma, type=ReturnEventType.RECEIVED, event_id="dock-1"))
     await until_status(w, request.rma, ReturnStatus.COMPLETED)
     await _save(w, return_workflow_id(request.rma), "return_received")
+
+
+async def test_record_an_order_rerouted_while_it_waits_then_delivered(omniroute_worker: RunningWorker) -> None:
+    w = omniroute_worker
+    with_waves(w, hold_minutes=1)  # the dev server's clock is real: a one-minute wave hold
+    add_node(w.store, "dc-il", "60106")
+    add_node(w.store, "dc-nj", "08817")
+    w.store.set_on_hand("dc-il", "TEE-CREW-BLK", 2, source="record")
+    w.store.set_on_hand("dc-nj", "TEE-CREW-BLK", 2, source="record")
+    order = an_order(("TEE-CREW-BLK", 1))
+    await w.sdk.place_order(order)
+    [waiting] = (await wait_for(w, order.order_id, lambda v: len(v.shipments) == 1)).shipments
+    with pytest.raises(RequestRejectedError):
+        await w.sdk.reroute_shipment(order.order_id, waiting.shipment_id, "dc-nowhere", actor="record")
+    await w.sdk.reroute_shipment(order.order_id, waiting.shipment_id, "dc-nj", actor="record", reason="record")
+    view = await wait_for(w, order.order_id, all_released, timeout=120)
+    assert view.shipments[0].node_id == "dc-nj"
+    await warehouse_ships(w, waiting.shipment_id)
+    result: OrderView = await w.temporal.get_workflow_handle(
+        order_workflow_id(order.order_id), result_type=OrderView).result()
+    assert result.status is OrderStatus.COMPLETED
+    await _save(w, order_workflow_id(order.order_id), "order_rerouted_then_delivered")
