@@ -101,6 +101,8 @@ reservations = sa.Table(
     sa.CheckConstraint("quantity > 0", name="quantity_positive"),
     sa.Index(None, "order_id"),
     sa.Index(None, "state", "expires_at"),
+    # A channel's open reservations at a position count against its allocation share (0009).
+    sa.Index(None, "sku", "node_id", "state"),
 )
 
 inventory_ledger = sa.Table(
