@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from gateway import codec_session
 from gateway.auth import AUTH_RESPONSES, KeyGuard
 from gateway.body_limit import BodySizeLimit
 from gateway.errors import TOO_LARGE, install_error_handlers
@@ -109,6 +110,7 @@ def create_app(
         returns.router,
         sourcing.router,
         codec.router,
+        codec_session.router,
         sourcing_versions.router,
         timeline.router,
         audit.router,

@@ -33,7 +33,7 @@ from omniroute.config.settings import Settings
 BOOTSTRAP_KEY_ID = "bootstrap"
 TOUCH_EVERY_S = 60.0
 
-_bearer = HTTPBearer(
+bearer_scheme = HTTPBearer(
     auto_error=False,
     scheme_name="ApiKey",
     description="An Omniroute API key: `Authorization: Bearer omr_<key_id>_<secret>` (see docs/security.md).",
@@ -128,13 +128,17 @@ def _unauthorized(detail: str) -> HTTPException:
 
 async def authenticate(
     request: Request, store: StoreDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)] = None,
 ) -> Principal:
     """The caller's key, checked and counted against its rate; kept on `request.state.principal`."""
     if credentials is None:
         raise _unauthorized("an API key is required: send `Authorization: Bearer <token>`")
+    return await principal_for(request, store, credentials.credentials)
+
+
+async def principal_for(request: Request, store: StoreDep, token: str) -> Principal:
+    """The key `token` belongs to (401 if none), counted against its rate (429 over it)."""
     guard: KeyGuard = request.app.state.key_guard
-    token = credentials.credentials
     if guard.is_bootstrap(token):
         principal = Principal(BOOTSTRAP_KEY_ID, Role.ADMIN)
     else:

@@ -23,7 +23,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload
 
-from gateway.auth import OperatorKey
+from gateway.codec_session import CodecCaller
 from gateway.errors import field_error
 from omniroute.config.codec import CodecError, EncryptionCodec
 from omniroute.config.settings import Settings
@@ -59,15 +59,16 @@ CodecDep = Annotated[EncryptionCodec, Depends(get_codec)]
 
 
 @router.post("/decode", response_model=CodecPayloads, response_model_exclude_defaults=True)
-async def decode(body: CodecPayloads, codec: CodecDep, _: OperatorKey) -> CodecPayloads:
+async def decode(body: CodecPayloads, codec: CodecDep, _: CodecCaller) -> CodecPayloads:
     """Decrypt the payloads; those not encrypted come back unchanged. Operator and admin keys only: the
-    payloads hold customers' personal data. 422 naming the payload and the key id when one was encrypted
+    payloads hold customers' personal data (the key as a Bearer token, or the cookie `/codec/login` sets for
+    the UI's browser). 422 naming the payload and the key id when one was encrypted
     with a key that is not configured or fails authentication."""
     return _to_json(_apply(codec.decrypt, _from_json(body)))
 
 
 @router.post("/encode", response_model=CodecPayloads, response_model_exclude_defaults=True)
-async def encode(body: CodecPayloads, codec: CodecDep, _: OperatorKey) -> CodecPayloads:
+async def encode(body: CodecPayloads, codec: CodecDep, _: CodecCaller) -> CodecPayloads:
     """Encrypt the payloads with the active key (for inputs typed into the UI or the CLI). Operator and
     admin keys only."""
     return _to_json(_apply(codec.encrypt, _from_json(body)))

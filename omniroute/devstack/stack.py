@@ -201,7 +201,7 @@ class DevStack:
         """Where each part of the stack is, for people."""
         labels = {"temporal": "Temporal gRPC", "temporal_ui": "Temporal UI", "sandbox": "Provider sandboxes",
                   "gateway": "Gateway", "docs": "Gateway API docs", "codec": "UI codec endpoint (decrypts payloads)",
-                  "database": "App DB"}
+                  "codec_login": "UI sign-in to the codec (operator key)", "database": "App DB"}
         table = Table(title="Omniroute dev stack")
         table.add_column("")
         table.add_column("where", overflow="fold")

@@ -89,6 +89,7 @@ def stack_urls(settings: Settings, services: tuple[str, ...]) -> dict[str, str]:
     chosen = {key: url for key, (service, url) in urls.items() if service in services}
     if "temporal" in services and "gateway" in services:
         chosen["codec"] = codec_endpoint(settings)
+        chosen["codec_login"] = f"{codec_endpoint(settings)}/login"
     if "worker" in services or "gateway" in services:
         chosen["database"] = redact_url(settings.app_database_url)
     return chosen

@@ -156,3 +156,46 @@ async def test_the_ui_origins_follow_the_settings() -> None:
 
     assert allowed.headers["access-control-allow-origin"] == "https://temporal.example"
     assert "access-control-allow-origin" not in local.headers
+
+
+async def test_a_browser_signed_in_with_an_operator_key_decodes_by_its_cookie_until_the_key_is_revoked(
+    sqlite_store: Store,
+) -> None:
+    operator = sqlite_store.create_key(KeyCreate(name="ui operator", role=Role.OPERATOR))
+    channel = sqlite_store.create_key(KeyCreate(name="shop", role=Role.CHANNEL, channels=["web"]))
+    app = create_app(Settings.model_validate({"environment": "test"}), store=sqlite_store)
+    body = {"payloads": [json_payload({"email": "ada@example.com"})]}
+
+    async with http_to(app, token=None) as browser:
+        page = await browser.get("/codec/login")
+        refused = await browser.post("/codec/login", content=f"token={channel.token}",
+                                     headers={"content-type": "application/x-www-form-urlencoded"})
+        assert "set-cookie" not in refused.headers
+        signed_in = await browser.post("/codec/login", content=f"token={operator.token}",
+                                       headers={"content-type": "application/x-www-form-urlencoded"})
+        decoded = await browser.post("/codec/decode", json=body, headers={"origin": UI})
+        sqlite_store.revoke_key(operator.key_id)
+        after_revocation = await browser.post("/codec/decode", json=body)
+        signed_out = await browser.post("/codec/logout")
+
+    assert page.status_code == 200 and "<form" in page.text
+    assert refused.status_code == 403 and "role is channel" in refused.text
+    assert signed_in.status_code == 200 and operator.key_id in signed_in.text
+    cookie = signed_in.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "path=/codec" in cookie and "samesite=strict" in cookie
+    assert decoded.status_code == 200
+    assert json.loads(base64.b64decode(decoded.json()["payloads"][0]["data"])) == {"email": "ada@example.com"}
+    assert decoded.headers["access-control-allow-credentials"] == "true"
+    assert after_revocation.status_code == 401
+    assert "max-age=0" in signed_out.headers["set-cookie"].lower()
+
+
+async def test_the_sign_in_cookie_opens_the_codec_only(sqlite_store: Store) -> None:
+    operator = sqlite_store.create_key(KeyCreate(name="ui operator", role=Role.OPERATOR))
+    app = create_app(Settings.model_validate({"environment": "test"}), store=sqlite_store)
+
+    async with http_to(app, token=None) as browser:
+        browser.cookies.set("omniroute_codec", operator.token)
+        other_route = await browser.get("/v1/nodes")
+
+    assert other_route.status_code == 401

@@ -18,6 +18,7 @@ from omniroute.config.codec import (
     CodecError,
     EncryptionCodec,
     UnknownCodecKeyError,
+    codec_for,
     data_converter_for,
 )
 from omniroute.config.codec_keys import DEV_CODEC_KEY_ID, DEV_KEY_RING, KeyRing, key_ring, new_key
@@ -132,7 +133,7 @@ def keys_json(**keys: bytes) -> str:
 
 
 PRODUCTION = {
-    "environment": "production",
+    "environment": "production", "database_url": "postgresql://omniroute@app-db/omniroute",
     "easypost_api_key": "EZAK-real", "easypost_base_url": "https://api.easypost.com/v2",
     "sendgrid_api_key": "SG.real", "sendgrid_base_url": "https://api.sendgrid.com",
 }
@@ -145,8 +146,11 @@ def test_development_and_test_without_keys_use_the_published_dev_key(environment
 
 @pytest.mark.parametrize("environment", ["staging", "production"])
 def test_staging_and_production_refuse_to_start_without_keys(environment: str) -> None:
-    with pytest.raises(ValidationError, match="OMNIROUTE_CODEC_KEYS must be set outside development and test"):
-        Settings.model_validate({**PRODUCTION, "environment": environment})
+    settings = Settings.model_validate({**PRODUCTION, "environment": environment})  # migrations need no keys
+
+    # Every process that talks to Temporal builds the codec first: the worker, the gateway, the SDK's users.
+    with pytest.raises(ValueError, match="OMNIROUTE_CODEC_KEYS must be set outside development and test"):
+        codec_for(settings)
 
 
 def test_production_refuses_the_published_dev_key() -> None:
