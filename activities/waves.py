@@ -69,6 +69,10 @@ class WaveActivities:
                                        catalog=self._network.catalog(skus), now=now,
                                        min_saving_cents=model.waves.min_saving_cents)
             saving = result.cost_before - result.cost_after
+            for change in result.changes:  # each new plan names the documents it was made with
+                if change.plan.decision is not None:
+                    change.plan.decision.cost_model_version = config.cost_model_version
+                    change.plan.decision.rules_version = config.rules_version
             workflow_of = {record.order_id: record.workflow_id for record, _ in waiting}
             dispatches = [WaveDispatch(workflow_id=workflow_of[change.order_id],
                                        plan=WavePlan(wave_id=wave_id, plan=change.plan, saving_cents=round(saving, 2)))

@@ -49,6 +49,10 @@ async def test_a_split_order_waiting_for_its_wave_is_merged_once_stock_arrives(o
     assert [(s.shipment_id, s.node_id, sorted(line.sku for line in s.lines)) for s in live] == [
         (f"{order.order_id}-S3", "dc-il", sorted([TEE, HOODIE]))]
     assert merged.decision is not None and merged.decision.strategy == "wave"
+    # The wave's plan names the cost model and rules it was made with, as an order's first plan does.
+    stored_model, stored_rules = w.store.cost_model(), w.store.rules()
+    assert stored_model is not None and merged.decision.cost_model_version == stored_model[1]
+    assert merged.decision.rules_version == (stored_rules[1] if stored_rules is not None else None)
     assert w.store.availability(HOODIE).total_atp == 5 + 3 - 1, "New Jersey's hoodie went back to stock"
     await warehouse_ships(w, live[0].shipment_id)
     await w.temporal.get_workflow_handle(order_workflow_id(order.order_id)).result()
