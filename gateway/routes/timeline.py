@@ -39,21 +39,22 @@ async def get_order_timeline(
     channels' orders only (another's: 404), and other keys by their role only."""
     if not caller.owns_channel(channel_of_order(order_id)):
         raise OrderNotFoundError(order_id)
-    sources = await run_in_threadpool(_read_sources, store, order_id)
-    view, live_view_read = await _live_view(client, order_id)
+    sources = await run_in_threadpool(read_sources, store, order_id)
+    view, live_view_read = await live_view(client, order_id)
     if view is None and sources.empty:
         raise OrderNotFoundError(order_id)
     return order_timeline(order_id, sources, view, live_view_read=live_view_read,
                           viewer_key_id=None if caller.sees_everything else caller.key_id)
 
 
-def _read_sources(store: Store, order_id: str) -> OrderSources:
+def read_sources(store: Store, order_id: str) -> OrderSources:
+    """What the app DB knows of the order: its record, ledger movements, shipments and audit entries."""
     audit = store.audit_entries(AuditFilter(order_id=order_id), limit=MAX_ORDER_AUDIT_ENTRIES)
     return OrderSources(record=store.get_order(order_id), movements=store.order_movements(order_id),
                         shipments=store.shipments_for_order(order_id), audit=audit[::-1])
 
 
-async def _live_view(client: OmnirouteClient, order_id: str) -> tuple[OrderView | None, bool]:
+async def live_view(client: OmnirouteClient, order_id: str) -> tuple[OrderView | None, bool]:
     """The workflow's view and whether it could be asked (no workflow: asked, and None)."""
     try:
         return await client.get_order(order_id), True

@@ -23,6 +23,7 @@ from omniroute.cli.orders import add_order_commands
 from omniroute.cli.reroute import orders_reroute
 from omniroute.cli.sourcing import orders_app, sourcing_app
 from omniroute.cli.support import console, load_settings
+from omniroute.cli.timeline import orders_timeline
 from omniroute.simulation.command import simulate
 
 app = typer.Typer(
@@ -39,6 +40,7 @@ app.add_typer(inventory_app, name="inventory")
 app.add_typer(sourcing_app, name="sourcing")
 app.add_typer(orders_app, name="orders")
 orders_app.command("reroute")(orders_reroute)
+orders_app.command("timeline")(orders_timeline)
 app.add_typer(keys_app, name="keys")
 add_order_commands(orders_app)
 

@@ -20,6 +20,13 @@ COMMANDS = {
     ("demo",): "demo",
     ("bench",): "Benchmark",
     ("inventory", "verify"): "Rebuild every position from the ledger",
+    ("keys", "create"): "Create a key",
+    ("keys", "list"): "without their tokens",
+    ("keys", "revoke"): "Revoke a key",
+    ("orders", "list"): "List orders newest first",
+    ("orders", "timeline"): "An order's timeline",
+    ("orders", "reroute"): "Reroute a shipment not yet released",
+    ("audit",): "List who changed what",
 }
 
 
@@ -34,7 +41,7 @@ def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
 def test_the_bare_command_lists_every_subcommand(runner: CliRunner) -> None:
     result = runner.invoke(app, [])
 
-    for command in ("dev", "worker", "gateway", "sandbox", "db", "demo", "bench"):
+    for command in ("dev", "worker", "gateway", "sandbox", "db", "demo", "bench", "keys", "orders", "audit"):
         assert f" {command} " in result.output, command
 
 
