@@ -6,8 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from models.commands import LoadReturnContext, ReturnContext
+from models.network import Node
 from models.records import OrderRecord, OrderStatusChange, ReturnRecord, ShipmentRecord
 from models.returns import ReturnPolicy
 from sourcing.returns import check_return
@@ -44,6 +46,15 @@ class RecordActivities:
     def record_shipments(self, shipments: list[ShipmentRecord]) -> None:
         for shipment in shipments:
             self._orders.record_shipment(shipment)
+
+    @activity.defn
+    def get_node(self, node_id: str) -> Node:
+        """The node as it is configured now (kind, hand-off, SLA, provider): a fulfilment reads it when
+        it starts. An unknown node is a non-retryable error naming it."""
+        node = self._network.get_node(node_id)
+        if node is None:
+            raise ApplicationError(f"unknown node_id {node_id!r}", type="UnknownNode", non_retryable=True)
+        return node
 
     @activity.defn
     def record_return(self, record: ReturnRecord) -> None:

@@ -13,7 +13,7 @@ from models.limits import Units
 from models.network import Node, NodeId
 from models.returns import ReturnEventType, ReturnStatus
 from models.rules import RuleSet
-from models.shipment import ShipmentEventType, ShipmentLine, ShipmentState
+from models.shipment import ShipmentEventData, ShipmentEventType, ShipmentLine, ShipmentState
 from models.text import PlainText
 
 MAX_CATALOG_BATCH = 5000
@@ -52,8 +52,9 @@ class InventoryCount(BaseModel):
     reason: PlainText = Field(default="count", min_length=1, max_length=200)
 
 
-class ShipmentEventIn(BaseModel):
-    """A warehouse or carrier event for the shipment named in the path."""
+class ShipmentEventIn(ShipmentEventData):
+    """A node, partner or carrier event for the shipment named in the path, with the data its type
+    needs (see ShipmentEventData)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -32,6 +32,8 @@ class FulfilShipment(BaseModel):
     service_level: ServiceLevel
     customer: Customer
     currency: str
+    pickup: bool = Field(default=False, description="the customer collects it at the node (BOPIS)")
+    curbside: bool = Field(default=False, description="collected at the curb: the customer says when they arrive")
 
 
 class FulfilmentProgress(BaseModel):
@@ -39,6 +41,10 @@ class FulfilmentProgress(BaseModel):
 
     shipment: ShipmentView
     note: str = Field(description="what happened, for the order's event list")
+    handed_back: list[ShipmentLine] = Field(default_factory=list, description=(
+        "lines the node gave back while the shipment goes on without them (a short pick): the order "
+        "plans them again, never from this node"))
+    reason: str | None = Field(default=None, description="why they were handed back")
 
 
 class CancelFulfilment(BaseModel):

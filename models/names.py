@@ -15,6 +15,16 @@ TASK_QUEUE = "omniroute"
 ORDER_WORKFLOW = "OrderWorkflow"
 RETURN_WORKFLOW = "ReturnWorkflow"
 DC_FULFILMENT_WORKFLOW = "DcFulfilmentWorkflow"
+STORE_FULFILMENT_WORKFLOW = "StoreFulfilmentWorkflow"
+THREE_PL_FULFILMENT_WORKFLOW = "ThreePLFulfilmentWorkflow"
+DROPSHIP_FULFILMENT_WORKFLOW = "DropshipFulfilmentWorkflow"
+# A shipment's fulfilment protocol by its node's kind (NodeKind values).
+FULFILMENT_WORKFLOW_BY_KIND = {
+    "dc": DC_FULFILMENT_WORKFLOW,
+    "store": STORE_FULFILMENT_WORKFLOW,
+    "3pl": THREE_PL_FULFILMENT_WORKFLOW,
+    "dropship": DROPSHIP_FULFILMENT_WORKFLOW,
+}
 CHANNEL_SYNC_WORKFLOW = "ChannelInventorySyncWorkflow"
 THREEPL_SYNC_WORKFLOW = "ThreePLInventorySyncWorkflow"
 RESERVATION_SWEEP_WORKFLOW = "ReservationSweepWorkflow"

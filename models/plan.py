@@ -18,6 +18,9 @@ class PlannedShipment(BaseModel):
     carrier: str | None = Field(default=None, description="the priced service's carrier code, e.g. UPS")
     carrier_service: str | None = Field(default=None, description="the carrier's own service code, e.g. Ground")
     weight_lb: float | None = Field(default=None, ge=0, description="actual weight of the contents")
+    node_kind: str | None = Field(default=None, description=(
+        "the node's kind (NodeKind value), which chooses its fulfilment protocol; None in plans made "
+        "before plans named it: a DC"))
 
 
 class UnfillableLine(BaseModel):

@@ -12,7 +12,7 @@ from models.inventory import MovementKind
 from models.order import Customer, OrderLineIn, OrderStatus
 from models.plan import SourcingDecision
 from models.returns import ReturnLine, ReturnStatus
-from models.shipment import ShipmentLine, ShipmentState
+from models.shipment import ShipmentLine, ShipmentState, TrackingException
 
 
 class OrderRecord(BaseModel):
@@ -51,6 +51,11 @@ class ShipmentRecord(BaseModel):
     currency: str | None = None
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
+    label_url: str | None = None
+    label_format: str | None = None
+    exception: TrackingException | None = None
+    pickup: bool = False
+    cancel_requested: bool = False
 
 
 class ReturnRecord(BaseModel):

@@ -97,7 +97,7 @@ def plan_of(
         shipments.append(PlannedShipment(node_id=node_id, lines=contents, distance_km=distance_of[node_id],
                                          service=quote.service, delivery_date=quote.delivery_date,
                                          carrier=quote.carrier, carrier_service=quote.carrier_service,
-                                         weight_lb=quote.actual_weight_lb))
+                                         weight_lb=quote.actual_weight_lb, node_kind=nodes[node_id].kind.value))
         costs.append(ShipmentCost(
             node_id=node_id, service=quote.service, zone=quote.zone, billable_weight_lb=quote.billable_weight_lb,
             ship_date=quote.ship_date, delivery_date=quote.delivery_date, total_cents=quote.total_cents,

@@ -88,7 +88,11 @@ def plan_nearest_from(
     located; the caller has already chosen which nodes may ship. The plan made without a cost model."""
     candidates = [Candidate(node_id=node.node_id, point=point, atp=dict(atp[node.node_id]))
                   for node in nodes if node.node_id in atp and (point := locate(node)) is not None]
-    return plan_nearest(lines, destination, candidates)
+    plan = plan_nearest(lines, destination, candidates)
+    kind_of = {node.node_id: node.kind.value for node in nodes}
+    for shipment in plan.shipments:
+        shipment.node_kind = kind_of.get(shipment.node_id)
+    return plan
 
 
 def _split(

@@ -15,7 +15,7 @@ from models.money import Money
 from models.network import Capability, Node
 from models.records import OrderRecord, ShipmentRecord
 from models.returns import ReturnPolicy
-from models.shipment import ShipmentState
+from models.shipment import is_delivered
 from sourcing.geo import locate
 from sourcing.nearest import nearest_node
 
@@ -43,7 +43,7 @@ def check_return(
     delivered: dict[str, int] = {}
     delivered_at: dict[str, datetime] = {}
     for shipment in shipments:
-        if shipment.state is not ShipmentState.DELIVERED:
+        if not is_delivered(shipment.state):
             continue
         when = shipment.delivered_at or now
         for line in shipment.lines:

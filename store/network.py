@@ -50,6 +50,10 @@ def require_node(connection: Connection, node_id: str) -> None:
         raise UnknownNodeError(node_id)
 
 
+# The fields a node keeps in its `config` column.
+_CONFIG = {"hand_off", "sla", "daily_capacity", "provider"}
+
+
 def _node_values(node: Node) -> dict[str, Any]:
     return {
         "node_id": node.node_id,
@@ -65,11 +69,12 @@ def _node_values(node: Node) -> dict[str, Any]:
         "capabilities": [capability.value for capability in node.capabilities],
         "active": node.active,
         "updated_at": datetime.now(UTC),
+        "config": node.model_dump(mode="json", include=_CONFIG, exclude_none=True) or None,
     }
 
 
 def _node_from_row(row: sa.Row[Any]) -> Node:
-    return Node(
+    return Node.model_validate(dict(
         node_id=row.node_id,
         name=row.name,
         kind=NodeKind(row.kind),
@@ -82,4 +87,5 @@ def _node_from_row(row: sa.Row[Any]) -> Node:
         longitude=row.longitude,
         capabilities=[Capability(value) for value in row.capabilities],
         active=row.active,
-    )
+        **(row.config or {}),
+    ))

@@ -67,6 +67,8 @@ nodes = sa.Table(
     sa.Column("capabilities", sa.JSON, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # hand_off, sla, daily_capacity, provider (0010): what the node's kind needs, as models.network.Node has it
+    sa.Column("config", sa.JSON),
 )
 
 inventory_positions = sa.Table(
@@ -241,8 +243,15 @@ shipments = sa.Table(
     sa.Column("currency", sa.String(3)),
     sa.Column("shipped_at", UTCDateTime),
     sa.Column("delivered_at", UTCDateTime),
+    # 0010: the label a node prints, the carrier's last exception, collected at the node, asked to cancel
+    sa.Column("label_url", sa.String(2000)),
+    sa.Column("label_format", sa.String(16)),
+    sa.Column("exception", sa.String(32)),
+    sa.Column("pickup", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("cancel_requested", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index(None, "order_id"),
     sa.Index(None, "tracking_number"),
+    sa.Index("ix_shipments_node_id_state", "node_id", "state"),
 )
 
 returns = sa.Table(

@@ -213,8 +213,16 @@ class OrderWorkflow:
         handle.add_done_callback(lambda done: self._inbox.append(partial(self._on_fulfilment_end, sid, done)))
 
     async def _on_progress(self, progress: FulfilmentProgress) -> None:
-        if self._shipments.take_progress(progress) is not None:
-            await self._book.update_status()
+        shipment = self._shipments.take_progress(progress)
+        if shipment is None:
+            return
+        if progress.handed_back and not self._state.stopping:  # a short pick: plan the shortfall again
+            fresh = await planning.resource(self._state, self._book, shipment.view.node_id, progress.handed_back,
+                                            progress.reason or "handed back")
+            for planned in fresh:
+                await self._start(planned)
+            return
+        await self._book.update_status()
 
     async def _on_fulfilment_end(self, sid: str, done: asyncio.Future[FulfilmentOutcome]) -> None:
         error = done.exception()

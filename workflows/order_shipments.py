@@ -31,6 +31,14 @@ with workflow.unsafe.imports_passed_through():
 
 Fulfilment = ChildWorkflowHandle[object, FulfilmentOutcome]
 
+# The node kinds with a protocol of their own (NodeKind value -> workflow type); a shipment from any
+# other kind, or planned before plans named the kind, runs the DC's.
+PROTOCOLS: dict[str, str] = {
+    "dc": names.DC_FULFILMENT_WORKFLOW,
+}
+# Orders that started fulfilments before a node's kind chose the protocol replay the DC's for all.
+BY_NODE_KIND = "fulfilment-by-node-kind"
+
 
 class Shipments:
     def __init__(self, state: OrderState, book: OrderBook) -> None:
@@ -46,7 +54,7 @@ class Shipments:
         closes only if the order fails after the shipment left (it then finishes on its own)."""
         order, sid = self._state.order, shipment.view.shipment_id
         handle: Fulfilment = await workflow.start_child_workflow(
-            names.DC_FULFILMENT_WORKFLOW,
+            protocol_of(shipment),
             FulfilShipment(order_id=order.order_id, order_workflow_id=workflow.info().workflow_id,
                            shipment=shipment.view, reservation_keys=shipment.reservation_keys,
                            planned=shipment.planned, ship_to=order.ship_to, service_level=order.service_level,
@@ -60,11 +68,14 @@ class Shipments:
         return handle
 
     def take_progress(self, progress: FulfilmentProgress) -> ShipmentRuntime | None:
-        """The fulfilment's new view; the lines it dropped at the order's request are cancelled."""
+        """The fulfilment's new view; the lines it dropped at the order's request are cancelled (lines
+        it handed back are not: the order plans them again)."""
         shipment = self._state.shipments.get(progress.shipment.shipment_id)
         if shipment is None or shipment.finished:
             return None
         kept = {(line.line_no, line.sku): line.quantity for line in progress.shipment.lines}
+        for line in progress.handed_back:
+            kept[(line.line_no, line.sku)] = kept.get((line.line_no, line.sku), 0) + line.quantity
         for line in shipment.view.lines:
             dropped = line.quantity - kept.get((line.line_no, line.sku), 0)
             if dropped > 0:
@@ -130,3 +141,11 @@ class Shipments:
         for line in shipment.view.lines:
             self._state.cancel_quantity(line.line_no, line.quantity, reason)
         await self._book.save_shipments([shipment])
+
+
+def protocol_of(shipment: ShipmentRuntime) -> str:
+    """The fulfilment workflow type for the shipment's node kind (the DC's in histories from before)."""
+    kind = shipment.planned.node_kind if shipment.planned is not None else None
+    if kind is None or kind == "dc" or kind not in PROTOCOLS or not workflow.patched(BY_NODE_KIND):
+        return names.DC_FULFILMENT_WORKFLOW
+    return PROTOCOLS[kind]

@@ -16,7 +16,7 @@ from models.plan import PlannedShipment, SourcingDecision
 from models.records import OrderRecord, ShipmentRecord
 from models.reroute import RerouteShipment
 from models.rules import RuleOutcome
-from models.shipment import ShipmentLine, ShipmentState, ShipmentView, has_left_the_building
+from models.shipment import ShipmentLine, ShipmentState, ShipmentView, has_left_the_building, is_delivered
 
 
 class ShipmentRuntime(BaseModel):
@@ -96,7 +96,7 @@ def derive_status(state: OrderState) -> OrderStatus:
         return OrderStatus.PARTIALLY_SHIPPED if any(s.left for s in live) else OrderStatus.FULFILLING
     if not live:
         return OrderStatus.CANCELLED
-    if all(s.view.state is ShipmentState.DELIVERED for s in live):
+    if all(is_delivered(s.view.state) for s in live):
         return OrderStatus.COMPLETED
     if all(s.left for s in live):
         return OrderStatus.SHIPPED
@@ -113,7 +113,7 @@ def line_status(state: OrderState, line_no: int, quantity: int) -> LineStatus:
     parts = state.parts(line_no)
     if not parts:
         return LineStatus.OPEN
-    if all(s.view.state is ShipmentState.DELIVERED for s, _ in parts):
+    if all(is_delivered(s.view.state) for s, _ in parts):
         return LineStatus.DELIVERED
     if all(s.left for s, _ in parts):
         return LineStatus.SHIPPED

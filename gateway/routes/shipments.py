@@ -50,8 +50,7 @@ async def post_shipment_event(
         if record is None or not caller.owns_node(record.node_id):
             raise ShipmentNotFoundError(shipment_id)
     try:
-        applied = await client.send_shipment_event(ShipmentEvent(
-            shipment_id=shipment_id, type=event.type, event_id=event.event_id, occurred_at=event.occurred_at))
+        applied = await client.send_shipment_event(ShipmentEvent(shipment_id=shipment_id, **event.model_dump()))
     except ShipmentNotFoundError:
         raise await _without_fulfilment(store, shipment_id, event.type) from None
     if not applied.replay:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from pathlib import Path
@@ -22,6 +23,12 @@ from models.sandbox_credentials import DEV_SHOPIFY_TOKEN as DEV_SHOPIFY_TOKEN  #
 from omniroute.config.codec_keys import KeyRing, key_ring
 
 DEV_EASYPOST_KEY = "EZTK-omniroute-sandbox"
+
+
+def dev_partner_secret(name: str) -> str:
+    """The published development secret for a partner secret name (never used outside dev and test).
+    A Standard Webhooks secret is `whsec_` + base64; this one is valid for both uses."""
+    return "whsec_" + base64.b64encode(f"omniroute-dev-{name}".encode().ljust(24, b".")).decode()
 DEV_SENDGRID_KEY = "SG.omniroute-sandbox"
 
 
@@ -87,6 +94,10 @@ class Settings(BaseSettings):
     shipbob_api_key: SecretStr = SecretStr(DEV_SHIPBOB_KEY)
     # The node in our network that the ShipBob 3PL stands for; its inventory sync is scheduled when set.
     shipbob_node_id: str | None = None
+    # Partners' secrets, named by the nodes that use them (`hand_off.secret_ref`, `provider.credentials_ref`):
+    # a JSON object of name to secret, e.g. {"wms-chi": "whsec_...", "vendor-acme": "..."}. In development
+    # and test a name not listed resolves to a published dev secret (dev_partner_secret(name)).
+    partner_secrets: SecretStr = SecretStr("")
     # Channels whose inventory sync every worker starts at start-up unless it already runs: a JSON list
     # of ChannelSyncConfig objects, e.g. [{"channel": "shop", "locations": {"dc-1": 1}, "items": {"SKU-1": 2}}].
     channel_syncs: Annotated[list[ChannelSyncConfig], NoDecode] = Field(default_factory=list)
@@ -120,6 +131,21 @@ class Settings(BaseSettings):
     worker_max_cached_workflows: int = 1000
     worker_max_concurrent_activities: int = 16
     worker_max_concurrent_workflow_tasks: int = 8
+
+    def partner_secret(self, name: str) -> str:
+        """The secret a node names; outside development and test an unlisted name is an error naming it."""
+        raw = self.partner_secrets.get_secret_value().strip()
+        try:
+            secrets = json.loads(raw) if raw else {}
+        except json.JSONDecodeError as err:
+            raise ValueError(f"OMNIROUTE_PARTNER_SECRETS must be a JSON object of name to secret: {err}") from err
+        if not isinstance(secrets, dict):
+            raise ValueError("OMNIROUTE_PARTNER_SECRETS must be a JSON object of name to secret")
+        if name in secrets:
+            return str(secrets[name])
+        if self.environment in ("development", "test"):
+            return dev_partner_secret(name)
+        raise ValueError(f"no secret named {name!r} in OMNIROUTE_PARTNER_SECRETS")
 
     @field_validator("channel_syncs", mode="before")
     @classmethod

@@ -20,6 +20,7 @@ from models.shipment import ShipmentLine
 from omniroute.files.rule_files import RuleFileError, RuleFormat, dump_rules, load_rules, parse_rules
 from sourcing.problem import Assignment, PricedCandidate, SourcingProblem, objective_of
 from sourcing.rules import OrderFacts, apply_to_problem, evaluate, matches
+from tests.fixtures.sourcing import VENDOR_PROVIDER
 
 DEMO_RULES = Path(__file__).resolve().parents[2] / "omniroute" / "demo" / "data" / "rules.yaml"
 CHICAGO = Address(name="Ana", line1="1 Main St", city="Chicago", region="IL", postal_code="60601")
@@ -28,7 +29,8 @@ TAGS = {"LIGHTER": ["hazmat", "small"], "MUG": ["fragile"]}
 DC = Node(node_id="dc-1", name="DC", kind=NodeKind.DC, region="IL", postal_code="60436")
 STORE = Node(node_id="store-1", name="Store", kind=NodeKind.STORE, region="NY", postal_code="11201")
 THREE_PL = Node(node_id="3pl-1", name="3PL", kind=NodeKind.THREE_PL, region="TN", postal_code="38118")
-VENDOR = Node(node_id="vendor-1", name="Vendor", kind=NodeKind.DROPSHIP, region="CA", postal_code="91761")
+VENDOR = Node(node_id="vendor-1", name="Vendor", kind=NodeKind.DROPSHIP, region="CA", postal_code="91761",
+              provider=VENDOR_PROVIDER)
 NODES = {node.node_id: node for node in (DC, STORE, THREE_PL, VENDOR)}
 
 _condition = TypeAdapter(Condition)

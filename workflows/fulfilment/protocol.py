@@ -39,9 +39,11 @@ with workflow.unsafe.imports_passed_through():
         InvalidTransition,
         Label,
         ShipmentEvent,
+        ShipmentEventType,
         ShipmentState,
         ShipmentView,
         has_left_the_building,
+        is_final,
         next_state,
     )
     from workflows.notices import send_notice
@@ -68,7 +70,7 @@ class FulfilmentState(BaseModel):
 
     @property
     def final(self) -> bool:
-        return self.view.state in (ShipmentState.DELIVERED, ShipmentState.CANCELLED)
+        return is_final(self.view.state)
 
 
 class Applied(BaseModel):
@@ -79,13 +81,16 @@ class Applied(BaseModel):
     to_state: ShipmentState
 
 
-def refuse(state: FulfilmentState, event: ShipmentEvent) -> str | None:
-    """Why the event cannot apply now (None: it can, or it is a replay)."""
+def refuse(state: FulfilmentState, event: ShipmentEvent, accepts: frozenset[ShipmentEventType]) -> str | None:
+    """Why the event cannot apply now (None: it can, or it is a replay); `accepts` are the event types
+    the node kind's protocol takes."""
     sid = state.view.shipment_id
     if event.shipment_id != sid:
         return f"event for {event.shipment_id} sent to shipment {sid}"
     if event.event_id and event.event_id in state.seen_event_ids:
         return None
+    if event.type not in accepts:
+        return f"shipment {sid} does not take {event.type.value} events"
     if state.cancel is not None and not state.left:
         return f"shipment {sid} is being cancelled; cannot apply {event.type.value}"
     try:
@@ -97,6 +102,11 @@ def refuse(state: FulfilmentState, event: ShipmentEvent) -> str | None:
 
 class FulfilmentProtocol:
     """The shared half of a fulfilment workflow; a node kind's workflow subclasses it and defines `run`."""
+
+    # The event types this kind's protocol takes.
+    ACCEPTS: frozenset[ShipmentEventType] = frozenset({
+        ShipmentEventType.PICKED, ShipmentEventType.PACKED, ShipmentEventType.SHIPPED,
+        ShipmentEventType.IN_TRANSIT, ShipmentEventType.DELIVERED})
 
     def __init__(self, request: FulfilShipment) -> None:
         self._state = FulfilmentState(request=request, view=request.shipment.model_copy(deep=True))
@@ -133,7 +143,7 @@ class FulfilmentProtocol:
 
     @shipment_event.validator
     def _validate_event(self, event: ShipmentEvent) -> None:
-        reason = refuse(self._state, event)
+        reason = refuse(self._state, event, self.ACCEPTS)
         if reason is not None:
             raise ApplicationError(reason, self._state.view.state.value, type=EVENT_REFUSED, non_retryable=True)
 
@@ -245,7 +255,9 @@ class FulfilmentProtocol:
             tracking_number=view.tracking_number,
             carrier_shipment_id=state.label.carrier_shipment_id if state.label else None,
             label_cost=view.label_cost.amount if view.label_cost else None, currency=state.request.currency,
-            shipped_at=view.shipped_at, delivered_at=view.delivered_at,
+            shipped_at=view.shipped_at, delivered_at=view.delivered_at, label_url=view.label_url,
+            label_format=view.label_format, exception=view.exception, pickup=view.pickup,
+            cancel_requested=view.cancel_requested,
         )])
 
     async def _notify(self, kind: NotificationKind, facts: dict[str, str]) -> None:
@@ -264,3 +276,4 @@ class FulfilmentProtocol:
         self._state.label = label
         view.carrier, view.service = label.carrier, label.service
         view.tracking_number, view.label_cost = label.tracking_number, label.cost
+        view.label_url, view.label_format = label.label_url, label.label_format
