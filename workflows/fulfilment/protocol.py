@@ -218,6 +218,14 @@ class FulfilmentProtocol:
         state.published = ShipmentState.CANCELLED
         await self._record()
 
+    async def _hand_back(self, reason: str) -> FulfilmentOutcome:
+        """The node gave the whole shipment back (rejected it, let its SLA run out): undo what has not left
+        (label voided, stock released) and end `handed_back` with every line, for the order to re-source
+        without this node."""
+        lines = list(self._state.view.lines)
+        await self._compensate(reason)
+        return self._outcome(OutcomeKind.HANDED_BACK, reason).model_copy(update={"handed_back": lines})
+
     def _outcome(self, kind: OutcomeKind, reason: str | None = None) -> FulfilmentOutcome:
         state = self._state
         return FulfilmentOutcome(kind=kind, shipment=state.view, label=state.label, reason=reason,
