@@ -16,6 +16,7 @@ from models.commands import (
     CommitStock,
     ReleaseStock,
     RestockReturn,
+    ShortPick,
     StockAllocated,
     SwapReservations,
     SwapResult,
@@ -226,6 +227,13 @@ class InventoryActivities:
     def release(self, request: ReleaseStock) -> None:
         """Give reserved stock back to ATP. Idempotent; committed keys are left alone."""
         self._ledger.release(request.keys, source="order", reason=request.reason)
+
+    @activity.defn
+    def short_pick(self, request: ShortPick) -> None:
+        """Write off what a node could not pick: each reservation shrinks and on_hand drops by the units
+        short (the count was wrong). Once per reservation key."""
+        for key, short in sorted(request.short.items()):
+            self._ledger.short_pick(key, short, source="short pick", reason=request.reason)
 
     @activity.defn
     def restock_return(self, request: RestockReturn) -> None:

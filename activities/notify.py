@@ -25,6 +25,8 @@ SUBJECTS = {
     NotificationKind.RETURN_LABEL: "Your return {reference}: label inside",
     NotificationKind.RETURN_REJECTED: "We could not accept return {reference}",
     NotificationKind.REFUND_ISSUED: "Your refund for return {reference}",
+    NotificationKind.DELIVERY_EXCEPTION: "A problem with the delivery of your order {reference}",
+    NotificationKind.CANCEL_REFUSED: "Your order {reference} had shipped before your cancel reached us",
 }
 
 # The window the per-recipient limit counts in (OMNIROUTE_NOTIFY_PER_RECIPIENT_PER_HOUR messages a kind).

@@ -73,6 +73,13 @@ class ReleaseStock(BaseModel):
     reason: str
 
 
+class ShortPick(BaseModel):
+    """A node picked fewer units than reserved: reservation key -> units short."""
+
+    short: dict[str, int]
+    reason: str
+
+
 class CommitStock(BaseModel):
     keys: list[str]
 

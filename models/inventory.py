@@ -52,6 +52,7 @@ class MovementKind(StrEnum):
     COMMIT = "commit"
     RETURN_RESTOCK = "return_restock"
     TRANSFER = "transfer"
+    SHORT_PICK = "short_pick"
 
 
 class ReservationState(StrEnum):

@@ -18,6 +18,8 @@ class NotificationKind(StrEnum):
     RETURN_LABEL = "return_label"
     RETURN_REJECTED = "return_rejected"
     REFUND_ISSUED = "refund_issued"
+    DELIVERY_EXCEPTION = "delivery_exception"
+    CANCEL_REFUSED = "cancel_refused"
 
 
 class Notification(BaseModel):

@@ -175,8 +175,12 @@ class ReleaseHold(BaseModel):
 
 
 class CancelResult(BaseModel):
+    """What a cancel did: lines and shipments cancelled, and shipments whose node has been asked and
+    answers later (their lines are cancelled when it agrees, or ship if it had shipped)."""
+
     cancelled_line_nos: list[int]
     cancelled_shipment_ids: list[str]
+    requested_shipment_ids: list[str] = Field(default_factory=list)
     status: OrderStatus
 
 

@@ -247,6 +247,9 @@ class Store:
     def release(self, keys: Sequence[str], *, source: str, reason: str) -> None:
         self._reservations.release(keys, source=source, reason=reason)
 
+    def short_pick(self, key: str, short: int, *, source: str, reason: str) -> int:
+        return self._reservations.short_pick(key, short, source=source, reason=reason)
+
     def reservations(self, order_id: str) -> list[ReservationView]:
         return self._reservations.for_order(order_id)
 

@@ -22,7 +22,7 @@ from store.allocation import ChannelBound
 from store.engine import Database
 from store.inventory import atp_of, lock_position
 from store.reserve_paths import ItemCall, Outcome, ReservePath, reserve_path_for
-from store.tables import inventory_positions, reservations
+from store.tables import inventory_ledger, inventory_positions, reservations
 
 positions_table = inventory_positions.c
 reservations_table = reservations.c
@@ -98,6 +98,41 @@ class ReservationRepository:
     def release(self, keys: Sequence[str], *, source: str, reason: str) -> None:
         """Active reservations give their units back to ATP."""
         self._settle(keys, ReservationState.RELEASED, MovementKind.RELEASE, source=source, reason=reason)
+
+    def short_pick(self, key: str, short: int, *, source: str, reason: str) -> int:
+        """The node found `short` fewer units than reservation `key` holds: the reservation shrinks by
+        them (released when none are left) and on_hand drops by them too, since the count that promised
+        them was wrong; ATP stays truthful. Once per key (a retry changes nothing); a key no longer
+        active changes nothing. Returns the units written off."""
+        if short <= 0:
+            return 0
+        now = datetime.now(UTC)
+        with self._db.write() as connection:
+            row = connection.execute(
+                sa.select(reservations).where(reservations_table.key == key,
+                                              reservations_table.state == ReservationState.ACTIVE.value)
+            ).one_or_none()
+            if row is None:
+                return 0
+            short = min(short, row.quantity)
+            position = lock_position(self._db, connection, row.node_id, row.sku)
+            written_off = min(short, position.on_hand)
+            movement = ledger.MovementIn(row.node_id, row.sku, MovementKind.SHORT_PICK, -written_off, -short, key,
+                                         reason, source, actor=ledger.default_actor(source, row.order_id))
+            if not ledger.append_once(connection, self._db.insert(inventory_ledger), movement):
+                return 0
+            left = row.quantity - short
+            connection.execute(
+                sa.update(reservations).where(reservations_table.key == key)
+                .values(quantity=left if left > 0 else row.quantity,
+                        state=ReservationState.ACTIVE.value if left > 0 else ReservationState.RELEASED.value,
+                        updated_at=now))
+            connection.execute(
+                sa.update(inventory_positions)
+                .where(positions_table.node_id == row.node_id, positions_table.sku == row.sku)
+                .values(on_hand=positions_table.on_hand - written_off, reserved=positions_table.reserved - short,
+                        updated_at=now))
+        return short
 
     def for_order(self, order_id: str) -> list[ReservationView]:
         query = (

@@ -100,11 +100,11 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     channel_sync = ChannelSyncActivities(stock=store, shopify=deps.shopify)
     return [
         inventory.allocate, inventory.commit, inventory.release, inventory.restock_return, inventory.swap,
-        inventory.reroute,
+        inventory.reroute, inventory.short_pick,
         sourcing.evaluate_rules, look_ahead.refresh_shadow_prices, waves.plan_wave,
         backorders.orders_with_stock_back,
         records.record_order, records.set_order_status, records.record_shipments, records.record_return,
-        records.load_return_context,
+        records.load_return_context, records.get_node,
         carrier.rate_shipment, carrier.buy_label, carrier.void_label,
         notify.notify,
         sweep.release_expired_batch,

@@ -49,6 +49,9 @@ with workflow.unsafe.imports_passed_through():
 
 Step = Callable[[], Awaitable[None]]
 
+# Orders from before a refused cancel told the customer the shipment's return path.
+CANCEL_REFUSED_NOTICE = "cancel-refused-notice"
+
 
 @dataclass
 class PendingCancel:
@@ -228,7 +231,14 @@ class OrderWorkflow:
         error = done.exception()
         if error is None:
             outcome = done.result()
+            asked = self._state.shipments[sid].view.cancel_requested
             self._shipments.take_outcome(sid, outcome)
+            if asked and outcome.kind is OutcomeKind.CANCELLED:  # the node agreed to a cancel it was asked
+                await self._book.update_status()
+                kind = (NotificationKind.ORDER_CANCELLED if self._state.status is OrderStatus.CANCELLED
+                        else NotificationKind.LINES_CANCELLED)
+                await self._book.notify(kind, {"shipment": sid, "reason": outcome.reason or "cancelled"})
+                return
             if outcome.kind is OutcomeKind.HANDED_BACK and outcome.handed_back and not self._state.stopping:
                 fresh = await planning.resource(self._state, self._book, outcome.shipment.node_id,
                                                 outcome.handed_back, outcome.reason or "handed back")
@@ -305,12 +315,26 @@ class OrderWorkflow:
         while self._cancels and _answered(self._cancels[0]):
             pending = self._cancels.pop(0)
             cancelled = [s.view.shipment_id for s in pending.whole if s.view.state is ShipmentState.CANCELLED]
+            asked = [s.view.shipment_id for s in pending.whole
+                     if s.view.cancel_requested and not s.left and s.view.state is not ShipmentState.CANCELLED]
             trimmed = [s for s, skus in pending.partial if not s.left and not any(
                 line.sku in skus for line in s.view.lines)]
             await self._book.update_status()
+            if asked and not (cancelled or trimmed or pending.unplanned_cancelled):
+                self._state.events.append(f"cancel of lines {pending.line_nos} asked of the node: {', '.join(asked)}")
+                pending.answer.set_result(CancelResult(cancelled_line_nos=[], cancelled_shipment_ids=[],
+                                                       requested_shipment_ids=asked, status=self._state.status))
+                continue
             if not (cancelled or trimmed or pending.unplanned_cancelled):
+                shipped = [s.view.shipment_id for s in pending.whole if s.left] + [
+                    s.view.shipment_id for s, _ in pending.partial if s.left]
+                if workflow.patched(CANCEL_REFUSED_NOTICE):
+                    await self._book.notify(NotificationKind.CANCEL_REFUSED, {
+                        "lines": ", ".join(map(str, pending.line_nos)), "shipments": ", ".join(shipped),
+                        "return": "it can be returned once it arrives"})
                 pending.answer.set_exception(ApplicationError(
-                    f"line_nos: {pending.line_nos} shipped before the cancel reached the warehouse",
+                    f"line_nos: {pending.line_nos} shipped before the cancel reached the node "
+                    f"({', '.join(shipped)}); return them once they arrive",
                     type="NotCancellable", non_retryable=True))
                 continue
             kind = (NotificationKind.ORDER_CANCELLED if self._state.status is OrderStatus.CANCELLED
@@ -319,7 +343,8 @@ class OrderWorkflow:
             await self._book.notify(kind, {"lines": ", ".join(map(str, pending.line_nos)), "reason": reason})
             self._state.events.append(f"cancelled lines {pending.line_nos}: {reason}")
             pending.answer.set_result(CancelResult(cancelled_line_nos=pending.line_nos,
-                                                   cancelled_shipment_ids=cancelled, status=self._state.status))
+                                                   cancelled_shipment_ids=cancelled, requested_shipment_ids=asked,
+                                                   status=self._state.status))
 
     # -- winding down -------------------------------------------------------------------------------
 
@@ -354,7 +379,10 @@ class OrderWorkflow:
 
 
 def _answered(pending: PendingCancel) -> bool:
-    whole_done = all(s.finished or s.left or s.view.state is ShipmentState.CANCELLED for s in pending.whole)
+    """Each shipment the cancel touches has answered: it ended, left, was cancelled, or its node has
+    been asked and will answer later."""
+    whole_done = all(s.finished or s.left or s.view.state is ShipmentState.CANCELLED or s.view.cancel_requested
+                     for s in pending.whole)
     partial_done = all(s.finished or s.left or not any(line.sku in skus for line in s.view.lines)
                        for s, skus in pending.partial)
     return whole_done and partial_done

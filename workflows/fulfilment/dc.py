@@ -17,15 +17,23 @@ with workflow.unsafe.imports_passed_through():
     from models import names
     from models.commands import BuyLabel, RateShipment, ShipmentRated
     from models.fulfilment import FulfilmentOutcome, FulfilShipment, OutcomeKind
-    from models.shipment import Label, ShipmentState
+    from models.shipment import Label, ShipmentEventType, ShipmentState
     from workflows.fulfilment.protocol import FulfilmentProtocol
     from workflows.policies import CARRIER, describe
 
 
 @workflow.defn(name=names.DC_FULFILMENT_WORKFLOW)
 class DcFulfilmentWorkflow(FulfilmentProtocol):
-    """Input FulfilShipment, result FulfilmentOutcome (delivered or cancelled). Fails with
+    """Input FulfilShipment, result FulfilmentOutcome (delivered, cancelled, or handed back when the WMS
+    rejects the shipment or picks none of it; a partial short pick hands its shortfall back through
+    the progress and goes on). Fails with
     `FulfilmentFailed` when a carrier call fails for good, after voiding and releasing."""
+
+    ACCEPTS = frozenset({
+        ShipmentEventType.ACCEPTED, ShipmentEventType.REJECTED, ShipmentEventType.PICKED,
+        ShipmentEventType.SHORT_PICKED, ShipmentEventType.PACKED, ShipmentEventType.SHIPPED,
+        ShipmentEventType.IN_TRANSIT, ShipmentEventType.OUT_FOR_DELIVERY, ShipmentEventType.DELIVERED,
+        ShipmentEventType.EXCEPTION, ShipmentEventType.CANCELLED})
 
     @workflow.init
     def __init__(self, request: FulfilShipment) -> None:
@@ -39,6 +47,9 @@ class DcFulfilmentWorkflow(FulfilmentProtocol):
                 await self._release()
                 while self._open():
                     await self._handle_next()
+                if (handed_back := await self._end_if_handed_back()) is not None:
+                    await workflow.wait_condition(workflow.all_handlers_finished)
+                    return handed_back
             if self._state.cancel is not None and not self._state.left:
                 await self._compensate(self._state.cancel.reason)
         except ActivityError as err:

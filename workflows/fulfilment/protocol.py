@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.inventory import InventoryActivities
     from activities.records import RecordActivities
     from models import names
-    from models.commands import CommitStock, ReleaseStock, VoidLabel
+    from models.commands import CommitStock, ReleaseStock, ShortPick, VoidLabel
     from models.fulfilment import (
         EVENT_REFUSED,
         CancelFulfilment,
@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         Label,
         ShipmentEvent,
         ShipmentEventType,
+        ShipmentLine,
         ShipmentState,
         ShipmentView,
         has_left_the_building,
@@ -60,7 +61,13 @@ class FulfilmentState(BaseModel):
     label: Label | None = None
     label_voided: bool = False
     committed: bool = False
-    cancel: CancelFulfilment | None = Field(default=None, description="a whole-shipment cancel the order asked for")
+    cancel: CancelFulfilment | None = Field(default=None, description=(
+        "a whole-shipment cancel decided: taken before the node had the shipment, or the node said yes"))
+    cancel_asked: CancelFulfilment | None = Field(default=None, description=(
+        "a whole-shipment cancel the node has been asked for (its answer decides; a shipped event first wins)"))
+    handed_back: str | None = Field(default=None, description="why the node gave the whole shipment back")
+    handback_lines: list[ShipmentLine] = Field(default_factory=list, description=(
+        "what it gave back when nothing of the shipment is left to hand back (a short pick of everything)"))
     seen_event_ids: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 
@@ -71,6 +78,11 @@ class FulfilmentState(BaseModel):
     @property
     def final(self) -> bool:
         return is_final(self.view.state)
+
+    @property
+    def handed_over(self) -> bool:
+        """The node has the shipment (released to it): a cancel is now a request to the node."""
+        return self.view.state is not ShipmentState.PENDING
 
 
 class Applied(BaseModel):
@@ -91,12 +103,32 @@ def refuse(state: FulfilmentState, event: ShipmentEvent, accepts: frozenset[Ship
         return None
     if event.type not in accepts:
         return f"shipment {sid} does not take {event.type.value} events"
+    if state.handed_back is not None:
+        return f"shipment {sid} was handed back ({state.handed_back}); cannot apply {event.type.value}"
+    if event.type is ShipmentEventType.CANCELLED and (state.cancel_asked is None or state.cancel is not None):
+        return f"shipment {sid}: no cancel is waiting for the node's answer; cannot apply cancelled"
+    if event.type is ShipmentEventType.SHORT_PICKED and (why := _short_pick_refused(state.view, event)):
+        return f"shipment {sid}: {why}"
     if state.cancel is not None and not state.left:
         return f"shipment {sid} is being cancelled; cannot apply {event.type.value}"
     try:
         next_state(state.view.state, event.type)
     except InvalidTransition:
         return f"shipment {sid} is {state.view.state.value}; cannot apply {event.type.value}"
+    return None
+
+
+def _short_pick_refused(view: ShipmentView, event: ShipmentEvent) -> str | None:
+    """A short pick must name only the shipment's SKUs, at most their quantities, and be short somewhere."""
+    quantities = {line.sku: line.quantity for line in view.lines}
+    for picked in event.lines or []:
+        if picked.sku not in quantities:
+            return f"lines: {picked.sku} is not on the shipment"
+        if picked.quantity_picked > quantities[picked.sku]:
+            return (f"lines: {picked.quantity_picked} of {picked.sku} picked but the shipment holds "
+                    f"{quantities[picked.sku]}")
+    if all(picked.quantity_picked == quantities[picked.sku] for picked in event.lines or []):
+        return "lines: nothing is short; send picked"
     return None
 
 
@@ -129,13 +161,20 @@ class FulfilmentProtocol:
         if event.event_id and event.event_id in state.seen_event_ids:
             return answer
         target = next_state(current, event.type)
-        state.view.state = target
         if event.event_id:
             state.seen_event_ids.append(event.event_id)
+        if event.type is ShipmentEventType.REJECTED:  # the run undoes it and hands the lines back
+            state.handed_back = f"rejected by {state.view.node_id}: {event.reason}"
+        elif event.type is ShipmentEventType.CANCELLED:  # the node's yes: the run undoes it
+            state.cancel = state.cancel_asked
+        else:
+            state.view.state = target
         when = event.occurred_at or workflow.now()
         if state.left and state.view.shipped_at is None:
             state.view.shipped_at = when
-        if target is ShipmentState.DELIVERED:
+            state.view.carrier = state.view.carrier or event.carrier
+            state.view.tracking_number = state.view.tracking_number or event.tracking_number
+        if target in (ShipmentState.DELIVERED, ShipmentState.COLLECTED):
             state.view.delivered_at = when
         applied = Applied(event=event, from_state=current, to_state=target)
         self._inbox.append(lambda: self._on_event(applied))
@@ -150,17 +189,20 @@ class FulfilmentProtocol:
     @workflow.signal(name=names.CANCEL_FULFILMENT_SIGNAL)
     def cancel_fulfilment(self, request: CancelFulfilment) -> None:
         """The order asks to cancel the shipment (skus None) or drop some SKUs. A whole cancel before
-        the shipment leaves is taken at once: events are refused from then on, and a run waiting on
-        a carrier call sees it when the call returns."""
-        if request.skus is None and self._state.cancel is None and not self._state.left:
-            self._state.cancel = request
+        the node has the shipment is taken at once: events are refused from then on, and a run waiting
+        on a carrier call sees it when the call returns. Once the node has it, the node is asked
+        (`_request_cancel`) and its answer decides; its events still apply meanwhile."""
+        state = self._state
+        if request.skus is None and state.cancel is None and not state.left and not state.handed_over:
+            state.cancel = request
         self._inbox.append(lambda: self._on_cancel(request))
 
     # -- what the runner does ------------------------------------------------------------------------
 
     def _open(self) -> bool:
-        """More to do: a queued item, or a shipment that is neither done nor being cancelled."""
-        return bool(self._inbox) or (self._state.cancel is None and not self._state.final)
+        """More to do: a queued item, or a shipment that is neither done, cancelled nor handed back."""
+        state = self._state
+        return bool(self._inbox) or (state.cancel is None and state.handed_back is None and not state.final)
 
     async def _handle_next(self) -> None:
         await workflow.wait_condition(lambda: bool(self._inbox))
@@ -168,30 +210,83 @@ class FulfilmentProtocol:
 
     async def _on_event(self, item: Applied) -> None:
         """The effects of one applied event: stock committed and the customer told when it leaves,
-        the customer told on delivery, the read model and the order kept in step."""
-        state, sid = self._state, self._state.view.shipment_id
-        self._note(f"{sid} {item.event.type.value}")
+        the customer told on delivery and on a carrier's exception, a short pick's shortfall written off
+        and handed back, the read model and the order kept in step. A reject and a node's yes to a
+        cancel are the run's to act on (it undoes what has not left)."""
+        state, sid, event = self._state, self._state.view.shipment_id, item.event
+        self._note(f"{sid} {event.type.value}")
+        if event.type in (ShipmentEventType.REJECTED, ShipmentEventType.CANCELLED):
+            return
+        if event.type is ShipmentEventType.SHORT_PICKED:
+            await self._short_picked(event)
+            return
         if has_left_the_building(item.to_state) and not state.committed:
             await local(InventoryActivities.commit,
                               CommitStock(keys=list(state.request.reservation_keys.values())))
             state.committed = True
-            await self._notify(NotificationKind.SHIPPED, {
-                "tracking_number": state.view.tracking_number or "", "carrier": state.view.carrier or "",
-                "shipment": sid})
+            if item.to_state is not ShipmentState.COLLECTED:
+                await self._notify(NotificationKind.SHIPPED, {
+                    "tracking_number": state.view.tracking_number or "", "carrier": state.view.carrier or "",
+                    "shipment": sid})
+        if event.type is ShipmentEventType.EXCEPTION and event.exception is not None:
+            state.view.exception = event.exception
+            await self._notify(NotificationKind.DELIVERY_EXCEPTION, {
+                "shipment": sid, "exception": event.exception.value.replace("_", " "),
+                "tracking_number": state.view.tracking_number or "", "carrier": state.view.carrier or ""})
         if item.to_state is ShipmentState.DELIVERED:
+            state.view.exception = None
             await self._notify(NotificationKind.DELIVERED, {"shipment": sid})
-        await self._publish(item.to_state, f"{sid} {item.event.type.value}")
+        await self._publish(item.to_state, f"{sid} {event.type.value}"
+                            + (f" ({event.exception.value})" if event.exception else ""))
+
+    async def _short_picked(self, event: ShipmentEvent) -> None:
+        """The node found fewer units than reserved: the shortfall's reservations shrink and the node's
+        on_hand drops by it (its count was wrong), and the shortfall goes back to the order to plan
+        again elsewhere. Nothing picked at all: the whole shipment is handed back."""
+        state, sid = self._state, self._state.view.shipment_id
+        picked = {line.sku: line.quantity_picked for line in event.lines or []}
+        keys = state.request.reservation_keys
+        short_lines: list[ShipmentLine] = []
+        kept: list[ShipmentLine] = []
+        short: dict[str, int] = {}
+        for line in state.view.lines:
+            got = min(picked.get(line.sku, line.quantity), line.quantity)
+            if got < line.quantity:
+                short_lines.append(line.model_copy(update={"quantity": line.quantity - got}))
+                if line.sku in keys:
+                    short[keys[line.sku]] = line.quantity - got
+            if got > 0:
+                kept.append(line.model_copy(update={"quantity": got}))
+        units = ", ".join(f"{line.sku} x{line.quantity}" for line in short_lines)
+        reason = f"short-picked at {state.view.node_id}: {units}"
+        await local(InventoryActivities.short_pick, ShortPick(short=short, reason=reason))
+        still_held = {line.sku for line in kept}
+        for line in short_lines:
+            if line.sku not in still_held:
+                keys.pop(line.sku, None)
+        state.view.lines = kept
+        if not kept:
+            state.handed_back, state.handback_lines = reason, short_lines
+            return
+        await self._publish(ShipmentState.PICKED, f"{sid} {reason}", handed_back=short_lines, reason=reason)
 
     async def _on_cancel(self, request: CancelFulfilment) -> None:
-        """Drop some SKUs from a shipment that has not left; a cancel that comes too late is reported
-        as refused. A whole cancel in time needs nothing here: the run compensates once it sees it."""
+        """Drop some SKUs from a shipment that has not left, or ask the node to cancel the whole of it;
+        a cancel that comes too late is reported as refused. A whole cancel taken before the node had
+        the shipment needs nothing here: the run compensates once it sees it."""
         state, sid = self._state, self._state.view.shipment_id
         if request.skus is None:
-            if state.cancel is not request and not state.final:
-                await self._report(f"{sid}: cancel refused, the shipment is {state.view.state.value}")
+            if state.cancel is request:
+                return
+            if state.left or state.final or state.handed_back is not None:
+                if not state.final:
+                    await self._report(f"{sid}: cancel refused, the shipment is {state.view.state.value}")
+                return
+            if state.cancel is None and state.cancel_asked is None:
+                await self._ask_node_to_cancel(request)
             return
         skus = set(request.skus)
-        if state.cancel is not None:  # the whole shipment is being cancelled
+        if state.cancel is not None or state.handed_back is not None:  # the whole shipment is going
             return
         if state.left or state.final:
             if not state.final:
@@ -203,6 +298,35 @@ class FulfilmentProtocol:
         state.view.lines = [line for line in state.view.lines if line.sku not in skus]
         await local(InventoryActivities.release, ReleaseStock(keys=keys, reason=request.reason))
         await self._publish(state.published, f"{sid}: {', '.join(sorted(skus))} cancelled ({request.reason})")
+
+    async def _ask_node_to_cancel(self, request: CancelFulfilment) -> None:
+        """Ask the node, which has the shipment, to cancel it. Yes: the run undoes it. No (it shipped):
+        its shipped event decides. No answer yet: the shipment shows `cancel_requested` (the order's
+        cancel answers that it was asked) until the node sends `cancelled` or ships."""
+        state, sid = self._state, self._state.view.shipment_id
+        state.cancel_asked = request
+        answer = await self._request_cancel(request.reason)
+        if state.cancel is not None or state.left or state.final:  # the node answered by an event meanwhile
+            return
+        if answer is True:
+            state.cancel = request
+        elif answer is False:
+            self._note(f"{sid}: {state.view.node_id} refused the cancel: it has shipped")
+        else:
+            state.view.cancel_requested = True
+            await self._publish(state.published, f"{sid}: cancel asked of {state.view.node_id}")
+
+    async def _request_cancel(self, reason: str) -> bool | None:
+        """Ask the node to cancel the shipment it has: True it did, False it refused (it shipped), None
+        it answers later (a `cancelled` event, or it ships). A kind whose node can be asked overrides
+        this; by default the node is taken to agree at once."""
+        return True
+
+    async def _end_if_handed_back(self) -> FulfilmentOutcome | None:
+        """The outcome when the node gave the whole shipment back (rejected it, picked none of it)."""
+        if self._state.handed_back is None:
+            return None
+        return await self._hand_back(self._state.handed_back)
 
     async def _compensate(self, reason: str) -> None:
         """Undo what has not left: void the label, release the stock. Errors propagate."""
@@ -222,7 +346,8 @@ class FulfilmentProtocol:
         """The node gave the whole shipment back (rejected it, let its SLA run out): undo what has not left
         (label voided, stock released) and end `handed_back` with every line, for the order to re-source
         without this node."""
-        lines = list(self._state.view.lines)
+        lines = list(self._state.view.lines) or list(self._state.handback_lines)
+        self._state.handed_back = reason
         await self._compensate(reason)
         return self._outcome(OutcomeKind.HANDED_BACK, reason).model_copy(update={"handed_back": lines})
 
@@ -231,25 +356,28 @@ class FulfilmentProtocol:
         return FulfilmentOutcome(kind=kind, shipment=state.view, label=state.label, reason=reason,
                                  seen_event_ids=list(state.seen_event_ids))
 
-    async def _publish(self, to: ShipmentState, note: str) -> None:
+    async def _publish(self, to: ShipmentState, note: str, *, handed_back: list[ShipmentLine] | None = None,
+                       reason: str | None = None) -> None:
         """The effects of moving to `to` are done: record it, and tell the order unless the outcome
-        will (a delivered shipment ends the workflow)."""
+        will (a delivered shipment ends the workflow); `handed_back` lines go back to the order now."""
         self._state.published = to
         await self._record()
-        if to not in (ShipmentState.DELIVERED, ShipmentState.CANCELLED):
-            await self._report(note)
+        if not is_final(to):
+            await self._report(note, handed_back=handed_back, reason=reason)
 
     def _shown(self) -> ShipmentView:
         """The view as far as its effects are done (see FulfilmentState.published)."""
         return self._state.view.model_copy(update={"state": self._state.published})
 
-    async def _report(self, note: str) -> None:
+    async def _report(self, note: str, *, handed_back: list[ShipmentLine] | None = None,
+                      reason: str | None = None) -> None:
         """Tell the order; an order that has already closed (it failed and left this shipment to finish
         on its own) no longer listens, and that is fine."""
         parent = workflow.get_external_workflow_handle(self._state.request.order_workflow_id)
         try:
             await parent.signal(names.FULFILMENT_PROGRESS_SIGNAL,
-                                FulfilmentProgress(shipment=self._shown(), note=note))
+                                FulfilmentProgress(shipment=self._shown(), note=note,
+                                                   handed_back=handed_back or [], reason=reason))
         except FailureError as err:  # the signal could not be delivered
             if isinstance(err, TemporalCancelledError):
                 raise
