@@ -156,8 +156,8 @@ async def test_cancel_with_no_body_cancels_everything_and_a_second_cancel_is_a_4
     again = await http.post(f"/v1/orders/{order_id}/cancel", json={"reason": "changed my mind"})
 
     assert cancelled.status_code == 200, cancelled.text
-    assert cancelled.json() == {"cancelled_line_nos": [1], "cancelled_shipment_ids": [shipment_id], "requested_shipment_ids": [],
-                                "status": "cancelled"}
+    assert cancelled.json() == {"cancelled_line_nos": [1], "cancelled_shipment_ids": [shipment_id],
+                                "requested_shipment_ids": [], "status": "cancelled"}
     # The validator says "already cancelled" while the workflow winds down, the SDK "has finished" after.
     assert again.status_code == 409
     assert "already cancelled" in again.json()["detail"] or "has finished" in again.json()["detail"]
