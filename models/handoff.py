@@ -62,3 +62,20 @@ class WebhookDelivered(BaseModel):
 
     status: int
     answer: CancelAnswer = CancelAnswer.LATER
+
+
+class NodeShipmentPage(BaseModel):
+    """A page of a node's shipments; `next_cursor` (None on the last page) fetches the next one."""
+
+    items: list[ReleasedShipment]
+    next_cursor: str | None = None
+
+
+class NodeShipmentAck(BaseModel):
+    """The answer to a WMS's acknowledgement: the shipment is `accepted` (or already further on).
+    `replay` is true when it was acknowledged, or moved on, before this call."""
+
+    shipment_id: str
+    order_id: str
+    state: ShipmentState
+    replay: bool = False
