@@ -171,11 +171,13 @@ class DcFulfilmentWorkflow(FulfilmentProtocol):
 
     async def _request_cancel(self, reason: str) -> bool | None:
         """A webhook node is sent a signed `shipment.cancel_requested`; its answer decides (no answer:
-        it answers later, by event). A pull node sees `cancel_requested` in the pull API: later."""
+        it answers later, by event). A pull node has the shipment once it acknowledged it: until then
+        the cancel is taken at once (the shipment leaves its pull list, a late ack is refused); after,
+        it sees `cancel_requested` in the pull API and answers later (a `cancelled` event, or ships)."""
         if self._hand_off is None:  # a history from before the node was asked
             return True
         if self._hand_off.kind is not HandOffKind.WEBHOOK:
-            return None
+            return True if self._state.view.state is ShipmentState.RELEASED else None
         sid = self._state.view.shipment_id
         try:
             delivered: WebhookDelivered = await workflow.execute_activity_method(
