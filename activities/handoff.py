@@ -1,8 +1,8 @@
 """A DC's hand-off to its WMS by signed webhook: the release, and the request to cancel.
 
-`release` is retried by its workflow's policy for a long time (the WMS may be down for hours), so it
+`deliver_release` is retried by its workflow's policy for a long time (the WMS may be down for hours), so it
 classifies only: a 410 (the receiver wants no more messages) is final, every other failure is
-transient. `request_cancel` reads the WMS's answer: 2xx `{"cancelled": true}` → cancelled, 409 or
+transient. `ask_to_cancel` reads the WMS's answer: 2xx `{"cancelled": true}` → cancelled, 409 or
 `{"cancelled": false}` → refused (it has shipped), anything else → it answers later.
 """
 
@@ -30,7 +30,7 @@ class HandOffActivities:
         self._secret_for = secret_for
 
     @activity.defn
-    def release(self, message: SendWebhook) -> WebhookDelivered:
+    def deliver_release(self, message: SendWebhook) -> WebhookDelivered:
         """Deliver `shipment.released`. Raises a retryable ApplicationError("WebhookFailed") for any
         failure but a 410, which raises the non-retryable "WebhookGone"."""
         try:
@@ -45,7 +45,7 @@ class HandOffActivities:
         return WebhookDelivered(status=response.status_code)
 
     @activity.defn
-    def request_cancel(self, message: SendWebhook) -> WebhookDelivered:
+    def ask_to_cancel(self, message: SendWebhook) -> WebhookDelivered:
         """Deliver `shipment.cancel_requested` and read the answer; never raises for the WMS's answer
         (an error or no answer is `later`: the WMS answers with an event)."""
         try:

@@ -114,7 +114,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
         sweep.release_expired_batch,
         threepl.pull_inventory,
         channel_sync.channel_levels, channel_sync.moved_skus, channel_sync.push_levels,
-        hand_off.release, hand_off.request_cancel,
+        hand_off.deliver_release, hand_off.ask_to_cancel,
     ]
 
 

@@ -156,7 +156,7 @@ class DcFulfilmentWorkflow(FulfilmentProtocol):
         (the node never had it). The WMS unreachable for RELEASE_BUDGET, or gone (410): handed back."""
         sid, node_id = self._state.view.shipment_id, self._state.view.node_id
         sending = workflow.start_activity_method(
-            HandOffActivities.release, self._webhook(RELEASED_MESSAGE), summary=f"release {sid} to {node_id}",
+            HandOffActivities.deliver_release, self._webhook(RELEASED_MESSAGE), summary=f"release {sid} to {node_id}",
             **WEBHOOK_RELEASE)
         await workflow.wait_condition(lambda: sending.done() or self._state.cancel is not None)
         if not sending.done():
@@ -181,7 +181,7 @@ class DcFulfilmentWorkflow(FulfilmentProtocol):
         sid = self._state.view.shipment_id
         try:
             delivered: WebhookDelivered = await workflow.execute_activity_method(
-                HandOffActivities.request_cancel, self._webhook(CANCEL_REQUESTED_MESSAGE, cancel_requested=True),
+                HandOffActivities.ask_to_cancel, self._webhook(CANCEL_REQUESTED_MESSAGE, cancel_requested=True),
                 summary=f"ask {self._state.view.node_id} to cancel {sid}", **WEBHOOK_CANCEL)
         except ActivityError as err:
             self._note(f"{sid}: cancel request not answered ({describe(err)})")
