@@ -33,6 +33,7 @@ from integrations.webhooks import verify
 from models.handoff import CANCEL_REQUESTED_MESSAGE, RELEASED_MESSAGE
 
 CancelKnob = Literal["auto", "accept", "refuse", "later"]
+_ATTEMPTS = 12  # about 25 s of retries per step
 
 
 class WmsWork(BaseModel):
@@ -166,23 +167,26 @@ def _spawn(wms: _Wms, work: Any) -> None:
 
 
 async def _work(wms: _Wms, work: WmsWork, shipment_id: str) -> None:
-    """Send the steps one by one; a refused step (the shipment was cancelled) ends the work."""
+    """Send the steps one by one. Like a real WMS it retries what may pass later: errors, 429 and 5xx,
+    and a 409 for a while (the shipment counts as released once Omniroute has recorded the delivery it
+    just answered); a step still refused then (the shipment was cancelled) ends the work."""
     for step in work.steps:
         await asyncio.sleep(work.step_delay_s)
-        with wms.lock:
-            if "cancelled" in wms.sent.get(shipment_id, []):
-                return
         response: httpx.Response | None = None
-        for attempt in range(20):
+        for attempt in range(_ATTEMPTS):
+            with wms.lock:
+                if "cancelled" in wms.sent.get(shipment_id, []):
+                    return
             try:
                 response = await _post(wms, work, shipment_id, PostEvent(type=step, event_id=f"{shipment_id}:{step}"))
             except httpx.HTTPError:
                 wms.count("event_errors")
-                await asyncio.sleep(min(0.2 * 2 ** attempt, 5.0))
-                continue
-            if response.status_code < 500:
+                response = None
+            if response is not None and response.status_code < 300:
                 break
-            await asyncio.sleep(min(0.2 * 2 ** attempt, 5.0))
+            if response is not None and response.status_code < 500 and response.status_code not in (409, 429):
+                return
+            await asyncio.sleep(min(0.1 * 2 ** attempt, 3.0))
         if response is None or response.status_code >= 300:
             return
 

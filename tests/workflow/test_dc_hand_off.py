@@ -13,13 +13,16 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from integrations.sandbox import SandboxServer
 from integrations.webhooks import sign_headers
 from models.handoff import CANCEL_REQUESTED_MESSAGE, RELEASED_MESSAGE
+from models.keys import KeyCreate, Role
 from models.order import CancelOrder, OrderStatus, OrderView
 from models.shipment import ShipmentEvent, ShipmentEventType, ShipmentState
 from omniroute.client import CancelRejectedError
 from omniroute.config.settings import dev_partner_secret
 from tests.fixtures.eventually import eventually
+from tests.fixtures.gateway import gateway_app
 from tests.fixtures.network import add_node, add_webhook_node
 from tests.fixtures.orders import an_order
 from tests.fixtures.temporal import RunningWorker
@@ -190,3 +193,23 @@ async def test_a_shipped_event_before_the_cancel_wins_and_the_cancel_fails_for_i
         "nothing to ask once it has shipped"
     [label] = w.sandbox.labels(reference=sid)
     assert label["refunded"] is False
+
+
+async def test_the_wms_sandbox_works_a_released_shipment_through_the_gateway_with_its_node_key(
+        omniroute_worker: RunningWorker) -> None:
+    """The demo's webhook WMS: it answers the release at once and posts its events right after (a
+    409 while the release is being recorded is retried), through a gateway over HTTP."""
+    w = omniroute_worker
+    node = _node("dc-wms")
+    add_webhook_node(w.store, w.sandbox, node, "60106")
+    key = w.store.create_key(KeyCreate(name="wms", role=Role.NODE, nodes=[node]))
+    w.store.set_on_hand(node, "SKU-WW", 5, source="test")
+    order = an_order(("SKU-WW", 1))
+    with SandboxServer(gateway_app(w.store, w.sdk)) as gateway:
+        w.sandbox.wms_node(node, secret=dev_partner_secret(f"wms-{node}"), work={
+            "gateway_url": gateway.url, "api_key": key.token, "step_delay_s": 0,
+            "steps": ["accepted", "picked", "packed", "shipped", "delivered"]})
+        await w.sdk.place_order(order)
+        final = await w.temporal.get_workflow_handle(f"order-{order.order_id}", result_type=OrderView).result()
+    assert final.status is OrderStatus.COMPLETED
+    assert final.shipments[0].state is ShipmentState.DELIVERED
