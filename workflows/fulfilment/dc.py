@@ -66,9 +66,9 @@ WEBHOOK_CANCEL: dict[str, Any] = {
 @workflow.defn(name=names.DC_FULFILMENT_WORKFLOW)
 class DcFulfilmentWorkflow(FulfilmentProtocol):
     """Input FulfilShipment, result FulfilmentOutcome (delivered, cancelled, or handed back when the WMS
-    rejects the shipment or picks none of it; a partial short pick hands its shortfall back through
-    the progress and goes on). Fails with
-    `FulfilmentFailed` when a carrier call fails for good, after voiding and releasing."""
+    rejects the shipment, picks none of it, or cannot be reached for RELEASE_BUDGET; a partial short
+    pick hands its shortfall back through the progress and goes on). Fails with `FulfilmentFailed`
+    when a carrier call fails for good, after voiding and releasing."""
 
     ACCEPTS = frozenset({
         ShipmentEventType.ACCEPTED, ShipmentEventType.REJECTED, ShipmentEventType.PICKED,
