@@ -29,13 +29,13 @@ async def http(sqlite_store: Store) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_a_node_put_by_id_is_read_back_and_listed(http: httpx.AsyncClient) -> None:
-    put = await http.put("/v1/nodes/DC-CHI", json=a_node_body(capabilities=["ship", "pickup"]))
+    put = await http.put("/v1/nodes/DC-CHI", json=a_node_body(capabilities=["ship", "returns"]))
 
     assert put.status_code == 200
     assert put.json()["node_id"] == "DC-CHI"
     got = await http.get("/v1/nodes/DC-CHI")
     assert got.json() == put.json()
-    assert got.json()["capabilities"] == ["ship", "pickup"]
+    assert got.json()["capabilities"] == ["ship", "returns"]
     assert [node["node_id"] for node in (await http.get("/v1/nodes")).json()] == ["DC-CHI"]
 
 
@@ -218,3 +218,67 @@ async def test_the_openapi_document_lists_every_endpoint(http: httpx.AsyncClient
         "/v1/orders", "/v1/orders/{order_id}", "/v1/orders/{order_id}/cancel", "/v1/shipments/{shipment_id}/events",
         "/v1/returns", "/v1/returns/{rma}", "/v1/returns/{rma}/events",
     }
+
+
+STORE_SLA = {"accept_minutes": 30, "pick_minutes": 120, "pickup_days": 5,
+             "business_hours": {"timezone": "America/Chicago",
+                                "days": {"mon": {"opens": "09:00", "closes": "21:00"},
+                                         "sat": {"opens": "10:00", "closes": "18:00"}}}}
+
+
+async def test_each_kind_keeps_what_its_protocol_needs(http: httpx.AsyncClient) -> None:
+    bodies = {
+        "DC-WEB": a_node_body(hand_off={"kind": "webhook", "url": "https://wms.example/hooks",
+                                        "secret_ref": "wms-chi"}, daily_capacity=5000),
+        "DC-PULL": a_node_body(hand_off={"kind": "pull"}),
+        "STORE-CHI": a_node_body(kind="store", capabilities=["ship", "pickup", "curbside", "returns"], sla=STORE_SLA,
+                                 daily_capacity=40),
+        "VENDOR-1": a_node_body(kind="dropship", sla={"accept_minutes": 240},
+                                provider={"provider": "omniroute-po", "base_url": "https://vendor.example/po",
+                                          "credentials_ref": "vendor-1"}),
+        "3PL-TN": a_node_body(kind="3pl", provider={"provider": "shipbob", "credentials_ref": "shipbob",
+                                                    "account": "channel-42"}),
+    }
+    for node_id, body in bodies.items():
+        put = await http.put(f"/v1/nodes/{node_id}", json=body)
+        assert put.status_code == 200, (node_id, put.json())
+        got = (await http.get(f"/v1/nodes/{node_id}")).json()
+        for field in ("hand_off", "sla", "daily_capacity", "provider"):
+            if field in body:
+                assert got[field] == put.json()[field] and got[field] is not None, (node_id, field)
+    store = (await http.get("/v1/nodes/STORE-CHI")).json()
+    assert store["sla"]["business_hours"]["days"]["sat"] == {"opens": "10:00:00", "closes": "18:00:00"}
+    assert "secret" not in str((await http.get("/v1/nodes/DC-WEB")).json()["hand_off"]).replace("secret_ref", "")
+
+
+@pytest.mark.parametrize(("body", "loc_end", "words"), [
+    (a_node_body(hand_off={"kind": "webhook", "url": "https://wms.example"}), "hand_off", "secret_ref"),
+    (a_node_body(hand_off={"kind": "webhook", "url": "ftp://wms.example", "secret_ref": "x"}), "url", "pattern"),
+    (a_node_body(hand_off={"kind": "webhook", "url": "https://wms.example", "secret": "inline"}), "secret",
+     "extra"),
+    (a_node_body(kind="store", hand_off={"kind": "pull"}), None, "hand_off"),
+    (a_node_body(kind="dropship"), None, "provider"),
+    (a_node_body(capabilities=["ship", "pickup"]), None, "only a store"),
+    (a_node_body(kind="store", capabilities=["ship", "curbside"]), None, "pickup"),
+    (a_node_body(kind="store", sla={"accept_minutes": 0}), "accept_minutes", "greater"),
+    (a_node_body(kind="store", sla={"business_hours": {"timezone": "America/Chicago",
+                                                       "days": {"mon": {"opens": "18:00", "closes": "09:00"}}}}),
+     "mon", "opens"),
+    (a_node_body(kind="store", sla={"business_hours": {"timezone": "America/Chicago", "days": {"xyz": {
+        "opens": "09:00", "closes": "18:00"}}}}), "xyz", "mon"),
+    (a_node_body(sla={"business_hours": {"timezone": "UTC", "days": {"mon": {"opens": "09:00", "closes": "18:00"}}}}),
+     None, "business_hours"),
+    (a_node_body(daily_capacity=0), "daily_capacity", "greater"),
+    (a_node_body(kind="3pl", provider={"provider": "shipbob", "credentials_ref": "shipbob", "api_key": "inline"}),
+     "api_key", "extra"),
+])
+async def test_a_node_setting_its_kind_cannot_use_is_a_422_naming_it(
+        http: httpx.AsyncClient, body: dict[str, object], loc_end: str | None, words: str) -> None:
+    response = await http.put("/v1/nodes/N-1", json=body)
+
+    assert response.status_code == 422, response.json()
+    [error] = response.json()["detail"]
+    if loc_end is not None:
+        assert loc_end in error["loc"], error
+    assert words.lower() in error["msg"].lower(), error
+    assert (await http.get("/v1/nodes/N-1")).status_code == 404, "nothing is stored"
