@@ -213,3 +213,25 @@ async def test_the_wms_sandbox_works_a_released_shipment_through_the_gateway_wit
         final = await w.temporal.get_workflow_handle(f"order-{order.order_id}", result_type=OrderView).result()
     assert final.status is OrderStatus.COMPLETED
     assert final.shipments[0].state is ShipmentState.DELIVERED
+
+
+async def test_a_cancel_while_the_release_is_retried_stops_it_and_asks_nobody(
+        omniroute_worker: RunningWorker) -> None:
+    w = omniroute_worker
+    node = _node("dc-down")
+    add_webhook_node(w.store, w.sandbox, node, "60106", cancel="refuse")
+    w.store.set_on_hand(node, "SKU-WC", 5, source="test")
+    order = an_order(("SKU-WC", 1))
+    with w.sandbox.faults("wms", status=503, count=100, path_suffix=f"/nodes/{node}/webhooks"):
+        await w.sdk.place_order(order)
+        await eventually(lambda: w.sandbox.faults_remaining("wms") < 100, "a first attempt failed")
+
+        result = await w.sdk.cancel_order(order.order_id, CancelOrder(reason="changed my mind"))
+
+        final = await w.temporal.get_workflow_handle(f"order-{order.order_id}", result_type=OrderView).result()
+    [shipment] = final.shipments
+    assert result.cancelled_shipment_ids == [shipment.shipment_id]
+    assert final.status is OrderStatus.CANCELLED and shipment.state is ShipmentState.CANCELLED
+    assert w.sandbox.wms_messages(shipment_id=shipment.shipment_id) == [], "the WMS never had it, nor was asked"
+    [label] = w.sandbox.labels(reference=shipment.shipment_id)
+    assert label["refunded"] is True
