@@ -67,7 +67,8 @@ class CarrierActivities:
             raise ApplicationError(f"carrier returned no label for {request.reference}", type="NoLabel")
         return Label(
             carrier=selected.carrier, service=selected.service, tracking_number=shipment.tracking_code,
-            label_url=shipment.label_url, cost=Money(amount=selected.rate_minor, currency=selected.currency),
+            label_url=shipment.label_url, label_format=shipment.label_format,
+            cost=Money(amount=selected.rate_minor, currency=selected.currency),
             carrier_shipment_id=shipment.id,
         )
 

@@ -25,6 +25,7 @@ from gateway.routes import (
     health,
     inventory,
     keys,
+    node_shipments,
     nodes,
     orders,
     returns,
@@ -102,6 +103,7 @@ def create_app(
     routers = (
         keys.router,
         nodes.router,
+        node_shipments.router,
         inventory.router,
         availability.router,
         channels.router,

@@ -17,6 +17,7 @@ from models.allocation import (
 from models.audit import SYSTEM, Actor, AuditEntry, AuditEntryIn, AuditFilter, DocumentVersion
 from models.catalog import Catalog, SkuAttributes
 from models.costs import CostModel, ShadowPriceSet
+from models.handoff import ReleasedShipment
 from models.inventory import Availability, InventoryPosition, ReservationItem, ReserveResult
 from models.keys import ApiKey, KeyCreate, KeyCreated
 from models.network import Node, NodeKind
@@ -25,6 +26,7 @@ from models.order_search import OrderPage, OrderSearch
 from models.plan import SourcingDecision
 from models.records import Movement, OrderRecord, ReturnRecord, ShipmentRecord
 from models.rules import RuleSet
+from models.shipment import ShipmentState
 from store import ledger
 from store.allocation import AllocationRepository
 from store.audit import AuditRepository
@@ -315,6 +317,13 @@ class Store:
 
     def shipments_for_order(self, order_id: str) -> list[ShipmentRecord]:
         return self._shipments.for_order(order_id)
+
+    def shipments_for_node(self, node_id: str, *, state: ShipmentState | None = ShipmentState.RELEASED,
+                           cancel_requested: bool | None = None, after: str | None = None,
+                           limit: int = 50) -> list[ReleasedShipment]:
+        """A node's shipments for its WMS's pull (`GET /v1/nodes/{node_id}/shipments`), by shipment id."""
+        return self._shipments.for_node(node_id, state=state, cancel_requested=cancel_requested, after=after,
+                                        limit=limit)
 
     def record_return(self, ret: ReturnRecord) -> None:
         self._returns.record(ret)

@@ -10,11 +10,13 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from models.address import Address
+from models.handoff import ReleasedShipment
 from models.order import OrderLineIn, OrderStatus
 from models.order_search import normalise_email
 from models.plan import SourcingDecision
 from models.records import OrderRecord, ReturnRecord, ShipmentRecord
 from models.returns import ReturnStatus
+from models.shipment import ShipmentState
 from store.engine import Database
 from store.errors import UnknownOrderError
 from store.tables import order_nodes, order_skus, orders, returns, shipments
@@ -144,6 +146,25 @@ class ShipmentRepository:
 
     def for_order(self, order_id: str) -> list[ShipmentRecord]:
         return self._select(shipments.c.order_id == order_id)
+
+    def for_node(self, node_id: str, *, state: ShipmentState | None, cancel_requested: bool | None,
+                 after: str | None, limit: int) -> list[ReleasedShipment]:
+        """A node's shipments as its WMS reads them (with the order's ship-to), by shipment id, from
+        after `after`: in `state` (any when None), asked to cancel or not when `cancel_requested` says."""
+        query = (sa.select(shipments, orders.c.ship_to)
+                 .join(orders, orders.c.order_id == shipments.c.order_id)
+                 .where(shipments.c.node_id == node_id)
+                 .order_by(shipments.c.shipment_id).limit(limit))
+        if state is not None:
+            query = query.where(shipments.c.state == state.value)
+        if cancel_requested is not None:
+            query = query.where(shipments.c.cancel_requested.is_(cancel_requested))
+        if after is not None:
+            query = query.where(shipments.c.shipment_id > after)
+        with self._db.read() as connection:
+            return [ReleasedShipment.model_validate(
+                        {name: row._mapping[name] for name in ReleasedShipment.model_fields})
+                    for row in connection.execute(query)]
 
     def _select(self, condition: sa.ColumnElement[bool]) -> list[ShipmentRecord]:
         query = sa.select(shipments).where(condition).order_by(shipments.c.shipment_id)

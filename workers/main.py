@@ -21,6 +21,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.backorders import BackorderActivities
 from activities.carrier import CarrierActivities
 from activities.channel_sync import ChannelSyncActivities
+from activities.handoff import HandOffActivities
 from activities.inventory import InventoryActivities
 from activities.lookahead import LookAheadActivities
 from activities.notify import NotifyActivities
@@ -33,6 +34,7 @@ from integrations.carriers.easypost import EasyPostClient
 from integrations.channels.shopify import ShopifyClient
 from integrations.notify.sendgrid import SendGridClient
 from integrations.threepl.shipbob import ShipBobClient
+from integrations.webhooks import WebhookSender
 from models.returns import ReturnPolicy
 from omniroute.config.codec import data_converter_for
 from omniroute.config.settings import Settings
@@ -76,6 +78,7 @@ class Dependencies:
     mail: SendGridClient
     shopify: ShopifyClient
     threepl: ShipBobClient
+    webhooks: WebhookSender
 
 
 def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
@@ -98,6 +101,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     sweep = ReservationSweepActivities(ledger=store, reservations=store, orders=store)
     threepl = ThreePLInventoryActivities(deps.threepl, network=store, feeds=store)
     channel_sync = ChannelSyncActivities(stock=store, shopify=deps.shopify)
+    hand_off = HandOffActivities(deps.webhooks, settings.partner_secret)
     return [
         inventory.allocate, inventory.commit, inventory.release, inventory.restock_return, inventory.swap,
         inventory.reroute, inventory.short_pick,
@@ -110,6 +114,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
         sweep.release_expired_batch,
         threepl.pull_inventory,
         channel_sync.channel_levels, channel_sync.moved_skus, channel_sync.push_levels,
+        hand_off.deliver_release, hand_off.ask_to_cancel,
     ]
 
 
@@ -159,13 +164,15 @@ async def running_worker(settings: Settings, *, client: Client | None = None, st
         stack.callback(shopify.close)
         threepl = ShipBobClient(settings.shipbob_url, settings.shipbob_api_key.get_secret_value())
         stack.callback(threepl.close)
+        webhooks = WebhookSender()
+        stack.callback(webhooks.close)
         executor = ThreadPoolExecutor(max_workers=2 * settings.worker_max_concurrent_activities,
                                       thread_name_prefix="activity")
         stack.callback(executor.shutdown, wait=True)
         if client is None:
             client = await connect_client(settings)
-        worker = create_worker(client, settings, Dependencies(store, carrier, mail, shopify, threepl), executor,
-                               workflows)
+        deps = Dependencies(store, carrier, mail, shopify, threepl, webhooks)
+        worker = create_worker(client, settings, deps, executor, workflows)
         await stack.enter_async_context(worker)
         yield worker
 

@@ -72,6 +72,7 @@ class EasyPostShipment(BaseModel):
     selected_rate: EasyPostRate | None = None
     tracking_code: str | None = None
     label_url: str | None = None
+    label_format: str | None = Field(default=None, description="PNG, PDF or ZPL (from label_file_type)")
     refund_status: str | None = None
 
     @property
@@ -87,7 +88,8 @@ class EasyPostShipment(BaseModel):
             return None
         rate = self.selected_rate
         return Label(carrier=rate.carrier, service=rate.service, tracking_number=self.tracking_code,
-                     label_url=self.label_url, cost=rate.price, carrier_shipment_id=self.id)
+                     label_url=self.label_url, label_format=self.label_format, cost=rate.price,
+                     carrier_shipment_id=self.id)
 
 
 class EasyPostClient(ProviderClient):
@@ -225,10 +227,20 @@ def parse_shipment(data: dict[str, Any]) -> EasyPostShipment:
             selected_rate=parse_rate(selected) if selected else None,
             tracking_code=data.get("tracking_code"),
             label_url=label.get("label_url"),
+            label_format=label_format(label.get("label_file_type")),
             refund_status=data.get("refund_status"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PermanentProviderError(PROVIDER, f"unreadable shipment: {exc}") from exc
+
+
+def label_format(file_type: str | None) -> str | None:
+    """EasyPost's `label_file_type` (a MIME type such as image/png, application/pdf, application/zpl,
+    or a bare PNG/PDF/ZPL) as our label format name."""
+    if not file_type:
+        return None
+    name = file_type.rsplit("/", 1)[-1].upper()
+    return {"X-ZPL": "ZPL", "ZPL": "ZPL", "PNG": "PNG", "PDF": "PDF", "EPL2": "EPL2"}.get(name, name[:16])
 
 
 def decimal_to_minor(amount: str | int | float) -> int:

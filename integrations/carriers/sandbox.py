@@ -110,10 +110,7 @@ class EasyPostSandboxState:
             bought = {
                 **record, "selected_rate": rate, "tracking_code": tracking_code, "status": "pre_transit",
                 "updated_at": _now(),
-                "postage_label": {
-                    "id": _new_id("pl"), "object": "PostageLabel", "label_file_type": "image/png",
-                    "label_size": "4x6", "label_url": f"https://sandbox.invalid/labels/{tracking_code}.png",
-                },
+                "postage_label": _postage_label(tracking_code, record.get("options") or {}),
                 "tracker": {"id": _new_id("trk"), "object": "Tracker", "tracking_code": tracking_code,
                             "carrier": rate["carrier"], "status": "pre_transit"},
             }
@@ -288,3 +285,14 @@ async def _json_object(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise EasyPostApiError(400, "PARAMETER.INVALID_JSON", "The request body must be a JSON object.")
     return body
+
+
+# EasyPost's options.label_format (PNG by default) and the label_file_type it answers with.
+_LABEL_FILE_TYPES = {"PNG": "image/png", "PDF": "application/pdf", "ZPL": "application/zpl", "EPL2": "application/epl2"}
+
+
+def _postage_label(tracking_code: str, options: dict[str, Any]) -> dict[str, Any]:
+    requested = str(options.get("label_format") or "PNG").upper()
+    fmt = requested if requested in _LABEL_FILE_TYPES else "PNG"
+    return {"id": _new_id("pl"), "object": "PostageLabel", "label_file_type": _LABEL_FILE_TYPES[fmt],
+            "label_size": "4x6", "label_url": f"https://sandbox.invalid/labels/{tracking_code}.{fmt.lower()}"}

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from models.catalog import SkuAttributes
+from models.handoff import NodeShipmentPage
 from models.keys import KeyCreate, KeyCreated, Role
 from models.network import Node
 from models.order import OrderAccepted, OrderStatus, PlaceOrder
@@ -177,6 +178,20 @@ class GatewayApi:
     async def shipment_event(self, shipment_id: str, event_type: str, event_id: str) -> None:
         body = {"type": event_type, "event_id": event_id}
         await self._call("POST", f"/v1/shipments/{_seg(shipment_id)}/events", body, role=Role.NODE)
+
+    async def node_shipments(self, node_id: str, *, state: str | None = None, cancel_requested: bool | None = None,
+                             cursor: str | None = None, limit: int = 100) -> NodeShipmentPage:
+        """One page of a pull node's shipments (`GET /v1/nodes/{node_id}/shipments`), with the node key."""
+        params = {k: v for k, v in (("state", state), ("cursor", cursor), ("limit", str(limit)),
+                                    ("cancel_requested", None if cancel_requested is None
+                                     else str(cancel_requested).lower())) if v is not None}
+        query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
+        return NodeShipmentPage.model_validate(
+            await self._call("GET", f"/v1/nodes/{_seg(node_id)}/shipments?{query}", role=Role.NODE))
+
+    async def ack_shipment(self, node_id: str, shipment_id: str) -> None:
+        """The pull node's WMS takes the shipment (idempotent)."""
+        await self._call("POST", f"/v1/nodes/{_seg(node_id)}/shipments/{_seg(shipment_id)}/ack", role=Role.NODE)
 
     async def start_return(self, request: StartReturn) -> None:
         await self._call("POST", "/v1/returns", request.model_dump(mode="json"), role=Role.CHANNEL)

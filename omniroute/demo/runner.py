@@ -26,6 +26,7 @@ from omniroute.demo.scenario import (
     DemoScenario,
 )
 from omniroute.demo.summary import DemoSummary, render_summary
+from omniroute.demo.wms import WEBHOOK_DC, WebhookWms
 from omniroute.devstack.keys import admin_token, keys_path
 from omniroute.devstack.stack import DevStack, StackError
 
@@ -64,7 +65,7 @@ def run_demo(
             summary, problems, gave_up = asyncio.run(
                 _run(gateway_url or settings.gateway_url, plan, console, stall_s=stall_s, max_s=max_s,
                      admin_token=stack.admin_key.token if stack and stack.admin_key else admin_token(settings),
-                     keys_file=keys_path(settings)))
+                     keys_file=keys_path(settings), wms=_webhook_wms(settings, gateway_url or settings.gateway_url)))
         except (GatewayError, httpx.TransportError) as err:  # the network or configuration did not load
             console.print("[red]The demo could not load its network:[/red]", escape(str(err)))
             return 1
@@ -82,7 +83,7 @@ def run_demo(
 
 async def _run(
     gateway_url: str, plan: DemoPlan, console: Console, *, stall_s: float, max_s: float,
-    admin_token: str | None, keys_file: Path,
+    admin_token: str | None, keys_file: Path, wms: WebhookWms | None = None,
 ) -> tuple[DemoSummary, list[str], str | None]:
     network = load_network()
     progress = Progress(
@@ -90,10 +91,17 @@ async def _run(
         console=console,
     )
     async with GatewayApi(gateway_url, admin_token=admin_token) as api:
-        scenario = DemoScenario(api, network, plan, progress, keys_file=keys_file)
+        scenario = DemoScenario(api, network, plan, progress, keys_file=keys_file, wms=wms)
         with progress:
             summary = await scenario.run(stall_s=stall_s, max_s=max_s)
         return summary, scenario.problems(), scenario.gave_up
+
+
+def _webhook_wms(settings: Settings, gateway_url: str) -> WebhookWms:
+    """One demo DC's WMS is the sandbox's, told by signed webhook (the others pull their shipments)."""
+    secret_ref = f"wms-{WEBHOOK_DC}"
+    return WebhookWms(wms_url=f"{settings.sandbox_url}/wms", gateway_url=gateway_url, secret_ref=secret_ref,
+                      secret=settings.partner_secret(secret_ref))
 
 
 def _report(console: Console, settings: Settings, summary: DemoSummary, problems: list[str]) -> None:

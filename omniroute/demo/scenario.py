@@ -20,6 +20,7 @@ import httpx
 from rich.progress import Progress, TaskID
 
 from models.keys import KeyCreate, Role
+from models.network import NodeKind
 from omniroute.demo.api import GatewayApi, GatewayError
 from omniroute.demo.network import DemoNetwork, default_data_dir
 from omniroute.demo.orders import DemoOrder, choose_returns, generate_orders
@@ -29,6 +30,7 @@ from omniroute.demo.stuck import order_waits_for, return_waits_for
 from omniroute.demo.summary import DemoSummary, ReturnOutcome, summarize
 from omniroute.demo.tasks import BackgroundTasks
 from omniroute.demo.warehouse import SimulatedWarehouse, TrackedOrder
+from omniroute.demo.wms import WebhookWms
 from omniroute.devstack.keys import StoredKey, read_keys, remember
 from omniroute.files.cost_files import demo_catalog_path, load_catalog
 
@@ -73,16 +75,23 @@ class DemoScenario:
 
     def __init__(
         self, api: GatewayApi, network: DemoNetwork, plan: DemoPlan, progress: Progress, *,
-        keys_file: Path | None = None,
+        keys_file: Path | None = None, wms: WebhookWms | None = None,
     ) -> None:
+        """With `wms`, one DC (`wms.node_id`) hands its shipments to the WMS sandbox by signed webhook
+        and the other DCs' WMSs pull theirs; without, the warehouse works every released shipment."""
         self._api, self._network, self._plan, self._progress = api, network, plan, progress
         self._keys_file = keys_file
+        self._wms = wms
         self._orders = generate_orders(network, plan.orders, seed=plan.seed, run_tag=plan.run_tag)
         self._bars: dict[str, TaskID] = {}
         self.pulse = Pulse()
+        pull_nodes = [] if wms is None else [node.node_id for node in network.nodes
+                                             if node.kind is NodeKind.DC and node.node_id != wms.node_id]
         self.warehouse = SimulatedWarehouse(
             api, api, seed=plan.seed + 1, on_final=lambda _: self._advance("final"),
             on_shipped=lambda _, __: self._advance("shipped"), on_held=self._review_hold, on_seen=self._seen,
+            puller=api if wms is not None else None, pull_nodes=pull_nodes,
+            wms_nodes=[wms.node_id] if wms is not None else [],
         )
         self.receiving = SimulatedReceiving(api, network, seed=plan.seed + 3, run_tag=plan.run_tag,
                                             on_received=self._received)
@@ -152,7 +161,7 @@ class DemoScenario:
                   for node in network.nodes for sku in network.skus]
         bar = self._progress.add_task("Loading network", total=len(network.nodes) + len(counts))
         for node in network.nodes:  # nodes first: stock refers to them
-            await self._api.put_node(node)
+            await self._api.put_node(self._wms.hand_off_of(node) if self._wms is not None else node)
             self._loaded(bar)
 
         async def put(index: int) -> None:
@@ -182,6 +191,8 @@ class DemoScenario:
             self._api.use_key(request.role, created.token)
             if self._keys_file is not None:
                 remember(self._keys_file, name, StoredKey(created.key_id, request.role, created.token))
+            if self._wms is not None and request.role is Role.NODE:
+                await self._wms.configure(node_token=created.token)
 
     async def _load_sourcing(self) -> None:
         """The demo's rate cards, SKU weights and order rules, through the same API an operator uses."""

@@ -19,6 +19,10 @@ class BackgroundTasks:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks)
+
     async def wait_all(self) -> None:
         while self._tasks:
             await asyncio.gather(*list(self._tasks))

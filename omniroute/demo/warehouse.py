@@ -1,10 +1,14 @@
 """A simulated warehouse: it watches orders and works their released shipments through the floor.
 
-For every watched order one task polls the order; each shipment it sees `released` (label bought,
-handed to the warehouse) gets a task that sends picked → packed → shipped → delivered with small
-random pauses. The time from placing the order to the accepted `shipped` event is recorded per
-shipment. The order's reader and the event sender are ports, so the demo drives the HTTP gateway
-and the benchmark may send the events as Temporal updates through the SDK instead.
+For every watched order one task polls the order. A shipment at a node the warehouse pulls for (a DC
+whose WMS pulls: docs/fulfilment-dc.md) is found through the node's pull API instead, acknowledged,
+and worked; a cancel the node is asked (`cancel_requested`) is answered with a `cancelled` event.
+Shipments at nodes whose WMS is told by webhook (`wms_nodes`) are the WMS's to work. Any other
+shipment the order shows `released` is worked as soon as it is seen. Working a shipment sends
+picked → packed → shipped → delivered with small random pauses. The time from placing the order to
+the accepted `shipped` event is recorded per shipment. The order's reader, the event sender and the
+pull API are ports, so the demo drives the HTTP gateway and the benchmark may send the events as
+Temporal updates through the SDK instead.
 """
 
 from __future__ import annotations
@@ -12,14 +16,17 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import httpx
 
+from models.handoff import NodeShipmentPage
+from models.names import order_id_of_shipment
 from models.order import OrderStatus
 from models.shipment import ShipmentEventType, ShipmentState
+from models.shipment import has_left_the_building as has_left
 from omniroute.demo.api import GatewayError, OrderSnapshot, ShipmentSnapshot
 from omniroute.demo.tasks import BackgroundTasks
 
@@ -34,6 +41,13 @@ class OrderReader(Protocol):
 
 class ShipmentEventSender(Protocol):
     async def shipment_event(self, shipment_id: str, event_type: str, event_id: str) -> None: ...
+
+
+class NodeShipmentPuller(Protocol):
+    async def node_shipments(self, node_id: str, *, state: str | None = None, cancel_requested: bool | None = None,
+                             cursor: str | None = None, limit: int = 100) -> NodeShipmentPage: ...
+
+    async def ack_shipment(self, node_id: str, shipment_id: str) -> None: ...
 
 
 @dataclass
@@ -87,8 +101,17 @@ class SimulatedWarehouse:
         on_shipped: Callable[[TrackedOrder, str], None] | None = None,
         on_held: Callable[[TrackedOrder], Awaitable[None]] | None = None,
         on_seen: Callable[[TrackedOrder, bool], None] | None = None,
+        puller: NodeShipmentPuller | None = None,
+        pull_nodes: Collection[str] = (),
+        wms_nodes: Collection[str] = (),
     ) -> None:
+        """With `puller`, the shipments at `pull_nodes` are found through the pull API; those at
+        `wms_nodes` are left to their WMS."""
         self._reader, self._sender = reader, sender
+        self._puller = puller
+        self._pull_nodes = tuple(pull_nodes) if puller is not None else ()
+        self._not_from_views = set(self._pull_nodes) | set(wms_nodes)
+        self._pulling = BackgroundTasks()
         self._rng = random.Random(seed)
         self._step_delay_s, self._poll_interval_s = step_delay_s, poll_interval_s
         self._gate = asyncio.Semaphore(max_in_flight)
@@ -103,6 +126,9 @@ class SimulatedWarehouse:
         with ship=False its shipments are left alone until `allow_shipping`."""
         tracked = self.orders.setdefault(order_id, TrackedOrder(order_id=order_id, placed_at=placed_at, ship=ship))
         self._tasks.spawn(self._follow(tracked))
+        if self._pull_nodes and not self._pulling.running:
+            for node_id in self._pull_nodes:
+                self._pulling.spawn(self._pull(node_id))
         return tracked
 
     def allow_shipping(self, order_id: str) -> None:
@@ -113,8 +139,10 @@ class SimulatedWarehouse:
 
     async def wait_all(self) -> None:
         await self._tasks.wait_all()
+        await self._pulling.cancel_all()
 
     async def aclose(self) -> None:
+        await self._pulling.cancel_all()
         await self._tasks.cancel_all()
 
     async def _follow(self, tracked: TrackedOrder) -> None:
@@ -153,7 +181,7 @@ class SimulatedWarehouse:
         for shipment in snapshot.shipments:
             tracked.shipments[shipment.shipment_id] = shipment
             ready = shipment.state is ShipmentState.RELEASED and tracked.ship
-            if ready and shipment.shipment_id not in self._driving:
+            if ready and shipment.node_id not in self._not_from_views and shipment.shipment_id not in self._driving:
                 self._driving.add(shipment.shipment_id)
                 self._tasks.spawn(self._work(tracked, shipment.shipment_id))
 
@@ -164,6 +192,39 @@ class SimulatedWarehouse:
         except (GatewayError, httpx.TransportError) as exc:
             tracked.last_error = f"release refused: {exc}"
             self._reviewed.discard(tracked.order_id)  # seen held again: try again
+
+    async def _pull(self, node_id: str) -> None:
+        """The node's WMS: take each released shipment of a watched order that may ship (acknowledge,
+        then work it), and answer the cancels it is asked with `cancelled`."""
+        assert self._puller is not None
+        low, high = self._poll_interval_s
+        interval = low
+        while True:
+            found = False
+            try:
+                async with self._gate:
+                    released = await self._puller.node_shipments(node_id, state=ShipmentState.RELEASED.value)
+                for item in released.items:
+                    tracked = self.orders.get(order_id_of_shipment(item.shipment_id))
+                    if tracked is None or not tracked.ship or item.shipment_id in self._driving:
+                        continue
+                    async with self._gate:
+                        await self._puller.ack_shipment(node_id, item.shipment_id)
+                    found = True
+                    self._driving.add(item.shipment_id)
+                    self._tasks.spawn(self._work(tracked, item.shipment_id))
+                async with self._gate:
+                    asked = await self._puller.node_shipments(node_id, cancel_requested=True)
+                for item in asked.items:
+                    if item.state not in (ShipmentState.CANCELLED, ShipmentState.DELIVERED) \
+                            and not has_left(item.state):
+                        tracked = self.orders.get(order_id_of_shipment(item.shipment_id))
+                        if tracked is not None:
+                            found = await self._send(tracked, item.shipment_id, ShipmentEventType.CANCELLED) or found
+            except (GatewayError, httpx.TransportError):
+                pass
+            interval = low if found else min(interval * 1.5, high)
+            await asyncio.sleep(interval)
 
     async def _work(self, tracked: TrackedOrder, shipment_id: str) -> None:
         """Pick, pack, ship and deliver one shipment; a refused event ends the work (the order

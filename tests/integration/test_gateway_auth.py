@@ -56,6 +56,9 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[object], str]] = {
     ("PUT", "/v1/nodes/{node_id}"): (ADMIN_ONLY, f"/v1/nodes/{NODE}"),
     ("GET", "/v1/nodes"): (NODES_AND_OPERATORS, "/v1/nodes"),
     ("GET", "/v1/nodes/{node_id}"): (NODES_AND_OPERATORS, f"/v1/nodes/{NODE}"),
+    ("GET", "/v1/nodes/{node_id}/shipments"): (NODES_AND_OPERATORS, f"/v1/nodes/{NODE}/shipments"),
+    ("POST", "/v1/nodes/{node_id}/shipments/{shipment_id}/ack"): (
+        NODES, f"/v1/nodes/{NODE}/shipments/{CHANNEL}-1-S1/ack"),
     ("PUT", "/v1/inventory/{node_id}/{sku}"): (NODES, f"/v1/inventory/{NODE}/{SKU}"),
     ("POST", "/v1/inventory:batch"): (NODES, "/v1/inventory:batch"),
     ("GET", "/v1/availability"): (CHANNELS_AND_OPERATORS, f"/v1/availability?sku={SKU}"),

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from models.address import Address
+from models.handoff import NodeShipmentPage, ReleasedShipment
 from models.order import OrderStatus
-from models.shipment import ShipmentEventType, ShipmentState, next_state
+from models.shipment import ShipmentEventType, ShipmentLine, ShipmentState, next_state
 from omniroute.demo.api import GatewayError, OrderSnapshot, ShipmentSnapshot
 from omniroute.demo.warehouse import SimulatedWarehouse
+from tests.fixtures.eventually import eventually
 
 FAST = {"step_delay_s": (0.0, 0.001), "poll_interval_s": (0.005, 0.01)}
 
@@ -137,3 +142,57 @@ async def test_a_refused_event_stops_working_that_shipment() -> None:
     assert [event for _, event, _ in system.received] == ["picked"]
     assert tracked.status is OrderStatus.CANCELLED
     assert tracked.shipped_after_s == {}
+
+
+class PullNode(InMemoryOrders):
+    """The same orders, their shipments (all at dc-1) also listed by a pull API that takes acks and
+    shows the cancels asked of the node."""
+
+    def __init__(self, shipments_per_order: dict[str, int]) -> None:
+        super().__init__(shipments_per_order)
+        self.acked: list[str] = []
+        self.cancel_asked: set[str] = set()
+
+    async def node_shipments(self, node_id: str, *, state: str | None = None, cancel_requested: bool | None = None,
+                             cursor: str | None = None, limit: int = 100) -> NodeShipmentPage:
+        address = Address(name="Ada", line1="1 Main St", city="Chicago", region="IL", postal_code="60601")
+        items = [ReleasedShipment(shipment_id=sid, order_id=sid.rsplit("-S", 1)[0], node_id=node_id, state=s,
+                                  lines=[ShipmentLine(line_no=1, sku="MUG", quantity=1)], ship_to=address,
+                                  cancel_requested=sid in self.cancel_asked)
+                 for sid, s in sorted(self.states.items())
+                 if (state is None or s.value == state)
+                 and (cancel_requested is None or (sid in self.cancel_asked) == cancel_requested)]
+        return NodeShipmentPage(items=items)
+
+    async def ack_shipment(self, node_id: str, shipment_id: str) -> None:
+        self.acked.append(shipment_id)
+        await self.shipment_event(shipment_id, "accepted", f"{shipment_id}:ack")
+
+
+async def test_at_a_pull_node_the_warehouse_acknowledges_what_it_pulls_before_working_it() -> None:
+    system = PullNode({"web-1": 1, "web-2": 1})
+    warehouse = SimulatedWarehouse(system, system, puller=system, pull_nodes=["dc-1"], **FAST)
+
+    warehouse.watch("web-1", placed_at=0.0)
+    warehouse.watch("web-2", placed_at=0.0, ship=False)
+    await eventually(lambda: system.states["web-1-S1"] is ShipmentState.DELIVERED, "web-1 delivered")
+
+    assert system.acked == ["web-1-S1"], "an order held back is not taken"
+    assert [event for sid, event, _ in system.received if sid == "web-1-S1"] == [
+        "accepted", "picked", "packed", "shipped", "delivered"]
+    system.cancel_asked.add("web-2-S1")
+    await eventually(lambda: ("web-2-S1", "cancelled", "web-2-S1:cancelled") in system.received,
+                     "the cancel asked of the node is answered")
+    await warehouse.aclose()
+
+
+async def test_shipments_at_a_webhook_node_are_left_to_its_wms() -> None:
+    system = InMemoryOrders({"web-1": 1})
+    warehouse = SimulatedWarehouse(system, system, wms_nodes=["dc-1"], **FAST)
+
+    warehouse.watch("web-1", placed_at=0.0)
+    await eventually(lambda: warehouse.orders["web-1"].status is not None, "the order read")
+    await asyncio.sleep(0.05)
+
+    assert system.received == []
+    await warehouse.aclose()

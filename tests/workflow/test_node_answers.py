@@ -14,7 +14,7 @@ from models.order import CancelOrder, OrderStatus, OrderView
 from models.shipment import PickedLine, ShipmentEvent, ShipmentEventType, ShipmentState, TrackingException
 from omniroute.client import CancelRejectedError, EventRejectedError
 from tests.fixtures.eventually import eventually
-from tests.fixtures.network import add_node
+from tests.fixtures.network import add_node, add_webhook_node
 from tests.fixtures.orders import an_order
 from tests.fixtures.temporal import RunningWorker
 from tests.fixtures.workflows import all_released, wait_for, warehouse_ships
@@ -95,7 +95,9 @@ async def test_a_shipped_event_and_a_cancel_at_the_same_moment_never_both_win(
     stays valid, the unit leaves the books, the customer hears the cancel came too late) or the cancel
     (the event is refused, the label voided, the stock released). Never both answered yes."""
     w = omniroute_worker
-    add_node(w.store, "dc-il", "60106")
+    # A node that answers a cancel at once (a webhook WMS that agrees); a pull node that has started
+    # answers later, by event (docs/fulfilment-dc.md).
+    add_webhook_node(w.store, w.sandbox, "dc-il", "60106", cancel="accept")
     w.store.set_on_hand("dc-il", "SKU-RC", 20, source="test")
     winners = []
     for _ in range(6):

@@ -20,7 +20,7 @@ from models.names import fulfilment_workflow_id, order_workflow_id, return_workf
 from models.order import CancelOrder, OrderStatus, OrderView
 from models.returns import ReturnEvent, ReturnEventType, ReturnStatus
 from omniroute.client import RequestRejectedError
-from tests.fixtures.network import add_node
+from tests.fixtures.network import add_node, add_webhook_node
 from tests.fixtures.orders import an_order
 from tests.fixtures.returns import a_return, delivered_order, until_status
 from tests.fixtures.temporal import RunningWorker
@@ -120,3 +120,18 @@ async def test_record_an_order_rerouted_while_it_waits_then_delivered(omniroute_
         order_workflow_id(order.order_id), result_type=OrderView).result()
     assert result.status is OrderStatus.COMPLETED
     await _save(w, order_workflow_id(order.order_id), "order_rerouted_then_delivered")
+
+
+async def test_record_a_webhook_dc_release_and_a_cancel_it_accepts(omniroute_worker: RunningWorker) -> None:
+    """A DC whose WMS is told by signed webhook (docs/fulfilment-dc.md): released, then a cancel asked of
+    the WMS, which agrees."""
+    w = omniroute_worker
+    add_webhook_node(w.store, w.sandbox, "dc-wh-record", "60106", cancel="accept")
+    w.store.set_on_hand("dc-wh-record", "SKU-H6", 2, source="record")
+    order = an_order(("SKU-H6", 1))
+    await w.sdk.place_order(order)
+    [shipment] = (await wait_for(w, order.order_id, all_released)).shipments
+    result = await w.sdk.cancel_order(order.order_id, CancelOrder(reason="recorded cancel"))
+    assert result.cancelled_shipment_ids == [shipment.shipment_id]
+    await w.temporal.get_workflow_handle(order_workflow_id(order.order_id), result_type=OrderView).result()
+    await _save(w, fulfilment_workflow_id(shipment.shipment_id), "fulfilment_webhook_released_then_cancelled")

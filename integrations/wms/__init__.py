@@ -1,0 +1,1 @@
+"""A warehouse management system that takes Omniroute's signed hand-off webhooks (a sandbox)."""
