@@ -27,11 +27,12 @@ from activities.notify import NotifyActivities
 from activities.records import RecordActivities
 from activities.sourcing import SourcingActivities, SourcingConfigCache
 from activities.sweep import ReservationSweepActivities
-from activities.threepl import ThreePLInventoryActivities
+from activities.threepl import ThreePLInventoryActivities, ThreePLOrderActivities
 from activities.waves import WaveActivities
 from integrations.carriers.easypost import EasyPostClient
 from integrations.channels.shopify import ShopifyClient
 from integrations.notify.sendgrid import SendGridClient
+from integrations.threepl.pool import ShipBobClientPool
 from integrations.threepl.shipbob import ShipBobClient
 from models.returns import ReturnPolicy
 from omniroute.config.codec import data_converter_for
@@ -44,6 +45,7 @@ from workers.schedules import ensure_schedules
 from workflows.backorders import BackorderSweepWorkflow
 from workflows.channel_sync import ChannelInventorySyncWorkflow
 from workflows.fulfilment.dc import DcFulfilmentWorkflow
+from workflows.fulfilment.threepl import ThreePLFulfilmentWorkflow
 from workflows.lookahead import ShadowPriceWorkflow
 from workflows.order import OrderWorkflow
 from workflows.returns import ReturnWorkflow
@@ -55,7 +57,7 @@ log = logging.getLogger("omniroute.worker")
 
 WORKFLOWS: Sequence[type] = (OrderWorkflow, DcFulfilmentWorkflow, ReturnWorkflow, ReservationSweepWorkflow,
                                ChannelInventorySyncWorkflow, ThreePLInventorySyncWorkflow, ShadowPriceWorkflow,
-                               ReleaseWaveWorkflow, BackorderSweepWorkflow)
+                               ReleaseWaveWorkflow, BackorderSweepWorkflow, ThreePLFulfilmentWorkflow)
 # Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
 PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
                "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns",
@@ -76,6 +78,7 @@ class Dependencies:
     mail: SendGridClient
     shopify: ShopifyClient
     threepl: ShipBobClient
+    threepl_accounts: ShipBobClientPool
 
 
 def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
@@ -97,6 +100,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     notify = NotifyActivities(deps.mail, settings.mail_from, store, per_hour=settings.notify_per_recipient_per_hour)
     sweep = ReservationSweepActivities(ledger=store, reservations=store, orders=store)
     threepl = ThreePLInventoryActivities(deps.threepl, network=store, feeds=store)
+    threepl_orders = ThreePLOrderActivities(deps.threepl_accounts)
     channel_sync = ChannelSyncActivities(stock=store, shopify=deps.shopify)
     return [
         inventory.allocate, inventory.commit, inventory.release, inventory.restock_return, inventory.swap,
@@ -108,7 +112,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
         carrier.rate_shipment, carrier.buy_label, carrier.void_label,
         notify.notify,
         sweep.release_expired_batch,
-        threepl.pull_inventory,
+        threepl.pull_inventory, threepl_orders.place_order, threepl_orders.cancel_order,
         channel_sync.channel_levels, channel_sync.moved_skus, channel_sync.push_levels,
     ]
 
@@ -159,13 +163,15 @@ async def running_worker(settings: Settings, *, client: Client | None = None, st
         stack.callback(shopify.close)
         threepl = ShipBobClient(settings.shipbob_url, settings.shipbob_api_key.get_secret_value())
         stack.callback(threepl.close)
+        threepl_accounts = ShipBobClientPool(threepl, settings.shipbob_url, settings.partner_secret)
+        stack.callback(threepl_accounts.close)
         executor = ThreadPoolExecutor(max_workers=2 * settings.worker_max_concurrent_activities,
                                       thread_name_prefix="activity")
         stack.callback(executor.shutdown, wait=True)
         if client is None:
             client = await connect_client(settings)
-        worker = create_worker(client, settings, Dependencies(store, carrier, mail, shopify, threepl), executor,
-                               workflows)
+        deps = Dependencies(store, carrier, mail, shopify, threepl, threepl_accounts)
+        worker = create_worker(client, settings, deps, executor, workflows)
         await stack.enter_async_context(worker)
         yield worker
 
