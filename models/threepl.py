@@ -80,3 +80,38 @@ class ThreePLCancelAnswer(BaseModel):
 
     cancelled: bool
     reason: str | None = None
+
+
+class ShipBobWebhookTracking(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    carrier: str | None = Field(default=None, max_length=50)
+    carrier_service: str | None = Field(default=None, max_length=100)
+    tracking_id: str | None = Field(default=None, max_length=100)
+    tracking_url: str | None = Field(default=None, max_length=2000)
+
+
+class ShipBobWebhook(BaseModel):
+    """The body of a ShipBob order webhook (its topic comes in the `x-webhook-topic` header): our
+    shipment id is the order's `reference_id`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    reference_id: str = Field(min_length=1, max_length=300)
+    order_id: int | None = None
+    shipment_id: int | None = None
+    status: str | None = Field(default=None, max_length=50)
+    event_time: datetime | None = None
+    tracking: ShipBobWebhookTracking | None = None
+
+
+class WebhookReceipt(BaseModel):
+    """The gateway's answer to a verified webhook: what it moved, or why it moved nothing (a 2xx either
+    way, so that the sender does not retry what can never apply)."""
+
+    webhook_id: str
+    topic: str
+    shipment_id: str | None = None
+    applied: bool = Field(description="a shipment event was applied")
+    replay: bool = Field(default=False, description="this delivery was applied before: nothing moved twice")
+    note: str | None = None

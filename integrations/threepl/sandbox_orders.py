@@ -7,8 +7,10 @@ Provider paths: `POST /{version}/order` (201; a `reference_id` seen before: 422
 `GET /{version}/order/{id}`, `POST /{version}/order/{id}:cancel` (a shipped order, or any order while
 `refuse_cancel` is set, answers 200 with `is_success: false`), `GET /{version}/channel`, and the
 webhook subscriptions. Not ShipBob, for tests and the demo: `PUT /_sandbox/orders/knobs` (ship after N
-seconds, deliver N seconds after that, refuse cancels, drop or duplicate webhooks),
-`POST /_sandbox/orders/{id}/ship` and `/deliver`, `GET /_sandbox/orders`, `GET /_sandbox/webhooks`.
+seconds, deliver N seconds after that, refuse cancels, drop, duplicate or hold webhooks),
+`POST /_sandbox/orders/{id}/ship` and `/deliver`, `GET /_sandbox/orders`, `GET /_sandbox/cancels` (every
+cancel asked and its answer), `GET /_sandbox/webhooks`
+(every delivery attempt), `POST /_sandbox/webhooks/release` (send the held ones).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class ShipBobOrderBook:
         self.floor = FloorKnobs()
         self._orders: dict[int, dict[str, Any]] = {int(key): order for key, order in store.load(_ORDERS)}
         self._next_id = max(self._orders, default=100_000_000) + 1
+        self.cancel_log: list[dict[str, Any]] = []
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         _check_new_order(body)
@@ -95,6 +98,12 @@ class ShipBobOrderBook:
             return dict(self._orders[order_id])
 
     def cancel(self, order_id: int) -> dict[str, Any]:
+        answer = self._cancel(order_id)
+        with self._lock:
+            self.cancel_log += [{"order_id": order_id, **result} for result in answer["canceled_shipment_results"]]
+        return answer
+
+    def _cancel(self, order_id: int) -> dict[str, Any]:
         order = self.get(order_id)
         shipment = order["shipments"][0]
         if shipment["status"] == "Cancelled":
@@ -142,7 +151,7 @@ class ShipBobOrderBook:
     def reset(self) -> None:
         with self._lock:
             self._store.clear(_ORDERS)
-            self._orders, self.floor = {}, FloorKnobs()
+            self._orders, self.floor, self.cancel_log = {}, FloorKnobs(), []
         self.webhooks.reset()
 
     def _move(self, order_id: int, status: str, shipment_status: str, *, tracking: dict[str, Any] | None = None,
@@ -299,6 +308,14 @@ def install_order_routes(app: FastAPI, book: ShipBobOrderBook, admit: Callable[[
     @app.post("/_sandbox/orders/{order_id}/deliver", include_in_schema=False)
     def deliver(order_id: int) -> dict[str, Any]:
         return book.deliver(order_id)
+
+    @app.get("/_sandbox/cancels", include_in_schema=False)
+    def cancels() -> list[dict[str, Any]]:
+        return list(book.cancel_log)
+
+    @app.post("/_sandbox/webhooks/release", include_in_schema=False)
+    def release() -> dict[str, int]:
+        return {"released": book.webhooks.release()}
 
     @app.get("/_sandbox/webhooks", include_in_schema=False)
     def deliveries() -> list[dict[str, Any]]:

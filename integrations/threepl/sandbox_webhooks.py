@@ -6,7 +6,8 @@ scheme ShipBob documents: headers `webhook-id` (stable across retries), `webhook
 seconds of the attempt), `webhook-signature` (`v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`
 keyed with the base64-decoded secret after `whsec_`) and `x-webhook-topic`. A delivery that does not get
 a 2xx is tried again after each of `retry_delays_seconds`. Knobs for tests and the demo: drop the next
-N deliveries (never sent), or deliver each one twice (same id, as an at-least-once sender may).
+N deliveries (never sent), deliver each one twice (same id, as an at-least-once sender may), or hold
+them back until released (an event that has happened at ShipBob but whose webhook is still on its way).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class NewSubscription(BaseModel):
 class DeliveryKnobs(BaseModel):
     drop_next: int = Field(default=0, ge=0, description="deliveries to drop (never sent) from now on")
     duplicate: bool = Field(default=False, description="send every delivery twice, under the same webhook-id")
+    hold: bool = Field(default=False, description=(
+        "keep deliveries back until `POST /_sandbox/webhooks/release` (a webhook still on its way)"))
     retry_delays_seconds: list[float] = Field(default_factory=lambda: [0.5, 1.0, 2.0, 4.0],
                                               max_length=10)
 
@@ -53,6 +56,7 @@ class WebhookSender:
         self.knobs = DeliveryKnobs()
         self._log: list[dict[str, Any]] = []
         self._timers: set[threading.Timer] = set()
+        self._held: list[tuple[str, str, str, bytes, dict[str, Any]]] = []
 
     def subscribe(self, new: NewSubscription) -> dict[str, Any]:
         with self._lock:
@@ -83,7 +87,7 @@ class WebhookSender:
     def reset(self) -> None:
         with self._lock:
             self._store.clear(_SUBSCRIPTIONS)
-            self._subscriptions, self._log, self.knobs = [], [], DeliveryKnobs()
+            self._subscriptions, self._log, self.knobs, self._held = [], [], DeliveryKnobs(), []
             timers, self._timers = set(self._timers), set()
         for timer in timers:
             timer.cancel()
@@ -106,8 +110,20 @@ class WebhookSender:
                                       "attempts": 0, "payload": payload})
                     continue
                 plans += [(url, message_id)] * sends
+            if knobs.hold:
+                self._held += [(url, message_id, topic, body, payload) for url, message_id in plans]
+                return
         for url, message_id in plans:
             self.later(0.0, self._deliver, url, message_id, topic, body, payload, 0)
+
+    def release(self) -> int:
+        """Stop holding deliveries back and send the held ones, in the order they were made."""
+        with self._lock:
+            held, self._held = self._held, []
+            self.knobs = self.knobs.model_copy(update={"hold": False})
+        for url, message_id, topic, body, payload in held:
+            self._deliver(url, message_id, topic, body, payload, 0)
+        return len(held)
 
     def sign(self, message_id: str, timestamp: datetime, body: bytes) -> str:
         return self._signer.sign(message_id, timestamp, body)
