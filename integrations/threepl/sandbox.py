@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from integrations.sandbox_kit import install_faults, presented_api_key
 from integrations.sandbox_store import SandboxStore
 from integrations.threepl.ratelimit import SlidingWindowLimiter
-from integrations.threepl.sandbox_orders import ShipBobOrderBook, install_order_routes
+from integrations.threepl.sandbox_orders import FloorKnobs, ShipBobOrderBook, install_order_routes
 from integrations.threepl.sandbox_webhooks import WebhookSender
 from integrations.threepl.shipbob import MAX_PAGE_SIZE
 
@@ -139,14 +139,16 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
 def create_shipbob_sandbox(token: str, *, rate_limit: int = DEFAULT_RATE_LIMIT,
                            window_seconds: float = DEFAULT_WINDOW_SECONDS,
                            store: SandboxStore | None = None, webhook_secret: str = DEV_WEBHOOK_SECRET,
-                           webhook_url: str | None = None) -> FastAPI:
+                           webhook_url: str | None = None, ship_after_seconds: float | None = None) -> FastAPI:
     """A FastAPI app speaking ShipBob's dated inventory, order and webhook API, accepting only `token`
     (Bearer). Webhooks are signed with `webhook_secret` and go to the subscriptions made through the API
     and, when given, to `webhook_url` (every topic: the subscription a dashboard would have made).
-    Its state lives in memory, and in `store` when it keeps a file."""
+    With `ship_after_seconds` its fulfillment center ships every order that long after it is created
+    (the dev stack's; tests drive it by hand). Its state lives in memory, and in `store` when it keeps a file."""
     state = ShipBobSandboxState(store)
     book = ShipBobOrderBook(store or SandboxStore(None),
-                            WebhookSender(webhook_secret, store or SandboxStore(None), default_url=webhook_url))
+                            WebhookSender(webhook_secret, store or SandboxStore(None), default_url=webhook_url),
+                            FloorKnobs(ship_after_seconds=ship_after_seconds))
     limiter = SlidingWindowLimiter(rate_limit, window_seconds)
     app = FastAPI(title="ShipBob sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     install_faults(app, lambda status, message: {"statusCode": status, "message": message})

@@ -54,11 +54,12 @@ class SandboxError(Exception):
 class ShipBobOrderBook:
     """Orders behind one lock (and in `store`), the floor's timers, and the webhook sender."""
 
-    def __init__(self, store: SandboxStore, webhooks: WebhookSender) -> None:
+    def __init__(self, store: SandboxStore, webhooks: WebhookSender, floor: FloorKnobs | None = None) -> None:
         self._lock = threading.Lock()
         self._store = store
         self.webhooks = webhooks
-        self.floor = FloorKnobs()
+        self._default_floor = floor or FloorKnobs()
+        self.floor = self._default_floor
         self._orders: dict[int, dict[str, Any]] = {int(key): order for key, order in store.load(_ORDERS)}
         self._next_id = max(self._orders, default=100_000_000) + 1
         self.cancel_log: list[dict[str, Any]] = []
@@ -151,7 +152,7 @@ class ShipBobOrderBook:
     def reset(self) -> None:
         with self._lock:
             self._store.clear(_ORDERS)
-            self._orders, self.floor, self.cancel_log = {}, FloorKnobs(), []
+            self._orders, self.floor, self.cancel_log = {}, self._default_floor, []
         self.webhooks.reset()
 
     def _move(self, order_id: int, status: str, shipment_status: str, *, tracking: dict[str, Any] | None = None,

@@ -20,6 +20,7 @@ import httpx
 from rich.progress import Progress, TaskID
 
 from models.keys import KeyCreate, Role
+from models.network import NodeKind
 from omniroute.demo.api import GatewayApi, GatewayError
 from omniroute.demo.network import DemoNetwork, default_data_dir
 from omniroute.demo.orders import DemoOrder, choose_returns, generate_orders
@@ -83,6 +84,8 @@ class DemoScenario:
         self.warehouse = SimulatedWarehouse(
             api, api, seed=plan.seed + 1, on_final=lambda _: self._advance("final"),
             on_shipped=lambda _, __: self._advance("shipped"), on_held=self._review_hold, on_seen=self._seen,
+            # A 3PL's shipments are worked by ShipBob (its sandbox ships them and calls the gateway's webhook).
+            partner_nodes=frozenset(node.node_id for node in network.nodes if node.kind is NodeKind.THREE_PL),
         )
         self.receiving = SimulatedReceiving(api, network, seed=plan.seed + 3, run_tag=plan.run_tag,
                                             on_received=self._received)
