@@ -1,4 +1,12 @@
-"""3PL inventory pull: page through a ShipBob-format 3PL's levels and apply them as counts to its node.
+"""3PL activities: place and cancel a shipment's order at the 3PL (`ThreePLOrderActivities`), and the
+inventory pull (`ThreePLInventoryActivities`).
+
+The order activities build the 3PL's order from the shipment (our shipment id as its `reference_id`,
+so a retried create finds the order it made), and classify what comes back: a refusal (4xx) is a
+non-retryable ApplicationError("ProviderRejected"), a 429 an ApplicationError("RateLimited") that asks
+Temporal to retry after the 3PL's `x-retry-after`, anything else propagates for the retry policy.
+
+Inventory pull: page through a ShipBob-format 3PL's levels and apply them as counts to its node.
 
 Each page is one all-or-nothing feed batch (`InventoryFeeds.apply_inventory_feed`), so a failure mid-pull
 leaves whole pages applied and none half-applied. Every count carries the pull's start time as its
@@ -11,6 +19,8 @@ applied instead of starting over.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
@@ -20,11 +30,67 @@ from temporalio.exceptions import ApplicationError
 from activities.errors import INVALID_DATA, classified_errors
 from integrations.http import RateLimitedError
 from integrations.threepl.shipbob import ShipBobClient, ShipBobInventoryLevel
+from integrations.threepl.shipbob_orders import (
+    NewShipBobOrder,
+    ShipBobAddress,
+    ShipBobProduct,
+    ShipBobRecipient,
+)
 from models.allocation import InventoryFeedItem
-from models.threepl import PullResult, PullThreePLInventory
+from models.costs import ServiceLevel
+from models.network import ProviderSettings
+from models.threepl import (
+    CancelThreePLOrder,
+    PlaceThreePLOrder,
+    PullResult,
+    PullThreePLInventory,
+    ThreePLCancelAnswer,
+    ThreePLOrderPlaced,
+)
 from store.ports import InventoryFeeds, NetworkReader, StaleCountError
 
 RATE_LIMITED = "RateLimited"
+# ShipBob's `shipping_method` is the name of a ship option in the merchant's account; these are the
+# names a default ShipBob account has for our service levels.
+SHIPPING_METHODS = {ServiceLevel.STANDARD: "Standard", ServiceLevel.TWO_DAY: "2-Day",
+                    ServiceLevel.NEXT_DAY: "Overnight"}
+ShipBobClients = Callable[[ProviderSettings | None], ShipBobClient]
+
+
+class ThreePLOrderActivities:
+    """A shipment's order at its 3PL. `clients(provider)` gives the client for a node's provider
+    settings (None: the ShipBob account configured in settings)."""
+
+    def __init__(self, clients: ShipBobClients) -> None:
+        self._clients = clients
+
+    @activity.defn
+    def place_order(self, request: PlaceThreePLOrder) -> ThreePLOrderPlaced:
+        """Create the shipment's order at the 3PL, or find the one an earlier attempt made. Raises
+        ProviderRejected (the 3PL refused it: an unknown SKU, a bad address) or RateLimited."""
+        order = NewShipBobOrder(
+            reference_id=request.shipment_id, order_number=request.order_id,
+            shipping_method=SHIPPING_METHODS[request.service_level],
+            recipient=ShipBobRecipient(
+                name=request.ship_to.name, email=str(request.customer.email), phone_number=request.ship_to.phone,
+                address=ShipBobAddress(address1=request.ship_to.line1, address2=request.ship_to.line2,
+                                       city=request.ship_to.city, state=request.ship_to.region or None,
+                                       country=request.ship_to.country, zip_code=request.ship_to.postal_code)),
+            products=[ShipBobProduct(reference_id=line.sku, name=line.sku, quantity=line.quantity,
+                                     external_line_id=str(line.line_no)) for line in request.lines],
+            tags=[{"name": "omniroute_order", "value": request.order_id}])
+        with classified_errors(), _rate_limited():
+            placed, created = self._clients(request.provider).create_order(order)
+        activity.logger.info("3PL order %s for %s (%s)", placed.id, request.shipment_id,
+                             "created" if created else "found from an earlier attempt")
+        return ThreePLOrderPlaced(provider_order_id=placed.id, created=created, status=placed.status)
+
+    @activity.defn
+    def cancel_order(self, request: CancelThreePLOrder) -> ThreePLCancelAnswer:
+        """Ask the 3PL to cancel the shipment's order: its answer (refused once it has shipped)."""
+        with classified_errors(), _rate_limited():
+            answer = self._clients(request.provider).cancel_order(request.provider_order_id)
+        return ThreePLCancelAnswer(cancelled=answer.cancelled, reason=answer.refusal)
 
 
 class PullProgress(PullResult):
@@ -106,6 +172,14 @@ def _counts(levels: list[ShipBobInventoryLevel], request: PullThreePLInventory,
             activity.logger.warning("3PL level %s skipped: sku %r, on hand %s", level.inventory_id, level.sku,
                                     level.total_on_hand_quantity)
     return counts, skipped
+
+
+@contextmanager
+def _rate_limited() -> Iterator[None]:
+    try:
+        yield
+    except RateLimitedError as err:
+        raise ApplicationError(str(err), type=RATE_LIMITED, next_retry_delay=_delay(err)) from err
 
 
 def _resumed_progress() -> PullProgress | None:

@@ -33,6 +33,7 @@ from gateway.routes import (
     sourcing,
     sourcing_versions,
     timeline,
+    webhooks_shipbob,
 )
 from omniroute.client import OmnirouteClient
 from omniroute.config.codec import codec_for, omniroute_data_converter
@@ -96,10 +97,12 @@ def create_app(
     app.state.client = client
     app.state.key_guard = KeyGuard.from_settings(config)
     app.state.codec = payload_codec
+    app.state.settings = config  # partner secrets by reference (the ShipBob webhook's)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_request_bytes)
     app.add_middleware(codec.CodecCors, origins=codec.ui_origins(config))
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(webhooks_shipbob.router, responses=TOO_LARGE)  # signed by ShipBob, not by API key
     routers = (
         keys.router,
         nodes.router,

@@ -22,7 +22,7 @@ from integrations.carriers.sandbox import create_easypost_sandbox
 from integrations.channels.sandbox import create_shopify_sandbox
 from integrations.notify.sandbox import create_sendgrid_sandbox
 from integrations.sandbox_store import SandboxStore
-from integrations.threepl.sandbox import create_shipbob_sandbox
+from integrations.threepl.sandbox import DEV_WEBHOOK_SECRET, create_shipbob_sandbox
 from integrations.wms.sandbox import create_wms_sandbox
 from models.sandbox_credentials import DEV_SHIPBOB_KEY, DEV_SHOPIFY_TOKEN
 
@@ -34,9 +34,14 @@ WMS_PREFIX = "/wms"
 
 
 def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: str = DEV_SHOPIFY_TOKEN,
-                       shipbob_key: str = DEV_SHIPBOB_KEY, store: SandboxStore | None = None) -> FastAPI:
+                       shipbob_key: str = DEV_SHIPBOB_KEY, store: SandboxStore | None = None,
+                       shipbob_webhook_secret: str = DEV_WEBHOOK_SECRET,
+                       shipbob_webhook_url: str | None = None,
+                       shipbob_ship_after_seconds: float | None = None) -> FastAPI:
     """The combined sandbox app, with `GET /healthz`. Every sandbox keeps its state in `store` too
-    (the caller opens and closes it); without one they live in memory only."""
+    (the caller opens and closes it); without one they live in memory only. ShipBob signs its webhooks
+    with `shipbob_webhook_secret` and sends every topic to `shipbob_webhook_url` when given; it ships
+    each order `shipbob_ship_after_seconds` after it is created when given."""
     app = FastAPI(title="Omniroute provider sandboxes", docs_url=None, redoc_url=None)
 
     @app.get("/healthz")
@@ -45,7 +50,9 @@ def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: s
 
     app.mount(EASYPOST_PREFIX, create_easypost_sandbox(easypost_key, store))
     app.mount(SENDGRID_PREFIX, create_sendgrid_sandbox(sendgrid_key, store))
-    app.mount(SHIPBOB_PREFIX, create_shipbob_sandbox(shipbob_key, store=store))
+    app.mount(SHIPBOB_PREFIX, create_shipbob_sandbox(shipbob_key, store=store, webhook_secret=shipbob_webhook_secret,
+                                                     webhook_url=shipbob_webhook_url,
+                                                     ship_after_seconds=shipbob_ship_after_seconds))
     app.mount(SHOPIFY_PREFIX, create_shopify_sandbox(shopify_token, store=store))
     app.mount(WMS_PREFIX, create_wms_sandbox())
     return app
@@ -143,10 +150,13 @@ class SandboxServer:
 
 def serve(host: str, port: int, *, easypost_key: str, sendgrid_key: str,
           shipbob_key: str = DEV_SHIPBOB_KEY, shopify_token: str = DEV_SHOPIFY_TOKEN,
-          state_path: Path | None = None) -> None:
+          state_path: Path | None = None, shipbob_webhook_secret: str = DEV_WEBHOOK_SECRET,
+          shipbob_webhook_url: str | None = None, shipbob_ship_after_seconds: float | None = None) -> None:
     """Serve the sandboxes in the foreground until SIGINT/SIGTERM (uvicorn handles both), keeping their
     state in the SQLite file `state_path` (created if missing) or, without one, in memory only."""
     with SandboxStore(state_path) as store:
         app = create_sandbox_app(easypost_key=easypost_key, sendgrid_key=sendgrid_key, shipbob_key=shipbob_key,
-                                 shopify_token=shopify_token, store=store)
+                                 shopify_token=shopify_token, store=store,
+                                 shipbob_webhook_secret=shipbob_webhook_secret, shipbob_webhook_url=shipbob_webhook_url,
+                                 shipbob_ship_after_seconds=shipbob_ship_after_seconds)
         uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")

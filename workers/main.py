@@ -28,11 +28,12 @@ from activities.notify import NotifyActivities
 from activities.records import RecordActivities
 from activities.sourcing import SourcingActivities, SourcingConfigCache
 from activities.sweep import ReservationSweepActivities
-from activities.threepl import ThreePLInventoryActivities
+from activities.threepl import ThreePLInventoryActivities, ThreePLOrderActivities
 from activities.waves import WaveActivities
 from integrations.carriers.easypost import EasyPostClient
 from integrations.channels.shopify import ShopifyClient
 from integrations.notify.sendgrid import SendGridClient
+from integrations.threepl.pool import ShipBobClientPool
 from integrations.threepl.shipbob import ShipBobClient
 from integrations.webhooks import WebhookSender
 from models.returns import ReturnPolicy
@@ -46,6 +47,7 @@ from workers.schedules import ensure_schedules
 from workflows.backorders import BackorderSweepWorkflow
 from workflows.channel_sync import ChannelInventorySyncWorkflow
 from workflows.fulfilment.dc import DcFulfilmentWorkflow
+from workflows.fulfilment.threepl import ThreePLFulfilmentWorkflow
 from workflows.lookahead import ShadowPriceWorkflow
 from workflows.order import OrderWorkflow
 from workflows.returns import ReturnWorkflow
@@ -57,7 +59,7 @@ log = logging.getLogger("omniroute.worker")
 
 WORKFLOWS: Sequence[type] = (OrderWorkflow, DcFulfilmentWorkflow, ReturnWorkflow, ReservationSweepWorkflow,
                                ChannelInventorySyncWorkflow, ThreePLInventorySyncWorkflow, ShadowPriceWorkflow,
-                               ReleaseWaveWorkflow, BackorderSweepWorkflow)
+                               ReleaseWaveWorkflow, BackorderSweepWorkflow, ThreePLFulfilmentWorkflow)
 # Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
 PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
                "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns",
@@ -79,6 +81,7 @@ class Dependencies:
     shopify: ShopifyClient
     threepl: ShipBobClient
     webhooks: WebhookSender
+    threepl_accounts: ShipBobClientPool
 
 
 def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
@@ -100,6 +103,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     notify = NotifyActivities(deps.mail, settings.mail_from, store, per_hour=settings.notify_per_recipient_per_hour)
     sweep = ReservationSweepActivities(ledger=store, reservations=store, orders=store)
     threepl = ThreePLInventoryActivities(deps.threepl, network=store, feeds=store)
+    threepl_orders = ThreePLOrderActivities(deps.threepl_accounts)
     channel_sync = ChannelSyncActivities(stock=store, shopify=deps.shopify)
     hand_off = HandOffActivities(deps.webhooks, settings.partner_secret)
     return [
@@ -112,7 +116,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
         carrier.rate_shipment, carrier.buy_label, carrier.void_label,
         notify.notify,
         sweep.release_expired_batch,
-        threepl.pull_inventory,
+        threepl.pull_inventory, threepl_orders.place_order, threepl_orders.cancel_order,
         channel_sync.channel_levels, channel_sync.moved_skus, channel_sync.push_levels,
         hand_off.deliver_release, hand_off.ask_to_cancel,
     ]
@@ -166,12 +170,14 @@ async def running_worker(settings: Settings, *, client: Client | None = None, st
         stack.callback(threepl.close)
         webhooks = WebhookSender()
         stack.callback(webhooks.close)
+        threepl_accounts = ShipBobClientPool(threepl, settings.shipbob_url, settings.partner_secret)
+        stack.callback(threepl_accounts.close)
         executor = ThreadPoolExecutor(max_workers=2 * settings.worker_max_concurrent_activities,
                                       thread_name_prefix="activity")
         stack.callback(executor.shutdown, wait=True)
         if client is None:
             client = await connect_client(settings)
-        deps = Dependencies(store, carrier, mail, shopify, threepl, webhooks)
+        deps = Dependencies(store, carrier, mail, shopify, threepl, webhooks, threepl_accounts)
         worker = create_worker(client, settings, deps, executor, workflows)
         await stack.enter_async_context(worker)
         yield worker

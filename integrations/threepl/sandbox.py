@@ -1,4 +1,5 @@
-"""A sandbox ShipBob (dated API) serving inventory levels with cursor pagination and rate limits.
+"""A sandbox ShipBob (dated API) serving inventory levels with cursor pagination and rate limits, and
+orders with cancel and signed webhooks (integrations/threepl/sandbox_orders.py).
 
 Provider paths: `GET /{version}/inventory-level?PageSize=&Cursor=` → `{first, prev, next, last, items}`
 with absolute cursor URLs (the cursor itself is opaque), `Authorization: Bearer TOKEN` (401 otherwise),
@@ -6,8 +7,9 @@ and a sliding-window limit per token (150/min by default): a 429 with `x-retry-a
 `x-remaining-calls` and `{"statusCode": 429, "message": ...}`. Errors: 400 `{field: [msgs]}`, 404
 ProblemDetails. Not ShipBob, for tests and the demo: `PUT /_sandbox/inventory` (a list of items
 replaces the stock), `GET /_sandbox/stats`, `PUT /_sandbox/rate-limit`, `POST /_sandbox/reset`,
-`/_sandbox/faults` (see integrations.sandbox_kit). Inventory and counters outlive a restart when the
-sandbox is given a file store (integrations.sandbox_store); the rate limit and faults start afresh.
+`/_sandbox/faults` (see integrations.sandbox_kit). Inventory, orders, webhook subscriptions and counters
+outlive a restart when the sandbox is given a file store (integrations.sandbox_store); the rate limit,
+faults, knobs and pending ship/deliver timers start afresh.
 """
 
 from __future__ import annotations
@@ -26,12 +28,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from integrations.sandbox_kit import install_faults, presented_api_key
 from integrations.sandbox_store import SandboxStore
 from integrations.threepl.ratelimit import SlidingWindowLimiter
+from integrations.threepl.sandbox_orders import FloorKnobs, ShipBobOrderBook, install_order_routes
+from integrations.threepl.sandbox_webhooks import WebhookSender
 from integrations.threepl.shipbob import MAX_PAGE_SIZE
 
 VERSIONS = ("2025-07", "2026-01", "2026-07")
 DEFAULT_RATE_LIMIT = 150
 DEFAULT_WINDOW_SECONDS = 60.0
 DEFAULT_PAGE_SIZE = 50
+# The account's webhook signing secret when none is given (a Standard Webhooks secret: whsec_ + base64).
+DEV_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"omniroute-dev-shipbob-webhooks..").decode()
 _ITEMS, _COUNTERS = "shipbob.item", "shipbob.counters"
 
 
@@ -132,10 +138,17 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
 
 def create_shipbob_sandbox(token: str, *, rate_limit: int = DEFAULT_RATE_LIMIT,
                            window_seconds: float = DEFAULT_WINDOW_SECONDS,
-                           store: SandboxStore | None = None) -> FastAPI:
-    """A FastAPI app speaking ShipBob's dated inventory API, accepting only `token` (Bearer).
-    Its inventory and counters live in memory, and in `store` when it keeps a file."""
+                           store: SandboxStore | None = None, webhook_secret: str = DEV_WEBHOOK_SECRET,
+                           webhook_url: str | None = None, ship_after_seconds: float | None = None) -> FastAPI:
+    """A FastAPI app speaking ShipBob's dated inventory, order and webhook API, accepting only `token`
+    (Bearer). Webhooks are signed with `webhook_secret` and go to the subscriptions made through the API
+    and, when given, to `webhook_url` (every topic: the subscription a dashboard would have made).
+    With `ship_after_seconds` its fulfillment center ships every order that long after it is created
+    (the dev stack's; tests drive it by hand). Its state lives in memory, and in `store` when it keeps a file."""
     state = ShipBobSandboxState(store)
+    book = ShipBobOrderBook(store or SandboxStore(None),
+                            WebhookSender(webhook_secret, store or SandboxStore(None), default_url=webhook_url),
+                            FloorKnobs(ship_after_seconds=ship_after_seconds))
     limiter = SlidingWindowLimiter(rate_limit, window_seconds)
     app = FastAPI(title="ShipBob sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     install_faults(app, lambda status, message: {"statusCode": status, "message": message})
@@ -162,11 +175,16 @@ def create_shipbob_sandbox(token: str, *, rate_limit: int = DEFAULT_RATE_LIMIT,
         state.count("requests_served")
         return admission.remaining
 
+    def check_version(version: str, request: Request) -> None:
+        if version not in VERSIONS:
+            raise problem(404, "Not Found", f"API version {version!r} does not exist.", request.url.path)
+
+    install_order_routes(app, book, admit, check_version)
+
     @app.get("/{version}/inventory-level")
     def inventory_levels(version: str, request: Request) -> Response:
         remaining = admit(request)
-        if version not in VERSIONS:
-            raise problem(404, "Not Found", f"API version {version!r} does not exist.", request.url.path)
+        check_version(version, request)
         offset, size = _page_request(request)
         items, total = state.page(offset, size)
 
@@ -201,8 +219,9 @@ def create_shipbob_sandbox(token: str, *, rate_limit: int = DEFAULT_RATE_LIMIT,
 
     @app.post("/_sandbox/reset", include_in_schema=False)
     def reset() -> dict[str, str]:
-        """Empty inventory, zero counters, the default rate limit with an empty window."""
+        """Empty inventory, orders and subscriptions, zero counters, default knobs and rate limit."""
         state.reset()
+        book.reset()
         limiter.configure(rate_limit, window_seconds)
         return {"status": "reset"}
 

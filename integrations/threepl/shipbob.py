@@ -1,9 +1,11 @@
-"""ShipBob client: read a 3PL's inventory levels, page by page, honouring its rate limit.
+"""ShipBob client: read a 3PL's inventory levels page by page, and create, read and cancel its
+orders (integrations/threepl/shipbob_orders.py has their wire shapes), honouring its rate limit.
 
 Wire format (dated API versions): `https://api.shipbob.com/{version}/...`, `Authorization: Bearer TOKEN`.
 `GET /{version}/inventory-level?PageSize=N` answers `{first, prev, next, last, items: [...]}` where the
 cursor links are URLs (or null); the client follows `next` until it is null. Throttling is a 429 with
-`x-retry-after: <seconds>`. Errors: 400/422 `{"<field>": ["msg", ...]}`, 404 ProblemDetails
+`x-retry-after: <seconds>`. Writes carry `shipbob_channel_id`: the channel given, else the first of
+`GET /{version}/channel`. Errors: 400/422 `{"<field>": ["msg", ...]}`, 404 ProblemDetails
 `{type, title, status, detail, instance}`, 401/403 with any body.
 """
 
@@ -24,12 +26,14 @@ from integrations.http import (
     json_object,
     send,
 )
+from integrations.threepl.shipbob_orders import NewShipBobOrder, ShipBobCancelAnswer, ShipBobOrder
 
 PROVIDER = "shipbob"
 DEFAULT_API_VERSION = "2026-07"
 RETRY_AFTER_HEADER = "x-retry-after"
 MAX_PAGE_SIZE = 250
 DEFAULT_PAGE_SIZE = 100
+CHANNEL_HEADER = "shipbob_channel_id"
 
 
 class ShipBobInventoryLevel(BaseModel):
@@ -57,7 +61,7 @@ class ShipBobInventoryPage(BaseModel):
 
 
 class ShipBobClient(ProviderClient):
-    """Sync ShipBob client (inventory reads). Raises `integrations.http.ProviderError` subclasses:
+    """Sync ShipBob client (inventory reads; orders). Raises `integrations.http.ProviderError` subclasses:
     `PermanentProviderError` for refusals (401/403 bad token, 404, 400/422 naming the field, a `next`
     link pointing at another host), `RateLimitedError` for a 429 whose `x-retry-after` wait is longer
     than the retry policy sleeps in-process (or after its retries), `TransientProviderError` otherwise.
@@ -69,6 +73,7 @@ class ShipBobClient(ProviderClient):
         token: str,
         *,
         version: str = DEFAULT_API_VERSION,
+        channel_id: str | None = None,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
@@ -76,6 +81,7 @@ class ShipBobClient(ProviderClient):
         super().__init__(base_url, {"Authorization": f"Bearer {token}", "Accept": "application/json"},
                          timeout=timeout, transport=transport, retry=retry)
         self._version = version.strip("/")
+        self._channel_id = channel_id
 
     @property
     def version(self) -> str:
@@ -108,8 +114,66 @@ class ShipBobClient(ProviderClient):
         except ValidationError as exc:
             raise PermanentProviderError(PROVIDER, f"unreadable inventory page: {exc}") from exc
 
+    # -- orders ------------------------------------------------------------------------------------
 
+    def create_order(self, order: NewShipBobOrder) -> tuple[ShipBobOrder, bool]:
+        """Create the order, or find the one an earlier attempt created under the same `reference_id`
+        (ShipBob answers a duplicate with 422 naming it): (the order, whether this call created it)."""
+        try:
+            data = self._send("POST", f"/{self._version}/order", json=order.model_dump(mode="json", exclude_none=True),
+                              write=True)
+        except PermanentProviderError as err:
+            if err.status != 422 or err.field != "reference_id":
+                raise
+            existing = self.find_order(order.reference_id)
+            if existing is None:
+                raise
+            return existing, False
+        return _order(data), True
 
+    def find_order(self, reference_id: str) -> ShipBobOrder | None:
+        """The order created under our `reference_id`, if there is one."""
+        response = self._request("GET", f"/{self._version}/order", params={"ReferenceIds": reference_id})
+        try:
+            orders = response.json()
+        except ValueError as exc:
+            raise PermanentProviderError(PROVIDER, "order list is not JSON", status=response.status_code) from exc
+        if not isinstance(orders, list):
+            raise PermanentProviderError(PROVIDER, "order list is not a JSON array", status=response.status_code)
+        found = [_order(item) for item in orders if isinstance(item, dict)]
+        return next((o for o in found if o.reference_id == reference_id), None)
+
+    def get_order(self, order_id: int) -> ShipBobOrder:
+        return _order(self._send("GET", f"/{self._version}/order/{order_id}"))
+
+    def cancel_order(self, order_id: int) -> ShipBobCancelAnswer:
+        """Ask ShipBob to cancel the order; the answer says whether it did (a shipped order stays)."""
+        data = self._send("POST", f"/{self._version}/order/{order_id}:cancel", write=True)
+        try:
+            return ShipBobCancelAnswer.model_validate(data)
+        except ValidationError as exc:
+            raise PermanentProviderError(PROVIDER, f"unreadable cancel answer: {exc}") from exc
+
+    def channel_id(self) -> str:
+        """The channel our writes are made in: the one configured, else ShipBob's first for our token."""
+        if self._channel_id is None:
+            items = self._send("GET", f"/{self._version}/channel").get("items") or []
+            if not items or not isinstance(items[0], dict) or "id" not in items[0]:
+                raise PermanentProviderError(PROVIDER, "the token has no channel to write orders in",
+                                             field=CHANNEL_HEADER)
+            self._channel_id = str(items[0]["id"])
+        return self._channel_id
+
+    def _send(self, method: str, path: str, *, json: dict[str, Any] | None = None,
+              write: bool = False) -> dict[str, Any]:
+        return json_object(PROVIDER, self._request(method, path, json=json, write=write))
+
+    def _request(self, method: str, path: str, *, json: dict[str, Any] | None = None,
+                 params: dict[str, Any] | None = None, write: bool = False) -> httpx.Response:
+        headers = {CHANNEL_HEADER: self.channel_id()} if write else None
+        request = self._http.build_request(method, path, json=json, params=params, headers=headers)
+        return send(self._http, request, provider=PROVIDER, parse_error=parse_error, retry=self._retry,
+                    retry_after_header=RETRY_AFTER_HEADER)
 
     def _resolve(self, url: str) -> httpx.URL:
         """A cursor link as a full URL. An absolute one must stay on the base URL's host (it gets our
@@ -157,6 +221,13 @@ def parse_error(response: httpx.Response) -> ErrorDetail:
         if isinstance(messages, str):
             return ErrorDetail(message=f"{field}: {messages}", field=str(field))
     return ErrorDetail(message=fallback)
+
+
+def _order(data: object) -> ShipBobOrder:
+    try:
+        return ShipBobOrder.model_validate(data)
+    except ValidationError as exc:
+        raise PermanentProviderError(PROVIDER, f"unreadable order: {exc}") from exc
 
 
 def _text(value: object) -> str | None:

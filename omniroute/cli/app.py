@@ -135,7 +135,10 @@ def sandbox() -> None:
                                    sendgrid_key=settings.sendgrid_api_key.get_secret_value(),
                                    shipbob_key=settings.shipbob_api_key.get_secret_value(),
                                    shopify_token=settings.shopify_api_key.get_secret_value(),
-                                   state_path=settings.sandbox_state_file))
+                                   state_path=settings.sandbox_state_file,
+                                   shipbob_webhook_secret=settings.partner_secret(settings.shipbob_webhook_secret_ref),
+                                   shipbob_webhook_url=settings.shipbob_webhook_target,
+                                   shipbob_ship_after_seconds=settings.shipbob_sandbox_ship_after_seconds))
 
 
 @db_app.command("upgrade")

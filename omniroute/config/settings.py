@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     shipbob_api_key: SecretStr = SecretStr(DEV_SHIPBOB_KEY)
     # The node in our network that the ShipBob 3PL stands for; its inventory sync is scheduled when set.
     shipbob_node_id: str | None = None
+    # The name, in the partner secrets, of the secret ShipBob signs its webhooks with (Standard Webhooks,
+    # `whsec_...`); the gateway verifies POST /webhooks/shipbob with it.
+    shipbob_webhook_secret_ref: str = "shipbob-webhooks"
+    # Where the ShipBob sandbox sends its webhooks; None: this gateway's /webhooks/shipbob.
+    shipbob_webhook_url: str | None = None
+    # How long the ShipBob sandbox takes to ship an order (the demo's 3PL); empty: only when a test says.
+    shipbob_sandbox_ship_after_seconds: float | None = Field(default=2.0, ge=0)
     # Partners' secrets, named by the nodes that use them (`hand_off.secret_ref`, `provider.credentials_ref`):
     # a JSON object of name to secret, e.g. {"wms-chi": "whsec_...", "vendor-acme": "..."}. In development
     # and test a name not listed resolves to a published dev secret (dev_partner_secret(name)).
@@ -276,6 +283,10 @@ class Settings(BaseSettings):
     @property
     def gateway_url(self) -> str:
         return f"http://{self.gateway_host}:{self.gateway_port}"
+
+    @property
+    def shipbob_webhook_target(self) -> str:
+        return self.shipbob_webhook_url or f"{self.gateway_url}/webhooks/shipbob"
 
     @property
     def ui_url(self) -> str:

@@ -92,6 +92,8 @@ class DemoScenario:
             on_shipped=lambda _, __: self._advance("shipped"), on_held=self._review_hold, on_seen=self._seen,
             puller=api if wms is not None else None, pull_nodes=pull_nodes,
             wms_nodes=[wms.node_id] if wms is not None else [],
+            # A 3PL's shipments are worked by ShipBob (its sandbox ships them and calls the gateway's webhook).
+            partner_nodes=frozenset(node.node_id for node in network.nodes if node.kind is NodeKind.THREE_PL),
         )
         self.receiving = SimulatedReceiving(api, network, seed=plan.seed + 3, run_tag=plan.run_tag,
                                             on_received=self._received)

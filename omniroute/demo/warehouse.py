@@ -9,6 +9,8 @@ picked → packed → shipped → delivered with small random pauses. The time f
 the accepted `shipped` event is recorded per shipment. The order's reader, the event sender and the
 pull API are ports, so the demo drives the HTTP gateway and the benchmark may send the events as
 Temporal updates through the SDK instead.
+Shipments at partner nodes (a 3PL, dropship vendors: answered by their sandboxes) are left to the
+partner until they ship; the warehouse then plays their carrier and delivers them.
 """
 
 from __future__ import annotations
@@ -104,6 +106,7 @@ class SimulatedWarehouse:
         puller: NodeShipmentPuller | None = None,
         pull_nodes: Collection[str] = (),
         wms_nodes: Collection[str] = (),
+        partner_nodes: frozenset[str] = frozenset(),
     ) -> None:
         """With `puller`, the shipments at `pull_nodes` are found through the pull API; those at
         `wms_nodes` are left to their WMS."""
@@ -112,6 +115,7 @@ class SimulatedWarehouse:
         self._pull_nodes = tuple(pull_nodes) if puller is not None else ()
         self._not_from_views = set(self._pull_nodes) | set(wms_nodes)
         self._pulling = BackgroundTasks()
+        self._partner_nodes = partner_nodes
         self._rng = random.Random(seed)
         self._step_delay_s, self._poll_interval_s = step_delay_s, poll_interval_s
         self._gate = asyncio.Semaphore(max_in_flight)
@@ -180,10 +184,28 @@ class SimulatedWarehouse:
         tracked.last_error = None
         for shipment in snapshot.shipments:
             tracked.shipments[shipment.shipment_id] = shipment
+            if shipment.node_id in self._partner_nodes:
+                self._carry(tracked, shipment)
+                continue
             ready = shipment.state is ShipmentState.RELEASED and tracked.ship
             if ready and shipment.node_id not in self._not_from_views and shipment.shipment_id not in self._driving:
                 self._driving.add(shipment.shipment_id)
                 self._tasks.spawn(self._work(tracked, shipment.shipment_id))
+
+    def _carry(self, tracked: TrackedOrder, shipment: ShipmentSnapshot) -> None:
+        """A partner node (a dropship vendor) works its shipments itself; once one has shipped, the
+        carrier's part is played here: it is delivered."""
+        if shipment.state is ShipmentState.SHIPPED and shipment.shipment_id not in self._driving:
+            self._driving.add(shipment.shipment_id)
+            tracked.shipped_after_s[shipment.shipment_id] = time.monotonic() - tracked.placed_at
+            if self._on_shipped:
+                self._on_shipped(tracked, shipment.shipment_id)
+            self._tasks.spawn(self._deliver(tracked, shipment.shipment_id))
+
+    async def _deliver(self, tracked: TrackedOrder, shipment_id: str) -> None:
+        low, high = self._step_delay_s
+        await asyncio.sleep(self._rng.uniform(low, high))
+        await self._send(tracked, shipment_id, ShipmentEventType.DELIVERED)
 
     async def _review(self, tracked: TrackedOrder) -> None:
         assert self._on_held is not None

@@ -40,6 +40,8 @@ NODE, OTHER_NODE = "dc-1", "dc-2"
 SKU = "SKU-1"
 
 PUBLIC = frozenset({"public"})
+# Signed by a partner, not called with an API key: every caller without the partner's signature is a 401.
+SIGNED = frozenset({"partner signature"})
 ADMIN_ONLY = frozenset({Role.ADMIN})
 OPERATORS = frozenset({Role.OPERATOR, Role.ADMIN})
 CHANNELS = frozenset({Role.CHANNEL, Role.ADMIN})
@@ -95,6 +97,7 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[object], str]] = {
     ("GET", "/v1/promise"): (CHANNELS_AND_OPERATORS, f"/v1/promise?postal_code=60601&item={SKU}"),
     ("POST", "/codec/decode"): (OPERATORS, "/codec/decode"),
     ("POST", "/codec/encode"): (OPERATORS, "/codec/encode"),
+    ("POST", "/webhooks/shipbob"): (SIGNED, "/webhooks/shipbob"),
 }
 CALLERS = ("no key", "unknown key", "revoked key", *Role)
 
@@ -142,7 +145,10 @@ async def test_each_route_admits_exactly_its_roles(gateway: Gateway, caller: obj
         body: dict[str, object] | None = {} if method in ("POST", "PUT") else None
         response = await gateway.call(method, path, caller, json=body)
         expected_ok = admitted == PUBLIC or caller in admitted
-        if caller in ("no key", "unknown key", "revoked key") and admitted != PUBLIC:
+        if admitted == SIGNED:
+            if response.status_code != 401 or "webhook-signature" not in response.text:
+                wrong.append(f"{method} {path}: {response.status_code}, expected 401 for want of a signature")
+        elif caller in ("no key", "unknown key", "revoked key") and admitted != PUBLIC:
             if response.status_code != 401 or response.headers.get("www-authenticate") != "Bearer":
                 wrong.append(f"{method} {path}: {response.status_code}, expected 401")
         elif not expected_ok:
@@ -173,6 +179,9 @@ async def test_the_openapi_declares_the_bearer_scheme_and_every_v1_operation_use
             if path.startswith(("/v1", "/codec")):
                 assert operation.get("security") == [{"ApiKey": []}], f"{method} {path}"
                 assert {"401", "403", "413", "429"} <= set(operation["responses"]), f"{method} {path}"
+            elif path.startswith("/webhooks"):
+                assert operation.get("security") == [{"ShipBobSignature": []}], f"{method} {path}"
+                assert {"401", "413"} <= set(operation["responses"]), f"{method} {path}"
             else:
                 assert "security" not in operation, f"{method} {path}"
     assert (await gateway.http.get("/docs")).status_code == 200
