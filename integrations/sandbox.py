@@ -1,5 +1,5 @@
 """All provider sandboxes in one HTTP server: EasyPost at `/easypost/v2`, SendGrid at `/sendgrid`,
-Shopify at `/shopify`, ShipBob at `/shipbob`.
+Shopify at `/shopify`, ShipBob at `/shipbob`, dropship vendors at `/dropship/{vendor}`.
 
 `SandboxServer` runs it in a background thread (tests, the embedded dev stack);
 `serve` runs it in the foreground (the `omniroute sandbox` command). Their state lives in memory and,
@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from integrations.carriers.sandbox import create_easypost_sandbox
 from integrations.channels.sandbox import create_shopify_sandbox
+from integrations.dropship.sandbox import create_dropship_sandbox
 from integrations.notify.sandbox import create_sendgrid_sandbox
 from integrations.sandbox_store import SandboxStore
 from integrations.threepl.sandbox import create_shipbob_sandbox
@@ -29,6 +30,7 @@ EASYPOST_PREFIX = "/easypost/v2"
 SENDGRID_PREFIX = "/sendgrid"
 SHIPBOB_PREFIX = "/shipbob"
 SHOPIFY_PREFIX = "/shopify"
+DROPSHIP_PREFIX = "/dropship"
 
 
 def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: str = DEV_SHOPIFY_TOKEN,
@@ -45,6 +47,7 @@ def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: s
     app.mount(SENDGRID_PREFIX, create_sendgrid_sandbox(sendgrid_key, store))
     app.mount(SHIPBOB_PREFIX, create_shipbob_sandbox(shipbob_key, store=store))
     app.mount(SHOPIFY_PREFIX, create_shopify_sandbox(shopify_token, store=store))
+    app.mount(DROPSHIP_PREFIX, create_dropship_sandbox())
     return app
 
 
@@ -91,6 +94,10 @@ class SandboxServer:
     @property
     def shopify_url(self) -> str:
         return self.url + SHOPIFY_PREFIX
+
+    @property
+    def dropship_url(self) -> str:
+        return self.url + DROPSHIP_PREFIX
 
     def start(self) -> Self:
         if self._thread is not None:

@@ -21,6 +21,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.backorders import BackorderActivities
 from activities.carrier import CarrierActivities
 from activities.channel_sync import ChannelSyncActivities
+from activities.dropship import DropshipActivities
 from activities.inventory import InventoryActivities
 from activities.lookahead import LookAheadActivities
 from activities.notify import NotifyActivities
@@ -31,6 +32,7 @@ from activities.threepl import ThreePLInventoryActivities
 from activities.waves import WaveActivities
 from integrations.carriers.easypost import EasyPostClient
 from integrations.channels.shopify import ShopifyClient
+from integrations.dropship.client import PurchaseOrderClient
 from integrations.notify.sendgrid import SendGridClient
 from integrations.threepl.shipbob import ShipBobClient
 from models.returns import ReturnPolicy
@@ -44,6 +46,7 @@ from workers.schedules import ensure_schedules
 from workflows.backorders import BackorderSweepWorkflow
 from workflows.channel_sync import ChannelInventorySyncWorkflow
 from workflows.fulfilment.dc import DcFulfilmentWorkflow
+from workflows.fulfilment.dropship import DropshipFulfilmentWorkflow
 from workflows.lookahead import ShadowPriceWorkflow
 from workflows.order import OrderWorkflow
 from workflows.returns import ReturnWorkflow
@@ -55,7 +58,7 @@ log = logging.getLogger("omniroute.worker")
 
 WORKFLOWS: Sequence[type] = (OrderWorkflow, DcFulfilmentWorkflow, ReturnWorkflow, ReservationSweepWorkflow,
                                ChannelInventorySyncWorkflow, ThreePLInventorySyncWorkflow, ShadowPriceWorkflow,
-                               ReleaseWaveWorkflow, BackorderSweepWorkflow)
+                               ReleaseWaveWorkflow, BackorderSweepWorkflow, DropshipFulfilmentWorkflow)
 # Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
 PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
                "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns",
@@ -76,6 +79,7 @@ class Dependencies:
     mail: SendGridClient
     shopify: ShopifyClient
     threepl: ShipBobClient
+    vendors: PurchaseOrderClient
 
 
 def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
@@ -98,6 +102,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     sweep = ReservationSweepActivities(ledger=store, reservations=store, orders=store)
     threepl = ThreePLInventoryActivities(deps.threepl, network=store, feeds=store)
     channel_sync = ChannelSyncActivities(stock=store, shopify=deps.shopify)
+    dropship = DropshipActivities(deps.vendors, documents=store, secret_for=settings.partner_secret)
     return [
         inventory.allocate, inventory.commit, inventory.release, inventory.restock_return, inventory.swap,
         inventory.reroute, inventory.short_pick,
@@ -110,6 +115,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
         sweep.release_expired_batch,
         threepl.pull_inventory,
         channel_sync.channel_levels, channel_sync.moved_skus, channel_sync.push_levels,
+        dropship.send_purchase_order, dropship.cancel_purchase_order,
     ]
 
 
@@ -159,13 +165,15 @@ async def running_worker(settings: Settings, *, client: Client | None = None, st
         stack.callback(shopify.close)
         threepl = ShipBobClient(settings.shipbob_url, settings.shipbob_api_key.get_secret_value())
         stack.callback(threepl.close)
+        vendors = PurchaseOrderClient()
+        stack.callback(vendors.close)
         executor = ThreadPoolExecutor(max_workers=2 * settings.worker_max_concurrent_activities,
                                       thread_name_prefix="activity")
         stack.callback(executor.shutdown, wait=True)
         if client is None:
             client = await connect_client(settings)
-        worker = create_worker(client, settings, Dependencies(store, carrier, mail, shopify, threepl), executor,
-                               workflows)
+        deps = Dependencies(store, carrier, mail, shopify, threepl, vendors)
+        worker = create_worker(client, settings, deps, executor, workflows)
         await stack.enter_async_context(worker)
         yield worker
 
