@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 
 import uvicorn
 from fastapi import FastAPI
@@ -54,14 +54,16 @@ def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: s
 class SandboxServer:
     """Serves an ASGI app with uvicorn on a background thread, on 127.0.0.1.
 
-    `port=0` binds a free port (read it from `.port` after `start()`). `start()` returns once the
+    `port=0` binds a free port (read it from `.port` after `start()`). `lifespan="on"` runs the app's
+    lifespan (an app that builds its own clients there, e.g. the gateway). `start()` returns once the
     server accepts connections and raises RuntimeError if it does not within `startup_timeout`.
     `stop()` shuts it down and joins the thread; both are safe to call twice.
     """
 
     def __init__(self, app: FastAPI, *, host: str = "127.0.0.1", port: int = 0,
-                 startup_timeout: float = 10.0) -> None:
+                 startup_timeout: float = 10.0, lifespan: Literal["on", "off"] = "off") -> None:
         self._app = app
+        self._lifespan = lifespan
         self._host = host
         self._requested_port = port
         self._startup_timeout = startup_timeout
@@ -111,7 +113,7 @@ class SandboxServer:
             sock.close()
             raise
         self._port = sock.getsockname()[1]
-        config = uvicorn.Config(self._app, log_level="warning", lifespan="off", access_log=False)
+        config = uvicorn.Config(self._app, log_level="warning", lifespan=self._lifespan, access_log=False)
         server = uvicorn.Server(config)
         self._server = server
         self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
