@@ -32,10 +32,11 @@ from models.shipment import ShipmentLine
 from omniroute.config.settings import dev_partner_secret
 from omniroute.files.cost_files import demo_cost_model_path, load_cost_model
 from tests.fixtures.dropship import configure_vendor, purchase_orders, vendor_node, vendor_stats, vendor_url
-from tests.fixtures.fakes import FakeSourcingDocuments
 from tests.fixtures.eventually import eventually
+from tests.fixtures.fakes import FakeSourcingDocuments
 from tests.fixtures.orders import CHICAGO
 from tests.fixtures.sandbox import RunningSandbox
+
 
 def _vendor(sandbox: RunningSandbox, **knobs: object) -> str:
     """A vendor whose answers go nowhere (404): only the PO exchange is tried here."""
