@@ -64,7 +64,7 @@ def run_demo(
             summary, problems, gave_up = asyncio.run(
                 _run(gateway_url or settings.gateway_url, plan, console, stall_s=stall_s, max_s=max_s,
                      admin_token=stack.admin_key.token if stack and stack.admin_key else admin_token(settings),
-                     keys_file=keys_path(settings)))
+                     keys_file=keys_path(settings), settings=settings))
         except (GatewayError, httpx.TransportError) as err:  # the network or configuration did not load
             console.print("[red]The demo could not load its network:[/red]", escape(str(err)))
             return 1
@@ -82,7 +82,7 @@ def run_demo(
 
 async def _run(
     gateway_url: str, plan: DemoPlan, console: Console, *, stall_s: float, max_s: float,
-    admin_token: str | None, keys_file: Path,
+    admin_token: str | None, keys_file: Path, settings: Settings,
 ) -> tuple[DemoSummary, list[str], str | None]:
     network = load_network()
     progress = Progress(
@@ -90,7 +90,8 @@ async def _run(
         console=console,
     )
     async with GatewayApi(gateway_url, admin_token=admin_token) as api:
-        scenario = DemoScenario(api, network, plan, progress, keys_file=keys_file)
+        scenario = DemoScenario(api, network, plan, progress, keys_file=keys_file, sandbox_url=settings.sandbox_url,
+                                gateway_url=gateway_url, secret_for=settings.partner_secret)
         with progress:
             summary = await scenario.run(stall_s=stall_s, max_s=max_s)
         return summary, scenario.problems(), scenario.gave_up

@@ -28,6 +28,7 @@ from omniroute.demo.returns import ReturnsDesk
 from omniroute.demo.stuck import order_waits_for, return_waits_for
 from omniroute.demo.summary import DemoSummary, ReturnOutcome, summarize
 from omniroute.demo.tasks import BackgroundTasks
+from omniroute.demo.vendors import at_sandbox, is_vendor, onboard_vendors
 from omniroute.demo.warehouse import SimulatedWarehouse, TrackedOrder
 from omniroute.devstack.keys import StoredKey, read_keys, remember
 from omniroute.files.cost_files import demo_catalog_path, load_catalog
@@ -73,16 +74,21 @@ class DemoScenario:
 
     def __init__(
         self, api: GatewayApi, network: DemoNetwork, plan: DemoPlan, progress: Progress, *,
-        keys_file: Path | None = None,
+        keys_file: Path | None = None, sandbox_url: str | None = None, gateway_url: str | None = None,
+        secret_for: Callable[[str], str] | None = None,
     ) -> None:
+        """With `sandbox_url`, `gateway_url` and `secret_for` (a partner secret by name), the network's
+        dropship vendors are played by the vendor sandbox, answering through the gateway."""
         self._api, self._network, self._plan, self._progress = api, network, plan, progress
         self._keys_file = keys_file
+        self._sandbox_url, self._gateway_url, self._secret_for = sandbox_url, gateway_url, secret_for
         self._orders = generate_orders(network, plan.orders, seed=plan.seed, run_tag=plan.run_tag)
         self._bars: dict[str, TaskID] = {}
         self.pulse = Pulse()
         self.warehouse = SimulatedWarehouse(
             api, api, seed=plan.seed + 1, on_final=lambda _: self._advance("final"),
             on_shipped=lambda _, __: self._advance("shipped"), on_held=self._review_hold, on_seen=self._seen,
+            partner_nodes=frozenset(node.node_id for node in network.nodes if is_vendor(node)),
         )
         self.receiving = SimulatedReceiving(api, network, seed=plan.seed + 3, run_tag=plan.run_tag,
                                             on_received=self._received)
@@ -122,6 +128,7 @@ class DemoScenario:
                     for order_id, error in self.intake_errors.items()]
         return summarize([*self.warehouse.orders.values(), *unplaced], self.returns_desk.outcomes.values(),
                          placed=len(self._orders), elapsed_s=elapsed_s,
+                         dropship_nodes={node.node_id for node in self._network.nodes if is_vendor(node)},
                          units_received=sum(r.units for r in self.receiving.receipts))
 
     def problems(self) -> list[str]:
@@ -152,7 +159,7 @@ class DemoScenario:
                   for node in network.nodes for sku in network.skus]
         bar = self._progress.add_task("Loading network", total=len(network.nodes) + len(counts))
         for node in network.nodes:  # nodes first: stock refers to them
-            await self._api.put_node(node)
+            await self._api.put_node(at_sandbox(node, self._sandbox_url))
             self._loaded(bar)
 
         async def put(index: int) -> None:
@@ -182,6 +189,10 @@ class DemoScenario:
             self._api.use_key(request.role, created.token)
             if self._keys_file is not None:
                 remember(self._keys_file, name, StoredKey(created.key_id, request.role, created.token))
+            if name == "demo-nodes" and self._sandbox_url and self._gateway_url and self._secret_for:
+                await onboard_vendors(self._network.nodes, sandbox_url=self._sandbox_url,
+                                      gateway_url=self._gateway_url, node_key=created.token,
+                                      secret_for=self._secret_for)
 
     async def _load_sourcing(self) -> None:
         """The demo's rate cards, SKU weights and order rules, through the same API an operator uses."""

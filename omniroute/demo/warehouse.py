@@ -4,7 +4,9 @@ For every watched order one task polls the order; each shipment it sees `release
 handed to the warehouse) gets a task that sends picked → packed → shipped → delivered with small
 random pauses. The time from placing the order to the accepted `shipped` event is recorded per
 shipment. The order's reader and the event sender are ports, so the demo drives the HTTP gateway
-and the benchmark may send the events as Temporal updates through the SDK instead.
+and the benchmark may send the events as Temporal updates through the SDK instead. Shipments at partner
+nodes (dropship vendors, answered by their sandbox) are left to the partner until they ship; the
+warehouse then plays their carrier and delivers them.
 """
 
 from __future__ import annotations
@@ -87,8 +89,10 @@ class SimulatedWarehouse:
         on_shipped: Callable[[TrackedOrder, str], None] | None = None,
         on_held: Callable[[TrackedOrder], Awaitable[None]] | None = None,
         on_seen: Callable[[TrackedOrder, bool], None] | None = None,
+        partner_nodes: frozenset[str] = frozenset(),
     ) -> None:
         self._reader, self._sender = reader, sender
+        self._partner_nodes = partner_nodes
         self._rng = random.Random(seed)
         self._step_delay_s, self._poll_interval_s = step_delay_s, poll_interval_s
         self._gate = asyncio.Semaphore(max_in_flight)
@@ -152,10 +156,28 @@ class SimulatedWarehouse:
         tracked.last_error = None
         for shipment in snapshot.shipments:
             tracked.shipments[shipment.shipment_id] = shipment
+            if shipment.node_id in self._partner_nodes:
+                self._carry(tracked, shipment)
+                continue
             ready = shipment.state is ShipmentState.RELEASED and tracked.ship
             if ready and shipment.shipment_id not in self._driving:
                 self._driving.add(shipment.shipment_id)
                 self._tasks.spawn(self._work(tracked, shipment.shipment_id))
+
+    def _carry(self, tracked: TrackedOrder, shipment: ShipmentSnapshot) -> None:
+        """A partner node (a dropship vendor) works its shipments itself; once one has shipped, the
+        carrier's part is played here: it is delivered."""
+        if shipment.state is ShipmentState.SHIPPED and shipment.shipment_id not in self._driving:
+            self._driving.add(shipment.shipment_id)
+            tracked.shipped_after_s[shipment.shipment_id] = time.monotonic() - tracked.placed_at
+            if self._on_shipped:
+                self._on_shipped(tracked, shipment.shipment_id)
+            self._tasks.spawn(self._deliver(tracked, shipment.shipment_id))
+
+    async def _deliver(self, tracked: TrackedOrder, shipment_id: str) -> None:
+        low, high = self._step_delay_s
+        await asyncio.sleep(self._rng.uniform(low, high))
+        await self._send(tracked, shipment_id, ShipmentEventType.DELIVERED)
 
     async def _review(self, tracked: TrackedOrder) -> None:
         assert self._on_held is not None
