@@ -1,5 +1,6 @@
 """All provider sandboxes in one HTTP server: EasyPost at `/easypost/v2`, SendGrid at `/sendgrid`,
 Shopify at `/shopify`, ShipBob at `/shipbob`, a webhook WMS at `/wms` (its state in memory only).
+Shopify at `/shopify`, ShipBob at `/shipbob`, dropship vendors at `/dropship/{vendor}`.
 
 `SandboxServer` runs it in a background thread (tests, the embedded dev stack);
 `serve` runs it in the foreground (the `omniroute sandbox` command). Their state lives in memory and,
@@ -13,13 +14,14 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 
 import uvicorn
 from fastapi import FastAPI
 
 from integrations.carriers.sandbox import create_easypost_sandbox
 from integrations.channels.sandbox import create_shopify_sandbox
+from integrations.dropship.sandbox import create_dropship_sandbox
 from integrations.notify.sandbox import create_sendgrid_sandbox
 from integrations.sandbox_store import SandboxStore
 from integrations.threepl.sandbox import DEV_WEBHOOK_SECRET, create_shipbob_sandbox
@@ -31,6 +33,7 @@ SENDGRID_PREFIX = "/sendgrid"
 SHIPBOB_PREFIX = "/shipbob"
 SHOPIFY_PREFIX = "/shopify"
 WMS_PREFIX = "/wms"
+DROPSHIP_PREFIX = "/dropship"
 
 
 def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: str = DEV_SHOPIFY_TOKEN,
@@ -55,20 +58,23 @@ def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: s
                                                      ship_after_seconds=shipbob_ship_after_seconds))
     app.mount(SHOPIFY_PREFIX, create_shopify_sandbox(shopify_token, store=store))
     app.mount(WMS_PREFIX, create_wms_sandbox())
+    app.mount(DROPSHIP_PREFIX, create_dropship_sandbox())
     return app
 
 
 class SandboxServer:
     """Serves an ASGI app with uvicorn on a background thread, on 127.0.0.1.
 
-    `port=0` binds a free port (read it from `.port` after `start()`). `start()` returns once the
+    `port=0` binds a free port (read it from `.port` after `start()`). `lifespan="on"` runs the app's
+    lifespan (an app that builds its own clients there, e.g. the gateway). `start()` returns once the
     server accepts connections and raises RuntimeError if it does not within `startup_timeout`.
     `stop()` shuts it down and joins the thread; both are safe to call twice.
     """
 
     def __init__(self, app: FastAPI, *, host: str = "127.0.0.1", port: int = 0,
-                 startup_timeout: float = 10.0) -> None:
+                 startup_timeout: float = 10.0, lifespan: Literal["on", "off"] = "off") -> None:
         self._app = app
+        self._lifespan = lifespan
         self._host = host
         self._requested_port = port
         self._startup_timeout = startup_timeout
@@ -105,6 +111,8 @@ class SandboxServer:
     @property
     def wms_url(self) -> str:
         return self.url + WMS_PREFIX
+    def dropship_url(self) -> str:
+        return self.url + DROPSHIP_PREFIX
 
     def start(self) -> Self:
         if self._thread is not None:
@@ -118,7 +126,7 @@ class SandboxServer:
             sock.close()
             raise
         self._port = sock.getsockname()[1]
-        config = uvicorn.Config(self._app, log_level="warning", lifespan="off", access_log=False)
+        config = uvicorn.Config(self._app, log_level="warning", lifespan=self._lifespan, access_log=False)
         server = uvicorn.Server(config)
         self._server = server
         self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},

@@ -136,6 +136,8 @@ class NodeCosts(BaseModel):
     timezone: str = Field(default="America/Chicago", max_length=64, description="IANA name, e.g. America/New_York")
     processing_days: Days = Field(default=0, description="ship days after the order day; 0 = same day")
     ship_weekdays: tuple[int, ...] = Field(default=(0, 1, 2, 3, 4), description="0=Mon..6=Sun, or mon..sun")
+    unit_cost_cents: dict[str, RateCents] = Field(default_factory=dict, max_length=100_000, description=(
+        "a dropship vendor's price per unit, by SKU: what its purchase orders pay (sourcing does not price it)"))
 
     @field_validator("timezone")
     @classmethod

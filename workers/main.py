@@ -21,6 +21,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.backorders import BackorderActivities
 from activities.carrier import CarrierActivities
 from activities.channel_sync import ChannelSyncActivities
+from activities.dropship import DropshipActivities
 from activities.handoff import HandOffActivities
 from activities.inventory import InventoryActivities
 from activities.lookahead import LookAheadActivities
@@ -32,6 +33,7 @@ from activities.threepl import ThreePLInventoryActivities, ThreePLOrderActivitie
 from activities.waves import WaveActivities
 from integrations.carriers.easypost import EasyPostClient
 from integrations.channels.shopify import ShopifyClient
+from integrations.dropship.client import PurchaseOrderClient
 from integrations.notify.sendgrid import SendGridClient
 from integrations.threepl.pool import ShipBobClientPool
 from integrations.threepl.shipbob import ShipBobClient
@@ -47,6 +49,7 @@ from workers.schedules import ensure_schedules
 from workflows.backorders import BackorderSweepWorkflow
 from workflows.channel_sync import ChannelInventorySyncWorkflow
 from workflows.fulfilment.dc import DcFulfilmentWorkflow
+from workflows.fulfilment.dropship import DropshipFulfilmentWorkflow
 from workflows.fulfilment.threepl import ThreePLFulfilmentWorkflow
 from workflows.lookahead import ShadowPriceWorkflow
 from workflows.order import OrderWorkflow
@@ -59,7 +62,8 @@ log = logging.getLogger("omniroute.worker")
 
 WORKFLOWS: Sequence[type] = (OrderWorkflow, DcFulfilmentWorkflow, ReturnWorkflow, ReservationSweepWorkflow,
                                ChannelInventorySyncWorkflow, ThreePLInventorySyncWorkflow, ShadowPriceWorkflow,
-                               ReleaseWaveWorkflow, BackorderSweepWorkflow, ThreePLFulfilmentWorkflow)
+                               ReleaseWaveWorkflow, BackorderSweepWorkflow, ThreePLFulfilmentWorkflow,
+                               DropshipFulfilmentWorkflow)
 # Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
 PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
                "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns",
@@ -82,6 +86,7 @@ class Dependencies:
     threepl: ShipBobClient
     webhooks: WebhookSender
     threepl_accounts: ShipBobClientPool
+    vendors: PurchaseOrderClient
 
 
 def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
@@ -106,6 +111,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     threepl_orders = ThreePLOrderActivities(deps.threepl_accounts)
     channel_sync = ChannelSyncActivities(stock=store, shopify=deps.shopify)
     hand_off = HandOffActivities(deps.webhooks, settings.partner_secret)
+    dropship = DropshipActivities(deps.vendors, documents=store, secret_for=settings.partner_secret)
     return [
         inventory.allocate, inventory.commit, inventory.release, inventory.restock_return, inventory.swap,
         inventory.reroute, inventory.short_pick,
@@ -119,6 +125,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
         threepl.pull_inventory, threepl_orders.place_order, threepl_orders.cancel_order,
         channel_sync.channel_levels, channel_sync.moved_skus, channel_sync.push_levels,
         hand_off.deliver_release, hand_off.ask_to_cancel,
+        dropship.send_purchase_order, dropship.cancel_purchase_order,
     ]
 
 
@@ -172,12 +179,14 @@ async def running_worker(settings: Settings, *, client: Client | None = None, st
         stack.callback(webhooks.close)
         threepl_accounts = ShipBobClientPool(threepl, settings.shipbob_url, settings.partner_secret)
         stack.callback(threepl_accounts.close)
+        vendors = PurchaseOrderClient()
+        stack.callback(vendors.close)
         executor = ThreadPoolExecutor(max_workers=2 * settings.worker_max_concurrent_activities,
                                       thread_name_prefix="activity")
         stack.callback(executor.shutdown, wait=True)
         if client is None:
             client = await connect_client(settings)
-        deps = Dependencies(store, carrier, mail, shopify, threepl, webhooks, threepl_accounts)
+        deps = Dependencies(store, carrier, mail, shopify, threepl, webhooks, threepl_accounts, vendors)
         worker = create_worker(client, settings, deps, executor, workflows)
         await stack.enter_async_context(worker)
         yield worker

@@ -36,6 +36,7 @@ Fulfilment = ChildWorkflowHandle[object, FulfilmentOutcome]
 PROTOCOLS: dict[str, str] = {
     "dc": names.DC_FULFILMENT_WORKFLOW,
     "3pl": names.THREE_PL_FULFILMENT_WORKFLOW,
+    "dropship": names.DROPSHIP_FULFILMENT_WORKFLOW,
 }
 # Orders that started fulfilments before a node's kind chose the protocol replay the DC's for all.
 BY_NODE_KIND = "fulfilment-by-node-kind"

@@ -65,7 +65,8 @@ def run_demo(
             summary, problems, gave_up = asyncio.run(
                 _run(gateway_url or settings.gateway_url, plan, console, stall_s=stall_s, max_s=max_s,
                      admin_token=stack.admin_key.token if stack and stack.admin_key else admin_token(settings),
-                     keys_file=keys_path(settings), wms=_webhook_wms(settings, gateway_url or settings.gateway_url)))
+                     keys_file=keys_path(settings), wms=_webhook_wms(settings, gateway_url or settings.gateway_url),
+                     settings=settings))
         except (GatewayError, httpx.TransportError) as err:  # the network or configuration did not load
             console.print("[red]The demo could not load its network:[/red]", escape(str(err)))
             return 1
@@ -83,7 +84,7 @@ def run_demo(
 
 async def _run(
     gateway_url: str, plan: DemoPlan, console: Console, *, stall_s: float, max_s: float,
-    admin_token: str | None, keys_file: Path, wms: WebhookWms | None = None,
+    admin_token: str | None, keys_file: Path, settings: Settings, wms: WebhookWms | None = None,
 ) -> tuple[DemoSummary, list[str], str | None]:
     network = load_network()
     progress = Progress(
@@ -91,7 +92,9 @@ async def _run(
         console=console,
     )
     async with GatewayApi(gateway_url, admin_token=admin_token) as api:
-        scenario = DemoScenario(api, network, plan, progress, keys_file=keys_file, wms=wms)
+        scenario = DemoScenario(api, network, plan, progress, keys_file=keys_file, wms=wms,
+                                sandbox_url=settings.sandbox_url, gateway_url=gateway_url,
+                                secret_for=settings.partner_secret)
         with progress:
             summary = await scenario.run(stall_s=stall_s, max_s=max_s)
         return summary, scenario.problems(), scenario.gave_up

@@ -29,6 +29,7 @@ from omniroute.demo.returns import ReturnsDesk
 from omniroute.demo.stuck import order_waits_for, return_waits_for
 from omniroute.demo.summary import DemoSummary, ReturnOutcome, summarize
 from omniroute.demo.tasks import BackgroundTasks
+from omniroute.demo.vendors import at_sandbox, is_vendor, onboard_vendors
 from omniroute.demo.warehouse import SimulatedWarehouse, TrackedOrder
 from omniroute.demo.wms import WebhookWms
 from omniroute.devstack.keys import StoredKey, read_keys, remember
@@ -75,13 +76,17 @@ class DemoScenario:
 
     def __init__(
         self, api: GatewayApi, network: DemoNetwork, plan: DemoPlan, progress: Progress, *,
-        keys_file: Path | None = None, wms: WebhookWms | None = None,
+        keys_file: Path | None = None, wms: WebhookWms | None = None, sandbox_url: str | None = None,
+        gateway_url: str | None = None, secret_for: Callable[[str], str] | None = None,
     ) -> None:
         """With `wms`, one DC (`wms.node_id`) hands its shipments to the WMS sandbox by signed webhook
-        and the other DCs' WMSs pull theirs; without, the warehouse works every released shipment."""
+        and the other DCs' WMSs pull theirs; without, the warehouse works every released shipment. With
+        `sandbox_url`, `gateway_url` and `secret_for` (a partner secret by name), the network's dropship
+        vendors are played by the vendor sandbox, answering through the gateway."""
         self._api, self._network, self._plan, self._progress = api, network, plan, progress
         self._keys_file = keys_file
         self._wms = wms
+        self._sandbox_url, self._gateway_url, self._secret_for = sandbox_url, gateway_url, secret_for
         self._orders = generate_orders(network, plan.orders, seed=plan.seed, run_tag=plan.run_tag)
         self._bars: dict[str, TaskID] = {}
         self.pulse = Pulse()
@@ -92,8 +97,10 @@ class DemoScenario:
             on_shipped=lambda _, __: self._advance("shipped"), on_held=self._review_hold, on_seen=self._seen,
             puller=api if wms is not None else None, pull_nodes=pull_nodes,
             wms_nodes=[wms.node_id] if wms is not None else [],
-            # A 3PL's shipments are worked by ShipBob (its sandbox ships them and calls the gateway's webhook).
-            partner_nodes=frozenset(node.node_id for node in network.nodes if node.kind is NodeKind.THREE_PL),
+            # A 3PL's shipments are worked by ShipBob (its sandbox ships them and calls the gateway's webhook),
+            # a vendor's by the vendor sandbox.
+            partner_nodes=frozenset(node.node_id for node in network.nodes
+                                    if node.kind is NodeKind.THREE_PL or is_vendor(node)),
         )
         self.receiving = SimulatedReceiving(api, network, seed=plan.seed + 3, run_tag=plan.run_tag,
                                             on_received=self._received)
@@ -133,6 +140,7 @@ class DemoScenario:
                     for order_id, error in self.intake_errors.items()]
         return summarize([*self.warehouse.orders.values(), *unplaced], self.returns_desk.outcomes.values(),
                          placed=len(self._orders), elapsed_s=elapsed_s,
+                         dropship_nodes={node.node_id for node in self._network.nodes if is_vendor(node)},
                          units_received=sum(r.units for r in self.receiving.receipts))
 
     def problems(self) -> list[str]:
@@ -163,6 +171,7 @@ class DemoScenario:
                   for node in network.nodes for sku in network.skus]
         bar = self._progress.add_task("Loading network", total=len(network.nodes) + len(counts))
         for node in network.nodes:  # nodes first: stock refers to them
+            node = at_sandbox(node, self._sandbox_url)
             await self._api.put_node(self._wms.hand_off_of(node) if self._wms is not None else node)
             self._loaded(bar)
 
@@ -195,6 +204,10 @@ class DemoScenario:
                 remember(self._keys_file, name, StoredKey(created.key_id, request.role, created.token))
             if self._wms is not None and request.role is Role.NODE:
                 await self._wms.configure(node_token=created.token)
+            if name == "demo-nodes" and self._sandbox_url and self._gateway_url and self._secret_for:
+                await onboard_vendors(self._network.nodes, sandbox_url=self._sandbox_url,
+                                      gateway_url=self._gateway_url, node_key=created.token,
+                                      secret_for=self._secret_for)
 
     async def _load_sourcing(self) -> None:
         """The demo's rate cards, SKU weights and order rules, through the same API an operator uses."""

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rich.table import Table
 
 from models.order import OrderStatus
 from models.returns import ReturnStatus
-from models.shipment import ShipmentState
+from models.shipment import ShipmentState, has_left_the_building
 from omniroute.demo.warehouse import TrackedOrder
 
 
@@ -53,6 +53,8 @@ class DemoSummary:
     backordered_orders: int = 0
     backorders_filled: int = 0
     units_received: int = 0
+    dropship_shipped: int = 0
+    handed_back_resourced: int = 0
 
     @property
     def split_rate(self) -> float:
@@ -75,8 +77,9 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
 
 def summarize(
     orders: Iterable[TrackedOrder], returns: Iterable[ReturnOutcome], *, placed: int, elapsed_s: float,
-    units_received: int = 0,
+    units_received: int = 0, dropship_nodes: Collection[str] = (),
 ) -> DemoSummary:
+    """`dropship_nodes`: the vendors' node ids, whose shipments count as dropship shipped once they ship."""
     orders, returns = list(orders), list(returns)
     statuses = [o.status for o in orders]
     live = [[s for s in o.shipments.values() if s.state is not ShipmentState.CANCELLED] for o in orders]
@@ -102,6 +105,9 @@ def summarize(
         backorders_filled=sum(1 for o in orders
                               if o.was_backordered and o.status is OrderStatus.COMPLETED and not o.backordered),
         units_received=units_received,
+        dropship_shipped=sum(1 for o in orders for s in o.shipments.values()
+                             if s.node_id in dropship_nodes and has_left_the_building(s.state)),
+        handed_back_resourced=sum(_handed_back_and_resourced(o) for o in orders),
         orders_with_shipments=sum(1 for s in live if s),
         shipping_cost=cost,
         shipped_p50_s=percentile(to_shipped, 0.50),
@@ -113,6 +119,17 @@ def summarize(
         returns_not_final=sorted(r.rma for r in returns if not r.is_final),
         elapsed_s=elapsed_s,
     )
+
+
+def _handed_back_and_resourced(order: TrackedOrder) -> int:
+    """Shipments of a completed order that ended cancelled while their SKUs left in another shipment:
+    a node handed them back (rejected, silent, short) and the order sourced them elsewhere."""
+    if order.status is not OrderStatus.COMPLETED:
+        return 0
+    shipments = list(order.shipments.values())
+    left = {sku for s in shipments if has_left_the_building(s.state) for sku, _ in s.lines}
+    return sum(1 for s in shipments
+               if s.state is ShipmentState.CANCELLED and s.lines and all(sku in left for sku, _ in s.lines))
 
 
 def render_summary(summary: DemoSummary) -> Table:
@@ -131,6 +148,8 @@ def render_summary(summary: DemoSummary) -> Table:
         ("Orders backordered, then filled", f"{summary.backorders_filled} of {summary.backordered_orders}"),
         ("Units received for backorders", str(summary.units_received)),
         ("Shipments", str(summary.shipments)),
+        ("Dropship shipped (by the vendor)", str(summary.dropship_shipped)),
+        ("Handed back by a node and re-sourced", str(summary.handed_back_resourced)),
         ("Split rate", f"{summary.split_rate:.1%} ({summary.split_orders} of {summary.orders_with_shipments})"),
         ("Total shipping cost", _money(summary.shipping_cost)),
         ("Order to shipped p50", _seconds(summary.shipped_p50_s)),

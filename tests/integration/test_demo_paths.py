@@ -57,6 +57,7 @@ class Paths:
     cancelled_lines: list[str] = field(default_factory=list)
     backordered: dict[str, list[UnfillableLine]] = field(default_factory=dict)
     delivery_dates: set[str] = field(default_factory=set)
+    dropship: list[str] = field(default_factory=list)
 
 
 def loaded_store(url: str) -> Store:
@@ -111,6 +112,8 @@ def test_the_default_demo_splits_holds_cancels_backorders_fills_and_returns_at_a
         allocation = allocate(env, store, inventory, demo_order, lines, outcome)
         if len(allocation.plan.shipments) > 1:
             paths.split.append(demo_order.order_id)
+        if any(s.node_kind == "dropship" for s in allocation.plan.shipments):
+            paths.dropship.append(demo_order.order_id)
         paths.delivery_dates.update(str(s.delivery_date) for s in allocation.plan.shipments if s.delivery_date)
         if allocation.plan.unfillable:
             if outcome.backorder_policy == "backorder":
@@ -119,6 +122,7 @@ def test_the_default_demo_splits_holds_cancels_backorders_fills_and_returns_at_a
                 paths.cancelled_lines.append(demo_order.order_id)
 
     assert paths.split and paths.held and paths.cancelled_lines and paths.backordered, paths
+    assert len(paths.dropship) >= 4, "some orders go to the dropship vendor (its sandbox rejects or ignores some)"
     assert any(o.cancel_before_shipping for o in orders)
     assert min(paths.delivery_dates) > instant.date().isoformat()  # planned at the injected instant
     # Every order the customers will return ships in full, so each return has something to send back.

@@ -87,3 +87,13 @@ def test_a_negative_count_is_refused_with_file_line_and_column(tmp_path: Path) -
 
     with pytest.raises(DemoDataError, match="inventory.csv line 2: on_hand must not be negative"):
         load_network(tmp_path)
+
+
+def test_the_dropship_vendor_takes_signed_pos_and_carries_skus_few_others_stock() -> None:
+    network = load_network()
+    [vendor] = [node for node in network.nodes if node.kind is NodeKind.DROPSHIP]
+
+    assert vendor.provider is not None and vendor.provider.provider == "omniroute-po"
+    assert vendor.sla is not None and vendor.sla.accept_minutes == 1
+    carried = [row.sku for row in network.inventory if row.node_id == vendor.node_id and row.on_hand > 0]
+    assert carried and all(len(network.nodes_stocking(sku)) <= 2 for sku in carried)

@@ -121,3 +121,25 @@ def test_a_snapshot_counts_cancelled_units_from_the_gateway_lines() -> None:
     assert snapshot.quantity_cancelled == 3
     assert snapshot.shipments[0].label_cost == 880
     assert snapshot.is_final
+
+
+def test_vendor_shipments_that_shipped_and_shipments_handed_back_then_re_sourced_are_counted() -> None:
+    def at(sid: str, node_id: str, state: ShipmentState, sku: str = "GRILL") -> ShipmentSnapshot:
+        return ShipmentSnapshot(shipment_id=sid, node_id=node_id, state=state, lines=((sku, 1),), label_cost=None,
+                                currency=None)
+
+    orders = [
+        _order("a", OrderStatus.COMPLETED, at("a-S1", "vendor", ShipmentState.DELIVERED)),
+        _order("b", OrderStatus.FULFILLING, at("b-S1", "vendor", ShipmentState.SHIPPED)),
+        _order("c", OrderStatus.FULFILLING, at("c-S1", "vendor", ShipmentState.ACCEPTED)),
+        _order("d", OrderStatus.COMPLETED, at("d-S1", "vendor", ShipmentState.CANCELLED),
+               at("d-S2", "dc-1", ShipmentState.DELIVERED)),
+        _order("e", OrderStatus.COMPLETED, at("e-S1", "dc-1", ShipmentState.DELIVERED, sku="MUG"),
+               at("e-S2", "dc-1", ShipmentState.CANCELLED, sku="LAMP")),
+        _order("f", OrderStatus.CANCELLED, at("f-S1", "vendor", ShipmentState.CANCELLED)),
+    ]
+
+    summary = summarize(orders, [], placed=6, elapsed_s=1.0, dropship_nodes={"vendor"})
+
+    assert summary.dropship_shipped == 2
+    assert summary.handed_back_resourced == 1, "only d's lines left from another node"

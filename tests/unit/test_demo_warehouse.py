@@ -196,3 +196,17 @@ async def test_shipments_at_a_webhook_node_are_left_to_its_wms() -> None:
 
     assert system.received == []
     await warehouse.aclose()
+async def test_a_partner_nodes_shipment_is_left_to_the_partner_and_delivered_once_it_ships() -> None:
+    system = InMemoryOrders({"web-1": 1})
+    warehouse = SimulatedWarehouse(system, system, partner_nodes=frozenset({"dc-1"}), **FAST)
+
+    warehouse.watch("web-1", placed_at=0.0)
+    for _ in range(50):  # the partner (a vendor) has not answered: nothing is sent
+        await asyncio.sleep(0.002)
+    assert system.received == []
+    system.states["web-1-S1"] = ShipmentState.SHIPPED  # the vendor's ship notice
+    await warehouse.wait_all()
+
+    assert [event for _, event, _ in system.received] == ["delivered"]
+    assert set(warehouse.orders["web-1"].shipped_after_s) == {"web-1-S1"}
+    assert warehouse.orders["web-1"].status is OrderStatus.COMPLETED
