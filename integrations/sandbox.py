@@ -19,6 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from integrations.carriers.sandbox import create_easypost_sandbox
+from integrations.carriers.sandbox_trackers import TrackingPlan, WebhookIn
 from integrations.channels.sandbox import create_shopify_sandbox
 from integrations.notify.sandbox import create_sendgrid_sandbox
 from integrations.sandbox_store import SandboxStore
@@ -32,16 +33,20 @@ SHOPIFY_PREFIX = "/shopify"
 
 
 def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: str = DEV_SHOPIFY_TOKEN,
-                       shipbob_key: str = DEV_SHIPBOB_KEY, store: SandboxStore | None = None) -> FastAPI:
+                       shipbob_key: str = DEV_SHIPBOB_KEY, store: SandboxStore | None = None,
+                       easypost_tracking: TrackingPlan | None = None,
+                       easypost_webhooks: list[WebhookIn] | None = None) -> FastAPI:
     """The combined sandbox app, with `GET /healthz`. Every sandbox keeps its state in `store` too
-    (the caller opens and closes it); without one they live in memory only."""
+    (the caller opens and closes it); without one they live in memory only. EasyPost's trackers move
+    by `easypost_tracking` and post their events to `easypost_webhooks`."""
     app = FastAPI(title="Omniroute provider sandboxes", docs_url=None, redoc_url=None)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.mount(EASYPOST_PREFIX, create_easypost_sandbox(easypost_key, store))
+    app.mount(EASYPOST_PREFIX, create_easypost_sandbox(easypost_key, store, tracking=easypost_tracking,
+                                                       webhooks=easypost_webhooks))
     app.mount(SENDGRID_PREFIX, create_sendgrid_sandbox(sendgrid_key, store))
     app.mount(SHIPBOB_PREFIX, create_shipbob_sandbox(shipbob_key, store=store))
     app.mount(SHOPIFY_PREFIX, create_shopify_sandbox(shopify_token, store=store))
@@ -136,10 +141,12 @@ class SandboxServer:
 
 def serve(host: str, port: int, *, easypost_key: str, sendgrid_key: str,
           shipbob_key: str = DEV_SHIPBOB_KEY, shopify_token: str = DEV_SHOPIFY_TOKEN,
-          state_path: Path | None = None) -> None:
+          state_path: Path | None = None, easypost_tracking: TrackingPlan | None = None,
+          easypost_webhooks: list[WebhookIn] | None = None) -> None:
     """Serve the sandboxes in the foreground until SIGINT/SIGTERM (uvicorn handles both), keeping their
     state in the SQLite file `state_path` (created if missing) or, without one, in memory only."""
     with SandboxStore(state_path) as store:
         app = create_sandbox_app(easypost_key=easypost_key, sendgrid_key=sendgrid_key, shipbob_key=shipbob_key,
-                                 shopify_token=shopify_token, store=store)
+                                 shopify_token=shopify_token, store=store, easypost_tracking=easypost_tracking,
+                                 easypost_webhooks=easypost_webhooks)
         uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")
