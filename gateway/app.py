@@ -32,6 +32,7 @@ from gateway.routes import (
     sourcing,
     sourcing_versions,
     timeline,
+    webhooks_easypost,
 )
 from omniroute.client import OmnirouteClient
 from omniroute.config.codec import codec_for, omniroute_data_converter
@@ -95,10 +96,13 @@ def create_app(
     app.state.client = client
     app.state.key_guard = KeyGuard.from_settings(config)
     app.state.codec = payload_codec
+    app.state.easypost_webhook_secret = webhooks_easypost.webhook_secret(config)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_request_bytes)
     app.add_middleware(codec.CodecCors, origins=codec.ui_origins(config))
     install_error_handlers(app)
     app.include_router(health.router)
+    # Signed by the sender, not by an API key (gateway/signatures.py).
+    app.include_router(webhooks_easypost.router, responses=TOO_LARGE)
     routers = (
         keys.router,
         nodes.router,

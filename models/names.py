@@ -63,6 +63,8 @@ NODES_ATTRIBUTE = "Nodes"
 ORDER_TOTAL_ATTRIBUTE = "OrderTotal"
 ORDER_ID_ATTRIBUTE = "OrderId"
 SHIPMENT_STATE_ATTRIBUTE = "ShipmentState"
+# The carrier exceptions open on an order's shipments (TrackingException values): failed_attempt, ...
+TRACKING_EXCEPTIONS_ATTRIBUTE = "TrackingExceptions"
 
 SEARCH_ATTRIBUTES: dict[str, str] = {
     ORDER_STATUS_ATTRIBUTE: "Keyword",
@@ -74,6 +76,7 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     ORDER_TOTAL_ATTRIBUTE: "Int",
     ORDER_ID_ATTRIBUTE: "Keyword",
     SHIPMENT_STATE_ATTRIBUTE: "Keyword",
+    TRACKING_EXCEPTIONS_ATTRIBUTE: "KeywordList",
 }
 
 

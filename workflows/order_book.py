@@ -20,6 +20,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_state import OrderState, ShipmentRuntime, derive_status, order_record, shipment_records
     from workflows.policies import local
 
+# Orders from before the carrier exceptions open on their shipments were indexed (TrackingExceptions).
+TRACKING_EXCEPTIONS_INDEXED = "tracking-exceptions-indexed"
+
 class OrderBook:
     def __init__(self, state: OrderState) -> None:
         self._state = state
@@ -48,6 +51,7 @@ class OrderBook:
         if snapshot != state.indexed:
             workflow.upsert_search_attributes(attributes)
             state.indexed = snapshot
+        self._index_exceptions(shipments)
         waiting = sorted({order.lines[line_no - 1].sku for line_no in state.backordered})
         if status is not state.status or waiting != state.backorders_recorded:
             state.status = status
@@ -55,6 +59,18 @@ class OrderBook:
                                        backordered_skus=waiting if waiting != state.backorders_recorded else None)
             state.backorders_recorded = waiting
             await local(RecordActivities.set_order_status, change)
+
+    def _index_exceptions(self, shipments: list[ShipmentRuntime]) -> None:
+        """TrackingExceptions: the carrier exceptions open on the shipments (a failed attempt, a parcel
+        returned or held at the carrier), so that operators find them; unset once none is open. Only an
+        order that meets an exception issues the command (and its patch marker)."""
+        state = self._state
+        open_now = sorted({s.view.exception.value for s in shipments if s.view.exception is not None})
+        if open_now == state.exceptions_indexed or not workflow.patched(TRACKING_EXCEPTIONS_INDEXED):
+            return
+        key = search.TRACKING_EXCEPTIONS
+        workflow.upsert_search_attributes([key.value_set(open_now) if open_now else key.value_unset()])
+        state.exceptions_indexed = open_now
 
     async def save_shipments(self, shipments: list[ShipmentRuntime]) -> None:
         """Record the shipments the order still owns; a released one is its fulfilment's to record."""
