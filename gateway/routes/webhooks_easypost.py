@@ -58,7 +58,7 @@ class TrackingDetail(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     status: str | None = Field(default=None, max_length=64)
-    datetime: datetime | None = None
+    at: datetime | None = Field(default=None, alias="datetime")
 
 
 class Tracker(BaseModel):
@@ -173,6 +173,6 @@ def _parsed(model: type[M], data: bytes | dict[str, Any] | None, loc: tuple[str,
 
 def _when(tracker: Tracker) -> datetime | None:
     """When the carrier reported the status: its latest tracking detail of that status."""
-    times = [d.datetime if d.datetime.tzinfo else d.datetime.replace(tzinfo=UTC)
-             for d in tracker.tracking_details if d.status == tracker.status and d.datetime]
+    times = [d.at if d.at.tzinfo else d.at.replace(tzinfo=UTC)
+             for d in tracker.tracking_details if d.status == tracker.status and d.at]
     return max(times) if times else None

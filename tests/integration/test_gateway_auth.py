@@ -40,6 +40,8 @@ NODE, OTHER_NODE = "dc-1", "dc-2"
 SKU = "SKU-1"
 
 PUBLIC = frozenset({"public"})
+# No API key: the sender's signature decides (gateway/signatures.py), so unsigned calls are a 401 whatever the key.
+SIGNED = frozenset({"signed by the sender"})
 ADMIN_ONLY = frozenset({Role.ADMIN})
 OPERATORS = frozenset({Role.OPERATOR, Role.ADMIN})
 CHANNELS = frozenset({Role.CHANNEL, Role.ADMIN})
@@ -92,6 +94,7 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[object], str]] = {
     ("GET", "/v1/promise"): (CHANNELS_AND_OPERATORS, f"/v1/promise?postal_code=60601&item={SKU}"),
     ("POST", "/codec/decode"): (OPERATORS, "/codec/decode"),
     ("POST", "/codec/encode"): (OPERATORS, "/codec/encode"),
+    ("POST", "/webhooks/easypost"): (SIGNED, "/webhooks/easypost"),
 }
 CALLERS = ("no key", "unknown key", "revoked key", *Role)
 
@@ -139,7 +142,10 @@ async def test_each_route_admits_exactly_its_roles(gateway: Gateway, caller: obj
         body: dict[str, object] | None = {} if method in ("POST", "PUT") else None
         response = await gateway.call(method, path, caller, json=body)
         expected_ok = admitted == PUBLIC or caller in admitted
-        if caller in ("no key", "unknown key", "revoked key") and admitted != PUBLIC:
+        if admitted == SIGNED:
+            if response.status_code != 401:
+                wrong.append(f"{method} {path}: {response.status_code} unsigned, expected 401")
+        elif caller in ("no key", "unknown key", "revoked key") and admitted != PUBLIC:
             if response.status_code != 401 or response.headers.get("www-authenticate") != "Bearer":
                 wrong.append(f"{method} {path}: {response.status_code}, expected 401")
         elif not expected_ok:
