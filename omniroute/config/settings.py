@@ -88,8 +88,9 @@ class Settings(BaseSettings):
     easypost_api_key: SecretStr = SecretStr(DEV_EASYPOST_KEY)
     easypost_webhook_secret: SecretStr = SecretStr(DEV_EASYPOST_WEBHOOK_SECRET)
     # The EasyPost sandbox's carriers (dev stack): seconds between a tracker's statuses, from the first
-    # scan on; 0 leaves trackers where they are (no tracking webhooks to the gateway).
-    sandbox_tracking_step_s: float = Field(default=2.0, ge=0, le=3600)
+    # scan on; 0 (the default, while the demo's warehouse still posts in_transit/delivered itself) leaves
+    # trackers where they are until /_sandbox/trackers/{code}/advance moves them.
+    sandbox_tracking_step_s: float = Field(default=0.0, ge=0, le=3600)
     sendgrid_base_url: str | None = None
     sendgrid_api_key: SecretStr = SecretStr(DEV_SENDGRID_KEY)
     shopify_base_url: str | None = None

@@ -21,13 +21,15 @@ from hypothesis import strategies as st
 
 from gateway.signatures import easypost_signature_valid
 from integrations.carriers.tracking import TrackerStatus, new_tracker, sign, tracker_event, with_status
+from integrations.sandbox import SandboxServer
 from models.order import OrderStatus, OrderView
 from models.shipment import ShipmentState, TrackingException
 from omniroute.config.settings import DEV_EASYPOST_WEBHOOK_SECRET
 from tests.fixtures.eventually import eventually
-from tests.fixtures.gateway import gateway_for
+from tests.fixtures.gateway import gateway_app, gateway_for
 from tests.fixtures.network import add_node
 from tests.fixtures.orders import an_order
+from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.temporal import RunningWorker
 from tests.fixtures.workflows import all_released, wait_for
 from workflows.search_attributes import TRACKING_EXCEPTION
@@ -195,3 +197,25 @@ async def test_a_signed_body_that_is_not_a_tracker_event_is_a_422_naming_the_fie
 
 async def _count(worker: RunningWorker, query: str) -> int:
     return (await worker.temporal.count_workflows(query)).count
+
+
+async def test_the_sandbox_carriers_tracker_delivers_the_shipment_through_the_gateway(
+        released: Released, sandbox: RunningSandbox) -> None:
+    """End to end: the label's tracker at the EasyPost sandbox posts its signed events over HTTP to a
+    served gateway, which moves the DC's shipment to delivered."""
+    app = gateway_app(released.worker.store, released.worker.sdk)
+    auth = {"Authorization": f"Bearer {sandbox.easypost_key}"}
+    code = released.carrier.tracking_code
+    with SandboxServer(app) as gateway:
+        async with httpx.AsyncClient(base_url=sandbox.easypost_url, headers=auth, timeout=5) as easypost:
+            hook = (await easypost.post("/webhooks", json={
+                "webhook": {"url": f"{gateway.url}/webhooks/easypost", "webhook_secret": SECRET}})).json()
+            try:
+                for _ in range(3):  # in_transit, out_for_delivery, delivered
+                    (await easypost.post(f"/_sandbox/trackers/{code}/advance")).raise_for_status()
+                done = await wait_for(released.worker, released.order_id,
+                                      lambda v: v.status is OrderStatus.COMPLETED)
+            finally:
+                await easypost.delete(f"/webhooks/{hook['id']}")
+    assert done.shipments[0].state is ShipmentState.DELIVERED
+    assert done.shipments[0].delivered_at is not None
