@@ -33,6 +33,7 @@ from gateway.routes import (
     sourcing,
     sourcing_versions,
     timeline,
+    webhooks_easypost,
     webhooks_shipbob,
 )
 from omniroute.client import OmnirouteClient
@@ -98,11 +99,14 @@ def create_app(
     app.state.key_guard = KeyGuard.from_settings(config)
     app.state.codec = payload_codec
     app.state.settings = config  # partner secrets by reference (the ShipBob webhook's)
+    app.state.easypost_webhook_secret = webhooks_easypost.webhook_secret(config)
     app.add_middleware(BodySizeLimit, max_bytes=config.max_request_bytes)
     app.add_middleware(codec.CodecCors, origins=codec.ui_origins(config))
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(webhooks_shipbob.router, responses=TOO_LARGE)  # signed by ShipBob, not by API key
+    # Signed by the sender, not by an API key (gateway/signatures.py).
+    app.include_router(webhooks_easypost.router, responses=TOO_LARGE)
     routers = (
         keys.router,
         nodes.router,

@@ -132,7 +132,8 @@ def _change(entry: AuditEntry) -> str:
     if entry.kind is AuditKind.ORDER_RELEASE:
         return f"hold released; the order is {detail.get('status')}"
     if entry.kind is AuditKind.SHIPMENT_EVENT:
-        return f"{entry.subject}: {detail.get('type')} reported"
+        exception = f" ({detail['exception']})" if detail.get("exception") else ""
+        return f"{entry.subject}: {detail.get('type')}{exception} reported"
     if entry.kind is AuditKind.RETURN_START:
         return f"return {entry.subject} started ({detail.get('lines')} line(s))"
     return f"{entry.kind.value} {entry.subject}"
@@ -158,6 +159,11 @@ def _shipment(shipment: ShipmentRecord) -> Iterator[TimelineEvent]:
     if shipment.delivered_at is not None:
         yield TimelineEvent(at=shipment.delivered_at, kind=TimelineKind.DELIVERED, actor=fulfilment,
                             summary=f"{shipment.shipment_id} delivered")
+    elif shipment.exception is not None and shipment.shipped_at is not None:
+        # The record keeps no time for it: shown after the shipping, with the carrier's events above.
+        yield TimelineEvent(at=shipment.shipped_at, kind=TimelineKind.SHIPPED, actor=fulfilment,
+                            summary=f"{shipment.shipment_id} has a carrier exception open: "
+                                    f"{shipment.exception.value.replace('_', ' ')}")
 
 
 def money(minor: int, currency: str) -> str:

@@ -20,6 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from integrations.carriers.sandbox import create_easypost_sandbox
+from integrations.carriers.sandbox_trackers import TrackingPlan, WebhookIn
 from integrations.channels.sandbox import create_shopify_sandbox
 from integrations.dropship.sandbox import create_dropship_sandbox
 from integrations.notify.sandbox import create_sendgrid_sandbox
@@ -40,18 +41,22 @@ def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: s
                        shipbob_key: str = DEV_SHIPBOB_KEY, store: SandboxStore | None = None,
                        shipbob_webhook_secret: str = DEV_WEBHOOK_SECRET,
                        shipbob_webhook_url: str | None = None,
-                       shipbob_ship_after_seconds: float | None = None) -> FastAPI:
+                       shipbob_ship_after_seconds: float | None = None,
+                       easypost_tracking: TrackingPlan | None = None,
+                       easypost_webhooks: list[WebhookIn] | None = None) -> FastAPI:
     """The combined sandbox app, with `GET /healthz`. Every sandbox keeps its state in `store` too
     (the caller opens and closes it); without one they live in memory only. ShipBob signs its webhooks
     with `shipbob_webhook_secret` and sends every topic to `shipbob_webhook_url` when given; it ships
-    each order `shipbob_ship_after_seconds` after it is created when given."""
+    each order `shipbob_ship_after_seconds` after it is created when given. EasyPost's trackers move
+    by `easypost_tracking` and post their events to `easypost_webhooks`."""
     app = FastAPI(title="Omniroute provider sandboxes", docs_url=None, redoc_url=None)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.mount(EASYPOST_PREFIX, create_easypost_sandbox(easypost_key, store))
+    app.mount(EASYPOST_PREFIX, create_easypost_sandbox(easypost_key, store, tracking=easypost_tracking,
+                                                       webhooks=easypost_webhooks))
     app.mount(SENDGRID_PREFIX, create_sendgrid_sandbox(sendgrid_key, store))
     app.mount(SHIPBOB_PREFIX, create_shipbob_sandbox(shipbob_key, store=store, webhook_secret=shipbob_webhook_secret,
                                                      webhook_url=shipbob_webhook_url,
@@ -159,12 +164,14 @@ class SandboxServer:
 def serve(host: str, port: int, *, easypost_key: str, sendgrid_key: str,
           shipbob_key: str = DEV_SHIPBOB_KEY, shopify_token: str = DEV_SHOPIFY_TOKEN,
           state_path: Path | None = None, shipbob_webhook_secret: str = DEV_WEBHOOK_SECRET,
-          shipbob_webhook_url: str | None = None, shipbob_ship_after_seconds: float | None = None) -> None:
+          shipbob_webhook_url: str | None = None, shipbob_ship_after_seconds: float | None = None,
+          easypost_tracking: TrackingPlan | None = None, easypost_webhooks: list[WebhookIn] | None = None) -> None:
     """Serve the sandboxes in the foreground until SIGINT/SIGTERM (uvicorn handles both), keeping their
     state in the SQLite file `state_path` (created if missing) or, without one, in memory only."""
     with SandboxStore(state_path) as store:
         app = create_sandbox_app(easypost_key=easypost_key, sendgrid_key=sendgrid_key, shipbob_key=shipbob_key,
                                  shopify_token=shopify_token, store=store,
                                  shipbob_webhook_secret=shipbob_webhook_secret, shipbob_webhook_url=shipbob_webhook_url,
-                                 shipbob_ship_after_seconds=shipbob_ship_after_seconds)
+                                 shipbob_ship_after_seconds=shipbob_ship_after_seconds,
+                                 easypost_tracking=easypost_tracking, easypost_webhooks=easypost_webhooks)
         uvicorn.run(app, host=host, port=port, log_level="info", lifespan="off")

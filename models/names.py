@@ -63,6 +63,9 @@ NODES_ATTRIBUTE = "Nodes"
 ORDER_TOTAL_ATTRIBUTE = "OrderTotal"
 ORDER_ID_ATTRIBUTE = "OrderId"
 SHIPMENT_STATE_ATTRIBUTE = "ShipmentState"
+# A carrier exception open on one of the order's shipments (a TrackingException value); a Keyword, not a
+# list: the dev server's SQLite visibility holds at most 3 KeywordList attributes, all taken.
+TRACKING_EXCEPTION_ATTRIBUTE = "TrackingException"
 
 SEARCH_ATTRIBUTES: dict[str, str] = {
     ORDER_STATUS_ATTRIBUTE: "Keyword",
@@ -74,6 +77,7 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     ORDER_TOTAL_ATTRIBUTE: "Int",
     ORDER_ID_ATTRIBUTE: "Keyword",
     SHIPMENT_STATE_ATTRIBUTE: "Keyword",
+    TRACKING_EXCEPTION_ATTRIBUTE: "Keyword",
 }
 
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from models.money import Money
 from models.order import OrderStatus
+from models.shipment import TrackingException
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -73,7 +74,8 @@ class OrderSearch(BaseModel):
     `channels` is the set of channels to search (None: every channel; empty: none), so that a
     caller's scope and its `channel` filter are one condition. `created_from` is inclusive and
     `created_to` exclusive. `held` and `backordered` compare with the status `held` and the
-    backorder flag; False asks for the orders that are not.
+    backorder flag; False asks for the orders that are not. `exception` and `tracking_exception` look
+    at the shipments' open carrier exceptions (cleared when the shipment is delivered).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -87,6 +89,8 @@ class OrderSearch(BaseModel):
     created_to: datetime | None = None
     held: bool | None = None
     backordered: bool | None = None
+    exception: bool | None = Field(default=None, description="a shipment has a carrier exception open (or none)")
+    tracking_exception: TrackingException | None = Field(default=None, description="a shipment has this one open")
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     after: OrderCursor | None = None
 

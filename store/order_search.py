@@ -3,7 +3,8 @@
 Every page is one index range read in (created_at, order_id) order. The table the read starts from is
 the most selective one the filters name: `order_skus` for a SKU, else `order_nodes` for a node, else
 `orders` itself, where each filter column has an index ending in (created_at, order_id) and the planner
-picks one. The other filters are conditions on the rows read. A search over several channels (a channel
+picks one. The other filters are conditions on the rows read (a carrier exception: a probe of the order's
+shipments). A search over several channels (a channel
 key serving more than one) reads each channel's page from its own index and merges them, instead of
 sorting every order of those channels.
 """
@@ -23,7 +24,7 @@ from models.money import Money
 from models.order import OrderStatus
 from models.order_search import OrderCursor, OrderPage, OrderSearch, OrderSummary
 from store.engine import Database
-from store.tables import UTCDateTime, order_nodes, order_skus, orders
+from store.tables import UTCDateTime, order_nodes, order_skus, orders, shipments
 
 _SUMMARY_COLUMNS = (
     orders.c.order_id, orders.c.channel, orders.c.channel_order_id, orders.c.status, orders.c.currency,
@@ -119,6 +120,21 @@ def _order_conditions(query: OrderSearch, channels: Sequence[str] | None) -> lis
         conditions.append(orders.c.has_backorders == query.backordered)
     if query.customer_email is not None:
         conditions.append(orders.c.customer_email == query.customer_email)
+    conditions += _exception_conditions(query)
+    return conditions
+
+
+def _exception_conditions(query: OrderSearch) -> list[sa.ColumnElement[bool]]:
+    """Orders with (or without) a shipment whose carrier exception is open: a probe of the order's
+    shipments by their order_id index, for each order the page reads."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if query.tracking_exception is not None:
+        conditions.append(sa.exists().where(shipments.c.order_id == orders.c.order_id,
+                                            shipments.c.exception == query.tracking_exception.value))
+    if query.exception is not None:
+        open_exception = sa.exists().where(shipments.c.order_id == orders.c.order_id,
+                                           shipments.c.exception.is_not(None))
+        conditions.append(open_exception if query.exception else ~open_exception)
     return conditions
 
 

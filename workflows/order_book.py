@@ -15,10 +15,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.records import RecordActivities
     from models.notify import Notification, NotificationKind
     from models.records import OrderStatusChange
+    from models.shipment import TrackingException
     from workflows import search_attributes as search
     from workflows.notices import send_notice
     from workflows.order_state import OrderState, ShipmentRuntime, derive_status, order_record, shipment_records
     from workflows.policies import local
+
+# Orders from before a carrier exception open on a shipment was indexed (TrackingException).
+TRACKING_EXCEPTION_INDEXED = "tracking-exception-indexed"
 
 class OrderBook:
     def __init__(self, state: OrderState) -> None:
@@ -48,6 +52,7 @@ class OrderBook:
         if snapshot != state.indexed:
             workflow.upsert_search_attributes(attributes)
             state.indexed = snapshot
+        self._index_exceptions(shipments)
         waiting = sorted({order.lines[line_no - 1].sku for line_no in state.backordered})
         if status is not state.status or waiting != state.backorders_recorded:
             state.status = status
@@ -55,6 +60,20 @@ class OrderBook:
                                        backordered_skus=waiting if waiting != state.backorders_recorded else None)
             state.backorders_recorded = waiting
             await local(RecordActivities.set_order_status, change)
+
+    def _index_exceptions(self, shipments: list[ShipmentRuntime]) -> None:
+        """TrackingException: a carrier exception open on a shipment (a failed attempt, a parcel returned or
+        held at the carrier; with several, the first in TrackingException's order), so that operators find
+        it; unset once none is open. Only an order that meets an exception issues the command (and its
+        patch marker)."""
+        state = self._state
+        open_now = {s.view.exception for s in shipments if s.view.exception is not None}
+        shown = next((kind.value for kind in TrackingException if kind in open_now), None)
+        if shown == state.exception_indexed or not workflow.patched(TRACKING_EXCEPTION_INDEXED):
+            return
+        key = search.TRACKING_EXCEPTION
+        workflow.upsert_search_attributes([key.value_set(shown) if shown else key.value_unset()])
+        state.exception_indexed = shown
 
     async def save_shipments(self, shipments: list[ShipmentRuntime]) -> None:
         """Record the shipments the order still owns; a released one is its fulfilment's to record."""

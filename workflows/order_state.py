@@ -65,6 +65,8 @@ class OrderState(BaseModel):
                                       description="nodes that handed work back: not planned from again")
     stopping: bool = Field(default=False, description="the order failed or was cancelled: shipments wind down")
     indexed: str = Field(default="", description="what the search attributes last said")
+    exception_indexed: str | None = Field(default=None, description=(
+        "the carrier exception TrackingException last said was open"))
     backorders_recorded: list[str] = Field(default_factory=list, description="backordered SKUs the read model knows")
     reroutes: dict[str, int] = Field(default_factory=dict, description="shipment id -> reroutes taken (numbers the "
                                      "new reservation keys); a rerouted order keeps its plan through release waves")

@@ -15,7 +15,9 @@ NODES = SearchAttributeKey.for_keyword_list(names.NODES_ATTRIBUTE)
 ORDER_TOTAL = SearchAttributeKey.for_int(names.ORDER_TOTAL_ATTRIBUTE)
 ORDER_ID = SearchAttributeKey.for_keyword(names.ORDER_ID_ATTRIBUTE)
 SHIPMENT_STATE = SearchAttributeKey.for_keyword(names.SHIPMENT_STATE_ATTRIBUTE)
+TRACKING_EXCEPTION = SearchAttributeKey.for_keyword(names.TRACKING_EXCEPTION_ATTRIBUTE)
 
 ALL: tuple[SearchAttributeKey, ...] = (  # type: ignore[type-arg]
     ORDER_STATUS, CHANNEL, RETURN_STATUS, SHIPMENT_IDS, TRACKING_NUMBERS, NODES, ORDER_TOTAL, ORDER_ID, SHIPMENT_STATE,
+    TRACKING_EXCEPTION,
 )

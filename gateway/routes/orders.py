@@ -38,6 +38,7 @@ from models.order_search import (
     OrderSearch,
 )
 from models.reroute import RerouteIn, ShipmentRerouted
+from models.shipment import TrackingException
 from omniroute.errors import OrderNotFoundError
 
 # An order id is `{channel}-{channel_order_id}`: at most 32 + 1 + 100 characters.
@@ -86,6 +87,11 @@ def list_orders(
     created_to: Annotated[datetime | None, Query(description="created before (default time zone: UTC)")] = None,
     held: Annotated[bool | None, Query(description="true: on hold (status held); false: not on hold")] = None,
     backordered: Annotated[bool | None, Query(description="true: units waiting for stock; false: none")] = None,
+    exception: Annotated[bool | None, Query(
+        description="true: a shipment has a carrier exception open (failed attempt, returned, held for "
+                    "pickup at the carrier); false: none has")] = None,
+    tracking_exception: Annotated[TrackingException | None, Query(
+        description="a shipment has this carrier exception open")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
     cursor: Annotated[str | None, Query(
         max_length=MAX_CURSOR_CHARS, description="the `next_cursor` of the previous page")] = None,
@@ -108,7 +114,8 @@ def list_orders(
         query = OrderSearch(
             status=order_status, channels={channel} if channel is not None else scope, node_id=node_id, sku=sku,
             customer_email=customer_email, created_from=created_from, created_to=created_to, held=held,
-            backordered=backordered, limit=limit, after=after)
+            backordered=backordered, exception=exception, tracking_exception=tracking_exception, limit=limit,
+            after=after)
     except ValidationError as err:
         error = err.errors()[0]
         raise field_error(("query", *error["loc"]), error["msg"], value=error.get("input")) from None

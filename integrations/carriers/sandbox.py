@@ -1,10 +1,13 @@
 """A sandbox EasyPost: shipments with rates, label purchase, refunds, in EasyPost's wire format.
 
 Paths (mount the app under `/v2` or anywhere): `POST /shipments`, `GET /shipments/{id}`,
-`POST /shipments/{id}/buy`, `POST /shipments/{id}/refund`, `POST /shipments/{id}/rerate`.
-Not EasyPost, for tests and the demo: `GET /_sandbox/labels[?reference=]`, `GET /_sandbox/stats`,
-`/_sandbox/faults` (see integrations.sandbox_kit). Shipments outlive a restart when the sandbox is
-given a file store (integrations.sandbox_store).
+`POST /shipments/{id}/buy`, `POST /shipments/{id}/refund`, `POST /shipments/{id}/rerate`; trackers and
+event webhooks (`POST /trackers`, `GET /trackers/{id}`, `POST|GET /webhooks`, `DELETE /webhooks/{id}`,
+see integrations.carriers.sandbox_trackers). Not EasyPost, for tests and the demo:
+`GET /_sandbox/labels[?reference=]`, `GET /_sandbox/stats`, `/_sandbox/faults` (see
+integrations.sandbox_kit), `/_sandbox/tracking` and `/_sandbox/trackers/{tracking_code}/advance`.
+Shipments and trackers outlive a restart when the sandbox is given a file store
+(integrations.sandbox_store).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from integrations.carriers.sandbox_rates import quotes
+from integrations.carriers.sandbox_tracker_routes import tracker_api, tracker_controls
+from integrations.carriers.sandbox_trackers import TrackerBook, TrackingPlan, WebhookIn
 from integrations.sandbox_kit import install_faults, presented_api_key
 from integrations.sandbox_store import SandboxStore
 
@@ -56,8 +61,9 @@ class EasyPostSandboxState:
     same lock; a new state on the same store starts where the last one stopped.
     """
 
-    def __init__(self, store: SandboxStore | None = None) -> None:
+    def __init__(self, store: SandboxStore | None = None, trackers: TrackerBook | None = None) -> None:
         self._lock = threading.Lock()
+        self._trackers = trackers
         self._store = store or SandboxStore(None)
         self._shipments: dict[str, dict[str, Any]] = dict(self._store.load(_SHIPMENTS))
         saved = self._store.get(_COUNTERS, "easypost") or {}
@@ -114,6 +120,8 @@ class EasyPostSandboxState:
                 "tracker": {"id": _new_id("trk"), "object": "Tracker", "tracking_code": tracking_code,
                             "carrier": rate["carrier"], "status": "pre_transit"},
             }
+            if self._trackers is not None:  # EasyPost makes the label's tracker as it sells the label
+                bought["tracker"] = self._trackers.create(tracking_code, rate["carrier"], shipment_id)
             return self._commit(bought, counted="labels_bought", tracking_codes_used=1)
 
     def refund(self, shipment_id: str) -> dict[str, Any]:
@@ -210,10 +218,16 @@ def _validated_address(data: object, name: str, errors: list[dict[str, Any]]) ->
     return {"id": _new_id("adr"), "object": "Address", **address}
 
 
-def create_easypost_sandbox(api_key: str, store: SandboxStore | None = None) -> FastAPI:
+def create_easypost_sandbox(api_key: str, store: SandboxStore | None = None, *,
+                            tracking: TrackingPlan | None = None, webhooks: list[WebhookIn] | None = None) -> FastAPI:
     """A FastAPI app speaking EasyPost's v2 wire format, accepting only `api_key` (Bearer or Basic).
-    Its shipments and counters live in memory, and in `store` when it keeps a file (faults do not)."""
-    state = EasyPostSandboxState(store)
+    Its shipments, trackers and counters live in memory, and in `store` when it keeps a file (faults,
+    webhooks and scheduled tracker moves do not). `tracking` is the carriers' plan to start with,
+    `webhooks` the event webhooks registered from the start (the dev stack's gateway)."""
+    trackers = TrackerBook(store or SandboxStore(None), tracking)
+    for hook in webhooks or []:
+        trackers.add_webhook(hook)
+    state = EasyPostSandboxState(store, trackers)
     app = FastAPI(title="EasyPost sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     install_faults(app, lambda status, message: error_envelope(
         "RATE_LIMITED" if status == 429 else "INTERNAL_SERVER_ERROR", message))
@@ -261,7 +275,9 @@ def create_easypost_sandbox(api_key: str, store: SandboxStore | None = None) -> 
     def rerate(shipment_id: str) -> dict[str, Any]:
         return state.rerate(shipment_id)
 
+    api.include_router(tracker_api(trackers, EasyPostApiError, _json_object))
     app.include_router(api)
+    app.include_router(tracker_controls(trackers))
 
     @app.get("/_sandbox/labels", include_in_schema=False)
     def labels(reference: str | None = None) -> list[dict[str, Any]]:

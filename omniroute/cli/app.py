@@ -128,8 +128,15 @@ def sandbox() -> None:
     again after a restart (the WMS's is kept in memory only).
     """
     settings = load_settings()
+    from integrations.carriers.sandbox_trackers import TrackingPlan, WebhookIn
     from integrations.sandbox import serve
+    from omniroute.devstack.stack_services import gateway_url
 
+    # EasyPost's tracker webhooks go to the gateway, signed with its secret; trackers move on their own
+    # when OMNIROUTE_SANDBOX_TRACKING_STEP_S is above 0 (else through /_sandbox/trackers/{code}/advance).
+    hook = WebhookIn(url=f"{gateway_url(settings)}/webhooks/easypost",
+                     webhook_secret=settings.easypost_webhook_secret.get_secret_value())
+    step = settings.sandbox_tracking_step_s or None
     _until_signalled(lambda: serve("127.0.0.1", settings.sandbox_port,
                                    easypost_key=settings.easypost_api_key.get_secret_value(),
                                    sendgrid_key=settings.sendgrid_api_key.get_secret_value(),
@@ -138,7 +145,8 @@ def sandbox() -> None:
                                    state_path=settings.sandbox_state_file,
                                    shipbob_webhook_secret=settings.partner_secret(settings.shipbob_webhook_secret_ref),
                                    shipbob_webhook_url=settings.shipbob_webhook_target,
-                                   shipbob_ship_after_seconds=settings.shipbob_sandbox_ship_after_seconds))
+                                   shipbob_ship_after_seconds=settings.shipbob_sandbox_ship_after_seconds,
+                                   easypost_tracking=TrackingPlan(step_s=step), easypost_webhooks=[hook]))
 
 
 @db_app.command("upgrade")

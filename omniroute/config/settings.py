@@ -23,6 +23,9 @@ from models.sandbox_credentials import DEV_SHOPIFY_TOKEN as DEV_SHOPIFY_TOKEN  #
 from omniroute.config.codec_keys import KeyRing, key_ring
 
 DEV_EASYPOST_KEY = "EZTK-omniroute-sandbox"
+# The secret EasyPost signs tracker webhooks with (`POST /webhooks`' webhook_secret); this one is for
+# development and test only: the gateway refuses webhooks signed with it anywhere else.
+DEV_EASYPOST_WEBHOOK_SECRET = "omniroute-dev-easypost-webhooks"
 
 
 def dev_partner_secret(name: str) -> str:
@@ -83,6 +86,11 @@ class Settings(BaseSettings):
     sandbox_state_path: Path | None = None
     easypost_base_url: str | None = None
     easypost_api_key: SecretStr = SecretStr(DEV_EASYPOST_KEY)
+    easypost_webhook_secret: SecretStr = SecretStr(DEV_EASYPOST_WEBHOOK_SECRET)
+    # The EasyPost sandbox's carriers (dev stack): seconds between a tracker's statuses, from the first
+    # scan on; 0 (the default, while the demo's warehouse still posts in_transit/delivered itself) leaves
+    # trackers where they are until /_sandbox/trackers/{code}/advance moves them.
+    sandbox_tracking_step_s: float = Field(default=0.0, ge=0, le=3600)
     sendgrid_base_url: str | None = None
     sendgrid_api_key: SecretStr = SecretStr(DEV_SENDGRID_KEY)
     shopify_base_url: str | None = None
