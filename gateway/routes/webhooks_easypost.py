@@ -26,7 +26,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Header, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, Security, status
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -52,6 +53,10 @@ EXCEPTIONS: dict[str, TrackingException] = {
 }
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+signature_scheme = APIKeyHeader(
+    name=EASYPOST_SIGNATURE_HEADER, scheme_name="EasyPostSignature", auto_error=False,
+    description="EasyPost's HMAC-SHA256 of the body with the webhook secret (`hmac-sha256-hex=...`).")
 
 
 class TrackingDetail(BaseModel):
@@ -108,7 +113,7 @@ def webhook_secret(settings: Settings) -> str | None:
 )
 async def easypost_webhook(
     request: Request, store: StoreDep, client: ClientDep,
-    signature: Annotated[str | None, Header(alias=EASYPOST_SIGNATURE_HEADER)] = None,
+    signature: Annotated[str | None, Security(signature_scheme)] = None,
 ) -> WebhookAnswer:
     """An EasyPost event webhook, signed with the shared secret (`X-Hmac-Signature`, no API key): a
     tracker's status moves the shipment with that tracking code (in_transit, out_for_delivery,
