@@ -44,6 +44,7 @@ from workers.schedules import ensure_schedules
 from workflows.backorders import BackorderSweepWorkflow
 from workflows.channel_sync import ChannelInventorySyncWorkflow
 from workflows.fulfilment.dc import DcFulfilmentWorkflow
+from workflows.fulfilment.store import StoreFulfilmentWorkflow
 from workflows.lookahead import ShadowPriceWorkflow
 from workflows.order import OrderWorkflow
 from workflows.returns import ReturnWorkflow
@@ -53,9 +54,9 @@ from workflows.waves import ReleaseWaveWorkflow
 
 log = logging.getLogger("omniroute.worker")
 
-WORKFLOWS: Sequence[type] = (OrderWorkflow, DcFulfilmentWorkflow, ReturnWorkflow, ReservationSweepWorkflow,
-                               ChannelInventorySyncWorkflow, ThreePLInventorySyncWorkflow, ShadowPriceWorkflow,
-                               ReleaseWaveWorkflow, BackorderSweepWorkflow)
+WORKFLOWS: Sequence[type] = (OrderWorkflow, DcFulfilmentWorkflow, StoreFulfilmentWorkflow, ReturnWorkflow,
+                               ReservationSweepWorkflow, ChannelInventorySyncWorkflow, ThreePLInventorySyncWorkflow,
+                               ShadowPriceWorkflow, ReleaseWaveWorkflow, BackorderSweepWorkflow)
 # Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
 PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
                "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns",

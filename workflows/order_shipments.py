@@ -35,6 +35,7 @@ Fulfilment = ChildWorkflowHandle[object, FulfilmentOutcome]
 # other kind, or planned before plans named the kind, runs the DC's.
 PROTOCOLS: dict[str, str] = {
     "dc": names.DC_FULFILMENT_WORKFLOW,
+    "store": names.STORE_FULFILMENT_WORKFLOW,
 }
 # Orders that started fulfilments before a node's kind chose the protocol replay the DC's for all.
 BY_NODE_KIND = "fulfilment-by-node-kind"
