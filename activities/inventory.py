@@ -33,6 +33,7 @@ from sourcing.geo import locate
 from sourcing.inputs import DecisionInput, SourcingInput
 from sourcing.nearest import plan_nearest_from
 from sourcing.optimizer import MilpStrategy
+from sourcing.pickup import may_pick_up_at
 from sourcing.plan_check import may_ship_from, why_plan_refused
 from sourcing.problem import Strategy
 from sourcing.release import release_at
@@ -183,7 +184,7 @@ class InventoryActivities:
         channel lets it reserve there (what the ledger will hold the reservation to)."""
         skus = sorted({line.sku for line in request.lines})
         nodes = {n.node_id: n for n in network
-                 if may_ship_from(n, request.rules) and n.node_id not in request.exclude_nodes}
+                 if _may_plan_at(n, request) and n.node_id not in request.exclude_nodes}
         channel = channel_of_order(request.order_id)
         rule = None if channel is None else self._ledger.channel_allocation(channel)
         own = {} if channel is None or rule is None else self._ledger.channel_reserved(channel, skus)
@@ -197,7 +198,7 @@ class InventoryActivities:
                    atp: dict[str, dict[str, int]]) -> FulfillmentPlan:
         skus = sorted({line.sku for line in request.lines})
         destination = locate(request.ship_to)
-        if config.cost_model is None or destination is None:
+        if config.cost_model is None or destination is None or request.pickup_only:  # a pickup needs no carrier
             return plan_nearest_from(request.lines, destination, list(nodes.values()), atp)
         now = self._clock()
         prices = config.look_ahead_prices(now)
@@ -242,6 +243,16 @@ class InventoryActivities:
             for item in request.items:
                 self._ledger.restock(item.node_id, item.sku, item.quantity, key=item.key,
                                     source=f"return:{request.rma}", reason="return restock")
+
+
+def _may_plan_at(node: Node, request: AllocateStock) -> bool:
+    """A node the order may be planned at: one that ships, or for a pickup order a pickup store (the
+    one the customer chose, when `pickup_at` names it)."""
+    if not request.pickup_only:
+        return may_ship_from(node, request.rules)
+    if request.pickup_at is not None and node.node_id != request.pickup_at:
+        return False
+    return may_pick_up_at(node, request.rules, curbside=request.curbside)
 
 
 def _reservations_of(

@@ -99,8 +99,8 @@ class StoreFulfilmentWorkflow(FulfilmentProtocol):
         # Made here, deterministically; only the customer's notice carries it (never a log or the view).
         self._pickup_code = "".join(str(workflow.random().randint(0, 9)) for _ in range(PICKUP_CODE_DIGITS))
 
-    @workflow.update(name=names.SHIPMENT_EVENT_UPDATE)  # type: ignore[override]
-    def shipment_event(self, event: ShipmentEvent) -> ShipmentEventApplied:
+    @workflow.update(name=names.SHIPMENT_EVENT_UPDATE)
+    def shipment_event(self, event: ShipmentEvent) -> ShipmentEventApplied:  # type: ignore[override]
         """The shared handler, redeclared to carry the store's validator (the pickup code)."""
         return _shared_handler(self, event)
 
