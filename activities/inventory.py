@@ -28,6 +28,7 @@ from models.order import channel_of_order
 from models.plan import FulfillmentPlan
 from models.reroute import ReplanShipment, ShipmentReplanned
 from sourcing.allocation import explain
+from sourcing.business_hours import capacity_days, full_stores
 from sourcing.decide import decide
 from sourcing.geo import locate
 from sourcing.inputs import DecisionInput, SourcingInput
@@ -183,13 +184,16 @@ class InventoryActivities:
         order's work back, are planned from, and only the stock the allocation rule of the order's
         channel lets it reserve there (what the ledger will hold the reservation to)."""
         skus = sorted({line.sku for line in request.lines})
+        full = full_stores(network, self._network.store_accepts_on(capacity_days(network, self._clock())))
         nodes = {n.node_id: n for n in network
-                 if _may_plan_at(n, request) and n.node_id not in request.exclude_nodes}
+                 if _may_plan_at(n, request) and n.node_id not in request.exclude_nodes and n.node_id not in full}
         channel = channel_of_order(request.order_id)
         rule = None if channel is None else self._ledger.channel_allocation(channel)
         own = {} if channel is None or rule is None else self._ledger.channel_reserved(channel, skus)
         atp = channel_atp_at(self._ledger.positions(skus), nodes, rule, own)
         plan = self._plan_from(request, config, nodes, atp)
+        if full:
+            plan.explanation.append("stores at their daily capacity today: " + ", ".join(sorted(full)))
         if rule is not None:
             plan.explanation.append("planned within the allocation rule: " + "; ".join(explain(rule, channel)))
         return plan

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from models.network import BusinessHours, Weekday
+from models.network import BusinessHours, Node, NodeKind, Weekday
 
 _WEEKDAYS = (Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI, Weekday.SAT, Weekday.SUN)
 
@@ -82,3 +82,22 @@ def working_minutes_between(hours: BusinessHours | None, start: datetime, end: d
                 total += counted_to - counted_from
         day += timedelta(days=1)
     return int(total.total_seconds() // 60)
+
+
+def local_day(node: Node, now: datetime) -> date:
+    """The store's own date at `now` (its business hours' time zone; UTC without one): the day its
+    daily capacity counts in."""
+    hours = node.sla.business_hours if node.sla is not None else None
+    zone = ZoneInfo(hours.timezone) if hours is not None else UTC
+    return _aware(now).astimezone(zone).date()
+
+
+def capacity_days(nodes: list[Node], now: datetime) -> dict[str, date]:
+    """The local day of each store with a daily capacity: what to count its accepted work on."""
+    return {n.node_id: local_day(n, now) for n in nodes if n.kind is NodeKind.STORE and n.daily_capacity}
+
+
+def full_stores(nodes: list[Node], accepted: dict[str, int]) -> set[str]:
+    """Stores whose accepted work today has reached their daily capacity: sourcing plans no more there."""
+    return {n.node_id for n in nodes if n.kind is NodeKind.STORE and n.daily_capacity is not None
+            and accepted.get(n.node_id, 0) >= n.daily_capacity}
