@@ -144,7 +144,7 @@ class StoreFulfilmentWorkflow(FulfilmentProtocol):
                 f"{node.node_id} did not accept {sid} within {accept_minutes} business minutes")
         if (ended := await self._stopped()) is not None or self._state.cancel is not None:
             return ended
-        if not self._state.request.pickup:
+        if not self._state.request.pickup and not self._state.left:  # a store that shipped at once labelled it
             await self._buy_label()
         pick_minutes = sla.pick_minutes or DEFAULT_PICK_MINUTES
         pick_by = add_working_minutes(hours, workflow.now(), pick_minutes)
