@@ -28,11 +28,13 @@ from models.order import channel_of_order
 from models.plan import FulfillmentPlan
 from models.reroute import ReplanShipment, ShipmentReplanned
 from sourcing.allocation import explain
+from sourcing.business_hours import capacity_days, full_stores
 from sourcing.decide import decide
 from sourcing.geo import locate
 from sourcing.inputs import DecisionInput, SourcingInput
 from sourcing.nearest import plan_nearest_from
 from sourcing.optimizer import MilpStrategy
+from sourcing.pickup import may_pick_up_at
 from sourcing.plan_check import may_ship_from, why_plan_refused
 from sourcing.problem import Strategy
 from sourcing.release import release_at
@@ -182,13 +184,16 @@ class InventoryActivities:
         order's work back, are planned from, and only the stock the allocation rule of the order's
         channel lets it reserve there (what the ledger will hold the reservation to)."""
         skus = sorted({line.sku for line in request.lines})
+        full = full_stores(network, self._network.store_accepts_on(capacity_days(network, self._clock())))
         nodes = {n.node_id: n for n in network
-                 if may_ship_from(n, request.rules) and n.node_id not in request.exclude_nodes}
+                 if _may_plan_at(n, request) and n.node_id not in request.exclude_nodes and n.node_id not in full}
         channel = channel_of_order(request.order_id)
         rule = None if channel is None else self._ledger.channel_allocation(channel)
         own = {} if channel is None or rule is None else self._ledger.channel_reserved(channel, skus)
         atp = channel_atp_at(self._ledger.positions(skus), nodes, rule, own)
         plan = self._plan_from(request, config, nodes, atp)
+        if full:
+            plan.explanation.append("stores at their daily capacity today: " + ", ".join(sorted(full)))
         if rule is not None:
             plan.explanation.append("planned within the allocation rule: " + "; ".join(explain(rule, channel)))
         return plan
@@ -197,7 +202,7 @@ class InventoryActivities:
                    atp: dict[str, dict[str, int]]) -> FulfillmentPlan:
         skus = sorted({line.sku for line in request.lines})
         destination = locate(request.ship_to)
-        if config.cost_model is None or destination is None:
+        if config.cost_model is None or destination is None or request.pickup_only:  # a pickup needs no carrier
             return plan_nearest_from(request.lines, destination, list(nodes.values()), atp)
         now = self._clock()
         prices = config.look_ahead_prices(now)
@@ -242,6 +247,16 @@ class InventoryActivities:
             for item in request.items:
                 self._ledger.restock(item.node_id, item.sku, item.quantity, key=item.key,
                                     source=f"return:{request.rma}", reason="return restock")
+
+
+def _may_plan_at(node: Node, request: AllocateStock) -> bool:
+    """A node the order may be planned at: one that ships, or for a pickup order a pickup store (the
+    one the customer chose, when `pickup_at` names it)."""
+    if not request.pickup_only:
+        return may_ship_from(node, request.rules)
+    if request.pickup_at is not None and node.node_id != request.pickup_at:
+        return False
+    return may_pick_up_at(node, request.rules, curbside=request.curbside)
 
 
 def _reservations_of(

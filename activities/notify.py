@@ -27,6 +27,9 @@ SUBJECTS = {
     NotificationKind.REFUND_ISSUED: "Your refund for return {reference}",
     NotificationKind.DELIVERY_EXCEPTION: "A problem with the delivery of your order {reference}",
     NotificationKind.CANCEL_REFUSED: "Your order {reference} had shipped before your cancel reached us",
+    NotificationKind.READY_FOR_PICKUP: "Your order {reference} is ready for pickup: show your pickup code",
+    NotificationKind.PICKUP_EXPIRED: "Your pickup order {reference} was not collected and is cancelled",
+    NotificationKind.CURBSIDE_ARRIVAL: "We know you are here: your order {reference} is on its way to your car",
 }
 
 # The window the per-recipient limit counts in (OMNIROUTE_NOTIFY_PER_RECIPIENT_PER_HOUR messages a kind).

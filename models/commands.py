@@ -31,6 +31,10 @@ class AllocateStock(BaseModel):
     first_shipment_no: int = Field(default=1, ge=1, description="the number of the first new shipment (a backorder "
                                    "planned later continues after the order's shipments)")
     exclude_nodes: list[str] = Field(default_factory=list, description="nodes that handed this order's work back")
+    pickup_only: bool = Field(default=False, description=(
+        "a pickup order: planned only at stores offering pickup, nearest to `ship_to` (the chosen store)"))
+    pickup_at: str | None = Field(default=None, description="with pickup_only: this store and no other")
+    curbside: bool = Field(default=False, description="with pickup_only: stores offering curbside only")
 
 
 class StockAllocated(BaseModel):

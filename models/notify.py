@@ -20,6 +20,9 @@ class NotificationKind(StrEnum):
     REFUND_ISSUED = "refund_issued"
     DELIVERY_EXCEPTION = "delivery_exception"
     CANCEL_REFUSED = "cancel_refused"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    PICKUP_EXPIRED = "pickup_expired"
+    CURBSIDE_ARRIVAL = "curbside_arrival"
 
 
 class Notification(BaseModel):

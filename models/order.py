@@ -54,6 +54,17 @@ class OrderLineIn(BaseModel):
     unit_price: MinorUnits = Field(description="minor units of the order's currency")
 
 
+class Pickup(BaseModel):
+    """The customer collects the order at a store (BOPIS), or at its curb (`curbside`: they say when
+    they have arrived and where they parked)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    node_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")] = Field(
+        description="the store, which must offer `pickup` (and `curbside` for a curbside order)")
+    curbside: bool = False
+
+
 class PlaceOrder(BaseModel):
     """A channel's order, as it arrives by SDK or HTTP. Its total (unit price times quantity, summed
     over the lines) is at most MAX_ORDER_TOTAL minor units."""
@@ -64,7 +75,10 @@ class PlaceOrder(BaseModel):
     channel_order_id: ChannelOrderId
     currency: Currency
     customer: Customer
-    ship_to: Address
+    ship_to: Address | None = Field(default=None, description=(
+        "where it ships; required unless the order is for `pickup` (then it is where lines go if a rule lets "
+        "a pickup the store hands back ship to the customer instead)"))
+    pickup: Pickup | None = Field(default=None, description="collected at a store instead of shipped")
     lines: list[OrderLineIn] = Field(min_length=1, max_length=200)
     service_level: ServiceLevel = ServiceLevel.STANDARD
     shipping_method: PlainText | None = Field(
@@ -77,6 +91,12 @@ class PlaceOrder(BaseModel):
     attributes: dict[AttributeName, AttributeValue] = Field(
         default_factory=dict, max_length=50, description="channel flags rules may read, e.g. fraud_risk=high"
     )
+
+    @model_validator(mode="after")
+    def _ship_to_unless_pickup(self) -> PlaceOrder:
+        if self.ship_to is None and self.pickup is None:
+            raise ValueError("ship_to: required unless the order is for pickup")
+        return self
 
     @model_validator(mode="after")
     def _distinct_skus(self) -> PlaceOrder:

@@ -220,3 +220,5 @@ class ShipmentView(BaseModel):
     pickup: bool = Field(default=False, description="the customer collects it at the node (BOPIS, curbside)")
     exception: TrackingException | None = Field(default=None, description="the carrier's last exception")
     cancel_requested: bool = Field(default=False, description="the node has been asked to cancel it")
+    curbside_spot: str | None = Field(default=None, description=(
+        "curbside: where the customer who has arrived is parked (the store's alert)"))

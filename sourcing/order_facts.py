@@ -54,8 +54,9 @@ class OrderFacts(BaseModel):
         attrs = dict(order.attributes if attributes is None else attributes)
         shipping_method = order.shipping_method if shipping_method is None else shipping_method
         bill_to = order.bill_to if bill_to is None else bill_to
-        if bill_to is not None:
-            mismatch = _address_key(bill_to) != _address_key(order.ship_to)
+        ship_to = order.ship_to
+        if bill_to is not None:  # a pickup without a ship-to has nothing to mismatch
+            mismatch = ship_to is not None and _address_key(bill_to) != _address_key(ship_to)
         else:
             mismatch = attrs.get(MISMATCH_ATTRIBUTE, "").strip().lower() in _TRUE_WORDS
         skus = frozenset(line.sku for line in order.lines)
@@ -63,9 +64,9 @@ class OrderFacts(BaseModel):
             channel=order.channel,
             currency=order.currency,
             total=order.total.amount,
-            ship_to_country=order.ship_to.country,
-            ship_to_region=order.ship_to.region.strip().upper(),
-            ship_to_postal_code=(order.ship_to.postal_code or "").strip().upper(),
+            ship_to_country=ship_to.country if ship_to else "",
+            ship_to_region=ship_to.region.strip().upper() if ship_to else "",
+            ship_to_postal_code=((ship_to.postal_code if ship_to else None) or "").strip().upper(),
             shipping_method=shipping_method if shipping_method is not None else order.service_level.value,
             skus=skus,
             sku_tags=frozenset(tag for sku in skus for tag in sku_tags.get(sku, ())),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -41,6 +41,7 @@ from store.orders import OrderRepository, ReturnRepository, ShipmentRepository
 from store.reservations import ReservationRepository, ReservationView
 from store.safety_stock import SafetyStockDefaultsRepository
 from store.sourcing_config import COST_MODEL, RULES, SHADOW_PRICES, SourcingConfigRepository
+from store.store_capacity import Claim, StoreCapacityRepository
 
 
 class Store:
@@ -67,6 +68,7 @@ class Store:
         self._sourcing = SourcingConfigRepository(database)
         self._keys = KeyRepository(database)
         self._notification_limits = NotificationLimitRepository(database)
+        self._store_capacity = StoreCapacityRepository(database)
         self._order_search = OrderSearchRepository(database)
         self._audit = AuditRepository(database)
         self._database = database
@@ -333,6 +335,20 @@ class Store:
 
     def returned_quantities(self, order_id: str, *, exclude_rma: str | None = None) -> dict[str, int]:
         return self._returns.returned_quantities(order_id, exclude_rma=exclude_rma)
+
+    # a store's daily capacity (store.store_capacity)
+
+    def claim_store_capacity(self, node_id: str, day: date, shipment_id: str, capacity: int) -> Claim:
+        """Take a slot of the store's `capacity` on its local `day` for the shipment (or say it holds one,
+        or that none is left)."""
+        return self._store_capacity.claim(node_id, day, shipment_id, capacity)
+
+    def release_store_capacity(self, shipment_id: str) -> None:
+        self._store_capacity.release(shipment_id)
+
+    def store_accepts_on(self, days: Mapping[str, date]) -> dict[str, int]:
+        """Shipments each store accepted on its local day (node id -> that date)."""
+        return self._store_capacity.accepted_on(days)
 
     # messages to customers
 

@@ -9,8 +9,8 @@ errors propagating as transient.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from models.address import Address
@@ -86,6 +86,10 @@ class NetworkReader(Protocol):
     def list_nodes(self) -> list[Node]: ...
 
     def catalog(self, skus: Sequence[str] | None = None) -> Catalog: ...
+
+    def store_accepts_on(self, days: Mapping[str, date]) -> dict[str, int]:
+        """Shipments each store accepted on its local day (node id -> that date), for its daily capacity."""
+        ...
 
 
 class OrderRecords(Protocol):

@@ -334,3 +334,22 @@ sourcing_document_versions = sa.Table(
     sa.Column("actor_role", sa.String(16), nullable=False),
     sa.Column("actor_id", sa.String(200)),
 )
+
+# A store's accepted shipments per local day, held to its daily_capacity (0011): one counter row per
+# store and day (a conditional UPDATE claims a slot), and the shipments that hold one (a repeat is a no-op).
+store_day_capacity = sa.Table(
+    "store_day_capacity",
+    metadata,
+    sa.Column("node_id", sa.String(64), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("accepted", sa.Integer, nullable=False, server_default="0"),
+    sa.CheckConstraint("accepted >= 0", name="accepted_not_negative"),
+)
+
+store_accepts = sa.Table(
+    "store_accepts",
+    metadata,
+    sa.Column("shipment_id", sa.String(200), primary_key=True),
+    sa.Column("node_id", sa.String(64), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+)

@@ -50,6 +50,7 @@ from workflows.backorders import BackorderSweepWorkflow
 from workflows.channel_sync import ChannelInventorySyncWorkflow
 from workflows.fulfilment.dc import DcFulfilmentWorkflow
 from workflows.fulfilment.dropship import DropshipFulfilmentWorkflow
+from workflows.fulfilment.store import StoreFulfilmentWorkflow
 from workflows.fulfilment.threepl import ThreePLFulfilmentWorkflow
 from workflows.lookahead import ShadowPriceWorkflow
 from workflows.order import OrderWorkflow
@@ -60,10 +61,10 @@ from workflows.waves import ReleaseWaveWorkflow
 
 log = logging.getLogger("omniroute.worker")
 
-WORKFLOWS: Sequence[type] = (OrderWorkflow, DcFulfilmentWorkflow, ReturnWorkflow, ReservationSweepWorkflow,
-                               ChannelInventorySyncWorkflow, ThreePLInventorySyncWorkflow, ShadowPriceWorkflow,
-                               ReleaseWaveWorkflow, BackorderSweepWorkflow, ThreePLFulfilmentWorkflow,
-                               DropshipFulfilmentWorkflow)
+WORKFLOWS: Sequence[type] = (OrderWorkflow, DcFulfilmentWorkflow, StoreFulfilmentWorkflow, ReturnWorkflow,
+                               ReservationSweepWorkflow, ChannelInventorySyncWorkflow, ThreePLInventorySyncWorkflow,
+                               ShadowPriceWorkflow, ReleaseWaveWorkflow, BackorderSweepWorkflow,
+                               ThreePLFulfilmentWorkflow, DropshipFulfilmentWorkflow)
 # Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
 PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
                "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns",

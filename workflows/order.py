@@ -21,16 +21,19 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.records import RecordActivities
     from models import names
     from models.commands import WavePlan
     from models.fulfilment import FulfilmentOutcome, FulfilmentProgress, OutcomeKind
+    from models.network import Node
     from models.notify import NotificationKind
     from models.order import CancelOrder, CancelResult, OrderStatus, OrderView, PlaceOrder, ReleaseHold
     from models.reroute import REROUTE_REFUSED, RerouteShipment, ShipmentRerouted
     from models.shipment import ShipmentState
+    from sourcing.pickup import store_address
     from workflows import order_planning as planning
     from workflows import order_reroute
     from workflows.order_book import OrderBook
@@ -45,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
         order_view,
         split_cancel,
     )
-    from workflows.policies import describe
+    from workflows.policies import describe, local
 
 Step = Callable[[], Awaitable[None]]
 
@@ -84,6 +87,8 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, order: PlaceOrder) -> OrderView:
+        if order.pickup is not None:  # only pickup orders (none before them) read their store first
+            await self._find_pickup_store(order.pickup.node_id)
         await self._book.record_order()
         await planning.apply_rules(self._state, self._book)
         while self._state.held and not self._state.hold_released and open_lines(self._state):
@@ -102,6 +107,15 @@ class OrderWorkflow:
             await self._fail(self._error)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return order_view(self._state)
+
+    async def _find_pickup_store(self, node_id: str) -> None:
+        """A pickup order is planned and recorded at its store: read the store's address."""
+        try:
+            node: Node = await local(RecordActivities.get_node, node_id)
+        except ActivityError as err:
+            raise ApplicationError(f"pickup.node_id: {describe(err)}", type="InvalidOrder",
+                                   non_retryable=True) from err
+        self._state.pickup_address = store_address(node, self._state.order.customer.name)
 
     # -- messages: each becomes a step for the runner ---------------------------------------------
 

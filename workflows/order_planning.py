@@ -71,9 +71,10 @@ async def _plan(state: OrderState, lines: list[ShipmentLine]) -> StockAllocated:
     cancelled by the order's backorder policy (cancel unless a rule said backorder)."""
     order = state.order
     allocation: StockAllocated = await local(InventoryActivities.allocate, AllocateStock(
-        order_id=order.order_id, ship_to=order.ship_to, lines=lines, rules=state.rules,
+        order_id=order.order_id, ship_to=state.ship_to, lines=lines, rules=state.rules,
         service_level=order.service_level, deliver_by=order.promised_delivery,
         first_shipment_no=len(state.shipments) + 1, exclude_nodes=state.excluded_nodes,
+        **_pickup_terms(state),
     ))
     state.decision = allocation.plan.decision
     _add_shipments(state, allocation.shipment_ids, allocation.plan.shipments, allocation.reservation_keys)
@@ -92,13 +93,22 @@ async def _plan(state: OrderState, lines: list[ShipmentLine]) -> StockAllocated:
     return allocation
 
 
+def _pickup_terms(state: OrderState) -> dict[str, object]:
+    """A pickup order plans at its store; lines that store handed back, at another pickup store."""
+    pickup = state.order.pickup
+    if pickup is None:
+        return {}
+    chosen = pickup.node_id if pickup.node_id not in state.excluded_nodes else None
+    return {"pickup_only": True, "pickup_at": chosen, "curbside": pickup.curbside}
+
+
 def _add_shipments(state: OrderState, shipment_ids: list[str], planned: list[PlannedShipment],
                    keys: dict[str, list[str]]) -> list[ShipmentRuntime]:
     fresh = []
     for sid, shipment in zip(shipment_ids, planned, strict=True):
         runtime = ShipmentRuntime(
             view=ShipmentView(shipment_id=sid, node_id=shipment.node_id, lines=shipment.lines,
-                              state=ShipmentState.PENDING),
+                              state=ShipmentState.PENDING, pickup=state.order.pickup is not None),
             reservation_keys=dict(zip([line.sku for line in shipment.lines], keys[sid], strict=True)),
             planned=shipment,
         )

@@ -34,7 +34,7 @@ async def reroute(state: OrderState, book: OrderBook, request: RerouteShipment) 
         replanned: ShipmentReplanned = await local(InventoryActivities.reroute, ReplanShipment(
             order_id=order.order_id, shipment_id=sid, from_node_id=from_node, node_id=request.node_id,
             lines=shipment.view.lines, release_keys=list(shipment.reservation_keys.values()), reroute_no=number,
-            ship_to=order.ship_to, currency=order.currency, service_level=order.service_level,
+            ship_to=state.ship_to, currency=order.currency, service_level=order.service_level,
             deliver_by=order.promised_delivery, rules=state.rules, decision=state.decision,
             delivery_before=delivery_before, actor=request.actor, reason=request.reason))
     except ActivityError as err:

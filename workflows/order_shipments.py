@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         FulfilShipment,
         OutcomeKind,
     )
+    from models.order import PlaceOrder
     from models.shipment import ShipmentState
     from workflows.order_book import OrderBook
     from workflows.order_state import OrderState, ShipmentRuntime
@@ -37,6 +38,7 @@ PROTOCOLS: dict[str, str] = {
     "dc": names.DC_FULFILMENT_WORKFLOW,
     "3pl": names.THREE_PL_FULFILMENT_WORKFLOW,
     "dropship": names.DROPSHIP_FULFILMENT_WORKFLOW,
+    "store": names.STORE_FULFILMENT_WORKFLOW,
 }
 # Orders that started fulfilments before a node's kind chose the protocol replay the DC's for all.
 BY_NODE_KIND = "fulfilment-by-node-kind"
@@ -59,8 +61,8 @@ class Shipments:
             protocol_of(shipment),
             FulfilShipment(order_id=order.order_id, order_workflow_id=workflow.info().workflow_id,
                            shipment=shipment.view, reservation_keys=shipment.reservation_keys,
-                           planned=shipment.planned, ship_to=order.ship_to, service_level=order.service_level,
-                           customer=order.customer, currency=order.currency),
+                           planned=shipment.planned, ship_to=self._state.ship_to, service_level=order.service_level,
+                           customer=order.customer, currency=order.currency, **_pickup_flags(shipment, order)),
             id=names.fulfilment_workflow_id(sid), task_queue=workflow.info().task_queue, result_type=FulfilmentOutcome,
             task_timeout=workflow.info().task_timeout, parent_close_policy=ParentClosePolicy.ABANDON,
             static_summary=f"fulfil {sid} from {shipment.view.node_id}",
@@ -143,6 +145,13 @@ class Shipments:
         for line in shipment.view.lines:
             self._state.cancel_quantity(line.line_no, line.quantity, reason)
         await self._book.save_shipments([shipment])
+
+
+def _pickup_flags(shipment: ShipmentRuntime, order: PlaceOrder) -> dict[str, bool]:
+    """A pickup order's shipments are collected (at the curb, for a curbside order)."""
+    if not shipment.view.pickup or order.pickup is None:
+        return {}
+    return {"pickup": True, "curbside": order.pickup.curbside}
 
 
 def protocol_of(shipment: ShipmentRuntime) -> str:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from models.address import Address
 from models.names import order_workflow_id
 from models.order import LineStatus, OrderLineView, OrderStatus, OrderView, PlaceOrder
 from models.plan import PlannedShipment, SourcingDecision
@@ -68,8 +69,17 @@ class OrderState(BaseModel):
     exception_indexed: str | None = Field(default=None, description=(
         "the carrier exception TrackingException last said was open"))
     backorders_recorded: list[str] = Field(default_factory=list, description="backordered SKUs the read model knows")
+    pickup_address: Address | None = Field(default=None, description="a pickup order's store, as an address")
     reroutes: dict[str, int] = Field(default_factory=dict, description="shipment id -> reroutes taken (numbers the "
                                      "new reservation keys); a rerouted order keeps its plan through release waves")
+
+    @property
+    def ship_to(self) -> Address:
+        """Where the order goes: a pickup order's store (sourcing measures from it), else the ship-to."""
+        address = self.pickup_address if self.order.pickup is not None else self.order.ship_to
+        if address is None:
+            raise ValueError(f"order {self.order.order_id} has no ship_to")
+        return address
 
     def cancel_quantity(self, line_no: int, quantity: int, reason: str) -> None:
         self.cancelled.setdefault(line_no, []).append(CancelledQuantity(quantity=quantity, reason=reason))
@@ -247,7 +257,7 @@ def order_record(state: OrderState, workflow_id: str) -> OrderRecord:
     return OrderRecord(
         order_id=order.order_id, workflow_id=workflow_id, channel=order.channel,
         channel_order_id=order.channel_order_id, status=OrderStatus.RECEIVED, currency=order.currency,
-        customer=order.customer, ship_to=order.ship_to, lines=order.lines, created_at=state.created_at,
+        customer=order.customer, ship_to=state.ship_to, lines=order.lines, created_at=state.created_at,
     )
 
 

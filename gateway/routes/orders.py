@@ -8,13 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Query, Response, status
 from pydantic import EmailStr, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from gateway.audit import record_async
 from gateway.auth import ChannelKey, ChannelOrOperatorKey, OperatorKey, Principal, forbid_channel
 from gateway.deps import ClientDep, StoreDep
 from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE, field_error
 from gateway.routes.shipments import ShipmentIdPath
-from gateway.validation import require_known_postal_code
+from gateway.validation import require_known_postal_code, require_pickup_store
 from models.audit import AuditKind
 from models.inventory import Sku
 from models.network import NodeId
@@ -62,8 +63,10 @@ async def place_order(
     if not caller.owns_channel(order.channel):
         raise forbid_channel(order.channel)
     ship_to = order.ship_to
-    if ship_to.point is None:  # coordinates locate the address on their own
+    if ship_to is not None and ship_to.point is None:  # coordinates locate the address on their own
         require_known_postal_code(ship_to.country, ship_to.postal_code, ("body", "ship_to", "postal_code"))
+    if order.pickup is not None:
+        await run_in_threadpool(require_pickup_store, store, order.pickup)
     accepted = await client.place_order(order)
     if not accepted.created:
         response.status_code = status.HTTP_200_OK

@@ -20,6 +20,7 @@ from gateway.audit import record_async
 from gateway.auth import NodeKey
 from gateway.deps import ClientDep, StoreDep
 from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE
+from gateway.store_capacity import claim_accept_slot
 from models.api import ShipmentEventAccepted, ShipmentEventIn
 from models.audit import AuditKind
 from models.shipment import ShipmentEvent, ShipmentEventType, ShipmentState
@@ -44,15 +45,21 @@ async def post_shipment_event(
     """Move the shipment on (picked, packed, shipped, in_transit, delivered; states may be skipped,
     never gone back). Unknown shipment: 404. An event that cannot apply now, or a shipment not
     released to the warehouse: 409 naming its state. A seen `event_id`: 202 with `replay: true`.
-    A node key moves its own nodes' shipments only (another node's: 404, read from the DB first)."""
+    A node key moves its own nodes' shipments only (another node's: 404, read from the DB first). A
+    store's `accepted` beyond its daily capacity (its own day): 409 naming daily_capacity."""
     if not caller.sees_everything:
         record = await run_in_threadpool(store.get_shipment, shipment_id)
         if record is None or not caller.owns_node(record.node_id):
             raise ShipmentNotFoundError(shipment_id)
+    slot = event.type is ShipmentEventType.ACCEPTED and await run_in_threadpool(claim_accept_slot, store, shipment_id)
     try:
         applied = await client.send_shipment_event(ShipmentEvent(shipment_id=shipment_id, **event.model_dump()))
-    except ShipmentNotFoundError:
-        raise await _without_fulfilment(store, shipment_id, event.type) from None
+    except BaseException as err:
+        if slot:  # the store's day keeps the slot for work it really accepted
+            await run_in_threadpool(store.release_store_capacity, shipment_id)
+        if isinstance(err, ShipmentNotFoundError):
+            raise await _without_fulfilment(store, shipment_id, event.type) from None
+        raise
     if not applied.replay:
         await record_async(store, caller, AuditKind.SHIPMENT_EVENT, shipment_id, order_id=applied.order_id,
                            type=applied.type.value, to_state=applied.to_state.value)
