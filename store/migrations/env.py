@@ -35,6 +35,9 @@ def _migrate(connection: sa.Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         transaction_per_migration=False,
+        # SQLite's DDL is transactional, but Alembic assumes otherwise and would commit after every
+        # revision, letting a second process start midway through the first one's upgrade.
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
