@@ -37,6 +37,13 @@ else
   write codec_keys "{\"$key_id\": \"$(random_base64 32)\"}"
   echo "        export CODEC_ACTIVE_KEY=$key_id"
 fi
+# The secret EasyPost signs its webhooks with: yours to make, given to EasyPost with the webhook's URL.
+write easypost_webhook_secret "$(random_token 32)"
+# Partner secrets by name (docs/nodes.md): a whsec_ secret per WMS and vendor node, and ShipBob's webhook
+# secret as "shipbob-webhooks". Starts empty; add each node's as you add the node.
+write partner_secrets "{}"
+# Empty until a 3PL node uses ShipBob; the worker then refuses to start while it is empty.
+write shipbob_api_key ""
 for name in easypost_api_key sendgrid_api_key; do
   [ -e "$dir/$name" ] || echo "missing $dir/$name: write the provider's live key into it"
 done

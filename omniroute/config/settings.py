@@ -235,9 +235,9 @@ class Settings(BaseSettings):
         ):
             if not used:
                 continue
-            if key.get_secret_value() == sandbox_key:
+            if key.get_secret_value().strip() in ("", sandbox_key):
                 raise ValueError(f"OMNIROUTE_{name.upper()}_API_KEY must be set {self._outside_development}: "
-                                 "it is the sandbox key")
+                                 "it is empty or the sandbox key")
             if url is None:
                 raise ValueError(f"OMNIROUTE_{name.upper()}_BASE_URL must be set {self._outside_development}: "
                                  "left unset it points at the local sandbox")

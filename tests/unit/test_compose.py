@@ -19,6 +19,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from gateway.routes import webhooks_easypost
 from models.names import search_attribute_cli_args
 from omniroute.cli.app import app
 from omniroute.config.settings import Settings
@@ -35,16 +36,21 @@ SECRET_FILES = {
     "sendgrid_api_key": "SG.live-key",
     "codec_keys": '{"k1": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}',
     "bootstrap_admin_key": "bootstrap-admin-secret",
+    "shipbob_api_key": "shipbob-live-token",
+    "easypost_webhook_secret": "easypost-webhook-secret",
+    "partner_secrets": '{"shipbob-webhooks": "whsec_c2hpcGJvYi1saXZlLXNlY3JldA==", "dc-edison": "whsec_ZWRpc29u"}',
 }
 # Each process and the secrets it uses, by the setting they fill; nobody else gets any.
 SECRETS_BY_SERVICE = {
     "migrate": {"database_url"},
-    "worker": {"database_url", "easypost_api_key", "sendgrid_api_key", "codec_keys"},
-    "gateway": {"database_url", "bootstrap_admin_key", "codec_keys"},
+    "worker": {"database_url", "easypost_api_key", "sendgrid_api_key", "shipbob_api_key", "codec_keys",
+               "partner_secrets"},
+    "gateway": {"database_url", "bootstrap_admin_key", "codec_keys", "easypost_webhook_secret", "partner_secrets"},
 }
 PROVIDER_KEYS = {"easypost_api_key", "sendgrid_api_key", "shopify_api_key", "shipbob_api_key"}
 # Settings that are secrets: they reach a process as a file, never as an environment variable.
-SECRET_SETTINGS = PROVIDER_KEYS | {"database_url", "codec_keys", "bootstrap_admin_key"}
+SECRET_SETTINGS = PROVIDER_KEYS | {"database_url", "codec_keys", "bootstrap_admin_key", "easypost_webhook_secret",
+                                   "partner_secrets"}
 SUBSTITUTION = re.compile(r"\$\{(?P<name>[A-Za-z0-9_]+)(?:(?P<op>:\?|:-)(?P<arg>[^}]*))?\}")
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 
@@ -177,6 +183,36 @@ def test_the_gateway_has_the_bootstrap_key_and_the_codec_keys(compose: dict[str,
     assert settings.bootstrap_admin_key is not None
     assert settings.bootstrap_admin_key.get_secret_value() == SECRET_FILES["bootstrap_admin_key"]
     assert settings.codec_keys is not None and settings.codec_active_key == VARIABLES["CODEC_ACTIVE_KEY"]
+
+
+def test_the_gateway_verifies_partner_webhooks_with_the_deployments_secrets(
+        compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    settings = app_settings(services(compose)["gateway"], monkeypatch, tmp_path)
+
+    assert webhooks_easypost.webhook_secret(settings) == SECRET_FILES["easypost_webhook_secret"]
+    assert settings.partner_secret(settings.shipbob_webhook_secret_ref) == "whsec_c2hpcGJvYi1saXZlLXNlY3JldA=="
+    with pytest.raises(ValueError, match="no secret named 'dc-ontario'"):
+        settings.partner_secret("dc-ontario")  # outside development a name not listed is no published dev secret
+
+
+def test_the_worker_signs_hand_offs_with_the_deployments_partner_secrets_and_calls_shipbob_with_its_key(
+        compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    settings = app_settings(services(compose)["worker"], monkeypatch, tmp_path).model_copy(
+        update={"shipbob_base_url": "https://api.shipbob.com/2.0"})  # a 3PL node uses ShipBob
+
+    settings.require_providers()
+    assert settings.partner_secret("dc-edison") == "whsec_ZWRpc29u"
+    assert settings.shipbob_api_key.get_secret_value() == SECRET_FILES["shipbob_api_key"]
+
+
+def test_a_worker_using_shipbob_with_an_empty_key_file_refuses_to_start_naming_it(
+        compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(SECRET_FILES, "shipbob_api_key", "")  # as deploy/init-secrets.sh leaves it
+    settings = app_settings(services(compose)["worker"], monkeypatch, tmp_path).model_copy(
+        update={"shipbob_base_url": "https://api.shipbob.com/2.0"})
+
+    with pytest.raises(ValueError, match="OMNIROUTE_SHIPBOB_API_KEY must be set"):
+        settings.require_providers()
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
