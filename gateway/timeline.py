@@ -30,7 +30,7 @@ from models.timeline import OrderTimeline, TimelineEvent, TimelineKind
 
 _RANK = {kind: rank for rank, kind in enumerate(TimelineKind)}
 _MOVEMENT_KINDS = {MovementKind.RESERVE: TimelineKind.RESERVE, MovementKind.COMMIT: TimelineKind.COMMIT,
-                   MovementKind.RELEASE: TimelineKind.RELEASE}
+                   MovementKind.RELEASE: TimelineKind.RELEASE, MovementKind.SHORT_PICK: TimelineKind.WRITE_OFF}
 _AUDIT_KINDS = {AuditKind.ORDER_CANCEL: TimelineKind.CANCEL, AuditKind.ORDER_RELEASE: TimelineKind.HOLD_RELEASE,
                 AuditKind.ORDER_REROUTE: TimelineKind.REROUTE, AuditKind.SHIPMENT_EVENT: TimelineKind.NODE_EVENT,
                 AuditKind.RETURN_START: TimelineKind.RETURN}
@@ -122,6 +122,9 @@ def _movement(movement: Movement) -> str:
         return f"reserved {movement.reserved_delta} × {where}"
     if movement.kind is MovementKind.COMMIT:
         return f"{-movement.on_hand_delta} × {where} left the building"
+    if movement.kind is MovementKind.SHORT_PICK:
+        return (f"short pick: {-movement.reserved_delta} × {where} not found, {-movement.on_hand_delta} written off"
+                + (f": {movement.reason}" if movement.reason else ""))
     return f"released {-movement.reserved_delta} × {where}" + (f": {movement.reason}" if movement.reason else "")
 
 

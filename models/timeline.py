@@ -21,6 +21,7 @@ class TimelineKind(StrEnum):
     HOLD_RELEASE = "hold_release"
     NODE_EVENT = "node_event"
     COMMIT = "commit"
+    WRITE_OFF = "write_off"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     CANCEL = "cancel"

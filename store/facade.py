@@ -392,6 +392,6 @@ class Store:
         return None if stored is None else RuleSet.model_validate(stored)
 
     def order_movements(self, order_id: str) -> list[Movement]:
-        """The ledger movements of the order's reservations (reserve, commit, release), oldest first."""
+        """The ledger movements of the order's reservations (reserve, commit, release, short pick), oldest first."""
         with self._database.read() as connection:
             return ledger.for_order(connection, order_id)

@@ -24,7 +24,7 @@ from models.records import Movement
 from store.tables import inventory_ledger, reservations
 
 # The movements an order's reservations make.
-RESERVATION_KINDS = (MovementKind.RESERVE, MovementKind.COMMIT, MovementKind.RELEASE)
+RESERVATION_KINDS = (MovementKind.RESERVE, MovementKind.COMMIT, MovementKind.RELEASE, MovementKind.SHORT_PICK)
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def read(connection: Connection, *, node_id: str | None = None, sku: str | None 
 
 
 def for_order(connection: Connection, order_id: str) -> list[Movement]:
-    """The movements of the order's reservations (reserve, commit, release), oldest first."""
+    """The movements of the order's reservations (reserve, commit, release, short pick), oldest first."""
     ledger = inventory_ledger.c
     query = (
         sa.select(inventory_ledger)

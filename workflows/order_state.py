@@ -224,7 +224,10 @@ def cancellable_lines(state: OrderState, line_nos: list[int] | None) -> list[int
     if line_nos is None:
         chosen = [n for n in range(1, count + 1) if open_part(n)]
         if not chosen:
-            raise ValueError("nothing left to cancel: every line has shipped or is cancelled")
+            gone = [s for s in state.shipments.values() if s.left]
+            shipped = sorted({line.line_no for s in gone for line in s.view.lines})
+            named = f" (line_nos: {shipped} shipped in {', '.join(s.view.shipment_id for s in gone)})" if gone else ""
+            raise ValueError(f"nothing left to cancel: every line has shipped or is cancelled{named}")
         return chosen
     for n in line_nos:
         if not 1 <= n <= count:

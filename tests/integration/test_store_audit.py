@@ -43,6 +43,18 @@ def test_each_movement_names_the_key_the_workflow_or_the_system_behind_it(store:
         MovementKind.RESERVE, MovementKind.RESERVE, MovementKind.COMMIT, MovementKind.RELEASE]
 
 
+def test_an_orders_movements_include_a_short_pick_written_off(store: Store) -> None:
+    store.upsert_node(a_node("dc-a"))
+    store.set_on_hand("dc-a", "MUG-1", 5, source="test")
+    store.reserve([ReservationItem(key="web-2-S1:MUG-1", node_id="dc-a", sku="MUG-1", quantity=3)],
+                  order_id="web-2", expires_at=None, source="order:web-2")
+    store.short_pick("web-2-S1:MUG-1", 2, source="short pick", reason="2 of SKU MUG-1 not found")
+
+    [reserve, short] = store.order_movements("web-2")
+    assert (reserve.kind, short.kind) == (MovementKind.RESERVE, MovementKind.SHORT_PICK)
+    assert (short.on_hand_delta, short.reserved_delta, short.reason) == (-2, -2, "2 of SKU MUG-1 not found")
+
+
 def test_a_feed_without_a_key_names_the_system(store: Store) -> None:
     store.upsert_node(a_node("dc-a"))
     store.set_on_hand("dc-a", "MUG-1", 3, source="shipbob")

@@ -65,6 +65,14 @@ def test_cancel_names_a_line_that_has_shipped_or_does_not_exist() -> None:
         cancellable_lines(state, [7])
 
 
+def test_a_cancel_of_everything_after_it_all_shipped_names_the_shipped_lines_and_shipments() -> None:
+    state = _state(ShipmentState.SHIPPED, ShipmentState.IN_TRANSIT)
+    with pytest.raises(ValueError) as refused:
+        cancellable_lines(state, None)
+    assert str(refused.value) == ("nothing left to cancel: every line has shipped or is cancelled "
+                                  "(line_nos: [1, 2] shipped in web-1-S1, web-1-S2)")
+
+
 def test_a_finished_order_cannot_be_cancelled() -> None:
     with pytest.raises(ValueError, match="already completed"):
         cancellable_lines(_state(ShipmentState.DELIVERED), None)

@@ -125,6 +125,18 @@ def test_a_cancel_names_its_lines_and_shipments() -> None:
     assert cancel.summary == f"cancelled lines 2; shipments {ORDER}-S2"
 
 
+def test_a_short_pick_is_shown_as_the_units_not_found_and_written_off() -> None:
+    short = a_movement(3, MovementKind.SHORT_PICK, 6, on_hand_delta=-2, reserved_delta=-2)
+    sources = OrderSources(record=a_record(), movements=[*SOURCES.movements, short.model_copy(
+        update={"reason": "2 of SKU MUG-1 not found"})])
+
+    [write_off] = [e for e in order_timeline(ORDER, sources, None, live_view_read=True).events
+                   if e.kind is TimelineKind.WRITE_OFF]
+
+    assert (write_off.at, write_off.actor) == (at(6), WORKFLOW)
+    assert write_off.summary == "short pick: 2 × MUG-1 at dc-a not found, 2 written off: 2 of SKU MUG-1 not found"
+
+
 def test_the_intake_comes_first_even_when_the_gateway_recorded_it_after_the_workflow_took_the_order() -> None:
     late = OrderSources(record=a_record(DECISION), audit=[an_entry(1, AuditKind.ORDER_INTAKE, 1.5, SHOP)])
 
