@@ -33,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
     from models.handoff import (
         CANCEL_REQUESTED_MESSAGE,
         RELEASED_MESSAGE,
-        CancelAnswer,
         ReleasedShipment,
         SendWebhook,
         WebhookDelivered,
@@ -156,7 +155,7 @@ class DcFulfilmentWorkflow(FulfilmentProtocol):
         except ActivityError as err:
             self._note(f"{sid}: cancel request not answered ({describe(err)})")
             return None
-        return {CancelAnswer.CANCELLED: True, CancelAnswer.REFUSED: False}.get(delivered.answer)
+        return delivered.answer.decision
 
     def _webhook(self, message_type: str, *, cancel_requested: bool = False) -> SendWebhook:
         state, view, hand_off = self._state, self._state.view, self._hand_off

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.dropship import DropshipActivities
     from activities.records import RecordActivities
     from models import names
-    from models.dropship import CancelAnswer, CancelPurchaseOrder, PurchaseOrderSent, SendPurchaseOrder
+    from models.dropship import CancelPurchaseOrder, PurchaseOrderSent, SendPurchaseOrder
     from models.fulfilment import FulfilmentOutcome, FulfilShipment
     from models.network import Node, ProviderSettings
     from models.shipment import ShipmentEventType, ShipmentState
@@ -56,8 +56,6 @@ PO_CANCEL: dict[str, Any] = {
                                 maximum_interval=timedelta(minutes=1),
                                 non_retryable_error_types=["ProviderRejected", "InvalidData"]),
 }
-_CANCEL_ANSWERS: dict[CancelAnswer, bool | None] = {
-    CancelAnswer.CANCELLED: True, CancelAnswer.REFUSED_SHIPPED: False, CancelAnswer.PENDING: None}
 
 
 @workflow.defn(name=names.DROPSHIP_FULFILMENT_WORKFLOW)
@@ -176,7 +174,7 @@ class DropshipFulfilmentWorkflow(FulfilmentProtocol):
         except ActivityError as err:
             self._note(f"{sid}: purchase order cancel not delivered: {describe(err)}")
             return None
-        return _CANCEL_ANSWERS[answer.answer]
+        return answer.answer.decision
 
     def _vendor(self) -> ProviderSettings:
         if self._provider is None:
