@@ -19,10 +19,12 @@ from temporalio.client import WorkflowFailureError
 from models.names import fulfilment_workflow_id, order_workflow_id, return_workflow_id
 from models.order import CancelOrder, OrderStatus, OrderView
 from models.returns import ReturnEvent, ReturnEventType, ReturnStatus
-from omniroute.client import RequestRejectedError
+from models.shipment import ShipmentEvent, ShipmentEventType
+from omniroute.client import EventRejectedError, RequestRejectedError
 from tests.fixtures.network import add_node, add_webhook_node
 from tests.fixtures.orders import an_order
 from tests.fixtures.returns import a_return, delivered_order, until_status
+from tests.fixtures.stores import a_pickup_order, add_store, pickup_code
 from tests.fixtures.temporal import RunningWorker
 from tests.fixtures.waves import with_waves
 from tests.fixtures.workflows import all_released, wait_for, warehouse_ships
@@ -135,3 +137,45 @@ async def test_record_a_webhook_dc_release_and_a_cancel_it_accepts(omniroute_wor
     assert result.cancelled_shipment_ids == [shipment.shipment_id]
     await w.temporal.get_workflow_handle(order_workflow_id(order.order_id), result_type=OrderView).result()
     await _save(w, fulfilment_workflow_id(shipment.shipment_id), "fulfilment_webhook_released_then_cancelled")
+
+
+async def test_record_a_ship_from_store_shipment_accepted_labelled_and_delivered(
+        omniroute_worker: RunningWorker) -> None:
+    """A store's shipment (docs/fulfilment-store.md): released, accepted, labelled, shipped, delivered."""
+    w = omniroute_worker
+    add_store(w.store, "store-record", "60614")
+    w.store.set_on_hand("store-record", "SKU-H7", 2, source="record")
+    order = an_order(("SKU-H7", 1))
+    await w.sdk.place_order(order)
+    [shipment] = (await wait_for(w, order.order_id, all_released)).shipments
+    await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=shipment.shipment_id, type=ShipmentEventType.ACCEPTED,
+                                                  event_id=f"{shipment.shipment_id}-accepted"))
+    await wait_for(w, order.order_id, lambda v: v.shipments[0].tracking_number is not None)
+    await warehouse_ships(w, shipment.shipment_id)
+    result: OrderView = await w.temporal.get_workflow_handle(
+        order_workflow_id(order.order_id), result_type=OrderView).result()
+    assert result.status is OrderStatus.COMPLETED
+    await _save(w, fulfilment_workflow_id(shipment.shipment_id), "fulfilment_store_shipped_and_delivered")
+
+
+async def test_record_a_store_pickup_refused_a_wrong_code_then_collected(omniroute_worker: RunningWorker) -> None:
+    """A BOPIS pickup: accepted, picked, ready (the customer gets the code), a wrong code refused, collected."""
+    w = omniroute_worker
+    add_store(w.store, "store-record", "60614")
+    w.store.set_on_hand("store-record", "SKU-H8", 2, source="record")
+    order = a_pickup_order("store-record", ("SKU-H8", 1))
+    await w.sdk.place_order(order)
+    [shipment] = (await wait_for(w, order.order_id, all_released)).shipments
+    sid = shipment.shipment_id
+    for step in (ShipmentEventType.ACCEPTED, ShipmentEventType.PICKED, ShipmentEventType.READY_FOR_PICKUP):
+        await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=step, event_id=f"{sid}-{step.value}"))
+    code = await pickup_code(w, order)
+    with pytest.raises(EventRejectedError, match="pickup_code"):
+        await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=ShipmentEventType.COLLECTED,
+                                                      event_id=f"{sid}-wrong", pickup_code=f"x{code}"))
+    await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=ShipmentEventType.COLLECTED,
+                                                  event_id=f"{sid}-collected", pickup_code=code))
+    result: OrderView = await w.temporal.get_workflow_handle(
+        order_workflow_id(order.order_id), result_type=OrderView).result()
+    assert result.status is OrderStatus.COMPLETED
+    await _save(w, fulfilment_workflow_id(sid), "fulfilment_store_pickup_collected")
