@@ -19,8 +19,9 @@ from temporalio.client import WorkflowFailureError
 from models.names import fulfilment_workflow_id, order_workflow_id, return_workflow_id
 from models.order import CancelOrder, OrderStatus, OrderView
 from models.returns import ReturnEvent, ReturnEventType, ReturnStatus
-from models.shipment import ShipmentEvent, ShipmentEventType
+from models.shipment import ShipmentEvent, ShipmentEventType, ShipmentState
 from omniroute.client import EventRejectedError, RequestRejectedError
+from tests.fixtures.dropship import configure_vendor, node_key, serving_gateway, vendor_node
 from tests.fixtures.network import add_node, add_webhook_node
 from tests.fixtures.orders import an_order
 from tests.fixtures.returns import a_return, delivered_order, until_status
@@ -179,3 +180,44 @@ async def test_record_a_store_pickup_refused_a_wrong_code_then_collected(omnirou
         order_workflow_id(order.order_id), result_type=OrderView).result()
     assert result.status is OrderStatus.COMPLETED
     await _save(w, fulfilment_workflow_id(sid), "fulfilment_store_pickup_collected")
+
+
+async def test_record_a_dropship_vendor_that_ships_then_delivered(omniroute_worker: RunningWorker) -> None:
+    """A dropship vendor (docs/fulfilment-dropship.md): a signed PO out, the vendor's accepted and shipped
+    through the gateway with its node key, then the carrier's delivered."""
+    w = omniroute_worker
+    with serving_gateway(w.store, w.temporal.service_client.config.target_host, w.task_queue) as gateway_url:
+        w.store.upsert_node(vendor_node(w.sandbox.url, "vendor-record", "60106", accept_minutes=60))
+        configure_vendor(w.sandbox.url, "vendor-record", events_url=gateway_url,
+                         node_key=node_key(gateway_url, "vendor-record"), answers=["ship"])
+        w.store.set_on_hand("vendor-record", "SKU-H9", 2, source="record")
+        order = an_order(("SKU-H9", 1))
+        await w.sdk.place_order(order)
+        [shipment] = (await wait_for(w, order.order_id, lambda v: bool(v.shipments) and v.shipments[0].state
+                                     is ShipmentState.SHIPPED)).shipments
+        await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=shipment.shipment_id,
+                                                      type=ShipmentEventType.DELIVERED, event_id="record-delivered"))
+        result: OrderView = await w.temporal.get_workflow_handle(
+            order_workflow_id(order.order_id), result_type=OrderView).result()
+    assert result.status is OrderStatus.COMPLETED
+    await _save(w, fulfilment_workflow_id(shipment.shipment_id), "fulfilment_dropship_shipped_and_delivered")
+
+
+async def test_record_a_dropship_po_cancel_the_vendor_answers_later(omniroute_worker: RunningWorker) -> None:
+    """The order cancels a PO the vendor accepted; the vendor answers the PO cancel 202 (later), then
+    with a `cancelled` event."""
+    w = omniroute_worker
+    with serving_gateway(w.store, w.temporal.service_client.config.target_host, w.task_queue) as gateway_url:
+        w.store.upsert_node(vendor_node(w.sandbox.url, "vendor-record", "60106", accept_minutes=60))
+        configure_vendor(w.sandbox.url, "vendor-record", events_url=gateway_url,
+                         node_key=node_key(gateway_url, "vendor-record"), answers=["accept"], cancel_answer="later")
+        w.store.set_on_hand("vendor-record", "SKU-H10", 2, source="record")
+        order = an_order(("SKU-H10", 1))
+        await w.sdk.place_order(order)
+        [shipment] = (await wait_for(w, order.order_id, lambda v: bool(v.shipments) and v.shipments[0].state
+                                     is ShipmentState.ACCEPTED)).shipments
+        await w.sdk.cancel_order(order.order_id, CancelOrder(reason="recorded cancel"))
+        result: OrderView = await w.temporal.get_workflow_handle(
+            order_workflow_id(order.order_id), result_type=OrderView).result()
+    assert result.status is OrderStatus.CANCELLED
+    await _save(w, fulfilment_workflow_id(shipment.shipment_id), "fulfilment_dropship_cancel_answered_later")
