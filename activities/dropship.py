@@ -13,10 +13,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import INVALID_DATA, classified_errors
-from integrations.dropship.client import CancelOutcome, PurchaseOrderClient
+from integrations.dropship.client import PurchaseOrderClient
 from integrations.dropship.wire import PoAddress, PoCancel, PoLine, PurchaseOrder, RequestedService
 from models.dropship import (
-    CancelAnswer,
     CancelPurchaseOrder,
     PurchaseOrderCancel,
     PurchaseOrderSent,
@@ -25,9 +24,6 @@ from models.dropship import (
 from models.money import Money
 from models.network import NodeKind, ProviderSettings
 from store.ports import SourcingDocuments
-
-_ANSWERS = {CancelOutcome.CANCELLED: CancelAnswer.CANCELLED, CancelOutcome.SHIPPED: CancelAnswer.REFUSED_SHIPPED,
-            CancelOutcome.PENDING: CancelAnswer.PENDING}
 
 
 class DropshipActivities:
@@ -67,13 +63,13 @@ class DropshipActivities:
 
     @activity.defn
     def cancel_purchase_order(self, request: CancelPurchaseOrder) -> PurchaseOrderCancel:
-        """Ask the vendor to cancel the PO: cancelled, refused (it shipped), or pending (it answers later)."""
+        """Ask the vendor to cancel the PO: cancelled, refused (it shipped), or later (it answers by event)."""
         base_url, secret = self._vendor(request.node_id, request.provider)
         with classified_errors():
             outcome = self._client.cancel_purchase_order(
                 base_url, secret, PoCancel(po_number=request.po_number, reason=request.reason[:500]),
                 request.issued_at)
-        return PurchaseOrderCancel(po_number=request.po_number, answer=_ANSWERS[outcome])
+        return PurchaseOrderCancel(po_number=request.po_number, answer=outcome)
 
     def _vendor(self, node_id: str, provider: ProviderSettings) -> tuple[str, str]:
         if provider.base_url is None:

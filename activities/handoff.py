@@ -16,7 +16,8 @@ from temporalio.exceptions import ApplicationError
 
 from integrations.http import PermanentProviderError, ProviderError
 from integrations.webhooks import WebhookSender
-from models.handoff import CancelAnswer, SendWebhook, WebhookDelivered
+from models.fulfilment import CancelAnswer
+from models.handoff import SendWebhook, WebhookDelivered
 
 WEBHOOK_GONE = "WebhookGone"
 

@@ -9,12 +9,12 @@ or refused because it shipped) or later (a `cancelled` event).
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
 from models.address import Address
 from models.costs import ServiceLevel
+from models.fulfilment import CancelAnswer
 from models.money import Money
 from models.network import ProviderSettings
 from models.shipment import ShipmentLine
@@ -50,12 +50,6 @@ class CancelPurchaseOrder(BaseModel):
     provider: ProviderSettings
     reason: str
     issued_at: datetime
-
-
-class CancelAnswer(StrEnum):
-    CANCELLED = "cancelled"
-    REFUSED_SHIPPED = "refused_shipped"
-    PENDING = "pending"
 
 
 class PurchaseOrderCancel(BaseModel):

@@ -54,6 +54,26 @@ class CancelFulfilment(BaseModel):
     reason: str
 
 
+class CancelAnswer(StrEnum):
+    """A node's answer when asked to cancel a shipment it has (a WMS by webhook, a dropship vendor's PO
+    cancel): it cancelled, it refused because it has shipped, or it answers later (a `cancelled`
+    event, or it ships)."""
+
+    CANCELLED = "cancelled"
+    REFUSED = "refused"
+    LATER = "later"
+
+    @classmethod
+    def _missing_(cls, value: object) -> CancelAnswer | None:
+        """A dropship PO cancel's answer as recorded before the answers were one (running histories)."""
+        return {"refused_shipped": cls.REFUSED, "pending": cls.LATER}.get(str(value))
+
+    @property
+    def decision(self) -> bool | None:
+        """True it cancelled, False it refused, None it answers later: what the fulfilment acts on."""
+        return {CancelAnswer.CANCELLED: True, CancelAnswer.REFUSED: False}.get(self)
+
+
 class OutcomeKind(StrEnum):
     DELIVERED = "delivered"
     CANCELLED = "cancelled"

@@ -7,11 +7,10 @@ The same `ReleasedShipment` is the webhook's `data` and an item of the pull API
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.address import Address
+from models.fulfilment import CancelAnswer
 from models.shipment import ShipmentLine, ShipmentState
 
 RELEASED_MESSAGE = "shipment.released"
@@ -47,14 +46,6 @@ class SendWebhook(BaseModel):
     message_id: str
     type: str = Field(description="shipment.released or shipment.cancel_requested")
     data: ReleasedShipment
-
-
-class CancelAnswer(StrEnum):
-    """A WMS's answer to a cancel request: it cancelled, it refused (it shipped), or it answers later."""
-
-    CANCELLED = "cancelled"
-    REFUSED = "refused"
-    LATER = "later"
 
 
 class WebhookDelivered(BaseModel):

@@ -9,7 +9,6 @@ One client serves every vendor: each call names the vendor's base URL and signin
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from urllib.parse import quote
 
 import httpx
@@ -35,6 +34,7 @@ from integrations.http import (
     json_object,
     send,
 )
+from models.fulfilment import CancelAnswer
 
 PROVIDER = "dropship"
 
@@ -43,12 +43,6 @@ class PoReceipt(BaseModel):
     po_number: str
     vendor_reference: str | None = None
     duplicate: bool = False
-
-
-class CancelOutcome(StrEnum):
-    CANCELLED = "cancelled"
-    SHIPPED = "shipped"
-    PENDING = "pending"
 
 
 class PurchaseOrderClient(ProviderClient):
@@ -69,19 +63,19 @@ class PurchaseOrderClient(ProviderClient):
         return PoReceipt(po_number=str(data.get("po_number") or po.po_number),
                          vendor_reference=_text(data.get("vendor_reference")), duplicate=response.status_code == 200)
 
-    def cancel_purchase_order(self, base_url: str, secret: str, cancel: PoCancel, issued_at: datetime) -> CancelOutcome:
-        """Ask the vendor to cancel: cancelled (or it never had the PO), shipped (refused), or pending."""
+    def cancel_purchase_order(self, base_url: str, secret: str, cancel: PoCancel, issued_at: datetime) -> CancelAnswer:
+        """Ask the vendor to cancel: cancelled (or it never had the PO), refused (it shipped), or later."""
         body = envelope_bytes(PO_CANCEL_REQUESTED, issued_at, cancel)
         url = f"{base_url.rstrip('/')}/purchase-orders/{quote(cancel.po_number, safe='')}/cancel"
         try:
             response = self._post(url, secret, f"po_{cancel.po_number}_cancel", body, f"{cancel.po_number}-cancel")
         except PermanentProviderError as err:
             if err.code == ALREADY_SHIPPED:
-                return CancelOutcome.SHIPPED
+                return CancelAnswer.REFUSED
             if err.code == PO_NOT_FOUND:
-                return CancelOutcome.CANCELLED
+                return CancelAnswer.CANCELLED
             raise
-        return CancelOutcome.PENDING if response.status_code == 202 else CancelOutcome.CANCELLED
+        return CancelAnswer.LATER if response.status_code == 202 else CancelAnswer.CANCELLED
 
     def _post(self, url: str, secret: str, message_id: str, body: bytes, idempotency_key: str) -> httpx.Response:
         headers = {"content-type": "application/json", **signed_headers(secret, message_id, body),

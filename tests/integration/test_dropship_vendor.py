@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from activities.dropship import DropshipActivities
-from integrations.dropship.client import CancelOutcome, PurchaseOrderClient
+from integrations.dropship.client import PurchaseOrderClient
 from integrations.dropship.wire import (
     PO_CREATED,
     PoAddress,
@@ -26,7 +26,8 @@ from integrations.dropship.wire import (
 )
 from integrations.http import PermanentProviderError
 from models.costs import CostModel, NodeCosts
-from models.dropship import CancelAnswer, CancelPurchaseOrder, SendPurchaseOrder
+from models.dropship import CancelPurchaseOrder, SendPurchaseOrder
+from models.fulfilment import CancelAnswer
 from models.network import NodeKind
 from models.shipment import ShipmentLine
 from omniroute.config.settings import dev_partner_secret
@@ -110,8 +111,8 @@ async def test_the_vendor_cancels_a_po_it_has_not_shipped_and_refuses_once_it_ha
             PoCancel(po_number="S-4", reason="customer request"), now) for vendor_id in (accepting, shipping)}
         unknown = client.cancel_purchase_order(vendor_url(sandbox.url, accepting), dev_partner_secret(accepting),
                                                PoCancel(po_number="S-404", reason="customer request"), now)
-    assert answers == {accepting: CancelOutcome.CANCELLED, shipping: CancelOutcome.SHIPPED}
-    assert unknown is CancelOutcome.CANCELLED, "a PO the vendor never had leaves nothing to cancel"
+    assert answers == {accepting: CancelAnswer.CANCELLED, shipping: CancelAnswer.REFUSED}
+    assert unknown is CancelAnswer.CANCELLED, "a PO the vendor never had leaves nothing to cancel"
     assert [po["status"] for po in purchase_orders(sandbox.url, accepting)] == ["cancelled"]
 
 

@@ -26,24 +26,21 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.carrier import CarrierActivities
     from activities.handoff import WEBHOOK_GONE, HandOffActivities
     from activities.records import RecordActivities
     from models import names
-    from models.commands import BuyLabel, RateShipment, ShipmentRated
-    from models.fulfilment import FulfilmentOutcome, FulfilShipment, OutcomeKind
+    from models.fulfilment import FulfilmentOutcome, FulfilShipment
     from models.handoff import (
         CANCEL_REQUESTED_MESSAGE,
         RELEASED_MESSAGE,
-        CancelAnswer,
         ReleasedShipment,
         SendWebhook,
         WebhookDelivered,
     )
     from models.network import HandOff, HandOffKind, Node
-    from models.shipment import Label, ShipmentEventType, ShipmentState
+    from models.shipment import ShipmentEventType, ShipmentState
     from workflows.fulfilment.protocol import FulfilmentProtocol
-    from workflows.policies import CARRIER, describe, local
+    from workflows.policies import describe, local
 
 # Recorded DC histories release straight to the app DB; from this patch on, the node's hand_off decides.
 HAND_OFF_PATCH = "dc-hand-off"
@@ -84,44 +81,16 @@ class DcFulfilmentWorkflow(FulfilmentProtocol):
 
     @workflow.run
     async def run(self, request: FulfilShipment) -> FulfilmentOutcome:
-        try:
-            await self._buy_label()
-            if self._state.cancel is None:
-                if (undelivered := await self._release()) is not None:
-                    await workflow.wait_condition(workflow.all_handlers_finished)
-                    return undelivered
-                while self._open():
-                    await self._handle_next()
-                if (handed_back := await self._end_if_handed_back()) is not None:
-                    await workflow.wait_condition(workflow.all_handlers_finished)
-                    return handed_back
-            if self._state.cancel is not None and not self._state.left:
-                await self._compensate(self._state.cancel.reason)
-        except ActivityError as err:
-            await self._compensate(f"fulfilment failed: {describe(err)}")
-            raise ApplicationError(describe(err), type="FulfilmentFailed", non_retryable=True) from err
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        if self._state.view.state is ShipmentState.CANCELLED:
-            return self._outcome(OutcomeKind.CANCELLED, self._state.cancel.reason if self._state.cancel else None)
-        return self._outcome(OutcomeKind.DELIVERED)
+        return await self._fulfil(self._serve())
 
-    async def _buy_label(self) -> None:
-        """Rate, then buy unless the order cancelled meanwhile (a label being bought is waited for,
-        so that it can be voided)."""
-        request, sid = self._state.request, self._state.request.shipment.shipment_id
-        rated: ShipmentRated = await workflow.execute_activity_method(
-            CarrierActivities.rate_shipment, RateShipment(
-                reference=sid, node_id=request.shipment.node_id, customer=request.ship_to,
-                units=sum(line.quantity for line in request.shipment.lines), service_level=request.service_level,
-                **self._priced()),
-            summary=f"rate {sid}", **CARRIER)
+    async def _serve(self) -> FulfilmentOutcome | None:
+        """The label, then the release (unless the order cancelled meanwhile), then the node's events."""
+        await self._buy_label()
         if self._state.cancel is not None:
-            return
-        label: Label = await workflow.execute_activity_method(
-            CarrierActivities.buy_label,
-            BuyLabel(reference=sid, carrier_shipment_id=rated.carrier_shipment_id, rate_id=rated.rate_id),
-            activity_id=f"buy-label-{sid}", summary=f"buy label {sid}", **CARRIER)
-        self._take_label(label)
+            return None
+        if (undelivered := await self._release()) is not None:
+            return undelivered
+        return await self._follow()
 
     async def _release(self) -> FulfilmentOutcome | None:
         """Hand the shipment to the node as its `hand_off` says; it is `released` once the node has it.
@@ -186,7 +155,7 @@ class DcFulfilmentWorkflow(FulfilmentProtocol):
         except ActivityError as err:
             self._note(f"{sid}: cancel request not answered ({describe(err)})")
             return None
-        return {CancelAnswer.CANCELLED: True, CancelAnswer.REFUSED: False}.get(delivered.answer)
+        return delivered.answer.decision
 
     def _webhook(self, message_type: str, *, cancel_requested: bool = False) -> SendWebhook:
         state, view, hand_off = self._state, self._state.view, self._hand_off
@@ -202,12 +171,3 @@ class DcFulfilmentWorkflow(FulfilmentProtocol):
         return SendWebhook(url=hand_off.url, secret_ref=hand_off.secret_ref,
                            message_id=f"msg_{view.shipment_id}_{message_type.replace('.', '_')}",
                            type=message_type, data=data)
-
-    def _priced(self) -> dict[str, object]:
-        """The carrier service and weight sourcing priced the shipment with, for the label to match."""
-        planned = self._state.request.planned
-        if planned is None or planned.carrier is None:
-            return {}
-        return {"carrier": planned.carrier, "carrier_service": planned.carrier_service,
-                "weight_oz": round(planned.weight_lb * 16, 1) if planned.weight_lb else None}
-

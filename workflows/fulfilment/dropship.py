@@ -27,8 +27,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.dropship import DropshipActivities
     from activities.records import RecordActivities
     from models import names
-    from models.dropship import CancelAnswer, CancelPurchaseOrder, PurchaseOrderSent, SendPurchaseOrder
-    from models.fulfilment import FulfilmentOutcome, FulfilShipment, OutcomeKind
+    from models.dropship import CancelPurchaseOrder, PurchaseOrderSent, SendPurchaseOrder
+    from models.fulfilment import FulfilmentOutcome, FulfilShipment
     from models.network import Node, ProviderSettings
     from models.shipment import ShipmentEventType, ShipmentState
     from workflows.fulfilment.protocol import FulfilmentProtocol
@@ -56,8 +56,6 @@ PO_CANCEL: dict[str, Any] = {
                                 maximum_interval=timedelta(minutes=1),
                                 non_retryable_error_types=["ProviderRejected", "InvalidData"]),
 }
-_CANCEL_ANSWERS: dict[CancelAnswer, bool | None] = {
-    CancelAnswer.CANCELLED: True, CancelAnswer.REFUSED_SHIPPED: False, CancelAnswer.PENDING: None}
 
 
 @workflow.defn(name=names.DROPSHIP_FULFILMENT_WORKFLOW)
@@ -81,29 +79,22 @@ class DropshipFulfilmentWorkflow(FulfilmentProtocol):
         try:
             node: Node = await local(RecordActivities.get_node, request.shipment.node_id)
         except ActivityError as err:
-            await self._compensate(f"fulfilment failed: {describe(err)}")
-            raise ApplicationError(describe(err), type="FulfilmentFailed", non_retryable=True) from err
+            await self._failed(err)
         self._provider = node.provider
         if node.sla is not None and node.sla.accept_minutes is not None:
             self._accept_minutes = node.sla.accept_minutes
-        if self._state.cancel is None:
-            await self._release()
-            undelivered = await self._send_purchase_order()
-            if undelivered is not None:
-                return await self._ended(await self._hand_back(undelivered))
-            handed_back = await self._follow_vendor()
-            if handed_back is not None:
-                return await self._ended(handed_back)
-        if self._state.cancel is not None and not self._state.left:
-            await self._compensate(self._state.cancel.reason)
-        if self._state.view.state is ShipmentState.CANCELLED:
-            reason = self._state.cancel.reason if self._state.cancel else None
-            return await self._ended(self._outcome(OutcomeKind.CANCELLED, reason))
-        return await self._ended(self._outcome(OutcomeKind.DELIVERED))
+        # Only the node's read fails the workflow; the steps after it settle without `_fulfil`'s catch.
+        return await self._settle(self._serve())
 
-    async def _ended(self, outcome: FulfilmentOutcome) -> FulfilmentOutcome:
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return outcome
+    async def _serve(self) -> FulfilmentOutcome | None:
+        """Release and send the PO (unless the order cancelled first; handed back when it cannot be
+        delivered), then follow the vendor."""
+        if self._state.cancel is not None:
+            return None
+        await self._release()
+        if (undelivered := await self._send_purchase_order()) is not None:
+            return await self._hand_back(undelivered)
+        return await self._follow_vendor()
 
     async def _release(self) -> None:
         """The vendor gets the shipment: from now on its events apply and a cancel is asked of it."""
@@ -183,7 +174,7 @@ class DropshipFulfilmentWorkflow(FulfilmentProtocol):
         except ActivityError as err:
             self._note(f"{sid}: purchase order cancel not delivered: {describe(err)}")
             return None
-        return _CANCEL_ANSWERS[answer.answer]
+        return answer.answer.decision
 
     def _vendor(self) -> ProviderSettings:
         if self._provider is None:

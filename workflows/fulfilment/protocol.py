@@ -1,7 +1,8 @@
 """What every node kind's fulfilment shares: its state, the node's events as an update with a
-validator, the order's cancel request, progress reports to the order, and the stock and label
-compensations. Each kind's module (dc.py first) writes its own `run` on top: the protocol that
-differs by node kind.
+validator (a kind adds its own check through `_refuse_event`), the order's cancel request, progress
+reports to the order, the label (rated, then bought), the stock and label compensations, and the end
+of a run (`_fulfil`: follow the node's events, undo a cancel, the outcome). Each kind's module (dc.py
+first) writes its own `run` on top: the steps that differ by node kind.
 
 One runner, as in the order: the update and signal handlers change state and queue an item; only
 the kind's `run` coroutine issues commands, one item at a time, so a replay issues the same commands
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import NoReturn
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 from temporalio.exceptions import CancelledError as TemporalCancelledError
 
 with workflow.unsafe.imports_passed_through():
@@ -23,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.inventory import InventoryActivities
     from activities.records import RecordActivities
     from models import names
-    from models.commands import CommitStock, ReleaseStock, ShortPick, VoidLabel
+    from models.commands import BuyLabel, CommitStock, RateShipment, ReleaseStock, ShipmentRated, ShortPick, VoidLabel
     from models.fulfilment import (
         EVENT_REFUSED,
         CancelFulfilment,
@@ -48,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
         next_state,
     )
     from workflows.notices import send_notice
-    from workflows.policies import COMPENSATION, local
+    from workflows.policies import CARRIER, COMPENSATION, describe, local
 
 class FulfilmentState(BaseModel):
     """Everything a fulfilment knows; continue-as-new could hand it on as it is."""
@@ -182,9 +184,14 @@ class FulfilmentProtocol:
 
     @shipment_event.validator
     def _validate_event(self, event: ShipmentEvent) -> None:
-        reason = refuse(self._state, event, self.ACCEPTS)
+        reason = refuse(self._state, event, self.ACCEPTS) or self._refuse_event(event)
         if reason is not None:
             raise ApplicationError(reason, self._state.view.state.value, type=EVENT_REFUSED, non_retryable=True)
+
+    def _refuse_event(self, event: ShipmentEvent) -> str | None:
+        """The kind's own check of an event the shared rules (`refuse`) let through: why it cannot
+        apply (naming the field), or None. Read-only: a validator changes nothing."""
+        return None
 
     @workflow.signal(name=names.CANCEL_FULFILMENT_SIGNAL)
     def cancel_fulfilment(self, request: CancelFulfilment) -> None:
@@ -196,6 +203,76 @@ class FulfilmentProtocol:
         if request.skus is None and state.cancel is None and not state.left and not state.handed_over:
             state.cancel = request
         self._inbox.append(lambda: self._on_cancel(request))
+
+    # -- the run -------------------------------------------------------------------------------------
+
+    async def _fulfil(self, serving: Awaitable[FulfilmentOutcome | None]) -> FulfilmentOutcome:
+        """A kind's run: `_settle(serving)`, where an activity that fails for good (a carrier or a 3PL
+        call, the app DB past its budget) undoes what has not left and fails the workflow."""
+        try:
+            return await self._settle(serving)
+        except ActivityError as err:
+            await self._failed(err)
+
+    async def _settle(self, serving: Awaitable[FulfilmentOutcome | None]) -> FulfilmentOutcome:
+        """Await the kind's steps (`serving`: an outcome when they ended it, such as a hand-back; None
+        when the shipment was delivered, or cancelled before it left); undo a cancel taken before it
+        left; end once every handler has finished, delivered or cancelled."""
+        state = self._state
+        ended = await serving
+        if ended is None:
+            if state.cancel is not None and not state.left:
+                await self._compensate(state.cancel.reason)
+            if state.view.state is ShipmentState.CANCELLED:
+                ended = self._outcome(OutcomeKind.CANCELLED, state.cancel.reason if state.cancel else None)
+            else:
+                ended = self._outcome(OutcomeKind.DELIVERED)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return ended
+
+    async def _failed(self, err: ActivityError) -> NoReturn:
+        """Undo what has not left, then fail the workflow with `FulfilmentFailed`."""
+        await self._compensate(f"fulfilment failed: {describe(err)}")
+        raise ApplicationError(describe(err), type="FulfilmentFailed", non_retryable=True) from err
+
+    async def _follow(self) -> FulfilmentOutcome | None:
+        """Act on the node's (and the carrier's) events until the shipment is done, cancelled or handed
+        back; the hand-back outcome, if it came to that."""
+        while self._open():
+            await self._handle_next()
+        return await self._end_if_handed_back()
+
+    async def _buy_label(self) -> Label | None:
+        """Rate (with the service and weight sourcing priced, `_priced`), then buy unless the shipment
+        stopped meanwhile (`_label_unwanted`): a label being bought is waited for, so that it can be
+        voided. The label, or None when none was bought."""
+        request, sid = self._state.request, self._state.view.shipment_id
+        rated: ShipmentRated = await workflow.execute_activity_method(
+            CarrierActivities.rate_shipment, RateShipment(
+                reference=sid, node_id=request.shipment.node_id, customer=request.ship_to,
+                units=sum(line.quantity for line in self._state.view.lines), service_level=request.service_level,
+                **self._priced()),
+            summary=f"rate {sid}", **CARRIER)
+        if self._label_unwanted():
+            return None
+        label: Label = await workflow.execute_activity_method(
+            CarrierActivities.buy_label,
+            BuyLabel(reference=sid, carrier_shipment_id=rated.carrier_shipment_id, rate_id=rated.rate_id),
+            activity_id=f"buy-label-{sid}", summary=f"buy label {sid}", **CARRIER)
+        self._take_label(label)
+        return label
+
+    def _label_unwanted(self) -> bool:
+        """No label once rated: the order cancelled meanwhile."""
+        return self._state.cancel is not None
+
+    def _priced(self) -> dict[str, object]:
+        """The carrier service and weight sourcing priced the shipment with, for the label to match."""
+        planned = self._state.request.planned
+        if planned is None or planned.carrier is None:
+            return {}
+        return {"carrier": planned.carrier, "carrier_service": planned.carrier_service,
+                "weight_oz": round(planned.weight_lb * 16, 1) if planned.weight_lb else None}
 
     # -- what the runner does ------------------------------------------------------------------------
 

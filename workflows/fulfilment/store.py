@@ -26,29 +26,19 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import cast
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.carrier import CarrierActivities
     from activities.records import RecordActivities
     from models import names
-    from models.commands import BuyLabel, RateShipment, ShipmentRated
-    from models.fulfilment import (
-        EVENT_REFUSED,
-        FulfilmentOutcome,
-        FulfilShipment,
-        OutcomeKind,
-        ShipmentEventApplied,
-    )
+    from models.fulfilment import FulfilmentOutcome, FulfilShipment, OutcomeKind
     from models.network import Node, NodeSla
     from models.notify import NotificationKind
-    from models.shipment import Label, ShipmentEvent, ShipmentEventType, ShipmentState
+    from models.shipment import ShipmentEvent, ShipmentEventType, ShipmentState
     from sourcing.business_hours import add_working_minutes
     from workflows.fulfilment.protocol import Applied, FulfilmentProtocol
-    from workflows.policies import CARRIER, describe, local
+    from workflows.policies import local
 
 # When a store's SLA leaves one unset: an hour of its opening hours to accept, four to pick (or to
 # have a pickup ready), a week for the customer to collect.
@@ -68,11 +58,6 @@ _ACCEPTED = {ShipmentState.ACCEPTED, ShipmentState.PICKED, ShipmentState.PACKED,
              ShipmentState.SHIPPED, ShipmentState.IN_TRANSIT, ShipmentState.OUT_FOR_DELIVERY,
              ShipmentState.DELIVERED, ShipmentState.COLLECTED}
 _PICKED = _ACCEPTED - {ShipmentState.ACCEPTED}
-
-
-# The shared protocol's update handler, as a plain function of the workflow and the event.
-_shared_handler = cast(Callable[[FulfilmentProtocol, ShipmentEvent], ShipmentEventApplied],
-                       FulfilmentProtocol.shipment_event)
 
 
 def accepts(request: FulfilShipment) -> frozenset[ShipmentEventType]:
@@ -99,43 +84,25 @@ class StoreFulfilmentWorkflow(FulfilmentProtocol):
         # Made here, deterministically; only the customer's notice carries it (never a log or the view).
         self._pickup_code = "".join(str(workflow.random().randint(0, 9)) for _ in range(PICKUP_CODE_DIGITS))
 
-    @workflow.update(name=names.SHIPMENT_EVENT_UPDATE)
-    def shipment_event(self, event: ShipmentEvent) -> ShipmentEventApplied:  # type: ignore[override]
-        """The shared handler, redeclared to carry the store's validator (the pickup code)."""
-        return _shared_handler(self, event)
-
-    @shipment_event.validator
-    def _validate_store_event(self, event: ShipmentEvent) -> None:
-        self._validate_event(event)
+    def _refuse_event(self, event: ShipmentEvent) -> str | None:
+        """A collection must carry the customer's pickup code (a replayed event id is answered as before)."""
         if (event.type is ShipmentEventType.COLLECTED and event.event_id not in self._state.seen_event_ids
                 and not hmac.compare_digest((event.pickup_code or "").strip(), self._pickup_code)):
-            raise ApplicationError(f"pickup_code: not the code of shipment {self._state.view.shipment_id}",
-                                   self._state.view.state.value, type=EVENT_REFUSED, non_retryable=True)
+            return f"pickup_code: not the code of shipment {self._state.view.shipment_id}"
+        return None
 
     @workflow.run
     async def run(self, request: FulfilShipment) -> FulfilmentOutcome:
         node: Node = await local(RecordActivities.get_node, request.shipment.node_id)
-        try:
-            if self._state.cancel is None:
-                await self._release()
-                ended = await self._serve(node, node.sla or NodeSla())
-                if ended is not None:
-                    await workflow.wait_condition(workflow.all_handlers_finished)
-                    return ended
-            if self._state.cancel is not None and not self._state.left:
-                await self._compensate(self._state.cancel.reason)
-        except ActivityError as err:
-            await self._compensate(f"fulfilment failed: {describe(err)}")
-            raise ApplicationError(describe(err), type="FulfilmentFailed", non_retryable=True) from err
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        if self._state.view.state is ShipmentState.CANCELLED:
-            return self._outcome(OutcomeKind.CANCELLED, self._state.cancel.reason if self._state.cancel else None)
-        return self._outcome(OutcomeKind.DELIVERED)
+        return await self._fulfil(self._serve(node, node.sla or NodeSla()))
 
     async def _serve(self, node: Node, sla: NodeSla) -> FulfilmentOutcome | None:
-        """Accept, pick, then ship or wait for the customer. An outcome when the store handed the
-        shipment back or a pickup expired; None when it ended otherwise (delivered, collected, or a
-        cancel for `run` to undo)."""
+        """Release to the store (unless the order cancelled first), accept, pick, then ship or wait for
+        the customer. An outcome when the store handed the shipment back or a pickup expired; None when
+        it ended otherwise (delivered, collected, or a cancel for `run` to undo)."""
+        if self._state.cancel is not None:
+            return None
+        await self._release()
         hours, sid = sla.business_hours, self._state.view.shipment_id
         accept_minutes = sla.accept_minutes or DEFAULT_ACCEPT_MINUTES
         accept_by = add_working_minutes(hours, workflow.now(), accept_minutes)
@@ -144,8 +111,9 @@ class StoreFulfilmentWorkflow(FulfilmentProtocol):
                 f"{node.node_id} did not accept {sid} within {accept_minutes} business minutes")
         if (ended := await self._stopped()) is not None or self._state.cancel is not None:
             return ended
-        if not self._state.request.pickup and not self._state.left:  # a store that shipped at once labelled it
-            await self._buy_label()
+        # A store that shipped at once labelled it.
+        if not self._state.request.pickup and not self._state.left and (label := await self._buy_label()):
+            await self._publish(self._state.published, f"{sid} label {label.tracking_number}")
         pick_minutes = sla.pick_minutes or DEFAULT_PICK_MINUTES
         pick_by = add_working_minutes(hours, workflow.now(), pick_minutes)
         done = _PICKED - {ShipmentState.PICKED, ShipmentState.PACKED} if self._state.request.pickup else _PICKED
@@ -156,9 +124,7 @@ class StoreFulfilmentWorkflow(FulfilmentProtocol):
             return ended
         if self._state.request.pickup:
             return await self._wait_for_customer(node, sla.pickup_days or DEFAULT_PICKUP_DAYS)
-        while self._open():
-            await self._handle_next()
-        return await self._stopped()
+        return await self._follow()
 
     async def _wait_for_customer(self, node: Node, days: int) -> FulfilmentOutcome | None:
         """Tell the customer (with the code) and wait `days` for the collection; then cancel it."""
@@ -234,26 +200,6 @@ class StoreFulfilmentWorkflow(FulfilmentProtocol):
         mode = "curbside" if self._state.request.curbside else "pickup" if self._state.request.pickup else "ship"
         await self._publish(ShipmentState.RELEASED, f"{view.shipment_id} released to {view.node_id} ({mode})")
 
-    async def _buy_label(self) -> None:
-        """Rate and buy the label as a DC's is bought (the service sourcing priced), unless the order
-        cancelled meanwhile; a label being bought is waited for, so that it can be voided."""
-        request, sid = self._state.request, self._state.view.shipment_id
-        planned = request.planned
-        priced: dict[str, object] = {}
-        if planned is not None and planned.carrier is not None:
-            priced = {"carrier": planned.carrier, "carrier_service": planned.carrier_service,
-                      "weight_oz": round(planned.weight_lb * 16, 1) if planned.weight_lb else None}
-        rated: ShipmentRated = await workflow.execute_activity_method(
-            CarrierActivities.rate_shipment, RateShipment(
-                reference=sid, node_id=request.shipment.node_id, customer=request.ship_to,
-                units=sum(line.quantity for line in self._state.view.lines), service_level=request.service_level,
-                **priced),
-            summary=f"rate {sid}", **CARRIER)
-        if self._state.cancel is not None or self._state.handed_back is not None:
-            return
-        label: Label = await workflow.execute_activity_method(
-            CarrierActivities.buy_label,
-            BuyLabel(reference=sid, carrier_shipment_id=rated.carrier_shipment_id, rate_id=rated.rate_id),
-            activity_id=f"buy-label-{sid}", summary=f"buy label {sid}", **CARRIER)
-        self._take_label(label)
-        await self._publish(self._state.published, f"{sid} label {label.tracking_number}")
+    def _label_unwanted(self) -> bool:
+        """No label once rated: the order cancelled, or the store handed the shipment back, meanwhile."""
+        return self._state.cancel is not None or self._state.handed_back is not None

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.records import RecordActivities
     from activities.threepl import ThreePLOrderActivities
     from models import names
-    from models.fulfilment import FulfilmentOutcome, FulfilShipment, OutcomeKind
+    from models.fulfilment import FulfilmentOutcome, FulfilShipment
     from models.network import Node
     from models.shipment import ShipmentEventType, ShipmentState
     from models.threepl import CancelThreePLOrder, PlaceThreePLOrder, ThreePLCancelAnswer, ThreePLOrderPlaced
@@ -59,28 +59,14 @@ class ThreePLFulfilmentWorkflow(FulfilmentProtocol):
 
     @workflow.run
     async def run(self, request: FulfilShipment) -> FulfilmentOutcome:
-        try:
-            self._node = await local(RecordActivities.get_node, request.shipment.node_id)
-            refused = await self._place_order()
-            if refused is not None:
-                return await self._finish(await self._hand_back(refused))
-            while self._open():
-                await self._handle_next()
-            if (handed_back := await self._end_if_handed_back()) is not None:
-                return await self._finish(handed_back)
-            if self._state.cancel is not None and not self._state.left:
-                await self._compensate(self._state.cancel.reason)
-        except ActivityError as err:
-            await self._compensate(f"fulfilment failed: {describe(err)}")
-            raise ApplicationError(describe(err), type="FulfilmentFailed", non_retryable=True) from err
-        if self._state.view.state is ShipmentState.CANCELLED:
-            reason = self._state.cancel.reason if self._state.cancel else None
-            return await self._finish(self._outcome(OutcomeKind.CANCELLED, reason))
-        return await self._finish(self._outcome(OutcomeKind.DELIVERED))
+        return await self._fulfil(self._serve())
 
-    async def _finish(self, outcome: FulfilmentOutcome) -> FulfilmentOutcome:
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return outcome
+    async def _serve(self) -> FulfilmentOutcome | None:
+        """Place the order with the 3PL (handed back if it refuses it), then follow its webhooks."""
+        self._node = await local(RecordActivities.get_node, self._state.request.shipment.node_id)
+        if (refused := await self._place_order()) is not None:
+            return await self._hand_back(refused)
+        return await self._follow()
 
     async def _place_order(self) -> str | None:
         """Hand the shipment to the 3PL as an order (unless the order cancelled first). From the moment

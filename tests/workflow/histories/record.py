@@ -13,25 +13,40 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
-from temporalio.client import WorkflowFailureError
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.testing import WorkflowEnvironment
 
+from integrations.sandbox import SandboxServer
+from integrations.threepl.sandbox import create_shipbob_sandbox
 from models.names import fulfilment_workflow_id, order_workflow_id, return_workflow_id
+from models.network import NodeKind
 from models.order import CancelOrder, OrderStatus, OrderView
 from models.returns import ReturnEvent, ReturnEventType, ReturnStatus
-from omniroute.client import RequestRejectedError
+from models.shipment import ShipmentEvent, ShipmentEventType, ShipmentState
+from omniroute.client import EventRejectedError, OmnirouteClient, RequestRejectedError
+from omniroute.config.settings import Settings
+from store import Store
+from tests.fixtures.dropship import configure_vendor, node_key, serving_gateway, vendor_node
+from tests.fixtures.eventually import eventually_reads
+from tests.fixtures.gateway import gateway_app
 from tests.fixtures.network import add_node, add_webhook_node
 from tests.fixtures.orders import an_order
 from tests.fixtures.returns import a_return, delivered_order, until_status
-from tests.fixtures.temporal import RunningWorker
+from tests.fixtures.sandbox import RunningSandbox
+from tests.fixtures.stores import a_pickup_order, add_store, pickup_code
+from tests.fixtures.temporal import RunningWorker, worker_settings
 from tests.fixtures.waves import with_waves
 from tests.fixtures.workflows import all_released, wait_for, warehouse_ships
+from workers.main import running_worker
 
 HERE = Path(__file__).parent
 
 
-async def _save(w: RunningWorker, workflow_id: str, name: str) -> None:
-    history = await w.temporal.get_workflow_handle(workflow_id).fetch_history()
+async def _save(w: RunningWorker | Client, workflow_id: str, name: str) -> None:
+    client = w.temporal if isinstance(w, RunningWorker) else w
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
     (HERE / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
 
 
@@ -135,3 +150,125 @@ async def test_record_a_webhook_dc_release_and_a_cancel_it_accepts(omniroute_wor
     assert result.cancelled_shipment_ids == [shipment.shipment_id]
     await w.temporal.get_workflow_handle(order_workflow_id(order.order_id), result_type=OrderView).result()
     await _save(w, fulfilment_workflow_id(shipment.shipment_id), "fulfilment_webhook_released_then_cancelled")
+
+
+async def test_record_a_ship_from_store_shipment_accepted_labelled_and_delivered(
+        omniroute_worker: RunningWorker) -> None:
+    """A store's shipment (docs/fulfilment-store.md): released, accepted, labelled, shipped, delivered."""
+    w = omniroute_worker
+    add_store(w.store, "store-record", "60614")
+    w.store.set_on_hand("store-record", "SKU-H7", 2, source="record")
+    order = an_order(("SKU-H7", 1))
+    await w.sdk.place_order(order)
+    [shipment] = (await wait_for(w, order.order_id, all_released)).shipments
+    await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=shipment.shipment_id, type=ShipmentEventType.ACCEPTED,
+                                                  event_id=f"{shipment.shipment_id}-accepted"))
+    await wait_for(w, order.order_id, lambda v: v.shipments[0].tracking_number is not None)
+    await warehouse_ships(w, shipment.shipment_id)
+    result: OrderView = await w.temporal.get_workflow_handle(
+        order_workflow_id(order.order_id), result_type=OrderView).result()
+    assert result.status is OrderStatus.COMPLETED
+    await _save(w, fulfilment_workflow_id(shipment.shipment_id), "fulfilment_store_shipped_and_delivered")
+
+
+async def test_record_a_store_pickup_refused_a_wrong_code_then_collected(omniroute_worker: RunningWorker) -> None:
+    """A BOPIS pickup: accepted, picked, ready (the customer gets the code), a wrong code refused, collected."""
+    w = omniroute_worker
+    add_store(w.store, "store-record", "60614")
+    w.store.set_on_hand("store-record", "SKU-H8", 2, source="record")
+    order = a_pickup_order("store-record", ("SKU-H8", 1))
+    await w.sdk.place_order(order)
+    [shipment] = (await wait_for(w, order.order_id, all_released)).shipments
+    sid = shipment.shipment_id
+    for step in (ShipmentEventType.ACCEPTED, ShipmentEventType.PICKED, ShipmentEventType.READY_FOR_PICKUP):
+        await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=step, event_id=f"{sid}-{step.value}"))
+    code = await pickup_code(w, order)
+    with pytest.raises(EventRejectedError, match="pickup_code"):
+        await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=ShipmentEventType.COLLECTED,
+                                                      event_id=f"{sid}-wrong", pickup_code=f"x{code}"))
+    await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=ShipmentEventType.COLLECTED,
+                                                  event_id=f"{sid}-collected", pickup_code=code))
+    result: OrderView = await w.temporal.get_workflow_handle(
+        order_workflow_id(order.order_id), result_type=OrderView).result()
+    assert result.status is OrderStatus.COMPLETED
+    await _save(w, fulfilment_workflow_id(sid), "fulfilment_store_pickup_collected")
+
+
+async def test_record_a_dropship_vendor_that_ships_then_delivered(omniroute_worker: RunningWorker) -> None:
+    """A dropship vendor (docs/fulfilment-dropship.md): a signed PO out, the vendor's accepted and shipped
+    through the gateway with its node key, then the carrier's delivered."""
+    w = omniroute_worker
+    with serving_gateway(w.store, w.temporal.service_client.config.target_host, w.task_queue) as gateway_url:
+        w.store.upsert_node(vendor_node(w.sandbox.url, "vendor-record", "60106", accept_minutes=60))
+        configure_vendor(w.sandbox.url, "vendor-record", events_url=gateway_url,
+                         node_key=node_key(gateway_url, "vendor-record"), answers=["ship"])
+        w.store.set_on_hand("vendor-record", "SKU-H9", 2, source="record")
+        order = an_order(("SKU-H9", 1))
+        await w.sdk.place_order(order)
+        [shipment] = (await wait_for(w, order.order_id, lambda v: bool(v.shipments) and v.shipments[0].state
+                                     is ShipmentState.SHIPPED)).shipments
+        await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=shipment.shipment_id,
+                                                      type=ShipmentEventType.DELIVERED, event_id="record-delivered"))
+        result: OrderView = await w.temporal.get_workflow_handle(
+            order_workflow_id(order.order_id), result_type=OrderView).result()
+    assert result.status is OrderStatus.COMPLETED
+    await _save(w, fulfilment_workflow_id(shipment.shipment_id), "fulfilment_dropship_shipped_and_delivered")
+
+
+async def test_record_a_dropship_po_cancel_the_vendor_answers_later(omniroute_worker: RunningWorker) -> None:
+    """The order cancels a PO the vendor accepted; the vendor answers the PO cancel 202 (later), then
+    with a `cancelled` event."""
+    w = omniroute_worker
+    with serving_gateway(w.store, w.temporal.service_client.config.target_host, w.task_queue) as gateway_url:
+        w.store.upsert_node(vendor_node(w.sandbox.url, "vendor-record", "60106", accept_minutes=60))
+        configure_vendor(w.sandbox.url, "vendor-record", events_url=gateway_url,
+                         node_key=node_key(gateway_url, "vendor-record"), answers=["accept"], cancel_answer="later")
+        w.store.set_on_hand("vendor-record", "SKU-H10", 2, source="record")
+        order = an_order(("SKU-H10", 1))
+        await w.sdk.place_order(order)
+        [shipment] = (await wait_for(w, order.order_id, lambda v: bool(v.shipments) and v.shipments[0].state
+                                     is ShipmentState.ACCEPTED)).shipments
+        await w.sdk.cancel_order(order.order_id, CancelOrder(reason="recorded cancel"))
+        result: OrderView = await w.temporal.get_workflow_handle(
+            order_workflow_id(order.order_id), result_type=OrderView).result()
+    assert result.status is OrderStatus.CANCELLED
+    await _save(w, fulfilment_workflow_id(shipment.shipment_id), "fulfilment_dropship_cancel_answered_later")
+
+
+async def test_record_a_3pl_order_shipped_by_webhook_then_delivered(
+        temporal_env: WorkflowEnvironment, worker_store: Store, sandbox: RunningSandbox) -> None:
+    """A 3PL (docs/fulfilment-3pl.md): the order placed at the ShipBob sandbox, its shipped and delivered
+    webhooks through a real gateway."""
+    token, node_id = "shipbob-record", "3pl-record"
+    settings = worker_settings(sandbox, shipbob_api_key=token)
+    sdk = OmnirouteClient(temporal_env.client, task_queue=settings.task_queue)
+    secret = Settings(environment="test").partner_secret(settings.shipbob_webhook_secret_ref)
+    add_node(worker_store, node_id, "38118", kind=NodeKind.THREE_PL)
+    worker_store.set_on_hand(node_id, "SKU-H11", 2, source="record")
+    order = an_order(("SKU-H11", 1))
+    with SandboxServer(gateway_app(worker_store, sdk)) as gateway, SandboxServer(create_shipbob_sandbox(
+            token, webhook_secret=secret, webhook_url=f"{gateway.url}/webhooks/shipbob")) as shipbob:
+        settings = settings.model_copy(update={"shipbob_base_url": shipbob.url})
+        async with running_worker(settings, client=temporal_env.client, store=worker_store):
+            await sdk.place_order(order)
+            [shipment] = (await eventually_reads(lambda: sdk.get_order(order.order_id), lambda v: bool(
+                v.shipments) and v.shipments[0].state is ShipmentState.RELEASED)).shipments
+            shipbob_id = _shipbob_order_id(shipbob.url, shipment.shipment_id)
+            _shipbob_control(shipbob.url, f"orders/{shipbob_id}/ship")
+            await eventually_reads(lambda: sdk.get_order(order.order_id),
+                                   lambda v: v.shipments[0].state is ShipmentState.SHIPPED)
+            _shipbob_control(shipbob.url, f"orders/{shipbob_id}/deliver")
+            result: OrderView = await temporal_env.client.get_workflow_handle(
+                order_workflow_id(order.order_id), result_type=OrderView).result()
+    assert result.status is OrderStatus.COMPLETED
+    await _save(temporal_env.client, fulfilment_workflow_id(shipment.shipment_id),
+                "fulfilment_3pl_shipped_and_delivered")
+
+
+def _shipbob_order_id(shipbob_url: str, shipment_id: str) -> int:
+    orders = httpx.get(f"{shipbob_url}/_sandbox/orders", timeout=5).json()
+    return int(next(o["id"] for o in orders if o["reference_id"] == shipment_id))
+
+
+def _shipbob_control(shipbob_url: str, path: str) -> None:
+    httpx.post(f"{shipbob_url}/_sandbox/{path}", timeout=30).raise_for_status()
