@@ -23,7 +23,7 @@ from store import Store
 from tests.fixtures.db import a_node
 from tests.fixtures.gateway import ADMIN_TOKEN, gateway_app, unreachable_temporal
 
-STATELESS_EXAMPLES = 100
+STATELESS_EXAMPLES = 50  # per operation: with ~100 operations, the module's largest cost
 # A node that exists, so that half the cases naming a node in their path reach the store's writes
 # (a random id only ever meets the 404 for an unknown node).
 KNOWN_NODE = "fuzz-dc"
