@@ -71,6 +71,10 @@ class FulfilmentOutcome(BaseModel):
     handed_back: list[ShipmentLine] = Field(default_factory=list)
     reason: str | None = None
     seen_event_ids: list[str] = Field(default_factory=list, description="the node's event ids it applied")
+    resource: list[ShipmentLine] = Field(default_factory=list, description=(
+        "cancelled: the lines that were not to be cancelled, when the order cancelled some lines of a "
+        "shipment whose node could cancel only the whole of it; the order plans them again (that node may "
+        "be chosen again)"))
 
 
 class ShipmentEventApplied(BaseModel):

@@ -151,14 +151,18 @@ async def retry_backorders(state: OrderState, book: OrderBook) -> list[ShipmentR
 
 
 async def resource(state: OrderState, book: OrderBook, node_id: str, lines: list[ShipmentLine],
-                   reason: str) -> list[ShipmentRuntime]:
+                   reason: str, *, exclude: bool = True) -> list[ShipmentRuntime]:
     """Plan lines a node handed back (rejected, timed out, short-picked) again, never from that node;
     what no other node can ship is backordered or cancelled as at intake. The new shipments are
-    returned, to be released."""
-    if node_id not in state.excluded_nodes:
-        state.excluded_nodes.append(node_id)
+    returned, to be released. `exclude=False`: the node gave nothing back for its own reasons (it
+    cancelled a whole shipment of which the order wanted only some lines gone), so it may ship them again."""
     units = ", ".join(f"{line.sku} x{line.quantity}" for line in lines)
-    state.events.append(f"{node_id} handed back {units}: {reason}")
+    if exclude:
+        if node_id not in state.excluded_nodes:
+            state.excluded_nodes.append(node_id)
+        state.events.append(f"{node_id} handed back {units}: {reason}")
+    else:
+        state.events.append(f"{node_id} cancelled the whole shipment; planning {units} again: {reason}")
     before = set(state.shipments)
     await _plan(state, lines)
     fresh = [s for sid, s in state.shipments.items() if sid not in before]

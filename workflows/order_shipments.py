@@ -89,14 +89,18 @@ class Shipments:
         return shipment
 
     def take_outcome(self, sid: str, outcome: FulfilmentOutcome) -> None:
-        """The fulfilment ended. Cancelled lines are cancelled on the order; handed-back lines are for
+        """The fulfilment ended. Cancelled lines are cancelled on the order (but for those the outcome
+        sends back to `resource`: a partial cancel the node could only take whole); handed-back lines are for
         the order to plan again (their shipment shows cancelled, its stock released by the node's
         fulfilment)."""
         shipment = self._state.shipments[sid]
         shipment.finished = True
         if outcome.kind is OutcomeKind.CANCELLED and shipment.view.state is not ShipmentState.CANCELLED:
+            kept = {(line.line_no, line.sku): line.quantity for line in outcome.resource}
             for line in outcome.shipment.lines:
-                self._state.cancel_quantity(line.line_no, line.quantity, outcome.reason or "cancelled")
+                quantity = line.quantity - kept.get((line.line_no, line.sku), 0)
+                if quantity > 0:
+                    self._state.cancel_quantity(line.line_no, quantity, outcome.reason or "cancelled")
         shipment.view = outcome.shipment
         self._state.events.append(f"{sid} {outcome.kind.value}" + (f": {outcome.reason}" if outcome.reason else ""))
 

@@ -227,6 +227,11 @@ class StoreFulfilmentWorkflow(FulfilmentProtocol):
             return True
         return None
 
+    async def _request_partial_cancel(self, skus: set[str], reason: str) -> bool:
+        """Before the store has picked, its list shows the shorter shipment at once; once picked, it is
+        asked to cancel the whole shipment and the rest is re-sourced."""
+        return self._state.view.state not in _PICKED
+
     async def _release(self) -> None:
         """The store's list shows the shipment from now on."""
         view = self._state.view
