@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from models.address import Address
 from models.costs import ServiceLevel
@@ -87,6 +87,28 @@ class ShipmentEventApplied(BaseModel):
     from_state: ShipmentState
     to_state: ShipmentState
     replay: bool = False
+
+
+class UnlockPickup(BaseModel):
+    """An operator lets the customer try pickup codes again after too many wrong ones."""
+
+    actor: str = Field(min_length=1, max_length=200, description="who unlocked it (the gateway: the key's id)")
+    reason: str = Field(default="unlocked by an operator", min_length=1, max_length=500)
+
+
+class UnlockPickupIn(BaseModel):
+    """The body of `POST /v1/orders/{order_id}/shipments/{shipment_id}/unlock-pickup`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="unlocked by an operator", min_length=1, max_length=500)
+
+
+class PickupUnlocked(BaseModel):
+    shipment_id: str
+    order_id: str
+    wrong_codes: int = Field(description="the wrong codes tried before the unlock (the count starts again)")
+    state: ShipmentState
 
 
 # The ApplicationError type a refused shipment or return event carries; its first detail is the
