@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from models.fulfilment import UnlockPickup
 from models.order import OrderStatus, OrderView
 from models.shipment import ShipmentEvent, ShipmentEventType, ShipmentState
 from omniroute.client import EventRejectedError, RequestRejectedError
