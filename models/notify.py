@@ -24,6 +24,7 @@ class NotificationKind(StrEnum):
     PICKUP_EXPIRED = "pickup_expired"
     CURBSIDE_ARRIVAL = "curbside_arrival"
     PICKUP_LOCKED = "pickup_locked"
+    PICKUP_SHIPPED_INSTEAD = "pickup_shipped_instead"
 
 
 class Notification(BaseModel):
