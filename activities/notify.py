@@ -30,6 +30,8 @@ SUBJECTS = {
     NotificationKind.READY_FOR_PICKUP: "Your order {reference} is ready for pickup: show your pickup code",
     NotificationKind.PICKUP_EXPIRED: "Your pickup order {reference} was not collected and is cancelled",
     NotificationKind.CURBSIDE_ARRIVAL: "We know you are here: your order {reference} is on its way to your car",
+    NotificationKind.PICKUP_LOCKED: "Your pickup of order {reference} is locked: please contact the store",
+    NotificationKind.PICKUP_SHIPPED_INSTEAD: "Your order {reference} will be shipped to you instead of picked up",
 }
 
 # The window the per-recipient limit counts in (OMNIROUTE_NOTIFY_PER_RECIPIENT_PER_HOUR messages a kind).

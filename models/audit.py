@@ -79,6 +79,7 @@ class AuditKind(StrEnum):
     ORDER_RELEASE = "order.release"
     ORDER_REROUTE = "order.reroute"
     SHIPMENT_EVENT = "shipment.event"
+    PICKUP_UNLOCK = "shipment.unlock_pickup"
     RETURN_START = "return.start"
     RETURN_EVENT = "return.event"
     NODE_PUT = "node.put"

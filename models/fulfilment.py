@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from models.address import Address
 from models.costs import ServiceLevel
@@ -91,6 +91,10 @@ class FulfilmentOutcome(BaseModel):
     handed_back: list[ShipmentLine] = Field(default_factory=list)
     reason: str | None = None
     seen_event_ids: list[str] = Field(default_factory=list, description="the node's event ids it applied")
+    resource: list[ShipmentLine] = Field(default_factory=list, description=(
+        "cancelled: the lines that were not to be cancelled, when the order cancelled some lines of a "
+        "shipment whose node could cancel only the whole of it; the order plans them again (that node may "
+        "be chosen again)"))
 
 
 class ShipmentEventApplied(BaseModel):
@@ -103,6 +107,28 @@ class ShipmentEventApplied(BaseModel):
     from_state: ShipmentState
     to_state: ShipmentState
     replay: bool = False
+
+
+class UnlockPickup(BaseModel):
+    """An operator lets the customer try pickup codes again after too many wrong ones."""
+
+    actor: str = Field(min_length=1, max_length=200, description="who unlocked it (the gateway: the key's id)")
+    reason: str = Field(default="unlocked by an operator", min_length=1, max_length=500)
+
+
+class UnlockPickupIn(BaseModel):
+    """The body of `POST /v1/orders/{order_id}/shipments/{shipment_id}/unlock-pickup`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="unlocked by an operator", min_length=1, max_length=500)
+
+
+class PickupUnlocked(BaseModel):
+    shipment_id: str
+    order_id: str
+    wrong_codes: int = Field(description="the wrong codes tried before the unlock (the count starts again)")
+    state: ShipmentState
 
 
 # The ApplicationError type a refused shipment or return event carries; its first detail is the

@@ -116,6 +116,9 @@ class ProviderSettings(BaseModel):
         "None: the provider's URL from settings (OMNIROUTE_SHIPBOB_BASE_URL for ShipBob)"))
     credentials_ref: SecretRef = Field(description="the API token's or signing secret's name in settings")
     account: PlainText | None = Field(default=None, max_length=100, description="e.g. ShipBob's channel id")
+    webhook_secret_ref: SecretRef | None = Field(default=None, description=(
+        "the name in settings of the secret the provider signs this node's webhooks with (a ShipBob account "
+        "of its own); None: the deployment's (OMNIROUTE_SHIPBOB_WEBHOOK_SECRET_REF)"))
 
 
 class Node(Located):

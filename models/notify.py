@@ -23,6 +23,8 @@ class NotificationKind(StrEnum):
     READY_FOR_PICKUP = "ready_for_pickup"
     PICKUP_EXPIRED = "pickup_expired"
     CURBSIDE_ARRIVAL = "curbside_arrival"
+    PICKUP_LOCKED = "pickup_locked"
+    PICKUP_SHIPPED_INSTEAD = "pickup_shipped_instead"
 
 
 class Notification(BaseModel):

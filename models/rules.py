@@ -36,6 +36,7 @@ Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Words = Annotated[list[Word], Field(min_length=1)]
 ServiceLevelName = Literal["standard", "two_day", "next_day"]
 BackorderPolicy = Literal["backorder", "cancel"]
+PickupFallback = Literal["another_store", "ship"]
 
 
 def _attribute_text(value: Any) -> str:
@@ -298,6 +299,15 @@ class SetBackorderPolicy(_Keyed):
     backorder_policy: BackorderPolicy
 
 
+class SetPickupFallback(_Keyed):
+    """Where a pickup order's lines go when its store hands them back: only another pickup store
+    (another_store, the default), or, when no other pickup store can fill them and the order has a
+    ship_to, shipped to the customer (ship)."""
+
+    KEY = "pickup_fallback"
+    pickup_fallback: PickupFallback
+
+
 Action = Annotated[
     Annotated[Hold, Tag("hold")]
     | Annotated[ExcludeNodes, Tag("exclude_nodes")]
@@ -305,12 +315,13 @@ Action = Annotated[
     | Annotated[ShipComplete, Tag("ship_complete")]
     | Annotated[MaxShipments, Tag("max_shipments")]
     | Annotated[SetServiceLevel, Tag("service_level")]
-    | Annotated[SetBackorderPolicy, Tag("backorder_policy")],
+    | Annotated[SetBackorderPolicy, Tag("backorder_policy")]
+    | Annotated[SetPickupFallback, Tag("pickup_fallback")],
     Discriminator(
         _key_of,
         custom_error_type="unknown_action",
         custom_error_message="an action is a mapping with exactly one key: hold, exclude_nodes, prefer_nodes, "
-        "ship_complete, max_shipments, service_level or backorder_policy",
+        "ship_complete, max_shipments, service_level, backorder_policy or pickup_fallback",
     ),
 ]
 
@@ -321,7 +332,7 @@ CONDITION_KEYS = frozenset(
 )
 ACTION_KEYS = frozenset(
     cls.KEY for cls in (Hold, ExcludeNodes, PreferNodes, ShipComplete, MaxShipments, SetServiceLevel,
-                        SetBackorderPolicy)
+                        SetBackorderPolicy, SetPickupFallback)
 )
 
 
@@ -392,6 +403,8 @@ class RuleOutcome(_Strict):
     max_shipments: int | None = Field(default=None, ge=1, description="the smallest any rule asked for")
     service_level: ServiceLevelName | None = Field(default=None, description="the fastest any rule asked for")
     backorder_policy: BackorderPolicy | None = Field(default=None, description="the first rule's that set one")
+    pickup_fallback: PickupFallback | None = Field(default=None, description=(
+        "the first rule's that set one; None: another_store"))
     fired: list[FiredRule] = Field(default_factory=list)
 
     @property

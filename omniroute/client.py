@@ -38,7 +38,7 @@ from models.channel_sync import (
     ChannelSyncRun,
     SkusChanged,
 )
-from models.fulfilment import EVENT_REFUSED, FulfilmentOutcome, ShipmentEventApplied
+from models.fulfilment import EVENT_REFUSED, FulfilmentOutcome, PickupUnlocked, ShipmentEventApplied, UnlockPickup
 from models.order import (
     CancelOrder,
     CancelResult,
@@ -239,6 +239,24 @@ class OmnirouteClient:
         order_id = description.typed_search_attributes.get(_ORDER_ID) or names.order_id_of_shipment(shipment_id)
         return ShipmentEventApplied(shipment_id=shipment_id, order_id=order_id, type=event.type, from_state=state,
                                     to_state=state, replay=True)
+
+    async def unlock_pickup(self, shipment_id: str, *, actor: str, reason: str) -> PickupUnlocked:
+        """Let the customer try pickup codes again on a pickup locked after too many wrong codes.
+
+        Raises RequestRejectedError when it is not locked (or not a pickup, or not a store's shipment),
+        ShipmentNotFoundError when no fulfilment runs or ran for it, WorkflowClosedError when its
+        fulfilment has ended.
+        """
+        handle = self._client.get_workflow_handle(names.fulfilment_workflow_id(shipment_id))
+        request = UnlockPickup(actor=actor, reason=reason)
+        try:
+            result: PickupUnlocked = await self._call(handle.execute_update(
+                names.UNLOCK_PICKUP_UPDATE, request, result_type=PickupUnlocked))
+        except WorkflowUpdateFailedError as err:
+            raise RequestRejectedError(_reason(err)) from err
+        except _NotFound:
+            await self._raise_closed_or_missing(handle, ShipmentNotFoundError(shipment_id), f"shipment {shipment_id!r}")
+        return result
 
     # Returns
 

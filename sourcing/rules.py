@@ -13,8 +13,8 @@ Rules are evaluated in file order and every enabled rule whose condition holds f
 - max_shipments: the smallest asked.
 - service_level: the fastest asked (next_day > two_day > standard), so no rule can slow an order
   another rule sped up, and the answer does not depend on rule order.
-- backorder_policy: the first fired rule (in file order) that sets one; later ones are recorded as
-  fired but do not change it.
+- backorder_policy, pickup_fallback: the first fired rule (in file order) that sets one; later ones
+  are recorded as fired but do not change it.
 
 A rule whose condition cannot be decided (an order total in a currency the rule set has no FX rate
 for) holds the order instead of doing what it says, with a reason naming the currency; see
@@ -36,6 +36,7 @@ from models.rules import (
     Hold,
     MaxShipments,
     NodeSelector,
+    PickupFallback,
     Preference,
     PreferNodes,
     Rule,
@@ -43,6 +44,7 @@ from models.rules import (
     RuleSet,
     ServiceLevelName,
     SetBackorderPolicy,
+    SetPickupFallback,
     SetServiceLevel,
     ShipComplete,
 )
@@ -73,6 +75,9 @@ def describe(action: Action) -> str:
             return f"service level {action.service_level}"
         case SetBackorderPolicy():
             return f"backorder policy: {action.backorder_policy}"
+        case SetPickupFallback():
+            return ("a pickup no store can fill ships to the customer" if action.pickup_fallback == "ship"
+                    else "a pickup no store can fill goes to another pickup store only")
         case _:
             assert_never(action)
 
@@ -86,6 +91,7 @@ def evaluate(rule_set: RuleSet, facts: OrderFacts) -> RuleOutcome:
     max_shipments: int | None = None
     service_level: ServiceLevelName | None = None
     backorder_policy: BackorderPolicy | None = None
+    pickup_fallback: PickupFallback | None = None
     fired: list[FiredRule] = []
     for rule in rule_set.rules:
         if not rule.enabled:
@@ -115,6 +121,8 @@ def evaluate(rule_set: RuleSet, facts: OrderFacts) -> RuleOutcome:
                     service_level = _faster(service_level, action.service_level)
                 case SetBackorderPolicy():
                     backorder_policy = backorder_policy or action.backorder_policy
+                case SetPickupFallback():
+                    pickup_fallback = pickup_fallback or action.pickup_fallback
                 case _:
                     assert_never(action)
         fired.append(FiredRule(rule_id=rule.id, description=rule.description,
@@ -122,7 +130,7 @@ def evaluate(rule_set: RuleSet, facts: OrderFacts) -> RuleOutcome:
                                because=list(verdict.conversions)))
     return RuleOutcome(holds=holds, excluded=excluded, preferred=preferred, ship_complete=ship_complete,
                        max_shipments=max_shipments, service_level=service_level,
-                       backorder_policy=backorder_policy, fired=fired)
+                       backorder_policy=backorder_policy, pickup_fallback=pickup_fallback, fired=fired)
 
 
 def _undecided(rule: Rule, verdict: Verdict) -> str:

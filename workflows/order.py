@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from sourcing.pickup import store_address
     from workflows import order_planning as planning
     from workflows import order_reroute
+    from workflows.fulfilment.protocol import PARTIAL_CANCEL_ASKS_NODE
     from workflows.order_book import OrderBook
     from workflows.order_shipments import Shipments
     from workflows.order_state import (
@@ -247,6 +248,10 @@ class OrderWorkflow:
             outcome = done.result()
             asked = self._state.shipments[sid].view.cancel_requested
             self._shipments.take_outcome(sid, outcome)
+            if (outcome.kind is OutcomeKind.CANCELLED and outcome.resource and not self._state.stopping
+                    and workflow.patched(PARTIAL_CANCEL_ASKS_NODE)):
+                await self._resource_after_partial_cancel(sid, outcome, asked)
+                return
             if asked and outcome.kind is OutcomeKind.CANCELLED:  # the node agreed to a cancel it was asked
                 await self._book.update_status()
                 kind = (NotificationKind.ORDER_CANCELLED if self._state.status is OrderStatus.CANCELLED
@@ -267,6 +272,18 @@ class OrderWorkflow:
         if self._error is None:
             self._error = error
             await self._stop("order failed")
+
+    async def _resource_after_partial_cancel(self, sid: str, outcome: FulfilmentOutcome, asked: bool) -> None:
+        """Some lines of a shipment were to be cancelled and its node could cancel only the whole of it,
+        and did: the other lines are planned again (the node may ship them again), the customer told."""
+        if asked:  # the cancel was answered `requested`: the customer hears the lines went now
+            await self._book.update_status()
+            await self._book.notify(NotificationKind.LINES_CANCELLED,
+                                    {"shipment": sid, "reason": outcome.reason or "cancelled"})
+        fresh = await planning.resource(self._state, self._book, outcome.shipment.node_id, outcome.resource,
+                                        outcome.reason or "cancelled", exclude=False)
+        for shipment in fresh:
+            await self._start(shipment)
 
     async def _retry_backorders(self) -> None:
         for shipment in await planning.retry_backorders(self._state, self._book):
@@ -329,10 +346,11 @@ class OrderWorkflow:
         while self._cancels and _answered(self._cancels[0]):
             pending = self._cancels.pop(0)
             cancelled = [s.view.shipment_id for s in pending.whole if s.view.state is ShipmentState.CANCELLED]
-            asked = [s.view.shipment_id for s in pending.whole
+            cancelled += [s.view.shipment_id for s, _ in pending.partial if s.view.state is ShipmentState.CANCELLED]
+            asked = [s.view.shipment_id for s in pending.whole + [s for s, _ in pending.partial]
                      if s.view.cancel_requested and not s.left and s.view.state is not ShipmentState.CANCELLED]
-            trimmed = [s for s, skus in pending.partial if not s.left and not any(
-                line.sku in skus for line in s.view.lines)]
+            trimmed = [s for s, skus in pending.partial if not s.left and (
+                s.view.state is ShipmentState.CANCELLED or not any(line.sku in skus for line in s.view.lines))]
             await self._book.update_status()
             if asked and not (cancelled or trimmed or pending.unplanned_cancelled):
                 self._state.events.append(f"cancel of lines {pending.line_nos} asked of the node: {', '.join(asked)}")
@@ -397,6 +415,6 @@ def _answered(pending: PendingCancel) -> bool:
     been asked and will answer later."""
     whole_done = all(s.finished or s.left or s.view.state is ShipmentState.CANCELLED or s.view.cancel_requested
                      for s in pending.whole)
-    partial_done = all(s.finished or s.left or not any(line.sku in skus for line in s.view.lines)
-                       for s, skus in pending.partial)
+    partial_done = all(s.finished or s.left or s.view.cancel_requested
+                       or not any(line.sku in skus for line in s.view.lines) for s, skus in pending.partial)
     return whole_done and partial_done

@@ -25,6 +25,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_state import OrderState, ShipmentRuntime, backordered_lines, open_lines
     from workflows.policies import local
 
+# From this patch on, a pickup order whose rules say `pickup_fallback: ship` ships handed-back lines no
+# pickup store can fill to its ship_to (a second plan and reserve, and its own notice).
+PICKUP_FALLBACK_SHIP = "pickup-fallback-ship"
+
 # Under the `backorder` policy, units no node can ship are planned again this often, and cancelled
 # when they are still waiting after BACKORDER_MAX_WAIT.
 BACKORDER_RETRY_EVERY = timedelta(hours=1)
@@ -66,18 +70,26 @@ async def allocate(state: OrderState, book: OrderBook) -> None:
     await book.notify(kind, facts)
 
 
-async def _plan(state: OrderState, lines: list[ShipmentLine]) -> StockAllocated:
+async def _plan(state: OrderState, lines: list[ShipmentLine], *, keep_unfillable: bool = False,
+                ship_instead: bool = False) -> StockAllocated:
     """Plan and reserve `lines` as new shipments; units no node can ship now are backordered or
-    cancelled by the order's backorder policy (cancel unless a rule said backorder)."""
+    cancelled by the order's backorder policy (cancel unless a rule said backorder), or, with
+    `keep_unfillable`, left in the answer for the caller. `ship_instead`: a pickup order's lines
+    planned as shipments to its ship_to (no pickup store could take them)."""
     order = state.order
+    ship_to = order.ship_to if ship_instead and order.ship_to is not None else state.ship_to
     allocation: StockAllocated = await local(InventoryActivities.allocate, AllocateStock(
-        order_id=order.order_id, ship_to=state.ship_to, lines=lines, rules=state.rules,
+        order_id=order.order_id, ship_to=ship_to, lines=lines, rules=state.rules,
         service_level=order.service_level, deliver_by=order.promised_delivery,
         first_shipment_no=len(state.shipments) + 1, exclude_nodes=state.excluded_nodes,
-        **_pickup_terms(state),
+        **({} if ship_instead else _pickup_terms(state)),
     ))
     state.decision = allocation.plan.decision
-    _add_shipments(state, allocation.shipment_ids, allocation.plan.shipments, allocation.reservation_keys)
+    _add_shipments(state, allocation.shipment_ids, allocation.plan.shipments, allocation.reservation_keys,
+                   pickup=order.pickup is not None and not ship_instead)
+    if keep_unfillable:
+        state.events.extend(allocation.plan.explanation)
+        return allocation
     backorder = state.rules is not None and state.rules.backorder_policy == "backorder"
     for line in allocation.plan.unfillable:
         if backorder:
@@ -103,12 +115,14 @@ def _pickup_terms(state: OrderState) -> dict[str, object]:
 
 
 def _add_shipments(state: OrderState, shipment_ids: list[str], planned: list[PlannedShipment],
-                   keys: dict[str, list[str]]) -> list[ShipmentRuntime]:
+                   keys: dict[str, list[str]], *, pickup: bool | None = None) -> list[ShipmentRuntime]:
+    """Add the planned shipments; `pickup` (default: a pickup order's are) says the customer collects them."""
+    collected = state.order.pickup is not None if pickup is None else pickup
     fresh = []
     for sid, shipment in zip(shipment_ids, planned, strict=True):
         runtime = ShipmentRuntime(
             view=ShipmentView(shipment_id=sid, node_id=shipment.node_id, lines=shipment.lines,
-                              state=ShipmentState.PENDING, pickup=state.order.pickup is not None),
+                              state=ShipmentState.PENDING, pickup=collected),
             reservation_keys=dict(zip([line.sku for line in shipment.lines], keys[sid], strict=True)),
             planned=shipment,
         )
@@ -151,20 +165,26 @@ async def retry_backorders(state: OrderState, book: OrderBook) -> list[ShipmentR
 
 
 async def resource(state: OrderState, book: OrderBook, node_id: str, lines: list[ShipmentLine],
-                   reason: str) -> list[ShipmentRuntime]:
+                   reason: str, *, exclude: bool = True) -> list[ShipmentRuntime]:
     """Plan lines a node handed back (rejected, timed out, short-picked) again, never from that node;
     what no other node can ship is backordered or cancelled as at intake. The new shipments are
-    returned, to be released."""
-    if node_id not in state.excluded_nodes:
-        state.excluded_nodes.append(node_id)
+    returned, to be released. `exclude=False`: the node gave nothing back for its own reasons (it
+    cancelled a whole shipment of which the order wanted only some lines gone), so it may ship them again."""
     units = ", ".join(f"{line.sku} x{line.quantity}" for line in lines)
-    state.events.append(f"{node_id} handed back {units}: {reason}")
+    if exclude:
+        if node_id not in state.excluded_nodes:
+            state.excluded_nodes.append(node_id)
+        state.events.append(f"{node_id} handed back {units}: {reason}")
+    else:
+        state.events.append(f"{node_id} cancelled the whole shipment; planning {units} again: {reason}")
     before = set(state.shipments)
-    await _plan(state, lines)
+    shipped_instead = await _plan_handed_back(state, lines)
     fresh = [s for sid, s in state.shipments.items() if sid not in before]
     await book.save_shipments(fresh)
     await book.update_status()
-    if fresh:
+    if shipped_instead:
+        kind = NotificationKind.PICKUP_SHIPPED_INSTEAD
+    elif fresh:
         kind = NotificationKind.ORDER_CONFIRMED
     elif state.backordered:
         kind = NotificationKind.BACKORDERED
@@ -173,6 +193,30 @@ async def resource(state: OrderState, book: OrderBook, node_id: str, lines: list
                 else NotificationKind.LINES_CANCELLED)
     await book.notify(kind, {"shipments": str(len(fresh)), "re-sourced": reason, "units": units})
     return fresh
+
+
+async def _plan_handed_back(state: OrderState, lines: list[ShipmentLine]) -> list[ShipmentLine]:
+    """Plan handed-back lines as at intake. A pickup order whose rules say `pickup_fallback: ship`, and
+    that has a ship_to, ships what no other pickup store can fill to the customer instead (the lines
+    so planned are returned); what nobody can ship is backordered or cancelled by policy."""
+    order = state.order
+    fallback = state.rules.pickup_fallback if state.rules is not None else None
+    if order.pickup is None or fallback != "ship" or order.ship_to is None or not workflow.patched(
+            PICKUP_FALLBACK_SHIP):
+        await _plan(state, lines)
+        return []
+    allocation = await _plan(state, lines, keep_unfillable=True)
+    unfilled = [ShipmentLine(line_no=u.line_no, sku=u.sku, quantity=u.quantity) for u in allocation.plan.unfillable]
+    if not unfilled:
+        return []
+    before = set(state.shipments)
+    await _plan(state, unfilled, ship_instead=True)
+    shipped = [line for sid, s in state.shipments.items() if sid not in before for line in s.view.lines]
+    if shipped:
+        units = ", ".join(f"{line.sku} x{line.quantity}" for line in shipped)
+        state.events.append(f"no pickup store can fill {units}: shipped to the customer instead "
+                            "(rule pickup_fallback: ship)")
+    return shipped
 
 
 def cancel_backorders(state: OrderState, reason: str) -> None:

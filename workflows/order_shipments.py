@@ -16,6 +16,7 @@ from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from activities.inventory import InventoryActivities
     from models import names
+    from models.address import Address
     from models.commands import ReleaseStock
     from models.fulfilment import (
         CancelFulfilment,
@@ -61,7 +62,8 @@ class Shipments:
             protocol_of(shipment),
             FulfilShipment(order_id=order.order_id, order_workflow_id=workflow.info().workflow_id,
                            shipment=shipment.view, reservation_keys=shipment.reservation_keys,
-                           planned=shipment.planned, ship_to=self._state.ship_to, service_level=order.service_level,
+                           planned=shipment.planned, ship_to=_ship_to(self._state, shipment),
+                           service_level=order.service_level,
                            customer=order.customer, currency=order.currency, **_pickup_flags(shipment, order)),
             id=names.fulfilment_workflow_id(sid), task_queue=workflow.info().task_queue, result_type=FulfilmentOutcome,
             task_timeout=workflow.info().task_timeout, parent_close_policy=ParentClosePolicy.ABANDON,
@@ -89,14 +91,18 @@ class Shipments:
         return shipment
 
     def take_outcome(self, sid: str, outcome: FulfilmentOutcome) -> None:
-        """The fulfilment ended. Cancelled lines are cancelled on the order; handed-back lines are for
+        """The fulfilment ended. Cancelled lines are cancelled on the order (but for those the outcome
+        sends back to `resource`: a partial cancel the node could only take whole); handed-back lines are for
         the order to plan again (their shipment shows cancelled, its stock released by the node's
         fulfilment)."""
         shipment = self._state.shipments[sid]
         shipment.finished = True
         if outcome.kind is OutcomeKind.CANCELLED and shipment.view.state is not ShipmentState.CANCELLED:
+            kept = {(line.line_no, line.sku): line.quantity for line in outcome.resource}
             for line in outcome.shipment.lines:
-                self._state.cancel_quantity(line.line_no, line.quantity, outcome.reason or "cancelled")
+                quantity = line.quantity - kept.get((line.line_no, line.sku), 0)
+                if quantity > 0:
+                    self._state.cancel_quantity(line.line_no, quantity, outcome.reason or "cancelled")
         shipment.view = outcome.shipment
         self._state.events.append(f"{sid} {outcome.kind.value}" + (f": {outcome.reason}" if outcome.reason else ""))
 
@@ -145,6 +151,14 @@ class Shipments:
         for line in shipment.view.lines:
             self._state.cancel_quantity(line.line_no, line.quantity, reason)
         await self._book.save_shipments([shipment])
+
+
+def _ship_to(state: OrderState, shipment: ShipmentRuntime) -> Address:
+    """Where the shipment goes: the order's ship-to address, or, for a pickup, its store (a pickup
+    order's shipment that is not a pickup was shipped to the customer instead)."""
+    if state.order.pickup is not None and not shipment.view.pickup and state.order.ship_to is not None:
+        return state.order.ship_to
+    return state.ship_to
 
 
 def _pickup_flags(shipment: ShipmentRuntime, order: PlaceOrder) -> dict[str, bool]:

@@ -17,7 +17,9 @@ from gateway.errors import CONFLICT, NOT_FOUND, UNAVAILABLE, field_error
 from gateway.routes.shipments import ShipmentIdPath
 from gateway.validation import require_known_postal_code, require_pickup_store
 from models.audit import AuditKind
+from models.fulfilment import PickupUnlocked, UnlockPickupIn
 from models.inventory import Sku
+from models.names import order_id_of_shipment
 from models.network import NodeId
 from models.order import (
     CancelOrder,
@@ -40,7 +42,7 @@ from models.order_search import (
 )
 from models.reroute import RerouteIn, ShipmentRerouted
 from models.shipment import TrackingException
-from omniroute.errors import OrderNotFoundError
+from omniroute.errors import OrderNotFoundError, ShipmentNotFoundError
 
 # An order id is `{channel}-{channel_order_id}`: at most 32 + 1 + 100 characters.
 OrderIdPath = Annotated[str, Path(min_length=1, max_length=133)]
@@ -180,3 +182,26 @@ async def reroute_shipment(
     await record_async(store, caller, AuditKind.ORDER_REROUTE, order_id, order_id=order_id, shipment_id=shipment_id,
                        from_node_id=moved.from_node_id, to_node_id=moved.to_node_id)
     return moved
+
+
+@router.post("/{order_id}/shipments/{shipment_id}/unlock-pickup", response_model=PickupUnlocked,
+             responses={**NOT_FOUND, **CONFLICT})
+async def unlock_pickup(
+    order_id: OrderIdPath, shipment_id: ShipmentIdPath, client: ClientDep, store: StoreDep, caller: OperatorKey,
+    request: Annotated[UnlockPickupIn | None, Body()] = None,
+) -> PickupUnlocked:
+    """An operator unlocks a pickup locked after too many wrong pickup codes (the customer contacted the
+    store): `collected` with the right code is taken again and the count of wrong codes starts over.
+    The key's id is recorded as who did it. 404 for a shipment not of that order or not released; 409
+    when the pickup is not locked, is not a pickup, or its fulfilment has ended."""
+    try:
+        of_order = order_id_of_shipment(shipment_id)
+    except ValueError:
+        of_order = None
+    if of_order != order_id:
+        raise ShipmentNotFoundError(shipment_id)
+    body = request or UnlockPickupIn()
+    unlocked = await client.unlock_pickup(shipment_id, actor=caller.key_id, reason=body.reason)
+    await record_async(store, caller, AuditKind.PICKUP_UNLOCK, shipment_id, order_id=order_id,
+                       wrong_codes=unlocked.wrong_codes)
+    return unlocked

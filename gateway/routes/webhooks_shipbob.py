@@ -1,12 +1,16 @@
 """ShipBob's webhooks in: each verified delivery becomes a shipment event on the fulfilment of the shipment
 whose id is the ShipBob order's `reference_id`.
 
-Who may call: whoever signs with the ShipBob webhook secret (Standard Webhooks, as ShipBob documents:
-`webhook-id`, `webhook-timestamp` within 5 minutes, `webhook-signature` = `v1,` base64 HMAC-SHA256 of
-`{id}.{timestamp}.{raw body}`), checked by the `standardwebhooks` library before anything is read or
-moved; the secret is named by `OMNIROUTE_SHIPBOB_WEBHOOK_SECRET_REF` in the partner secrets. No API key
-is needed. A missing or bad signature is a 401 before the body is even parsed, and nothing moves; a
-signed body that is not an order webhook is a 422 naming the field.
+Who may call: whoever signs with the ShipBob webhook secret of the node the webhook's order belongs to
+(Standard Webhooks, as ShipBob documents: `webhook-id`, `webhook-timestamp` within 5 minutes,
+`webhook-signature` = `v1,` base64 HMAC-SHA256 of `{id}.{timestamp}.{raw body}`), checked by the
+`standardwebhooks` library before anything is moved. A retailer may run several ShipBob accounts (one 3PL
+node each): the raw body's `reference_id` (our shipment id) names the shipment, its node's
+`provider.webhook_secret_ref` names the secret in the partner secrets; a node that names none, or a
+body that names no shipment of a 3PL node, is checked with the deployment's secret
+(`OMNIROUTE_SHIPBOB_WEBHOOK_SECRET_REF`). So a delivery signed with another account's secret is a 401.
+No API key is needed. A missing or bad signature is a 401 before the body is validated, and nothing
+moves; a signed body that is not an order webhook is a 422 naming the field.
 
 Topics: `order.shipped` → shipped (with ShipBob's carrier and tracking), `order.shipment.delivered` and
 `order.delivered` → delivered, `order.shipment.tracking.updated` → in_transit / out_for_delivery /
@@ -20,6 +24,7 @@ Temporal being out of reach is a 503, for ShipBob to retry.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -70,17 +75,20 @@ class Delivery:
 
 
 async def verified_delivery(
-    request: Request, _signature: Annotated[str | None, Security(signature_scheme)] = None,
+    request: Request, store: StoreDep, _signature: Annotated[str | None, Security(signature_scheme)] = None,
 ) -> Delivery:
-    """401 unless the raw body carries a valid ShipBob signature; runs before the body is parsed."""
+    """401 unless the raw body carries a valid signature with the secret of the node its order belongs
+    to (else the deployment's); runs before the body is validated."""
     settings: Settings = request.app.state.settings
+    body = await request.body()
+    secret_ref = await run_in_threadpool(_webhook_secret_ref, store, _reference_id(body))
     try:
-        secret = settings.partner_secret(settings.shipbob_webhook_secret_ref)
+        secret = settings.partner_secret(secret_ref or settings.shipbob_webhook_secret_ref)
     except ValueError as err:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                             f"ShipBob webhooks are not configured: {err}") from None
     try:
-        Webhook(secret).verify(await request.body(), dict(request.headers), json_parse=False)
+        Webhook(secret).verify(body, dict(request.headers), json_parse=False)
     except WebhookVerificationError as err:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"webhook-signature: {err}") from None
     return Delivery(request.headers["webhook-id"], request.headers.get(TOPIC_HEADER, ""))
@@ -132,6 +140,28 @@ def _event(payload: ShipBobWebhook, kind: ShipmentEventType, event_id: str) -> S
     return ShipmentEvent(shipment_id=payload.reference_id, type=kind, event_id=event_id, occurred_at=payload.event_time,
                          carrier=tracking.carrier if tracking else None,
                          tracking_number=tracking.tracking_id if tracking else None)
+
+
+def _reference_id(body: bytes) -> str | None:
+    """The shipment id an unverified body names, to choose the secret to verify it with (nothing else is
+    read from it before it verifies)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    reference = data.get("reference_id") if isinstance(data, dict) else None
+    return reference if isinstance(reference, str) and 0 < len(reference) <= 300 else None
+
+
+def _webhook_secret_ref(store: Store, shipment_id: str | None) -> str | None:
+    """The webhook secret's name of the 3PL node the shipment is from, when that node names one."""
+    if shipment_id is None:
+        return None
+    record = store.get_shipment(shipment_id)
+    node = store.get_node(record.node_id) if record is not None else None
+    if node is None or node.kind is not NodeKind.THREE_PL or node.provider is None:
+        return None
+    return node.provider.webhook_secret_ref
 
 
 def _three_pl_node_of(store: Store, shipment_id: str) -> str | None:

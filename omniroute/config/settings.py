@@ -109,7 +109,8 @@ class Settings(BaseSettings):
     shipbob_webhook_url: str | None = None
     # How long the ShipBob sandbox takes to ship an order (the demo's 3PL); empty: only when a test says.
     shipbob_sandbox_ship_after_seconds: float | None = Field(default=2.0, ge=0)
-    # Partners' secrets, named by the nodes that use them (`hand_off.secret_ref`, `provider.credentials_ref`):
+    # Partners' secrets, named by the nodes that use them (`hand_off.secret_ref`, `provider.credentials_ref`,
+    # `provider.webhook_secret_ref`):
     # a JSON object of name to secret, e.g. {"wms-chi": "whsec_...", "vendor-acme": "..."}. In development
     # and test a name not listed resolves to a published dev secret (dev_partner_secret(name)).
     partner_secrets: SecretStr = SecretStr("")

@@ -77,6 +77,8 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[object], str]] = {
     ("POST", "/v1/orders/{order_id}/release"): (OPERATORS, f"/v1/orders/{CHANNEL}-1/release"),
     ("POST", "/v1/orders/{order_id}/shipments/{shipment_id}/reroute"): (
         OPERATORS, f"/v1/orders/{CHANNEL}-1/shipments/{CHANNEL}-1-S1/reroute"),
+    ("POST", "/v1/orders/{order_id}/shipments/{shipment_id}/unlock-pickup"): (
+        OPERATORS, f"/v1/orders/{CHANNEL}-1/shipments/{CHANNEL}-1-S1/unlock-pickup"),
     ("POST", "/v1/shipments/{shipment_id}/events"): (NODES, f"/v1/shipments/{CHANNEL}-1-S1/events"),
     ("POST", "/v1/returns"): (CHANNELS_AND_OPERATORS, "/v1/returns"),
     ("GET", "/v1/returns/{rma}"): (CHANNELS_AND_OPERATORS, "/v1/returns/RMA-1"),

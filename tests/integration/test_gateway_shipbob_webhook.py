@@ -15,7 +15,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from models.audit import AuditFilter
-from models.network import NodeKind
+from models.network import Node, NodeKind, ProviderSettings
 from models.records import ShipmentRecord
 from models.shipment import ShipmentLine, ShipmentState
 from omniroute.config.settings import Settings
@@ -101,3 +101,56 @@ async def test_a_signed_body_without_a_reference_is_a_422_naming_it(gateway: htt
 
     assert response.status_code == 422
     assert ["body", "reference_id"] in [error["loc"] for error in response.json()["detail"]]
+
+
+ACCOUNT_A = "shipbob-east-webhooks"
+ACCOUNT_B = "shipbob-west-webhooks"
+
+
+def _secret(name: str) -> str:
+    return Settings(environment="test").partner_secret(name)
+
+
+@pytest.fixture
+async def two_accounts(sqlite_store: Store) -> AsyncIterator[httpx.AsyncClient]:
+    """Three 3PL nodes: two ShipBob accounts with webhook secrets of their own, one on the deployment's."""
+    for node_id, ref in (("3pl-east", ACCOUNT_A), ("3pl-west", ACCOUNT_B), ("3pl-tn", None)):
+        sqlite_store.upsert_node(Node(
+            node_id=node_id, name=node_id.upper(), kind=NodeKind.THREE_PL, postal_code="38118",
+            provider=ProviderSettings(provider="shipbob", credentials_ref=f"{node_id}-token", webhook_secret_ref=ref)))
+        sqlite_store.record_shipment(ShipmentRecord(
+            shipment_id=f"web-{node_id}-S1", order_id=f"web-{node_id}", node_id=node_id, state=ShipmentState.RELEASED,
+            lines=[ShipmentLine(line_no=1, sku="SKU-1", quantity=1)], currency="USD"))
+    async with http_to(gateway_app(sqlite_store, await unreachable_temporal()), token=None) as http:
+        yield http
+
+
+@pytest.mark.parametrize(("node_id", "signed_with", "expected"), [
+    pytest.param("3pl-east", ACCOUNT_A, 503, id="its own account's secret: verified (then Temporal is out of reach)"),
+    pytest.param("3pl-east", ACCOUNT_B, 401, id="another account's secret"),
+    pytest.param("3pl-east", "shipbob-webhooks", 401, id="the deployment's secret, the node naming its own"),
+    pytest.param("3pl-tn", "shipbob-webhooks", 503, id="a node naming none: the deployment's secret"),
+    pytest.param("3pl-tn", ACCOUNT_A, 401, id="a node naming none, signed with an account's secret"),
+])
+async def test_a_delivery_is_verified_with_the_secret_of_the_node_its_order_belongs_to(
+        two_accounts: httpx.AsyncClient, sqlite_store: Store, node_id: str, signed_with: str, expected: int) -> None:
+    shipment_id = f"web-{node_id}-S1"
+    body = shipped(reference=shipment_id)
+
+    headers = signed(body, secret=_secret(signed_with))
+    response = await two_accounts.post("/webhooks/shipbob", content=body, headers=headers)
+
+    assert response.status_code == expected, response.text
+    if expected == 401:
+        assert "webhook-signature" in response.json()["detail"]
+        assert sqlite_store.audit_entries(AuditFilter(subject=shipment_id)) == []
+        assert sqlite_store.get_shipment(shipment_id).state is ShipmentState.RELEASED  # type: ignore[union-attr]
+
+
+async def test_a_body_naming_no_shipment_of_ours_is_verified_with_the_deployments_secret(
+        two_accounts: httpx.AsyncClient) -> None:
+    body = shipped(reference="made-by-another-system")
+    assert (await two_accounts.post("/webhooks/shipbob", content=body,
+                                    headers=signed(body, secret=_secret(ACCOUNT_A)))).status_code == 401
+    response = await two_accounts.post("/webhooks/shipbob", content=body, headers=signed(body))
+    assert response.status_code == 200 and response.json()["applied"] is False

@@ -11,8 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
+from models.keys import KeyCreate, Role
+from models.order import PlaceOrder
+from models.shipment import ShipmentEvent, ShipmentEventType
+from omniroute.client import EventRejectedError
 from tests.fixtures.eventually import eventually_reads
 from tests.fixtures.gateway import field_locs, gateway_for
+from tests.fixtures.stores import pickup_code
 from tests.fixtures.temporal import RunningWorker
 
 SKU = "LAMP-1"
@@ -95,3 +100,48 @@ async def test_a_store_accepts_no_more_than_its_daily_capacity_and_sourcing_sees
 
     third = await released_shipment(http, an_order())
     assert third["node_id"] == "dc-nj", "sourcing plans no more work to a store whose day is full"
+
+
+async def test_an_operator_unlocks_a_locked_pickup_and_is_audited(omniroute_worker: RunningWorker,
+                                                                  http: httpx.AsyncClient) -> None:
+    """Five wrong codes lock the pickup (409 saying so); a channel key may not unlock it, an operator key
+    may (audited with its key id), after which the right code collects it."""
+    w = omniroute_worker
+    order = an_order(ship_to=None, pickup={"node_id": "store-chi"})
+    shipment = await released_shipment(http, order)
+    sid, order_id = shipment["shipment_id"], f"web-{order['channel_order_id']}"
+    for step in ("accepted", "picked", "ready_for_pickup"):
+        await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=ShipmentEventType(step)))
+    code = await pickup_code(w, PlaceOrder.model_validate(order))
+    wrong = "000000" if code != "000000" else "111111"
+    unlock = f"/v1/orders/{order_id}/shipments/{sid}/unlock-pickup"
+    assert (await http.post(unlock, json={"reason": "early"})).status_code == 409, "not locked yet"
+    for n in range(5):
+        with pytest.raises(EventRejectedError, match="pickup_code"):
+            await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=ShipmentEventType.COLLECTED,
+                                                          event_id=f"wrong-{n}", pickup_code=wrong))
+    events = f"/v1/shipments/{sid}/events"
+    locked = await http.post(events, json={"type": "collected", "pickup_code": code, "event_id": "right-1"})
+    assert locked.status_code == 409 and "locked" in locked.text and "contact the store" in locked.text
+
+    _, channel_token = _key(w, Role.CHANNEL, channels=["web"])
+    async with gateway_for(w.store, w.sdk, channel_token) as as_channel:
+        assert (await as_channel.post(unlock, json={})).status_code == 403
+    assert (await http.post(f"/v1/orders/web-other/shipments/{sid}/unlock-pickup")).status_code == 404
+    assert (await http.post(unlock, json={"reason": "x" * 501})).status_code == 422
+    key_id, operator_token = _key(w, Role.OPERATOR)
+    async with gateway_for(w.store, w.sdk, operator_token) as as_operator:
+        response = await as_operator.post(unlock, json={"reason": "customer showed id"})
+    assert response.status_code == 200, response.text
+    assert response.json()["wrong_codes"] == 5
+    trail = (await http.get("/v1/audit", params={"kind": "shipment.unlock_pickup"})).json()["entries"]
+    assert [(e["subject"], e["actor"], e["order_id"], e["detail"]) for e in trail] == [
+        (sid, {"role": "operator", "id": key_id}, order_id, {"wrong_codes": 5})]
+
+    collected = await http.post(events, json={"type": "collected", "pickup_code": code, "event_id": "right-2"})
+    assert collected.status_code in (200, 202), collected.text
+
+
+def _key(w: RunningWorker, role: Role, **scope: list[str]) -> tuple[str, str]:
+    created = w.store.create_key(KeyCreate(name=f"test {role.value}", role=role, **scope))
+    return created.key_id, created.token

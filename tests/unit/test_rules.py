@@ -307,8 +307,20 @@ rules:
         "rules[0].then[1].max_shipments: Input should be greater than or equal to 1",
         "rules[0].then[2].prefer_nodes: a node selector needs at least one of node_ids, kinds, regions, tags",
         "rules[0].then[3]: an action is a mapping with exactly one key: hold, exclude_nodes, prefer_nodes, "
-        "ship_complete, max_shipments, service_level or backorder_policy (got an empty mapping)",
+        "ship_complete, max_shipments, service_level, backorder_policy or pickup_fallback (got an empty mapping)",
     ]
+
+
+def test_the_first_pickup_fallback_wins_and_an_unknown_one_is_refused_naming_it() -> None:
+    ship = _rule("ship", WEB, {"pickup_fallback": "ship"})
+    stores = _rule("stores", WEB, {"pickup_fallback": "another_store"})
+    assert evaluate(_rule_set(ship, stores), _facts()).pickup_fallback == "ship"
+    assert evaluate(_rule_set(stores, ship), _facts()).pickup_fallback == "another_store"
+    outcome = evaluate(_rule_set(ship), _facts())
+    assert outcome.fired[0].actions == ["a pickup no store can fill ships to the customer"]
+    assert evaluate(_rule_set(), _facts()).pickup_fallback is None
+    text = "version: 1\nrules:\n  - {id: a, description: a, when: {always: true}, then: [{pickup_fallback: dc}]}\n"
+    assert _errors(text) == ["rules[0].then[0].pickup_fallback: Input should be 'another_store' or 'ship'"]
 
 
 def test_a_rule_id_used_twice_is_refused() -> None:

@@ -157,6 +157,13 @@ class DcFulfilmentWorkflow(FulfilmentProtocol):
             return None
         return delivered.answer.decision
 
+    async def _request_partial_cancel(self, skus: set[str], reason: str) -> bool:
+        """A pull node that has not acknowledged the shipment reads it without those lines; a WMS that
+        has it cannot drop lines (it is asked to cancel the whole shipment, the rest is re-sourced)."""
+        if self._hand_off is None or self._hand_off.kind is not HandOffKind.WEBHOOK:
+            return self._state.view.state is ShipmentState.RELEASED
+        return False
+
     def _webhook(self, message_type: str, *, cancel_requested: bool = False) -> SendWebhook:
         state, view, hand_off = self._state, self._state.view, self._hand_off
         if hand_off is None or hand_off.url is None or hand_off.secret_ref is None:  # HandOff validates this

@@ -52,6 +52,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.notices import send_notice
     from workflows.policies import CARRIER, COMPENSATION, describe, local
 
+# From this patch on, a partial cancel of a shipment the node has asks the node (before, its lines were
+# dropped here at once, whatever the node was doing).
+PARTIAL_CANCEL_ASKS_NODE = "partial-cancel-asks-node"
+
+
 class FulfilmentState(BaseModel):
     """Everything a fulfilment knows; continue-as-new could hand it on as it is."""
 
@@ -66,7 +71,9 @@ class FulfilmentState(BaseModel):
     cancel: CancelFulfilment | None = Field(default=None, description=(
         "a whole-shipment cancel decided: taken before the node had the shipment, or the node said yes"))
     cancel_asked: CancelFulfilment | None = Field(default=None, description=(
-        "a whole-shipment cancel the node has been asked for (its answer decides; a shipped event first wins)"))
+        "a whole-shipment cancel the node has been asked for (its answer decides; a shipped event first wins); "
+        "with `skus`, asked because the order cancelled those SKUs and the node cannot cancel part of a "
+        "shipment: the other lines are re-sourced once it agrees"))
     handed_back: str | None = Field(default=None, description="why the node gave the whole shipment back")
     handback_lines: list[ShipmentLine] = Field(default_factory=list, description=(
         "what it gave back when nothing of the shipment is left to hand back (a short pick of everything)"))
@@ -359,6 +366,12 @@ class FulfilmentProtocol:
                 if not state.final:
                     await self._report(f"{sid}: cancel refused, the shipment is {state.view.state.value}")
                 return
+            if state.cancel_asked is not None and state.cancel_asked.skus is not None:
+                # The node is asked for the whole shipment for a partial cancel: now nothing is re-sourced.
+                state.cancel_asked.skus = None
+                if state.cancel is not None:
+                    state.cancel.skus = None
+                return
             if state.cancel is None and state.cancel_asked is None:
                 await self._ask_node_to_cancel(request)
             return
@@ -370,6 +383,16 @@ class FulfilmentProtocol:
                 await self._report(f"{sid}: cancel of {', '.join(sorted(skus))} refused, the shipment is "
                                    f"{state.view.state.value}")
             return
+        if state.handed_over and workflow.patched(PARTIAL_CANCEL_ASKS_NODE):
+            if state.cancel_asked is not None:  # the node is already asked for the whole shipment
+                if state.cancel_asked.skus is not None:
+                    state.cancel_asked.skus = sorted(set(state.cancel_asked.skus) | skus)
+                return
+            if not await self._request_partial_cancel(skus, request.reason):
+                if state.cancel is not None or state.left or state.final:  # an event answered meanwhile
+                    return
+                await self._ask_node_to_cancel(request)
+                return
         held = state.request.reservation_keys
         keys = [held.pop(sku) for sku in sorted(skus) if sku in held]
         state.view.lines = [line for line in state.view.lines if line.sku not in skus]
@@ -398,6 +421,14 @@ class FulfilmentProtocol:
         it answers later (a `cancelled` event, or it ships). A kind whose node can be asked overrides
         this; by default the node is taken to agree at once."""
         return True
+
+    async def _request_partial_cancel(self, skus: set[str], reason: str) -> bool:
+        """Ask the node to drop `skus` from the shipment it has: True it did at once (the lines are then
+        dropped here), False it cannot cancel part of a shipment. Then the node is asked to cancel the
+        whole shipment (`_ask_node_to_cancel`, its answer decides as for a whole cancel) and, once it
+        has, the lines that were not to be cancelled go back to the order to be planned again
+        (`FulfilmentOutcome.resource`). By default a node cannot; a kind whose node can overrides this."""
+        return False
 
     async def _end_if_handed_back(self) -> FulfilmentOutcome | None:
         """The outcome when the node gave the whole shipment back (rejected it, picked none of it)."""
@@ -429,9 +460,14 @@ class FulfilmentProtocol:
         return self._outcome(OutcomeKind.HANDED_BACK, reason).model_copy(update={"handed_back": lines})
 
     def _outcome(self, kind: OutcomeKind, reason: str | None = None) -> FulfilmentOutcome:
+        """How the fulfilment ended; a cancel taken for some lines only sends the others back."""
         state = self._state
+        resource: list[ShipmentLine] = []
+        if kind is OutcomeKind.CANCELLED and state.cancel is not None and state.cancel.skus is not None:
+            cancelled = set(state.cancel.skus)
+            resource = [line for line in state.view.lines if line.sku not in cancelled]
         return FulfilmentOutcome(kind=kind, shipment=state.view, label=state.label, reason=reason,
-                                 seen_event_ids=list(state.seen_event_ids))
+                                 seen_event_ids=list(state.seen_event_ids), resource=resource)
 
     async def _publish(self, to: ShipmentState, note: str, *, handed_back: list[ShipmentLine] | None = None,
                        reason: str | None = None) -> None:

@@ -10,7 +10,9 @@ protocol). Then:
   store's packed/shipped events and the carrier's move it on to delivered;
 - BOPIS: `ready_for_pickup` (within the pick SLA) tells the customer, with a pickup code made in
   the workflow; the store never sees the code: the customer shows it and the store posts it with
-  `collected`, which is refused (409 naming pickup_code, nothing moves) when it does not match. Not
+  `collected`, which is refused (409 naming pickup_code, nothing moves) when it does not match. After
+  `MAX_WRONG_PICKUP_CODES` wrong codes the pickup is locked: every `collected` is refused (409 saying
+  so) and the customer is told to contact the store, until an operator unlocks it (`unlock_pickup`). Not
   collected within `sla.pickup_days` → cancelled: stock released (it is back on the shelf), customer told;
 - curbside: as BOPIS, and the customer's `arrived` (with a parking spot) is published on the
   shipment (`curbside_spot`, in the store's list and the order's view) and the customer hears that
@@ -26,13 +28,23 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import cast
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.records import RecordActivities
     from models import names
-    from models.fulfilment import FulfilmentOutcome, FulfilShipment, OutcomeKind
+    from models.fulfilment import (
+        EVENT_REFUSED,
+        FulfilmentOutcome,
+        FulfilShipment,
+        OutcomeKind,
+        PickupUnlocked,
+        ShipmentEventApplied,
+        UnlockPickup,
+    )
     from models.network import Node, NodeSla
     from models.notify import NotificationKind
     from models.shipment import ShipmentEvent, ShipmentEventType, ShipmentState
@@ -46,6 +58,10 @@ DEFAULT_ACCEPT_MINUTES = 60
 DEFAULT_PICK_MINUTES = 240
 DEFAULT_PICKUP_DAYS = 7
 PICKUP_CODE_DIGITS = 6
+# Wrong pickup codes one shipment takes before its pickup is locked (an operator unlocks it).
+MAX_WRONG_PICKUP_CODES = 5
+# From this patch on, a locked pickup tells the customer to contact the store.
+PICKUP_CODE_ATTEMPTS = "pickup-code-attempts"
 
 _E = ShipmentEventType
 _COMMON = frozenset({_E.ACCEPTED, _E.REJECTED, _E.PICKED, _E.SHORT_PICKED, _E.PACKED, _E.CANCELLED})
@@ -58,6 +74,12 @@ _ACCEPTED = {ShipmentState.ACCEPTED, ShipmentState.PICKED, ShipmentState.PACKED,
              ShipmentState.SHIPPED, ShipmentState.IN_TRANSIT, ShipmentState.OUT_FOR_DELIVERY,
              ShipmentState.DELIVERED, ShipmentState.COLLECTED}
 _PICKED = _ACCEPTED - {ShipmentState.ACCEPTED}
+
+
+# The shared protocol's update handler, as a plain function of the workflow and the event: the store
+# redeclares the update to count wrong pickup codes (a validator may not change state).
+_shared_handler = cast(Callable[[FulfilmentProtocol, ShipmentEvent], ShipmentEventApplied],
+                       FulfilmentProtocol.shipment_event)
 
 
 def accepts(request: FulfilShipment) -> frozenset[ShipmentEventType]:
@@ -83,13 +105,70 @@ class StoreFulfilmentWorkflow(FulfilmentProtocol):
         self._state.view.pickup = request.pickup
         # Made here, deterministically; only the customer's notice carries it (never a log or the view).
         self._pickup_code = "".join(str(workflow.random().randint(0, 9)) for _ in range(PICKUP_CODE_DIGITS))
+        self._wrong_codes = 0  # wrong pickup codes since the last unlock: MAX_WRONG_PICKUP_CODES locks it
 
-    def _refuse_event(self, event: ShipmentEvent) -> str | None:
-        """A collection must carry the customer's pickup code (a replayed event id is answered as before)."""
-        if (event.type is ShipmentEventType.COLLECTED and event.event_id not in self._state.seen_event_ids
-                and not hmac.compare_digest((event.pickup_code or "").strip(), self._pickup_code)):
-            return f"pickup_code: not the code of shipment {self._state.view.shipment_id}"
-        return None
+    @property
+    def _pickup_locked(self) -> bool:
+        return self._wrong_codes >= MAX_WRONG_PICKUP_CODES
+
+    @workflow.update(name=names.SHIPMENT_EVENT_UPDATE)
+    def shipment_event(self, event: ShipmentEvent) -> ShipmentEventApplied:  # type: ignore[override]
+        """The shared handler, redeclared to carry the store's pickup code check. A wrong code is
+        counted here (a validator may not change state) and refused; the one that reaches
+        MAX_WRONG_PICKUP_CODES locks the pickup and has the customer told."""
+        if self._is_new_collection(event) and not hmac.compare_digest((event.pickup_code or "").strip(),
+                                                                      self._pickup_code):
+            self._wrong_codes += 1
+            sid = self._state.view.shipment_id
+            left = MAX_WRONG_PICKUP_CODES - self._wrong_codes
+            if left > 0:
+                raise self._refusal(f"pickup_code: not the code of shipment {sid} ({left} more tries before the "
+                                    "pickup is locked)")
+            self._note(f"{sid}: pickup locked after {MAX_WRONG_PICKUP_CODES} wrong codes")
+            self._inbox.append(self._tell_customer_locked)
+            raise self._refusal(self._locked_message())
+        return _shared_handler(self, event)
+
+    @shipment_event.validator
+    def _validate_store_event(self, event: ShipmentEvent) -> None:
+        self._validate_event(event)
+        if self._is_new_collection(event) and self._pickup_locked:
+            raise self._refusal(self._locked_message())
+
+    @workflow.update(name=names.UNLOCK_PICKUP_UPDATE)
+    def unlock_pickup(self, request: UnlockPickup) -> PickupUnlocked:
+        """An operator lets the customer try codes again: the count of wrong codes starts over."""
+        wrong, self._wrong_codes = self._wrong_codes, 0
+        self._note(f"{self._state.view.shipment_id}: pickup unlocked by {request.actor}: {request.reason}")
+        return PickupUnlocked(shipment_id=self._state.view.shipment_id, order_id=self._state.request.order_id,
+                              wrong_codes=wrong, state=self._state.view.state)
+
+    @unlock_pickup.validator
+    def _validate_unlock(self, request: UnlockPickup) -> None:
+        sid = self._state.view.shipment_id
+        if not self._state.request.pickup:
+            raise ApplicationError(f"shipment {sid} is not a pickup", type="NotLocked", non_retryable=True)
+        if not self._pickup_locked:
+            raise ApplicationError(f"the pickup of shipment {sid} is not locked ({self._wrong_codes} wrong codes)",
+                                   type="NotLocked", non_retryable=True)
+
+    def _is_new_collection(self, event: ShipmentEvent) -> bool:
+        """A `collected` event this shipment has not applied (a replay of an applied one is answered as such)."""
+        return event.type is ShipmentEventType.COLLECTED and event.event_id not in self._state.seen_event_ids
+
+    def _locked_message(self) -> str:
+        return (f"pickup_code: the pickup of shipment {self._state.view.shipment_id} is locked after "
+                f"{MAX_WRONG_PICKUP_CODES} wrong codes; the customer must contact the store "
+                "(an operator can unlock it)")
+
+    def _refusal(self, message: str) -> ApplicationError:
+        return ApplicationError(message, self._state.view.state.value, type=EVENT_REFUSED, non_retryable=True)
+
+    async def _tell_customer_locked(self) -> None:
+        if workflow.patched(PICKUP_CODE_ATTEMPTS):
+            await self._notify(NotificationKind.PICKUP_LOCKED, {
+                "shipment": self._state.view.shipment_id,
+                "what to do": "too many wrong pickup codes were tried: please contact the store to collect"})
 
     @workflow.run
     async def run(self, request: FulfilShipment) -> FulfilmentOutcome:
@@ -192,6 +271,11 @@ class StoreFulfilmentWorkflow(FulfilmentProtocol):
         if state not in _PICKED or state is ShipmentState.READY_FOR_PICKUP:
             return True
         return None
+
+    async def _request_partial_cancel(self, skus: set[str], reason: str) -> bool:
+        """Before the store has picked, its list shows the shorter shipment at once; once picked, it is
+        asked to cancel the whole shipment and the rest is re-sourced."""
+        return self._state.view.state not in _PICKED
 
     async def _release(self) -> None:
         """The store's list shows the shipment from now on."""
