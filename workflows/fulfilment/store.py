@@ -11,7 +11,8 @@ protocol). Then:
 - BOPIS: `ready_for_pickup` (within the pick SLA) tells the customer, with a pickup code made in
   the workflow; the store never sees the code: the customer shows it and the store posts it with
   `collected`, which is refused (409 naming pickup_code, nothing moves) when it does not match. Not
-  collected within `sla.pickup_days` (or `sla.pickup_minutes`) → cancelled: stock released (it is back on the shelf), customer told;
+  collected within `sla.pickup_days` (or `sla.pickup_minutes`) → cancelled: stock released (it is back
+  on the shelf), customer told;
 - curbside: as BOPIS, and the customer's `arrived` (with a parking spot) is published on the
   shipment (`curbside_spot`, in the store's list and the order's view) and the customer hears that
   the store knows.
