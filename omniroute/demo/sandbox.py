@@ -38,8 +38,9 @@ class CarrierPlan:
 class ProviderSandboxes:
     """An HTTP client for the sandboxes at `sandbox_url`."""
 
-    def __init__(self, sandbox_url: str, *, timeout: float = 10.0) -> None:
-        self._http = httpx.AsyncClient(base_url=sandbox_url, timeout=timeout)
+    def __init__(self, sandbox_url: str, *, timeout: float = 10.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._http = httpx.AsyncClient(base_url=sandbox_url, timeout=timeout, transport=transport)
 
     async def __aenter__(self) -> Self:
         return self
