@@ -37,7 +37,7 @@ SHOWN_PROBLEMS = 25
 # scan DEMO_FIRST_SCAN_S after the label is bought (time for the warehouse to post shipped), and every
 # DEMO_EXCEPTION_EVERY-th parcel meets a failed delivery attempt before it is delivered.
 DEMO_TRACKING_STEP_S = 2.0
-DEMO_FIRST_SCAN_S = 5.0
+DEMO_FIRST_SCAN_S = 10.0
 DEMO_EXCEPTION_EVERY = 15
 
 
