@@ -11,7 +11,8 @@ from models.shipment import ShipmentEventType, ShipmentState, is_delivered, next
 from omniroute.demo.api import GatewayError, OrderSnapshot, ShipmentSnapshot
 from omniroute.demo.warehouse import Customer, SimulatedWarehouse, StoreTrouble
 
-FAST = {"step_delay_s": (0.0, 0.001), "poll_interval_s": (0.005, 0.01), "pickup_wait_s": (0.001, 0.002)}
+FAST: dict[str, Any] = {"step_delay_s": (0.0, 0.001), "poll_interval_s": (0.005, 0.01),
+                        "pickup_wait_s": (0.001, 0.002)}
 CODE = "493817"
 
 
