@@ -34,10 +34,11 @@ from omniroute.devstack.stack import DevStack, StackError
 SHOWN_PROBLEMS = 25
 # Carrier tracking in the demo: the EasyPost sandbox's trackers move each labelled parcel a status every
 # DEMO_TRACKING_STEP_S seconds (OMNIROUTE_SANDBOX_TRACKING_STEP_S when that is set above 0), the first
-# scan DEMO_FIRST_SCAN_S after the label is bought (time for the warehouse to post shipped), and every
+# scan DEMO_FIRST_SCAN_S after the label is bought (time for the warehouse to post shipped first, even
+# on a loaded machine where each event takes seconds), and every
 # DEMO_EXCEPTION_EVERY-th parcel meets a failed delivery attempt before it is delivered.
 DEMO_TRACKING_STEP_S = 2.0
-DEMO_FIRST_SCAN_S = 10.0
+DEMO_FIRST_SCAN_S = 20.0
 DEMO_EXCEPTION_EVERY = 15
 
 

@@ -335,10 +335,13 @@ class SimulatedWarehouse:
 
     async def _carrier_tracks(self, tracked: TrackedOrder, shipment_id: str) -> bool:
         """Whether the carrier's tracker follows the shipment: tracking is on and the order's view
-        shows the shipment's label (read again: the label of a pull node's or a store's shipment may
-        be newer than the last view)."""
+        shows the shipment's label (read again when the last view does not: the label of a pull node's
+        or a store's shipment may be newer than it)."""
         if not self._carrier_tracking:
             return False
+        last = tracked.shipments.get(shipment_id)
+        if last is not None and last.labelled:
+            return True
         try:
             async with self._gate:
                 snapshot = await self._reader.order(tracked.order_id)
