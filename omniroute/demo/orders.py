@@ -15,8 +15,8 @@ order's position so that even a dozen orders contain each kind:
   store's curbside: one unit of a SKU the store holds plenty of. Every third pickup customer from the
   first on (BOPIS ones, among the first half of the orders, so that their wait overlaps the run) never
   comes, and the pickup expires;
-- every 10th order (from the 2nd) is rejected by the store that gets a ship-from-store shipment of it,
-  and every 10th (from the 7th) is short picked there (`StoreTrouble`);
+- every 3rd order (from the 2nd) is rejected by the store that gets a ship-from-store shipment of it,
+  and every 3rd (from the 3rd) is short picked there (`StoreTrouble`; few orders ship from a store);
 - the rest have one to three lines of commonly stocked SKUs. `choose_returns` picks among these the
   orders whose customers send something back once it is delivered.
 """
@@ -62,7 +62,9 @@ PICKUP_EVERY, PICKUP_AT = 12, 6
 CURBSIDE_EVERY, CURBSIDE_AT = 25, 14
 NO_SHOW_EVERY = 3  # of the BOPIS customers in the first half of the orders
 PICKUP_STOCK_AT_LEAST = 5  # a pickup takes a SKU the store holds this many of, and other pickup stores hold too
-STORE_REJECTS_AT, STORE_SHORT_PICKS_AT, STORE_TROUBLE_EVERY = 1, 6, 10
+# Few orders ship from a store (a dozen of the default 200): of those, a third are rejected there and a
+# third short picked.
+STORE_REJECTS_AT, STORE_SHORT_PICKS_AT, STORE_TROUBLE_EVERY = 1, 2, 3
 
 
 @dataclass(frozen=True)
