@@ -148,3 +148,19 @@ async def test_with_carrier_tracking_an_unlabelled_shipment_is_still_delivered_b
     await warehouse.wait_all()
 
     assert system.events() == ["accepted", "picked", "packed", "shipped", "delivered"]
+
+
+async def test_a_parcel_the_carrier_scanned_before_the_warehouse_shipped_it_counts_as_shipped_once() -> None:
+    system = StoreOrders(labelled=True)
+    system.states["web-1-S1"] = ShipmentState.IN_TRANSIT  # the tracker's first scan won the race
+    shipped: list[str] = []
+    warehouse = _warehouse(system, carrier_tracking=True, on_shipped=lambda _, sid: shipped.append(sid))
+
+    warehouse.watch("web-1", 0.0)
+    for _ in range(20):
+        await asyncio.sleep(0.002)
+    system.states["web-1-S1"] = ShipmentState.DELIVERED
+    await warehouse.wait_all()
+
+    assert system.events() == []
+    assert shipped == ["web-1-S1"] and set(warehouse.orders["web-1"].shipped_after_s) == {"web-1-S1"}
