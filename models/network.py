@@ -8,7 +8,7 @@ in the node); a store accepts and picks within its SLA, counted in its business 
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -93,6 +93,9 @@ class BusinessHours(BaseModel):
     days: dict[Weekday, OpeningHours] = Field(min_length=1)
 
 
+PICKUP_DAYS_MAX = 60
+
+
 class NodeSla(BaseModel):
     """How long a node may take: to accept handed-over work, to pick it (a store's minutes count only
     in its business hours), and how long a pickup order waits for its customer."""
@@ -101,8 +104,22 @@ class NodeSla(BaseModel):
 
     accept_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
     pick_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
-    pickup_days: int | None = Field(default=None, ge=1, le=60)
+    pickup_days: int | None = Field(default=None, ge=1, le=PICKUP_DAYS_MAX)
+    pickup_minutes: int | None = Field(default=None, ge=1, le=PICKUP_DAYS_MAX * 24 * 60, description=(
+        "the pickup window in minutes instead of days (demos, tests); not with pickup_days"))
     business_hours: BusinessHours | None = None
+
+    @model_validator(mode="after")
+    def _one_pickup_window(self) -> NodeSla:
+        if self.pickup_days is not None and self.pickup_minutes is not None:
+            raise ValueError("`pickup_minutes` and `pickup_days` both set: give the pickup window in one of them")
+        return self
+
+    def pickup_window(self, default_days: int) -> timedelta:
+        """How long a ready pickup waits for its customer: pickup_minutes, else pickup_days, else `default_days`."""
+        if self.pickup_minutes is not None:
+            return timedelta(minutes=self.pickup_minutes)
+        return timedelta(days=self.pickup_days or default_days)
 
 
 class ProviderSettings(BaseModel):

@@ -216,11 +216,14 @@ def demo(
     places orders through the gateway: some split, some are held by the rules until the demo's operator
     releases them, some are cancelled by their customer, some lines are cancelled because nobody can
     fill them and some wait on backorder until the demo's warehouse receives the missing stock; a
-    simulated warehouse picks, packs, ships and delivers, and customers return part of delivered
-    orders while the rest still run. Prints the figures and the Temporal UI link. Exits 0 when every
-    order and return reached a final state; 1 when some did not (each is named with what it waits for)
-    because nothing moved for --stall-seconds or the run passed --max-minutes; 2 when the stack could
-    not start.
+    simulated warehouse picks, packs and ships at the DCs and stores (some stores reject or short pick,
+    and the lines are sourced again), ShipBob's and the vendor's sandboxes ship theirs, customers
+    collect BOPIS and curbside orders with the code from their e-mail (a few never come and their
+    pickups expire), the EasyPost sandbox's trackers deliver the labelled parcels (a few after a
+    failed attempt), and customers return part of delivered orders while the rest still run. Prints
+    the figures and the Temporal UI link. Exits 0 when every order and return reached a final state;
+    1 when some did not (each is named with what it waits for) because nothing moved for
+    --stall-seconds or the run passed --max-minutes; 2 when the stack could not start.
     """
     settings = load_settings()
     from omniroute.demo import run_demo

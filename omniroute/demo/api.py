@@ -10,6 +10,7 @@ fields the gateway adds later do not break the demo.
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -26,6 +27,8 @@ from models.returns import ReturnStatus, StartReturn
 from models.shipment import ShipmentState
 
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# How the order's events record a carrier's exception on a shipment: "<shipment id> exception (<kind>)".
+_EXCEPTION_EVENT = re.compile(r"^(\S+) exception \(\w+\)$")
 _MAX_RATE_LIMITED = 30
 
 
@@ -47,6 +50,9 @@ class ShipmentSnapshot:
     lines: tuple[tuple[str, int], ...]
     label_cost: int | None
     currency: str | None
+    pickup: bool = False  # the customer collects it at the store (BOPIS, curbside)
+    labelled: bool = False  # its label was bought through the carrier integration: a carrier tracker follows it
+    exception: str | None = None  # the carrier's open exception (failed_attempt, ...)
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,7 @@ class OrderSnapshot:
     backordered: tuple[tuple[str, int], ...] = ()  # (sku, units waiting for stock)
     holds: tuple[str, ...] = ()
     filled_from_backorder: int = 0  # units that waited for stock and have since been planned
+    carrier_exceptions: tuple[str, ...] = ()  # shipments a carrier reported an exception for (the order's events)
 
     @property
     def is_final(self) -> bool:
@@ -75,6 +82,9 @@ class OrderSnapshot:
                 lines=tuple((line["sku"], int(line["quantity"])) for line in item.get("lines") or []),
                 label_cost=cost.get("amount"),
                 currency=cost.get("currency"),
+                pickup=bool(item.get("pickup")),
+                labelled=bool(item.get("label_url")),
+                exception=item.get("exception"),
             ))
         cancelled = filled = 0
         waiting: dict[str, int] = {}
@@ -88,7 +98,9 @@ class OrderSnapshot:
                 waiting[line["sku"]] = waiting.get(line["sku"], 0) + units
         return cls(order_id=data["order_id"], status=OrderStatus(data["status"]), shipments=tuple(shipments),
                    quantity_cancelled=cancelled, backordered=tuple(sorted(waiting.items())),
-                   holds=tuple(str(hold) for hold in data.get("holds") or []), filled_from_backorder=filled)
+                   holds=tuple(str(hold) for hold in data.get("holds") or []), filled_from_backorder=filled,
+                   carrier_exceptions=tuple(sorted({match.group(1) for event in data.get("events") or []
+                                                    if (match := _EXCEPTION_EVENT.match(str(event)))})))
 
 
 @dataclass(frozen=True)
@@ -175,8 +187,11 @@ class GatewayApi:
     async def cancel_order(self, order_id: str) -> None:
         await self._call("POST", f"/v1/orders/{_seg(order_id)}/cancel", {}, role=Role.CHANNEL)
 
-    async def shipment_event(self, shipment_id: str, event_type: str, event_id: str) -> None:
-        body = {"type": event_type, "event_id": event_id}
+    async def shipment_event(self, shipment_id: str, event_type: str, event_id: str,
+                             data: dict[str, Any] | None = None) -> None:
+        """A node's event; `data` carries what its type needs (a reject's reason, a short pick's lines,
+        a curbside spot, a pickup code)."""
+        body = {**(data or {}), "type": event_type, "event_id": event_id}
         await self._call("POST", f"/v1/shipments/{_seg(shipment_id)}/events", body, role=Role.NODE)
 
     async def node_shipments(self, node_id: str, *, state: str | None = None, cancel_requested: bool | None = None,

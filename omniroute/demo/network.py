@@ -2,6 +2,11 @@
 
 The files live in `omniroute/demo/data/` and are loaded here into typed values. They reach the
 running system only through the HTTP gateway (see `omniroute.demo.api`), as a user's would.
+
+The stores in `nodes.json` are open 00:00-23:59:59 every day of the week, in their own time zones:
+the demo runs at any hour, and a store closed at that hour would leave its SLA timers waiting for the
+opening. Their SLAs are short (10 minutes to accept, 15 to pick, a pickup window of 2 minutes in
+`pickup_minutes`) and their daily capacity large, so that neither stalls the demo.
 """
 
 from __future__ import annotations

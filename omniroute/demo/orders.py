@@ -11,6 +11,12 @@ order's position so that even a dozen orders contain each kind:
 - every 25th order (from the 10th) is cancelled by the customer before it ships;
 - every 40th order (from the 18th) is flagged by the channel's fraud screen: the rules hold it until
   the demo's operator releases it;
+- every 12th order (from the 7th) is picked up in a store (BOPIS) and every 25th (from the 15th) at a
+  store's curbside: one unit of a SKU the store holds plenty of. Every third pickup customer from the
+  first on (BOPIS ones, among the first half of the orders, so that their wait overlaps the run) never
+  comes, and the pickup expires;
+- every 3rd order (from the 2nd) is rejected by the store that gets a ship-from-store shipment of it,
+  and every 3rd (from the 3rd) is short picked there (`StoreTrouble`; few orders ship from a store);
 - the rest have one to three lines of commonly stocked SKUs. `choose_returns` picks among these the
   orders whose customers send something back once it is delivered.
 """
@@ -24,9 +30,11 @@ from enum import StrEnum
 
 from models.address import Address
 from models.costs import ServiceLevel
-from models.order import Customer, OrderLineIn, PlaceOrder
+from models.network import Capability, NodeKind
+from models.order import Customer, OrderLineIn, Pickup, PlaceOrder
 from models.returns import ReturnLine, StartReturn
 from omniroute.demo.network import DemoNetwork, DemoSku
+from omniroute.demo.warehouse import StoreTrouble
 
 CHANNEL_WEIGHTS: dict[str, int] = {"web": 6, "marketplace": 3, "pos": 1}
 # Scarce-line orders take turns: the web shop's rules backorder the missing units, the marketplace's cancel them.
@@ -46,15 +54,29 @@ class OrderKind(StrEnum):
     ORDINARY = "ordinary"
     MUST_SPLIT = "must_split"
     SCARCE_LINE = "scarce_line"
+    PICKUP = "pickup"  # BOPIS
+    CURBSIDE = "curbside"
+
+
+PICKUP_EVERY, PICKUP_AT = 12, 6
+CURBSIDE_EVERY, CURBSIDE_AT = 25, 14
+NO_SHOW_EVERY = 3  # of the BOPIS customers in the first half of the orders
+PICKUP_STOCK_AT_LEAST = 5  # a pickup takes a SKU the store holds this many of, and other pickup stores hold too
+# Few orders ship from a store (a dozen of the default 200): of those, a third are rejected there and a
+# third short picked.
+STORE_REJECTS_AT, STORE_SHORT_PICKS_AT, STORE_TROUBLE_EVERY = 1, 2, 3
 
 
 @dataclass(frozen=True)
 class DemoOrder:
-    """One order to place, its kind, and whether the customer cancels it before it ships."""
+    """One order to place, its kind, whether the customer cancels it before it ships, whether a
+    pickup's customer comes for it, and what a store that ships it does wrong."""
 
     order: PlaceOrder
     kind: OrderKind
     cancel_before_shipping: bool
+    customer_comes: bool = True
+    store_trouble: StoreTrouble | None = None
 
     @property
     def order_id(self) -> str:
@@ -72,10 +94,22 @@ def generate_orders(network: DemoNetwork, count: int, *, seed: int, run_tag: str
     rng = random.Random(seed)
     picker = _SkuPicker(network, rng)
     orders: list[DemoOrder] = []
-    scarce_orders = 0
+    scarce_orders = bopis_orders = 0
     for index in range(count):
+        pickup: Pickup | None = None
+        comes = True
         if index % 50 == 5 and picker.scarce:
             kind, lines = OrderKind.SCARCE_LINE, picker.scarce_line_order()
+        elif index % CURBSIDE_EVERY == CURBSIDE_AT and picker.curbside_stores:
+            kind = OrderKind.CURBSIDE
+            store, lines = picker.pickup_order(curbside=True)
+            pickup = Pickup(node_id=store, curbside=True)
+        elif index % PICKUP_EVERY == PICKUP_AT and picker.pickup_stores:
+            kind = OrderKind.PICKUP
+            store, lines = picker.pickup_order(curbside=False)
+            pickup = Pickup(node_id=store)
+            comes = not (index < count // 2 and bopis_orders % NO_SHOW_EVERY == 0)
+            bopis_orders += 1
         elif index % 8 == 3 and picker.disjoint_pairs:
             kind, lines = OrderKind.MUST_SPLIT, picker.must_split_order()
         else:
@@ -85,18 +119,25 @@ def generate_orders(network: DemoNetwork, count: int, *, seed: int, run_tag: str
         if kind is OrderKind.SCARCE_LINE:
             channel = SCARCE_LINE_CHANNELS[scarce_orders % len(SCARCE_LINE_CHANNELS)]
             scarce_orders += 1
+        if pickup is not None:
+            channel = "web"
+        ship_to = _ship_to(rng, network, customer.name)
         order = PlaceOrder(
             channel=channel,
             channel_order_id=f"{run_tag}-{1001 + index}",
             currency="USD",
             customer=customer,
-            ship_to=_ship_to(rng, network, customer.name),
+            ship_to=None if pickup is not None else ship_to,  # a pickup is recorded at the store's address
+            pickup=pickup,
             lines=[OrderLineIn(sku=s.sku, quantity=q, unit_price=s.price_cents) for s, q in lines],
             service_level=ServiceLevel.TWO_DAY if rng.random() < 0.1 else ServiceLevel.STANDARD,
             # Now and then the channel's fraud screen flags an order: the demo rules hold it for review.
             attributes={"fraud_risk": "high"} if index % 40 == 17 else {},
         )
-        orders.append(DemoOrder(order=order, kind=kind, cancel_before_shipping=index % 25 == 9))
+        trouble = {STORE_REJECTS_AT: StoreTrouble.REJECT, STORE_SHORT_PICKS_AT: StoreTrouble.SHORT_PICK}.get(
+            index % STORE_TROUBLE_EVERY) if pickup is None else None
+        orders.append(DemoOrder(order=order, kind=kind, cancel_before_shipping=index % 25 == 9 and pickup is None,
+                                customer_comes=comes, store_trouble=trouble))
     return orders
 
 
@@ -141,6 +182,21 @@ class _SkuPicker:
             if not stocking[a.sku] & stocking[b.sku]
         ]
         self._popularity = {s.sku: rng.randint(1, 10) for s in self.common}
+        stores = [n for n in network.nodes
+                  if n.kind is NodeKind.STORE and n.active and Capability.PICKUP in n.capabilities]
+        # What each pickup store may be asked for: plenty on its shelf, and at another pickup store too.
+        self._pickup_skus = {
+            store.node_id: [s for s in network.skus if network.on_hand(store.node_id, s.sku) >= PICKUP_STOCK_AT_LEAST
+                            and any(network.on_hand(other.node_id, s.sku) > 0 for other in stores if other != store)]
+            for store in stores}
+        self.pickup_stores = [n.node_id for n in stores if self._pickup_skus[n.node_id]]
+        self.curbside_stores = [n.node_id for n in stores
+                                if Capability.CURBSIDE in n.capabilities and self._pickup_skus[n.node_id]]
+
+    def pickup_order(self, *, curbside: bool) -> tuple[str, list[tuple[DemoSku, int]]]:
+        """A store and one unit of a SKU it has plenty of."""
+        store = self._rng.choice(self.curbside_stores if curbside else self.pickup_stores)
+        return store, [(self._rng.choice(self._pickup_skus[store]), 1)]
 
     def ordinary_order(self) -> list[tuple[DemoSku, int]]:
         line_count = self._rng.choices((1, 2, 3), weights=(55, 30, 15))[0]

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from omniroute.config.settings import Settings
 from omniroute.demo.api import GatewayApi, GatewayError
 from omniroute.demo.network import load_network
+from omniroute.demo.sandbox import CarrierPlan, ProviderSandboxes
 from omniroute.demo.scenario import (
     DEFAULT_ORDERS,
     DEFAULT_RETURNS,
@@ -31,6 +32,14 @@ from omniroute.devstack.keys import admin_token, keys_path
 from omniroute.devstack.stack import DevStack, StackError
 
 SHOWN_PROBLEMS = 25
+# Carrier tracking in the demo: the EasyPost sandbox's trackers move each labelled parcel a status every
+# DEMO_TRACKING_STEP_S seconds (OMNIROUTE_SANDBOX_TRACKING_STEP_S when that is set above 0), the first
+# scan DEMO_FIRST_SCAN_S after the label is bought (time for the warehouse to post shipped first, even
+# on a loaded machine where each event takes seconds), and every
+# DEMO_EXCEPTION_EVERY-th parcel meets a failed delivery attempt before it is delivered.
+DEMO_TRACKING_STEP_S = 2.0
+DEMO_FIRST_SCAN_S = 20.0
+DEMO_EXCEPTION_EVERY = 15
 
 
 def run_demo(
@@ -51,6 +60,9 @@ def run_demo(
     the stack it started stays up until Ctrl-C."""
     console = console or Console()
     started = time.monotonic()
+    # The demo's stack tracks parcels (`omniroute dev` keeps the setting as it is, 0 by default).
+    settings = settings.model_copy(update={
+        "sandbox_tracking_step_s": settings.sandbox_tracking_step_s or DEMO_TRACKING_STEP_S})
     stack = None
     if gateway_url is None:
         stack = DevStack(settings, console=console)
@@ -91,10 +103,13 @@ async def _run(
         SpinnerColumn(), TextColumn("{task.description:<20}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console,
     )
-    async with GatewayApi(gateway_url, admin_token=admin_token) as api:
+    carrier_plan = CarrierPlan(step_s=settings.sandbox_tracking_step_s or DEMO_TRACKING_STEP_S,
+                               first_scan_s=DEMO_FIRST_SCAN_S, exception_every=DEMO_EXCEPTION_EVERY)
+    async with GatewayApi(gateway_url, admin_token=admin_token) as api, \
+            ProviderSandboxes(settings.sandbox_url) as sandboxes:
         scenario = DemoScenario(api, network, plan, progress, keys_file=keys_file, wms=wms,
                                 sandbox_url=settings.sandbox_url, gateway_url=gateway_url,
-                                secret_for=settings.partner_secret)
+                                secret_for=settings.partner_secret, sandboxes=sandboxes, carrier_plan=carrier_plan)
         with progress:
             summary = await scenario.run(stall_s=stall_s, max_s=max_s)
         return summary, scenario.problems(), scenario.gave_up
@@ -104,7 +119,7 @@ def _webhook_wms(settings: Settings, gateway_url: str) -> WebhookWms:
     """One demo DC's WMS is the sandbox's, told by signed webhook (the others pull their shipments)."""
     secret_ref = f"wms-{WEBHOOK_DC}"
     return WebhookWms(wms_url=f"{settings.sandbox_url}/wms", gateway_url=gateway_url, secret_ref=secret_ref,
-                      secret=settings.partner_secret(secret_ref))
+                      secret=settings.partner_secret(secret_ref), deliver=False)  # the carrier's tracker delivers
 
 
 def _report(console: Console, settings: Settings, summary: DemoSummary, problems: list[str]) -> None:

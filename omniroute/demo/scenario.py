@@ -23,14 +23,15 @@ from models.keys import KeyCreate, Role
 from models.network import NodeKind
 from omniroute.demo.api import GatewayApi, GatewayError
 from omniroute.demo.network import DemoNetwork, default_data_dir
-from omniroute.demo.orders import DemoOrder, choose_returns, generate_orders
+from omniroute.demo.orders import DemoOrder, OrderKind, choose_returns, generate_orders
 from omniroute.demo.receiving import Receipt, SimulatedReceiving
 from omniroute.demo.returns import ReturnsDesk
+from omniroute.demo.sandbox import CarrierPlan, ProviderSandboxes
 from omniroute.demo.stuck import order_waits_for, return_waits_for
 from omniroute.demo.summary import DemoSummary, ReturnOutcome, summarize
 from omniroute.demo.tasks import BackgroundTasks
 from omniroute.demo.vendors import at_sandbox, is_vendor, onboard_vendors
-from omniroute.demo.warehouse import SimulatedWarehouse, TrackedOrder
+from omniroute.demo.warehouse import Customer, SimulatedWarehouse, TrackedOrder
 from omniroute.demo.wms import WebhookWms
 from omniroute.devstack.keys import StoredKey, read_keys, remember
 from omniroute.files.cost_files import demo_catalog_path, load_catalog
@@ -78,15 +79,19 @@ class DemoScenario:
         self, api: GatewayApi, network: DemoNetwork, plan: DemoPlan, progress: Progress, *,
         keys_file: Path | None = None, wms: WebhookWms | None = None, sandbox_url: str | None = None,
         gateway_url: str | None = None, secret_for: Callable[[str], str] | None = None,
+        sandboxes: ProviderSandboxes | None = None, carrier_plan: CarrierPlan | None = None,
     ) -> None:
         """With `wms`, one DC (`wms.node_id`) hands its shipments to the WMS sandbox by signed webhook
         and the other DCs' WMSs pull theirs; without, the warehouse works every released shipment. With
         `sandbox_url`, `gateway_url` and `secret_for` (a partner secret by name), the network's dropship
-        vendors are played by the vendor sandbox, answering through the gateway."""
+        vendors are played by the vendor sandbox, answering through the gateway. With `sandboxes`, the
+        stores' pickup customers read their pickup codes in their e-mail there, and with `carrier_plan`
+        the carriers' trackers deliver what left with a label (the warehouse stops at shipped)."""
         self._api, self._network, self._plan, self._progress = api, network, plan, progress
         self._keys_file = keys_file
         self._wms = wms
         self._sandbox_url, self._gateway_url, self._secret_for = sandbox_url, gateway_url, secret_for
+        self._sandboxes, self._carrier_plan = sandboxes, carrier_plan
         self._orders = generate_orders(network, plan.orders, seed=plan.seed, run_tag=plan.run_tag)
         self._bars: dict[str, TaskID] = {}
         self.pulse = Pulse()
@@ -101,6 +106,9 @@ class DemoScenario:
             # a vendor's by the vendor sandbox.
             partner_nodes=frozenset(node.node_id for node in network.nodes
                                     if node.kind is NodeKind.THREE_PL or is_vendor(node)),
+            # The stores' staff and their pickup customers are played by the warehouse too.
+            store_nodes=[node.node_id for node in network.nodes if node.kind is NodeKind.STORE],
+            store_sender=api, mailbox=sandboxes, carrier_tracking=carrier_plan is not None,
         )
         self.receiving = SimulatedReceiving(api, network, seed=plan.seed + 3, run_tag=plan.run_tag,
                                             on_received=self._received)
@@ -141,6 +149,10 @@ class DemoScenario:
         return summarize([*self.warehouse.orders.values(), *unplaced], self.returns_desk.outcomes.values(),
                          placed=len(self._orders), elapsed_s=elapsed_s,
                          dropship_nodes={node.node_id for node in self._network.nodes if is_vendor(node)},
+                         threepl_nodes={node.node_id for node in self._network.nodes
+                                        if node.kind is NodeKind.THREE_PL},
+                         pickups_placed=sum(1 for o in self._orders if o.kind is OrderKind.PICKUP),
+                         curbside_placed=sum(1 for o in self._orders if o.kind is OrderKind.CURBSIDE),
                          units_received=sum(r.units for r in self.receiving.receipts))
 
     def problems(self) -> list[str]:
@@ -181,6 +193,8 @@ class DemoScenario:
 
         await _bounded(LOAD_CONCURRENCY, put, range(len(counts)))
         await self._load_sourcing()
+        if self._sandboxes is not None and self._carrier_plan is not None:
+            await self._sandboxes.plan_tracking(self._carrier_plan)
 
     async def _make_keys(self) -> None:
         """The keys the demo's actors use, made with the admin key as a retailer would: one for the
@@ -236,8 +250,12 @@ class DemoScenario:
             except (GatewayError, httpx.TransportError) as err:
                 self.intake_errors[demo_order.order_id] = str(err)
             else:
+                order = demo_order.order
+                customer = Customer(email=str(order.customer.email), pickup=order.pickup is not None,
+                                    curbside=order.pickup is not None and order.pickup.curbside,
+                                    comes=demo_order.customer_comes, store_trouble=demo_order.store_trouble)
                 tracked = self.warehouse.watch(demo_order.order_id, placed_at,
-                                               ship=not demo_order.cancel_before_shipping)
+                                               ship=not demo_order.cancel_before_shipping, customer=customer)
                 if demo_order.cancel_before_shipping:
                     tracked.cancel_requested = True
                     self._cancels.spawn(self._cancel(demo_order))

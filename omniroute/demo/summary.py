@@ -55,6 +55,14 @@ class DemoSummary:
     units_received: int = 0
     dropship_shipped: int = 0
     handed_back_resourced: int = 0
+    pickups_placed: int = 0
+    pickups_collected: int = 0
+    curbside_placed: int = 0
+    curbside_collected: int = 0
+    pickups_expired: int = 0
+    store_troubles_resourced: int = 0
+    threepl_shipped: int = 0
+    carrier_exceptions: int = 0
 
     @property
     def split_rate(self) -> float:
@@ -77,9 +85,12 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
 
 def summarize(
     orders: Iterable[TrackedOrder], returns: Iterable[ReturnOutcome], *, placed: int, elapsed_s: float,
-    units_received: int = 0, dropship_nodes: Collection[str] = (),
+    units_received: int = 0, dropship_nodes: Collection[str] = (), threepl_nodes: Collection[str] = (),
+    pickups_placed: int = 0, curbside_placed: int = 0,
 ) -> DemoSummary:
-    """`dropship_nodes`: the vendors' node ids, whose shipments count as dropship shipped once they ship."""
+    """`dropship_nodes`, `threepl_nodes`: the vendors' and 3PLs' node ids, whose shipments count as
+    dropship or 3PL shipped once they ship. `pickups_placed`, `curbside_placed`: the BOPIS and curbside
+    orders placed."""
     orders, returns = list(orders), list(returns)
     statuses = [o.status for o in orders]
     live = [[s for s in o.shipments.values() if s.state is not ShipmentState.CANCELLED] for o in orders]
@@ -108,6 +119,19 @@ def summarize(
         dropship_shipped=sum(1 for o in orders for s in o.shipments.values()
                              if s.node_id in dropship_nodes and has_left_the_building(s.state)),
         handed_back_resourced=sum(_handed_back_and_resourced(o) for o in orders),
+        pickups_placed=pickups_placed,
+        pickups_collected=sum(1 for o in orders if o.customer.pickup and not o.customer.curbside
+                              and any(s.state is ShipmentState.COLLECTED for s in o.shipments.values())),
+        curbside_placed=curbside_placed,
+        curbside_collected=sum(1 for o in orders if o.customer.curbside
+                               and any(s.state is ShipmentState.COLLECTED for s in o.shipments.values())),
+        pickups_expired=sum(1 for o in orders for sid in o.ready_for_pickup
+                            if sid in o.shipments and o.shipments[sid].state is ShipmentState.CANCELLED
+                            and not o.cancel_requested),
+        store_troubles_resourced=sum(_store_trouble_resourced(o) for o in orders),
+        threepl_shipped=sum(1 for o in orders for s in o.shipments.values()
+                            if s.node_id in threepl_nodes and has_left_the_building(s.state)),
+        carrier_exceptions=sum(len(o.carrier_exceptions) for o in orders),
         orders_with_shipments=sum(1 for s in live if s),
         shipping_cost=cost,
         shipped_p50_s=percentile(to_shipped, 0.50),
@@ -132,6 +156,20 @@ def _handed_back_and_resourced(order: TrackedOrder) -> int:
                if s.state is ShipmentState.CANCELLED and s.lines and all(sku in left for sku, _ in s.lines))
 
 
+def _store_trouble_resourced(order: TrackedOrder) -> int:
+    """Shipments of a completed order a store rejected or short picked, whose lines (all of a reject's,
+    the short one of a short pick's) left in another shipment: sourced again elsewhere."""
+    if order.status is not OrderStatus.COMPLETED:
+        return 0
+    counted = 0
+    for sid, (_, handed_back) in order.store_troubled.items():
+        skus = set(handed_back)
+        elsewhere = {sku for s in order.shipments.values() if s.shipment_id != sid
+                     and has_left_the_building(s.state) for sku, _ in s.lines}
+        counted += bool(skus) and skus <= elsewhere
+    return counted
+
+
 def render_summary(summary: DemoSummary) -> Table:
     table = Table(title="Omniroute demo", show_header=True, header_style="bold")
     table.add_column("Figure")
@@ -150,6 +188,12 @@ def render_summary(summary: DemoSummary) -> Table:
         ("Shipments", str(summary.shipments)),
         ("Dropship shipped (by the vendor)", str(summary.dropship_shipped)),
         ("Handed back by a node and re-sourced", str(summary.handed_back_resourced)),
+        ("Rejected or short picked by a store, re-sourced", str(summary.store_troubles_resourced)),
+        ("3PL shipped (by ShipBob)", str(summary.threepl_shipped)),
+        ("Picked up in store (BOPIS)", f"{summary.pickups_collected} of {summary.pickups_placed}"),
+        ("Curbside collected", f"{summary.curbside_collected} of {summary.curbside_placed}"),
+        ("Pickups not collected (expired)", str(summary.pickups_expired)),
+        ("Tracking exceptions (carrier)", str(summary.carrier_exceptions)),
         ("Split rate", f"{summary.split_rate:.1%} ({summary.split_orders} of {summary.orders_with_shipments})"),
         ("Total shipping cost", _money(summary.shipping_cost)),
         ("Order to shipped p50", _seconds(summary.shipped_p50_s)),

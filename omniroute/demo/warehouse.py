@@ -6,11 +6,25 @@ and worked; a cancel the node is asked (`cancel_requested`) is answered with a `
 Shipments at nodes whose WMS is told by webhook (`wms_nodes`) are the WMS's to work. Any other
 shipment the order shows `released` is worked as soon as it is seen. Working a shipment sends
 picked → packed → shipped → delivered with small random pauses. The time from placing the order to
-the accepted `shipped` event is recorded per shipment. The order's reader, the event sender and the
+the accepted `shipped` event (or to the first view showing the shipment gone, when a WMS shipped it
+or a carrier's scan came first) is recorded per shipment. The order's reader, the event sender and the
 pull API are ports, so the demo drives the HTTP gateway and the benchmark may send the events as
 Temporal updates through the SDK instead.
 Shipments at partner nodes (a 3PL, dropship vendors: answered by their sandboxes) are left to the
 partner until they ship; the warehouse then plays their carrier and delivers them.
+
+At a store (`store_nodes`) the warehouse plays the store's staff: a ship-from-store shipment is
+accepted, picked, packed and shipped, unless the order's `store_trouble` has the store reject it or
+short pick it (once per order: the lines handed back are sourced again); a pickup is accepted, picked
+and put on the pickup shelf (`ready_for_pickup`), and then the customer plays their part: they read
+their pickup code in the e-mail the system sent them (`mailbox`), come (curbside: `arrived`, with a
+parking spot) and the store posts `collected` with the code. A customer who never comes lets the
+pickup window run out: the system cancels the pickup.
+
+With `carrier_tracking`, a shipment whose label was bought through the carrier integration (the
+order's view shows its label) is followed by the carrier's tracker, whose webhooks move it to
+delivered: the warehouse posts up to `shipped` only. The carrier moves what left without a tracker
+(a 3PL's, a vendor's, or any when tracking is off), and then the warehouse posts `delivered` itself.
 """
 
 from __future__ import annotations
@@ -20,7 +34,8 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
-from typing import Protocol
+from enum import StrEnum
+from typing import Any, Protocol
 
 import httpx
 
@@ -43,6 +58,36 @@ class OrderReader(Protocol):
 
 class ShipmentEventSender(Protocol):
     async def shipment_event(self, shipment_id: str, event_type: str, event_id: str) -> None: ...
+
+
+class StoreEventSender(Protocol):
+    """A sender of events that carry data (a reject's reason, short-picked lines, a spot, a pickup code)."""
+
+    async def shipment_event(self, shipment_id: str, event_type: str, event_id: str,
+                             data: dict[str, Any] | None = None) -> None: ...
+
+
+class Mailbox(Protocol):
+    async def pickup_code(self, email: str, shipment_id: str) -> str | None: ...
+
+
+class StoreTrouble(StrEnum):
+    """What a store does wrong with a ship-from-store shipment of an order (the first one it gets)."""
+
+    REJECT = "reject"
+    SHORT_PICK = "short_pick"
+
+
+@dataclass(frozen=True)
+class Customer:
+    """How the demo's customer and store treat one order: picked up at a store (curbside or not), and
+    whether the customer comes; the store's trouble with it when it ships from a store."""
+
+    email: str = ""
+    pickup: bool = False
+    curbside: bool = False
+    comes: bool = True
+    store_trouble: StoreTrouble | None = None
 
 
 class NodeShipmentPuller(Protocol):
@@ -69,6 +114,11 @@ class TrackedOrder:
     backordered: tuple[tuple[str, int], ...] = ()  # (sku, units) waiting for stock now
     was_backordered: bool = False
     cancel_requested: bool = False  # the customer asked to cancel it
+    customer: Customer = field(default_factory=Customer)
+    # shipment id -> what the store did, and the SKUs it handed back
+    store_troubled: dict[str, tuple[StoreTrouble, tuple[str, ...]]] = field(default_factory=dict)
+    ready_for_pickup: set[str] = field(default_factory=set)  # shipments put on the pickup shelf
+    carrier_exceptions: set[str] = field(default_factory=set)  # shipments a carrier reported an exception for
 
     @property
     def is_final(self) -> bool:
@@ -107,10 +157,21 @@ class SimulatedWarehouse:
         pull_nodes: Collection[str] = (),
         wms_nodes: Collection[str] = (),
         partner_nodes: frozenset[str] = frozenset(),
+        store_nodes: Collection[str] = (),
+        store_sender: StoreEventSender | None = None,
+        mailbox: Mailbox | None = None,
+        carrier_tracking: bool = False,
+        pickup_wait_s: tuple[float, float] = (0.5, 3.0),
     ) -> None:
         """With `puller`, the shipments at `pull_nodes` are found through the pull API; those at
-        `wms_nodes` are left to their WMS."""
+        `wms_nodes` are left to their WMS. With `store_sender`, the shipments at `store_nodes` are
+        worked as a store does (pickups with the codes read from `mailbox`)."""
         self._reader, self._sender = reader, sender
+        self._store_sender, self._mailbox = store_sender, mailbox
+        self._store_nodes = frozenset(store_nodes) if store_sender is not None else frozenset()
+        self._carrier_tracking = carrier_tracking
+        self._pickup_wait_s = pickup_wait_s
+        self._troubled_orders: set[str] = set()
         self._puller = puller
         self._pull_nodes = tuple(pull_nodes) if puller is not None else ()
         self._not_from_views = set(self._pull_nodes) | set(wms_nodes)
@@ -125,10 +186,12 @@ class SimulatedWarehouse:
         self._driving: set[str] = set()
         self.orders: dict[str, TrackedOrder] = {}
 
-    def watch(self, order_id: str, placed_at: float, *, ship: bool = True) -> TrackedOrder:
+    def watch(self, order_id: str, placed_at: float, *, ship: bool = True,
+              customer: Customer | None = None) -> TrackedOrder:
         """Follow `order_id` (placed at `placed_at`, a time.monotonic() value) until it is final;
         with ship=False its shipments are left alone until `allow_shipping`."""
-        tracked = self.orders.setdefault(order_id, TrackedOrder(order_id=order_id, placed_at=placed_at, ship=ship))
+        tracked = self.orders.setdefault(order_id, TrackedOrder(order_id=order_id, placed_at=placed_at, ship=ship,
+                                                                customer=customer or Customer()))
         self._tasks.spawn(self._follow(tracked))
         if self._pull_nodes and not self._pulling.running:
             for node_id in self._pull_nodes:
@@ -182,15 +245,25 @@ class SimulatedWarehouse:
         tracked.was_backordered = (tracked.was_backordered or bool(snapshot.backordered)
                                    or snapshot.filled_from_backorder > 0)
         tracked.last_error = None
+        tracked.carrier_exceptions.update(snapshot.carrier_exceptions)
         for shipment in snapshot.shipments:
             tracked.shipments[shipment.shipment_id] = shipment
+            if shipment.exception is not None:
+                tracked.carrier_exceptions.add(shipment.shipment_id)
             if shipment.node_id in self._partner_nodes:
                 self._carry(tracked, shipment)
                 continue
+            if has_left(shipment.state):
+                # Shipped by the warehouse, a WMS, or scanned by the carrier before the warehouse's
+                # `shipped` got in: the time to shipped is when it was first seen gone.
+                self._shipped(tracked, shipment.shipment_id)
             ready = shipment.state is ShipmentState.RELEASED and tracked.ship
             if ready and shipment.node_id not in self._not_from_views and shipment.shipment_id not in self._driving:
                 self._driving.add(shipment.shipment_id)
-                self._tasks.spawn(self._work(tracked, shipment.shipment_id))
+                if shipment.node_id in self._store_nodes:
+                    self._tasks.spawn(self._store_work(tracked, shipment))
+                else:
+                    self._tasks.spawn(self._work(tracked, shipment.shipment_id))
 
     def _carry(self, tracked: TrackedOrder, shipment: ShipmentSnapshot) -> None:
         """A partner node (a dropship vendor) works its shipments itself; once one has shipped, the
@@ -248,25 +321,121 @@ class SimulatedWarehouse:
             interval = low if found else min(interval * 1.5, high)
             await asyncio.sleep(interval)
 
-    async def _work(self, tracked: TrackedOrder, shipment_id: str) -> None:
+    async def _work(self, tracked: TrackedOrder, shipment_id: str,
+                    events: tuple[ShipmentEventType, ...] = WAREHOUSE_EVENTS) -> None:
         """Pick, pack, ship and deliver one shipment; a refused event ends the work (the order
-        workflow has moved on, e.g. the shipment was cancelled)."""
+        workflow has moved on, e.g. the shipment was cancelled). A shipment a carrier tracks is
+        delivered by the carrier."""
         low, high = self._step_delay_s
-        for event in WAREHOUSE_EVENTS:
+        for event in events:
+            if event is ShipmentEventType.DELIVERED and await self._carrier_tracks(tracked, shipment_id):
+                return
             await asyncio.sleep(self._rng.uniform(low, high))
             if not await self._send(tracked, shipment_id, event):
                 return
             if event is ShipmentEventType.SHIPPED:
-                tracked.shipped_after_s[shipment_id] = time.monotonic() - tracked.placed_at
-                if self._on_shipped:
-                    self._on_shipped(tracked, shipment_id)
+                self._shipped(tracked, shipment_id)
 
-    async def _send(self, tracked: TrackedOrder, shipment_id: str, event: ShipmentEventType) -> bool:
+    def _shipped(self, tracked: TrackedOrder, shipment_id: str) -> None:
+        """Record the time to shipped once per shipment."""
+        if shipment_id not in tracked.shipped_after_s:
+            tracked.shipped_after_s[shipment_id] = time.monotonic() - tracked.placed_at
+            if self._on_shipped:
+                self._on_shipped(tracked, shipment_id)
+
+    async def _carrier_tracks(self, tracked: TrackedOrder, shipment_id: str) -> bool:
+        """Whether the carrier's tracker follows the shipment: tracking is on and the order's view
+        shows the shipment's label (read again when the last view does not: the label of a pull node's
+        or a store's shipment may be newer than it)."""
+        if not self._carrier_tracking:
+            return False
+        last = tracked.shipments.get(shipment_id)
+        if last is not None and last.labelled:
+            return True
+        try:
+            async with self._gate:
+                snapshot = await self._reader.order(tracked.order_id)
+        except (GatewayError, httpx.TransportError):
+            snapshot = None
+        shipments = {s.shipment_id: s for s in snapshot.shipments} if snapshot else tracked.shipments
+        shipment = shipments.get(shipment_id)
+        return shipment is None or shipment.labelled  # a DC's or a store's shipment always has its label
+
+    async def _store_work(self, tracked: TrackedOrder, shipment: ShipmentSnapshot) -> None:
+        """A store's staff at work: a pickup is put on the shelf and handed to its customer; a
+        ship-from-store shipment is shipped, or rejected or short picked when the order says so."""
+        sid, customer = shipment.shipment_id, tracked.customer
+        accepted, picked = ShipmentEventType.ACCEPTED, ShipmentEventType.PICKED
+        if shipment.pickup:
+            for event in (accepted, picked, ShipmentEventType.READY_FOR_PICKUP):
+                await asyncio.sleep(self._rng.uniform(*self._step_delay_s))
+                if not await self._send(tracked, sid, event):
+                    return
+            tracked.ready_for_pickup.add(sid)
+            if customer.comes:
+                await self._collect(tracked, sid)
+            return  # a customer who never comes: the pickup window runs out and the pickup is cancelled
+        trouble = customer.store_trouble if tracked.order_id not in self._troubled_orders else None
+        if trouble is StoreTrouble.REJECT:
+            self._troubled_orders.add(tracked.order_id)
+            await asyncio.sleep(self._rng.uniform(*self._step_delay_s))
+            if await self._send(tracked, sid, ShipmentEventType.REJECTED, {"reason": "staff short today"}):
+                tracked.store_troubled[sid] = (trouble, tuple(sku for sku, _ in shipment.lines))
+            return
+        if trouble is StoreTrouble.SHORT_PICK:
+            self._troubled_orders.add(tracked.order_id)
+            if not await self._send(tracked, sid, accepted):
+                return
+            await asyncio.sleep(self._rng.uniform(*self._step_delay_s))
+            # One unit of the first line is not on the shelf; the rest is picked.
+            (first_sku, first_qty), *rest = shipment.lines
+            lines = [{"sku": first_sku, "quantity_picked": first_qty - 1},
+                     *({"sku": sku, "quantity_picked": qty} for sku, qty in rest)]
+            if not await self._send(tracked, sid, ShipmentEventType.SHORT_PICKED, {"lines": lines}):
+                return
+            tracked.store_troubled[sid] = (trouble, (first_sku,) if first_qty > 1 or rest
+                                           else tuple(sku for sku, _ in shipment.lines))
+            if all(line["quantity_picked"] == 0 for line in lines):
+                return  # nothing picked: the whole shipment went back
+            await self._work(tracked, sid, WAREHOUSE_EVENTS[1:])
+            return
+        if await self._send(tracked, sid, accepted):
+            await self._work(tracked, sid)
+
+    async def _collect(self, tracked: TrackedOrder, shipment_id: str) -> None:
+        """The customer reads the pickup code in their e-mail, comes (curbside: parks and says so),
+        and the store hands the order over, posting the code."""
+        customer = tracked.customer
+        code = None
+        low, high = self._pickup_wait_s
+        while code is None:  # the e-mail may take a moment
+            await asyncio.sleep(self._rng.uniform(low, high))
+            if self._mailbox is None:
+                return
+            try:
+                code = await self._mailbox.pickup_code(customer.email, shipment_id)
+            except httpx.HTTPError as exc:
+                tracked.last_error = f"mailbox: {exc}"
+            if tracked.is_final or tracked.shipments[shipment_id].state is ShipmentState.CANCELLED:
+                return
+        if customer.curbside:
+            spot = str(1 + self._rng.randrange(12))
+            if not await self._send(tracked, shipment_id, ShipmentEventType.ARRIVED, {"spot": spot}):
+                return
+            await asyncio.sleep(self._rng.uniform(*self._step_delay_s))
+        await self._send(tracked, shipment_id, ShipmentEventType.COLLECTED, {"pickup_code": code})
+
+    async def _send(self, tracked: TrackedOrder, shipment_id: str, event: ShipmentEventType,
+                    data: dict[str, Any] | None = None) -> bool:
         delay = 0.2
         while True:
             try:
                 async with self._gate:
-                    await self._sender.shipment_event(shipment_id, event.value, f"{shipment_id}:{event.value}")
+                    if data is not None and self._store_sender is not None:
+                        await self._store_sender.shipment_event(shipment_id, event.value,
+                                                                f"{shipment_id}:{event.value}", data)
+                    else:
+                        await self._sender.shipment_event(shipment_id, event.value, f"{shipment_id}:{event.value}")
                 return True
             except GatewayError as exc:
                 tracked.last_error = str(exc)

@@ -1,6 +1,7 @@
 """The demo's webhook WMS: one DC hands its shipments to the WMS sandbox (integrations/wms) by signed
 webhook; the sandbox verifies them, works each shipment through the gateway with the demo's node key
-(accepted, picked, packed, shipped, delivered) and answers cancel requests (yes until it has shipped).
+(accepted, picked, packed, shipped, and delivered unless a carrier's tracker delivers it) and
+answers cancel requests (yes until it has shipped).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class WebhookWms:
     secret: str
     node_id: str = WEBHOOK_DC
     step_delay_s: float = 0.1
+    deliver: bool = True  # False: a carrier's tracker delivers what it ships (the WMS stops at shipped)
 
     def hand_off_of(self, node: Node) -> Node:
         """The node as the demo loads it: the webhook DC with its hand-off, the others unchanged."""
@@ -39,8 +41,9 @@ class WebhookWms:
 
     async def configure(self, *, node_token: str) -> None:
         """Tell the sandbox the node's secret and key; GatewayError (or a transport error) if it refuses."""
+        steps = WORK_STEPS if self.deliver else WORK_STEPS[:-1]
         body = {"secret": self.secret, "cancel": "auto",
-                "work": {"gateway_url": self.gateway_url, "api_key": node_token, "steps": list(WORK_STEPS),
+                "work": {"gateway_url": self.gateway_url, "api_key": node_token, "steps": list(steps),
                          "step_delay_s": self.step_delay_s}}
         path = f"/_sandbox/nodes/{self.node_id}"
         async with httpx.AsyncClient(timeout=10) as client:

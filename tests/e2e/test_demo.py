@@ -9,7 +9,9 @@ from rich.console import Console
 
 from omniroute.config.settings import Settings
 from omniroute.demo import run_demo
-from omniroute.demo.scenario import DEFAULT_ORDERS, DEFAULT_RETURNS
+from omniroute.demo.network import load_network
+from omniroute.demo.orders import OrderKind, generate_orders
+from omniroute.demo.scenario import DEFAULT_ORDERS, DEFAULT_RETURNS, DEFAULT_SEED
 from omniroute.devstack.ports import free_port
 
 pytestmark = pytest.mark.e2e
@@ -56,4 +58,19 @@ def test_the_demo_a_newcomer_runs_takes_every_path_to_its_end_and_counts_each(tm
     assert backordered >= 1 and filled == backordered
     assert int(figures["Units received for backorders"]) >= 1
     assert figures["Returns received and restocked"] == f"{DEFAULT_RETURNS} of {DEFAULT_RETURNS}"
+    assert int(figures["Dropship shipped (by the vendor)"]) >= 1
+    assert int(figures["Handed back by a node and re-sourced"]) >= 1
+    # Every node-kind path: stores (BOPIS, curbside, pickups nobody collects, rejects and short picks
+    # sourced again), the 3PL, and the carriers' trackers with their exceptions.
+    orders = generate_orders(load_network(), DEFAULT_ORDERS, seed=DEFAULT_SEED)
+    expired = sum(1 for o in orders if o.kind is OrderKind.PICKUP and not o.customer_comes)
+    bopis = sum(1 for o in orders if o.kind is OrderKind.PICKUP)
+    curbside = sum(1 for o in orders if o.kind is OrderKind.CURBSIDE)
+    assert expired >= 1 and bopis > expired and curbside >= 1
+    assert figures["Picked up in store (BOPIS)"] == f"{bopis - expired} of {bopis}"
+    assert figures["Curbside collected"] == f"{curbside} of {curbside}"
+    assert figures["Pickups not collected (expired)"] == str(expired)
+    assert int(figures["Rejected or short picked by a store, re-sourced"]) >= 1
+    assert int(figures["3PL shipped (by ShipBob)"]) >= 1
+    assert int(figures["Tracking exceptions (carrier)"]) >= 1
     assert f"{settings.ui_url}/namespaces/default/workflows" in text

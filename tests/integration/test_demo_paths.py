@@ -33,6 +33,7 @@ from omniroute.demo.receiving import receiving_node
 from omniroute.demo.scenario import DEFAULT_ORDERS, DEFAULT_RETURNS, DEFAULT_SEED
 from omniroute.files.cost_files import demo_catalog_path, demo_cost_model_path, load_catalog, load_cost_model
 from omniroute.files.rule_files import parse_rules
+from sourcing.pickup import store_address
 from store import Store
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -58,6 +59,7 @@ class Paths:
     backordered: dict[str, list[UnfillableLine]] = field(default_factory=dict)
     delivery_dates: set[str] = field(default_factory=set)
     dropship: list[str] = field(default_factory=list)
+    pickups: list[str] = field(default_factory=list)
 
 
 def loaded_store(url: str) -> Store:
@@ -75,15 +77,23 @@ def loaded_store(url: str) -> Store:
 
 def allocate(env: ActivityEnvironment, store: Store, inventory: InventoryActivities, demo_order: DemoOrder,
              lines: list[ShipmentLine], rules: RuleOutcome | None, first: int = 1) -> StockAllocated:
-    """The order workflow's allocate step (recording the order first, as the workflow does)."""
+    """The order workflow's allocate step (recording the order first, as the workflow does; a pickup
+    order at its store's address, planned only at that store)."""
     order = demo_order.order
+    ship_to, pickup_terms = order.ship_to, {}
+    if order.pickup is not None:
+        node = store.get_node(order.pickup.node_id)
+        assert node is not None
+        ship_to = store_address(node, order.customer.name)
+        pickup_terms = {"pickup_only": True, "pickup_at": order.pickup.node_id, "curbside": order.pickup.curbside}
+    assert ship_to is not None
     store.record_order(OrderRecord(
         order_id=order.order_id, workflow_id=order_workflow_id(order.order_id), channel=order.channel,
         channel_order_id=order.channel_order_id, status=OrderStatus.RECEIVED, currency=order.currency,
-        customer=order.customer, ship_to=order.ship_to, lines=order.lines, created_at=datetime.now(CHICAGO)))
+        customer=order.customer, ship_to=ship_to, lines=order.lines, created_at=datetime.now(CHICAGO)))
     result: StockAllocated = env.run(inventory.allocate, AllocateStock(
-        order_id=order.order_id, ship_to=order.ship_to, lines=lines, rules=rules,
-        service_level=order.service_level, first_shipment_no=first))
+        order_id=order.order_id, ship_to=ship_to, lines=lines, rules=rules,
+        service_level=order.service_level, first_shipment_no=first, **pickup_terms))
     return result
 
 
@@ -114,6 +124,11 @@ def test_the_default_demo_splits_holds_cancels_backorders_fills_and_returns_at_a
             paths.split.append(demo_order.order_id)
         if any(s.node_kind == "dropship" for s in allocation.plan.shipments):
             paths.dropship.append(demo_order.order_id)
+        if demo_order.order.pickup is not None:
+            # The store has the unit: the pickup is planned there in full, whatever else the run took.
+            assert [s.node_id for s in allocation.plan.shipments] == [demo_order.order.pickup.node_id]
+            assert not allocation.plan.unfillable
+            paths.pickups.append(demo_order.order_id)
         paths.delivery_dates.update(str(s.delivery_date) for s in allocation.plan.shipments if s.delivery_date)
         if allocation.plan.unfillable:
             if outcome.backorder_policy == "backorder":
@@ -124,6 +139,7 @@ def test_the_default_demo_splits_holds_cancels_backorders_fills_and_returns_at_a
     assert paths.split and paths.held and paths.cancelled_lines and paths.backordered, paths
     assert len(paths.dropship) >= 4, "some orders go to the dropship vendor (its sandbox rejects or ignores some)"
     assert any(o.cancel_before_shipping for o in orders)
+    assert len(paths.pickups) == sum(1 for o in orders if o.kind in (OrderKind.PICKUP, OrderKind.CURBSIDE)) >= 10
     assert min(paths.delivery_dates) > instant.date().isoformat()  # planned at the injected instant
     # Every order the customers will return ships in full, so each return has something to send back.
     chosen = set(choose_returns(orders, defaults["returns"], seed=defaults["seed"] + 2))

@@ -269,6 +269,8 @@ async def test_each_kind_keeps_what_its_protocol_needs(http: httpx.AsyncClient) 
     (a_node_body(sla={"business_hours": {"timezone": "UTC", "days": {"mon": {"opens": "09:00", "closes": "18:00"}}}}),
      None, "business_hours"),
     (a_node_body(daily_capacity=0), "daily_capacity", "greater"),
+    (a_node_body(kind="store", sla={"pickup_minutes": 2, "pickup_days": 1}), "sla", "`pickup_minutes` and"),
+    (a_node_body(kind="store", sla={"pickup_minutes": 0}), "pickup_minutes", "greater"),
     (a_node_body(kind="3pl", provider={"provider": "shipbob", "credentials_ref": "shipbob", "api_key": "inline"}),
      "api_key", "extra"),
 ])

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 import zipcodes
 
+from models.network import Capability
 from models.order import PlaceOrder
 from omniroute.demo.network import DemoNetwork, load_network
 from omniroute.demo.orders import OrderKind, choose_returns, generate_orders, return_request
+from omniroute.demo.warehouse import StoreTrouble
 
 
 def _no_single_node_can_fill(network: DemoNetwork, order: PlaceOrder) -> bool:
@@ -55,6 +57,9 @@ def test_lines_reference_existing_skus_at_their_catalogue_price() -> None:
 def test_ship_to_postal_codes_resolve_to_their_city_and_state() -> None:
     for demo_order in generate_orders(load_network(), 200, seed=7):
         ship_to = demo_order.order.ship_to
+        if ship_to is None:  # a pickup: recorded at the store's address
+            assert demo_order.order.pickup is not None
+            continue
         match = zipcodes.matching(ship_to.postal_code or "")
         assert match and (match[0]["city"], match[0]["state"]) == (ship_to.city, ship_to.region)
 
@@ -128,3 +133,30 @@ def test_a_return_takes_part_of_a_delivered_line_and_is_the_same_every_time() ->
 def test_an_order_with_nothing_delivered_cannot_be_returned() -> None:
     with pytest.raises(ValueError, match="nothing delivered"):
         return_request("web-c", [], 1, seed=1)
+
+
+def test_some_orders_are_picked_up_at_a_store_some_at_curbside_and_a_few_customers_never_come() -> None:
+    network = load_network()
+    orders = generate_orders(network, 200, seed=7)
+    stores = {n.node_id: n for n in network.nodes}
+    bopis = [o for o in orders if o.kind is OrderKind.PICKUP]
+    curbside = [o for o in orders if o.kind is OrderKind.CURBSIDE]
+    assert len(bopis) >= 10 and len(curbside) >= 5
+    for demo_order in bopis + curbside:
+        pickup = demo_order.order.pickup
+        assert pickup is not None and pickup.curbside is (demo_order.kind is OrderKind.CURBSIDE)
+        assert Capability.PICKUP in stores[pickup.node_id].capabilities
+        assert not pickup.curbside or Capability.CURBSIDE in stores[pickup.node_id].capabilities
+        [line] = demo_order.order.lines
+        assert line.quantity == 1 and network.on_hand(pickup.node_id, line.sku) >= 5
+        assert not demo_order.cancel_before_shipping and demo_order.store_trouble is None
+    no_shows = [o for o in orders if not o.customer_comes]
+    assert 1 <= len(no_shows) < len(bopis) and all(o.kind is OrderKind.PICKUP for o in no_shows)
+    assert all(orders.index(o) < 100 for o in no_shows), "their wait overlaps the rest of the run"
+
+
+def test_some_orders_are_rejected_and_some_short_picked_by_a_store_that_ships_them() -> None:
+    orders = generate_orders(load_network(), 200, seed=7)
+    troubles = [o.store_trouble for o in orders]
+    assert troubles.count(StoreTrouble.REJECT) >= 10 and troubles.count(StoreTrouble.SHORT_PICK) >= 10
+    assert troubles == [o.store_trouble for o in generate_orders(load_network(), 200, seed=7, run_tag="other")]

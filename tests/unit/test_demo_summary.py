@@ -9,8 +9,8 @@ from models.order import OrderStatus
 from models.returns import ReturnStatus
 from models.shipment import ShipmentState
 from omniroute.demo.api import OrderSnapshot, ShipmentSnapshot
-from omniroute.demo.summary import ReturnOutcome, percentile, render_summary, summarize
-from omniroute.demo.warehouse import TrackedOrder
+from omniroute.demo.summary import DemoSummary, ReturnOutcome, percentile, render_summary, summarize
+from omniroute.demo.warehouse import Customer, StoreTrouble, TrackedOrder
 
 
 def _shipment(sid: str, state: ShipmentState, cost: int | None = 700) -> ShipmentSnapshot:
@@ -143,3 +143,64 @@ def test_vendor_shipments_that_shipped_and_shipments_handed_back_then_re_sourced
 
     assert summary.dropship_shipped == 2
     assert summary.handed_back_resourced == 1, "only d's lines left from another node"
+
+
+def test_pickups_store_troubles_3pl_shipments_and_carrier_exceptions_are_counted() -> None:
+    def at(sid: str, node_id: str, state: ShipmentState, *lines: tuple[str, int], pickup: bool = False,
+           exception: str | None = None) -> ShipmentSnapshot:
+        return ShipmentSnapshot(shipment_id=sid, node_id=node_id, state=state, lines=lines or (("MUG", 1),),
+                                label_cost=None, currency=None, pickup=pickup, exception=exception)
+
+    bopis = _order("a", OrderStatus.COMPLETED, at("a-S1", "store-1", ShipmentState.COLLECTED, pickup=True))
+    bopis.customer = Customer(pickup=True)
+    curbside = _order("b", OrderStatus.COMPLETED, at("b-S1", "store-1", ShipmentState.COLLECTED, pickup=True))
+    curbside.customer = Customer(pickup=True, curbside=True)
+    no_show = _order("c", OrderStatus.CANCELLED, at("c-S1", "store-1", ShipmentState.CANCELLED, pickup=True))
+    no_show.customer, no_show.ready_for_pickup = Customer(pickup=True, comes=False), {"c-S1"}
+    rejected = _order("d", OrderStatus.COMPLETED, at("d-S1", "store-1", ShipmentState.CANCELLED),
+                      at("d-S2", "dc-1", ShipmentState.DELIVERED, exception="failed_attempt"))
+    rejected.store_troubled = {"d-S1": (StoreTrouble.REJECT, ("MUG",))}
+    short = _order("e", OrderStatus.COMPLETED, at("e-S1", "store-1", ShipmentState.DELIVERED, ("CAP", 1)),
+                   at("e-S2", "3pl", ShipmentState.DELIVERED, ("MUG", 1)))
+    short.store_troubled = {"e-S1": (StoreTrouble.SHORT_PICK, ("MUG",))}
+    short.carrier_exceptions = {"e-S1"}
+    not_again = _order("f", OrderStatus.CANCELLED, at("f-S1", "store-1", ShipmentState.CANCELLED))
+    not_again.store_troubled = {"f-S1": (StoreTrouble.REJECT, ("MUG",))}
+
+    summary = summarize([bopis, curbside, no_show, rejected, short, not_again], [], placed=6, elapsed_s=1.0,
+                        threepl_nodes={"3pl"}, pickups_placed=2, curbside_placed=1)
+    rejected.carrier_exceptions = {"d-S2"}
+    summary_with_both = summarize([rejected, short], [], placed=2, elapsed_s=1.0)
+
+    assert (summary.pickups_collected, summary.pickups_placed) == (1, 2)
+    assert (summary.curbside_collected, summary.curbside_placed) == (1, 1)
+    assert summary.pickups_expired == 1
+    assert summary.store_troubles_resourced == 2, "f was never sourced again"
+    assert summary.threepl_shipped == 1
+    assert summary.carrier_exceptions == 1 and summary_with_both.carrier_exceptions == 2
+    text = _rendered(summary)
+    for label, value in [("Picked up in store (BOPIS)", "1 of 2"), ("Curbside collected", "1 of 1"),
+                         ("Pickups not collected (expired)", "1"), ("3PL shipped (by ShipBob)", "1"),
+                         ("Rejected or short picked by a store, re-sourced", "2"),
+                         ("Tracking exceptions (carrier)", "1")]:
+        assert any(label in line and line.rstrip(" │").endswith(value) for line in text.splitlines()), label
+
+
+def test_a_snapshot_reads_pickups_labels_and_the_carrier_exceptions_from_the_events() -> None:
+    snapshot = OrderSnapshot.from_json({
+        "order_id": "web-1", "status": "fulfilling", "lines": [],
+        "events": ["web-1-S1 shipped", "web-1-S1 exception (failed_attempt)", "web-1-S1 delivered"],
+        "shipments": [{"shipment_id": "web-1-S1", "node_id": "dc-1", "state": "delivered", "lines": [],
+                       "label_url": "https://labels.example/1.pdf"},
+                      {"shipment_id": "web-1-S2", "node_id": "store-1", "state": "ready_for_pickup",
+                       "lines": [], "pickup": True, "exception": None}],
+    })
+
+    assert snapshot.carrier_exceptions == ("web-1-S1",)
+    assert [(s.labelled, s.pickup) for s in snapshot.shipments] == [(True, False), (False, True)]
+
+
+def _rendered(summary: DemoSummary) -> str:
+    console = Console(record=True, width=120)
+    console.print(render_summary(summary))
+    return console.export_text()

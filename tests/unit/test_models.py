@@ -99,3 +99,20 @@ def test_the_sdk_is_importable_from_the_package_root() -> None:
     from omniroute.client import OmnirouteClient as Direct
 
     assert OmnirouteClient is Direct
+
+
+def test_a_store_sla_takes_its_pickup_window_in_minutes_or_days_never_both() -> None:
+    from datetime import timedelta
+
+    from models.network import NodeSla
+
+    assert NodeSla(pickup_minutes=2).pickup_window(7) == timedelta(minutes=2)
+    assert NodeSla(pickup_days=3).pickup_window(7) == timedelta(days=3)
+    assert NodeSla().pickup_window(7) == timedelta(days=7)
+    with pytest.raises(ValidationError, match="`pickup_minutes` and `pickup_days` both set"):
+        NodeSla(pickup_minutes=2, pickup_days=1)
+    with pytest.raises(ValidationError, match="pickup_minutes"):
+        NodeSla(pickup_minutes=0)
+    with pytest.raises(ValidationError, match="pickup_minutes"):
+        NodeSla(pickup_minutes=60 * 24 * 60 + 1)
+    assert NodeSla(pickup_minutes=60 * 24 * 60).pickup_window(7) == timedelta(days=60)

@@ -106,3 +106,28 @@ async def test_a_pickup_nobody_collects_is_cancelled_restocked_and_the_customer_
     subjects = await eventually(lambda: [m["subject"] for m in w.sandbox.messages(to=str(order.customer.email))
                                          if "not collected" in m["subject"]])
     assert len(subjects) == 1
+
+
+async def test_a_pickup_not_collected_within_pickup_minutes_is_cancelled_and_restocked(
+        time_skipping_worker: RunningWorker, time_skipping_env: WorkflowEnvironment) -> None:
+    w = time_skipping_worker
+    add_store(w.store, "store-min", "60614", sla=NodeSla(pickup_minutes=30))
+    w.store.set_on_hand("store-min", "SKU-PM", 2, source="test")
+    order = a_pickup_order("store-min", ("SKU-PM", 1))
+    await w.sdk.place_order(order)
+    [shipment] = (await wait_for(w, order.order_id, all_released)).shipments
+    for step in (ShipmentEventType.ACCEPTED, ShipmentEventType.PICKED, ShipmentEventType.READY_FOR_PICKUP):
+        await w.sdk.send_shipment_event(_event(shipment.shipment_id, step))
+    await wait_for(w, order.order_id, lambda v: v.shipments[0].state is ShipmentState.READY_FOR_PICKUP)
+
+    await time_skipping_env.sleep(timedelta(minutes=20))
+    assert (await w.sdk.get_order(order.order_id)).status is not OrderStatus.CANCELLED
+
+    await time_skipping_env.sleep(timedelta(minutes=15))
+    view = await wait_for(w, order.order_id, lambda v: v.status is OrderStatus.CANCELLED)
+    assert view.shipments[0].state is ShipmentState.CANCELLED
+    node = next(n for n in w.store.availability("SKU-PM").nodes if n.node_id == "store-min")
+    assert (node.on_hand, node.reserved) == (2, 0), "back on the shelf: released, nothing written off"
+    reasons = await eventually(lambda: [m["text"] for m in w.sandbox.messages(to=str(order.customer.email))
+                                        if "not collected" in m["subject"]])
+    assert len(reasons) == 1 and "not collected within 30 minutes" in reasons[0]

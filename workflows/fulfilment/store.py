@@ -13,7 +13,8 @@ protocol). Then:
   `collected`, which is refused (409 naming pickup_code, nothing moves) when it does not match. After
   `MAX_WRONG_PICKUP_CODES` wrong codes the pickup is locked: every `collected` is refused (409 saying
   so) and the customer is told to contact the store, until an operator unlocks it (`unlock_pickup`). Not
-  collected within `sla.pickup_days` → cancelled: stock released (it is back on the shelf), customer told;
+  collected within `sla.pickup_days` (or `sla.pickup_minutes`) → cancelled: stock released (it is back
+  on the shelf), customer told;
 - curbside: as BOPIS, and the customer's `arrived` (with a parking spot) is published on the
   shipment (`curbside_spot`, in the store's list and the order's view) and the customer hears that
   the store knows.
@@ -202,20 +203,24 @@ class StoreFulfilmentWorkflow(FulfilmentProtocol):
         if (ended := await self._stopped()) is not None or self._state.cancel is not None:
             return ended
         if self._state.request.pickup:
-            return await self._wait_for_customer(node, sla.pickup_days or DEFAULT_PICKUP_DAYS)
+            return await self._wait_for_customer(node, sla)
         return await self._follow()
 
-    async def _wait_for_customer(self, node: Node, days: int) -> FulfilmentOutcome | None:
-        """Tell the customer (with the code) and wait `days` for the collection; then cancel it."""
-        until = workflow.now() + timedelta(days=days)
+    async def _wait_for_customer(self, node: Node, sla: NodeSla) -> FulfilmentOutcome | None:
+        """Tell the customer (with the code) and wait the pickup window (`sla.pickup_minutes`, else
+        `sla.pickup_days`) for the collection; then cancel it. The same timer either way: only its
+        duration differs."""
+        window = sla.pickup_window(DEFAULT_PICKUP_DAYS)
+        until = workflow.now() + window
         await self._notify(NotificationKind.READY_FOR_PICKUP, {
             "shipment": self._state.view.shipment_id, "store": node.name, "pickup_code": self._pickup_code,
-            "collect_by": f"{until:%Y-%m-%d}"})
+            "collect_by": f"{until:%Y-%m-%d %H:%M} UTC" if sla.pickup_minutes is not None else f"{until:%Y-%m-%d}"})
         if await self._until(lambda: self._state.view.state is ShipmentState.COLLECTED, until, "pickup-window"):
             while self._open():
                 await self._handle_next()
             return await self._stopped()
-        reason = f"not collected within {days} days"
+        reason = (f"not collected within {sla.pickup_minutes} minutes" if sla.pickup_minutes is not None
+                  else f"not collected within {window.days} days")
         await self._compensate(reason)
         await self._notify(NotificationKind.PICKUP_EXPIRED, {"shipment": self._state.view.shipment_id,
                                                              "store": node.name, "reason": reason})
