@@ -9,7 +9,7 @@ from datetime import UTC, time, timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from models.network import BusinessHours, NodeSla, OpeningHours, Weekday
-from models.order import OrderStatus
+from models.order import OrderStatus, PlaceOrder
 from models.shipment import ShipmentEvent, ShipmentEventType, ShipmentState
 from sourcing.business_hours import add_working_minutes
 from tests.fixtures.eventually import eventually
@@ -86,14 +86,7 @@ async def test_the_pick_sla_counts_only_the_stores_opening_hours(
 async def test_a_pickup_nobody_collects_is_cancelled_restocked_and_the_customer_told(
         time_skipping_worker: RunningWorker, time_skipping_env: WorkflowEnvironment) -> None:
     w = time_skipping_worker
-    add_store(w.store, "store-chi", "60614", sla=NodeSla(pickup_days=2))
-    w.store.set_on_hand("store-chi", "SKU-PW", 3, source="test")
-    order = a_pickup_order("store-chi", ("SKU-PW", 2))
-    await w.sdk.place_order(order)
-    [shipment] = (await wait_for(w, order.order_id, all_released)).shipments
-    for step in (ShipmentEventType.ACCEPTED, ShipmentEventType.PICKED, ShipmentEventType.READY_FOR_PICKUP):
-        await w.sdk.send_shipment_event(_event(shipment.shipment_id, step))
-    await wait_for(w, order.order_id, lambda v: v.shipments[0].state is ShipmentState.READY_FOR_PICKUP)
+    order = await _ready_for_pickup(w, "store-chi", NodeSla(pickup_days=2), sku="SKU-PW", on_hand=3, quantity=2)
 
     await time_skipping_env.sleep(timedelta(days=1))
     assert (await w.sdk.get_order(order.order_id)).status is not OrderStatus.CANCELLED
@@ -111,14 +104,7 @@ async def test_a_pickup_nobody_collects_is_cancelled_restocked_and_the_customer_
 async def test_a_pickup_not_collected_within_pickup_minutes_is_cancelled_and_restocked(
         time_skipping_worker: RunningWorker, time_skipping_env: WorkflowEnvironment) -> None:
     w = time_skipping_worker
-    add_store(w.store, "store-min", "60614", sla=NodeSla(pickup_minutes=30))
-    w.store.set_on_hand("store-min", "SKU-PM", 2, source="test")
-    order = a_pickup_order("store-min", ("SKU-PM", 1))
-    await w.sdk.place_order(order)
-    [shipment] = (await wait_for(w, order.order_id, all_released)).shipments
-    for step in (ShipmentEventType.ACCEPTED, ShipmentEventType.PICKED, ShipmentEventType.READY_FOR_PICKUP):
-        await w.sdk.send_shipment_event(_event(shipment.shipment_id, step))
-    await wait_for(w, order.order_id, lambda v: v.shipments[0].state is ShipmentState.READY_FOR_PICKUP)
+    order = await _ready_for_pickup(w, "store-min", NodeSla(pickup_minutes=30), sku="SKU-PM", on_hand=2, quantity=1)
 
     await time_skipping_env.sleep(timedelta(minutes=20))
     assert (await w.sdk.get_order(order.order_id)).status is not OrderStatus.CANCELLED
@@ -131,3 +117,17 @@ async def test_a_pickup_not_collected_within_pickup_minutes_is_cancelled_and_res
     reasons = await eventually(lambda: [m["text"] for m in w.sandbox.messages(to=str(order.customer.email))
                                         if "not collected" in m["subject"]])
     assert len(reasons) == 1 and "not collected within 30 minutes" in reasons[0]
+
+
+async def _ready_for_pickup(w: RunningWorker, store_id: str, sla: NodeSla, *, sku: str, on_hand: int,
+                            quantity: int) -> PlaceOrder:
+    """A pickup order at a new store with `sla`, accepted, picked and ready on the shelf."""
+    add_store(w.store, store_id, "60614", sla=sla)
+    w.store.set_on_hand(store_id, sku, on_hand, source="test")
+    order = a_pickup_order(store_id, (sku, quantity))
+    await w.sdk.place_order(order)
+    [shipment] = (await wait_for(w, order.order_id, all_released)).shipments
+    for step in (ShipmentEventType.ACCEPTED, ShipmentEventType.PICKED, ShipmentEventType.READY_FOR_PICKUP):
+        await w.sdk.send_shipment_event(_event(shipment.shipment_id, step))
+    await wait_for(w, order.order_id, lambda v: v.shipments[0].state is ShipmentState.READY_FOR_PICKUP)
+    return order
