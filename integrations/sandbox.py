@@ -1,6 +1,5 @@
 """All provider sandboxes in one HTTP server: EasyPost at `/easypost/v2`, SendGrid at `/sendgrid`,
-Shopify at `/shopify`, ShipBob at `/shipbob`, a webhook WMS at `/wms` (its state in memory only).
-Shopify at `/shopify`, ShipBob at `/shipbob`, dropship vendors at `/dropship/{vendor}`.
+Shopify at `/shopify`, ShipBob at `/shipbob`, a webhook WMS at `/wms`, dropship vendors at `/dropship/{vendor}`.
 
 `SandboxServer` runs it in a background thread (tests, the embedded dev stack);
 `serve` runs it in the foreground (the `omniroute sandbox` command). Their state lives in memory and,
@@ -62,8 +61,8 @@ def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: s
                                                      webhook_url=shipbob_webhook_url,
                                                      ship_after_seconds=shipbob_ship_after_seconds))
     app.mount(SHOPIFY_PREFIX, create_shopify_sandbox(shopify_token, store=store))
-    app.mount(WMS_PREFIX, create_wms_sandbox())
-    app.mount(DROPSHIP_PREFIX, create_dropship_sandbox())
+    app.mount(WMS_PREFIX, create_wms_sandbox(store))
+    app.mount(DROPSHIP_PREFIX, create_dropship_sandbox(store))
     return app
 
 

@@ -14,7 +14,9 @@ or 202 and a `cancelled` event later (`later`).
 
 Not the vendor, for tests and the demo: `PUT /_sandbox/vendors/{vendor}` (onboard or re-configure a
 vendor), `GET /_sandbox/vendors/{vendor}/purchase-orders`, `GET /_sandbox/vendors/{vendor}/stats`.
-State lives in memory: a restarted sandbox has no vendors until they are configured again.
+Given a file store (integrations.sandbox_store), vendors, their POs and counters outlive a restart, and
+the answers and ship notices still due are scheduled again from the start of their delay; without one,
+state lives in memory only.
 """
 
 from __future__ import annotations
@@ -41,8 +43,10 @@ from integrations.dropship.wire import (
     PoCancel,
     PurchaseOrder,
 )
+from integrations.sandbox_store import SandboxStore
 
 EVENT_ATTEMPTS = 8
+_VENDORS, _POS = "dropship.vendor", "dropship.po"
 
 
 class Answer(StrEnum):
@@ -83,7 +87,8 @@ class PoRecord(BaseModel):
 class Vendor:
     """One vendor's setup, POs and counters; its timers post the answers."""
 
-    def __init__(self, setup: VendorSetup) -> None:
+    def __init__(self, vendor_id: str, setup: VendorSetup) -> None:
+        self.vendor_id = vendor_id
         self.setup = setup
         self.pos: dict[str, PoRecord] = {}
         self.stats = {"received": 0, "duplicates": 0, "refused_signature": 0, "cancelled": 0,
@@ -91,9 +96,29 @@ class Vendor:
 
 
 class DropshipSandboxState:
-    def __init__(self) -> None:
+    """Every vendor in memory, each change written through to `store` (callers hold `lock`)."""
+
+    def __init__(self, store: SandboxStore) -> None:
         self.lock = threading.Lock()
+        self.store = store
         self.vendors: dict[str, Vendor] = {}
+        for vendor_id, saved in store.load(_VENDORS):
+            vendor = Vendor(vendor_id, VendorSetup.model_validate(saved["setup"]))
+            vendor.stats.update(saved["stats"])
+            self.vendors[vendor_id] = vendor
+        for _, saved in store.load(_POS):
+            owner = self.vendors.get(saved["vendor_id"])
+            if owner is not None:
+                record = PoRecord.model_validate(saved["record"])
+                owner.pos[record.po.po_number] = record
+
+    def save_vendor(self, vendor: Vendor) -> None:
+        self.store.put(_VENDORS, vendor.vendor_id, {"setup": vendor.setup.model_dump(mode="json"),
+                                                    "stats": vendor.stats})
+
+    def save_po(self, vendor: Vendor, record: PoRecord) -> None:
+        self.store.put(_POS, f"{vendor.vendor_id}/{record.po.po_number}",
+                       {"vendor_id": vendor.vendor_id, "record": record.model_dump(mode="json")})
 
     def vendor(self, vendor_id: str) -> Vendor:
         found = self.vendors.get(vendor_id)
@@ -102,8 +127,9 @@ class DropshipSandboxState:
         return found
 
 
-def create_dropship_sandbox() -> FastAPI:
-    state = DropshipSandboxState()
+def create_dropship_sandbox(store: SandboxStore | None = None) -> FastAPI:
+    """The vendor sandbox app; its state is kept in `store` too when given (else in memory only)."""
+    state = DropshipSandboxState(store or SandboxStore(None))
     app = FastAPI(title="Dropship vendor sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     http = httpx.Client(timeout=10)
 
@@ -119,6 +145,7 @@ def create_dropship_sandbox() -> FastAPI:
         except WebhookVerificationError as exc:
             with state.lock:
                 vendor.stats["refused_signature"] += 1
+                state.save_vendor(vendor)
             raise VendorError(401, INVALID_SIGNATURE, f"signature refused: {exc}") from exc
         try:
             return Envelope.model_validate_json(raw)
@@ -139,6 +166,7 @@ def create_dropship_sandbox() -> FastAPI:
                 if known.po != po:
                     raise VendorError(409, PO_CONFLICT, f"PO {po.po_number} was received with other data")
                 vendor.stats["duplicates"] += 1
+                state.save_vendor(vendor)
                 return JSONResponse(_receipt(known), status_code=200)
             script = vendor.setup.answers
             answer = script[vendor.stats["received"] % len(script)]
@@ -146,6 +174,9 @@ def create_dropship_sandbox() -> FastAPI:
             record = PoRecord(po=po, answer=answer,
                               vendor_reference="VPO-" + hashlib.sha1(po.po_number.encode()).hexdigest()[:10].upper())
             vendor.pos[po.po_number] = record
+            with state.store.transaction():
+                state.save_vendor(vendor)
+                state.save_po(vendor, record)
         _later(vendor.setup.accept_delay_s, lambda: _answer(vendor, record))
         return JSONResponse(_receipt(record), status_code=201)
 
@@ -165,10 +196,14 @@ def create_dropship_sandbox() -> FastAPI:
                 raise VendorError(404, PO_NOT_FOUND, f"no PO {po_number}")
             if record.status == "shipped":
                 vendor.stats["cancel_refused"] += 1
+                state.save_vendor(vendor)
                 raise VendorError(409, ALREADY_SHIPPED, f"PO {po_number} has shipped")
             if record.status != "cancelled":
                 record.status = "cancelled"
                 vendor.stats["cancelled"] += 1
+                with state.store.transaction():
+                    state.save_vendor(vendor)
+                    state.save_po(vendor, record)
             later = vendor.setup.cancel_answer == "later"
         if later:
             _later(vendor.setup.accept_delay_s, lambda: _post_event(vendor, record, {"type": "cancelled"}))
@@ -184,6 +219,7 @@ def create_dropship_sandbox() -> FastAPI:
                 record.status = "rejected"
             elif answer is not Answer.SILENT:
                 record.status = "accepted"
+            state.save_po(vendor, record)
         if answer is Answer.SILENT:
             return
         if answer is Answer.REJECT:
@@ -198,6 +234,7 @@ def create_dropship_sandbox() -> FastAPI:
             if record.status != "accepted":
                 return
             record.status = "shipped"
+            state.save_po(vendor, record)
         tracking = "VND" + hashlib.sha1(record.po.po_number.encode()).hexdigest()[:12].upper()
         _post_event(vendor, record, {"type": "shipped", "carrier": vendor.setup.carrier,
                                      "tracking_number": tracking})
@@ -219,15 +256,17 @@ def create_dropship_sandbox() -> FastAPI:
             time.sleep(min(0.25 * 2 ** attempt, 5.0))
         with state.lock:
             record.events.append({"type": event["type"], "status": status})
+            state.save_po(vendor, record)
 
     @app.put("/_sandbox/vendors/{vendor_id}", include_in_schema=False)
     def configure(vendor_id: str, setup: VendorSetup) -> dict[str, Any]:
         with state.lock:
             vendor = state.vendors.get(vendor_id)
             if vendor is None:
-                state.vendors[vendor_id] = Vendor(setup)
+                vendor = state.vendors[vendor_id] = Vendor(vendor_id, setup)
             else:
                 vendor.setup = setup
+            state.save_vendor(vendor)
         return {"vendor": vendor_id, "answers": [a.value for a in setup.answers]}
 
     @app.get("/_sandbox/vendors/{vendor_id}/purchase-orders", include_in_schema=False)
@@ -242,6 +281,13 @@ def create_dropship_sandbox() -> FastAPI:
         with state.lock:
             return dict(vendor.stats)
 
+    # What was due when the sandbox stopped is due again: answers not given, and accepted POs to ship.
+    for vendor in state.vendors.values():
+        for record in vendor.pos.values():
+            if record.status == "received" and record.answer is not Answer.SILENT:
+                _later(vendor.setup.accept_delay_s, lambda v=vendor, r=record: _answer(v, r))
+            elif record.status == "accepted" and record.answer is Answer.SHIP:
+                _later(vendor.setup.ship_delay_s, lambda v=vendor, r=record: _ship(v, r))
     return app
 
 

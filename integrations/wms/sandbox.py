@@ -13,6 +13,10 @@ Control, under `/_sandbox/`: `PUT /_sandbox/nodes/{node_id}` (secret, cancel, wo
 /_sandbox/messages[?node_id=&shipment_id=]`, `GET /_sandbox/stats`, `POST
 /_sandbox/nodes/{node_id}/shipments/{shipment_id}/events` (post one event through the gateway now),
 and `/_sandbox/faults` (the WMS is down: deliveries fail with the planned status).
+
+Given a file store (integrations.sandbox_store), the WMS keeps its nodes, the messages it received (so a
+delivery repeated after a restart is still a duplicate), the events it posted per shipment and its counters:
+a restarted sandbox still plays its nodes. The work in progress (events not posted yet) stops at a restart.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from pydantic import BaseModel, Field
 from standardwebhooks import WebhookVerificationError
 
 from integrations.sandbox_kit import install_faults
+from integrations.sandbox_store import SandboxStore
 from integrations.webhooks import verify
 from models.handoff import CANCEL_REQUESTED_MESSAGE, RELEASED_MESSAGE
 
@@ -62,23 +67,60 @@ def _error(status: int, message: str) -> dict[str, object]:
     return {"error": {"status": status, "message": message}}
 
 
+_NODES, _MESSAGES, _SENT, _COUNTERS = "wms.node", "wms.message", "wms.sent", "wms.counters"
+
+
 class _Wms:
-    def __init__(self) -> None:
+    """The WMS's state in memory, each change written through to `store` under the same lock."""
+
+    def __init__(self, store: SandboxStore) -> None:
         self.lock = threading.Lock()
-        self.nodes: dict[str, WmsNode] = {}
-        self.messages: dict[str, dict[str, Any]] = {}  # webhook-id -> what arrived
-        self.sent: dict[str, list[str]] = {}  # shipment id -> event types posted to the gateway
-        self.stats = {"received": 0, "duplicates": 0, "bad_signatures": 0, "events_posted": 0, "event_errors": 0}
+        self.store = store
+        self.nodes: dict[str, WmsNode] = {key: WmsNode.model_validate(value) for key, value in store.load(_NODES)}
+        self.messages: dict[str, dict[str, Any]] = dict(store.load(_MESSAGES))  # webhook-id -> what arrived
+        self.sent: dict[str, list[str]] = dict(store.load(_SENT))  # shipment id -> event types posted
+        self.stats = {"received": 0, "duplicates": 0, "bad_signatures": 0, "events_posted": 0, "event_errors": 0,
+                      **(store.get(_COUNTERS, "wms") or {})}
         self.tasks: set[asyncio.Task[None]] = set()
 
     def count(self, name: str) -> None:
         with self.lock:
             self.stats[name] += 1
+            self.store.put(_COUNTERS, "wms", self.stats)
+
+    def configure(self, node_id: str, node: WmsNode) -> None:
+        with self.lock:
+            self.nodes[node_id] = node
+            self.store.put(_NODES, node_id, node.model_dump(mode="json"))
+
+    def record_message(self, message_id: str, record: dict[str, Any]) -> bool:
+        """Keep a message the first time it arrives; True when it was seen before (then its attempts go up)."""
+        with self.lock, self.store.transaction():
+            seen = message_id in self.messages
+            if seen:
+                self.messages[message_id]["attempts"] += 1
+                self.stats["duplicates"] += 1
+            else:
+                self.messages[message_id] = record
+                self.stats["received"] += 1
+            self.store.put(_MESSAGES, message_id, self.messages[message_id])
+            self.store.put(_COUNTERS, "wms", self.stats)
+            return seen
+
+    def add_sent(self, shipment_id: str, event_type: str, *, posted: bool) -> None:
+        """Note an event of the shipment's (`posted`: one the gateway took, counted) or the WMS's own stop."""
+        with self.lock, self.store.transaction():
+            self.sent.setdefault(shipment_id, []).append(event_type)
+            self.store.put(_SENT, shipment_id, self.sent[shipment_id])
+            if posted:
+                self.stats["events_posted"] += 1
+                self.store.put(_COUNTERS, "wms", self.stats)
 
 
-def create_wms_sandbox() -> FastAPI:
+def create_wms_sandbox(store: SandboxStore | None = None) -> FastAPI:
+    """The WMS sandbox app; its state is kept in `store` too when given (else in memory only)."""
     app = FastAPI(title="WMS sandbox", docs_url=None, redoc_url=None, openapi_url=None)
-    wms = _Wms()
+    wms = _Wms(store or SandboxStore(None))
     install_faults(app, _error)
 
     @app.post("/nodes/{node_id}/webhooks")
@@ -95,16 +137,9 @@ def create_wms_sandbox() -> FastAPI:
         message_id = request.headers["webhook-id"]
         data = message.get("data") or {}
         shipment_id = str(data.get("shipment_id"))
-        with wms.lock:
-            seen = message_id in wms.messages
-            if seen:
-                wms.messages[message_id]["attempts"] += 1
-                wms.stats["duplicates"] += 1
-            else:
-                wms.messages[message_id] = {
-                    "id": message_id, "type": message.get("type"), "node_id": node_id, "shipment_id": shipment_id,
-                    "data": data, "attempts": 1, "received_at": datetime.now(UTC).isoformat()}
-                wms.stats["received"] += 1
+        seen = wms.record_message(message_id, {
+            "id": message_id, "type": message.get("type"), "node_id": node_id, "shipment_id": shipment_id,
+            "data": data, "attempts": 1, "received_at": datetime.now(UTC).isoformat()})
         if message.get("type") == RELEASED_MESSAGE:
             if not seen and node.work is not None:
                 _spawn(wms, _work(wms, node.work, shipment_id))
@@ -115,7 +150,7 @@ def create_wms_sandbox() -> FastAPI:
 
     @app.put("/_sandbox/nodes/{node_id}")
     def configure(node_id: str, node: WmsNode) -> dict[str, str]:
-        wms.nodes[node_id] = node
+        wms.configure(node_id, node)
         return {"node_id": node_id}
 
     @app.get("/_sandbox/messages")
@@ -153,6 +188,7 @@ def _answer_cancel(wms: _Wms, node: WmsNode, shipment_id: str) -> JSONResponse:
             knob = "refuse" if shipped else "accept"
         if knob == "accept":
             wms.sent.setdefault(shipment_id, []).append("cancelled")  # stops the work on it
+            wms.store.put(_SENT, shipment_id, wms.sent[shipment_id])
     if knob == "accept":
         return JSONResponse({"cancelled": True})
     if knob == "refuse":
@@ -197,9 +233,7 @@ async def _post(wms: _Wms, work: WmsWork, shipment_id: str, event: PostEvent) ->
                                       json=event.model_dump(exclude_none=True),
                                       headers={"Authorization": f"Bearer {work.api_key}"})
     if response.status_code < 300:
-        with wms.lock:
-            wms.sent.setdefault(shipment_id, []).append(event.type)
-            wms.stats["events_posted"] += 1
+        wms.add_sent(shipment_id, event.type, posted=True)
     else:
         wms.count("event_errors")
     return response
