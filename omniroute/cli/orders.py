@@ -1,9 +1,9 @@
-"""`omniroute orders list|show|cancel|release`: find orders in the app DB's read model, then read and change
-one through its workflow with the channel SDK. Each command imports what it needs when it runs.
+"""`omniroute orders list|show|cancel|release|unlock-pickup`: find orders in the app DB's read model, then
+read and change one through its workflow with the channel SDK. Each command imports what it needs when it runs.
 
-`list` reads the app DB (OMNIROUTE_DATABASE_URL) like the other operator commands; `show`, `cancel` and
-`release` talk to Temporal (OMNIROUTE_TEMPORAL_ADDRESS, OMNIROUTE_TEMPORAL_NAMESPACE, OMNIROUTE_TASK_QUEUE)
-as the gateway does, so they need a worker running.
+`list` reads the app DB (OMNIROUTE_DATABASE_URL) like the other operator commands; `show`, `cancel`,
+`release` and `unlock-pickup` talk to Temporal (OMNIROUTE_TEMPORAL_ADDRESS, OMNIROUTE_TEMPORAL_NAMESPACE,
+OMNIROUTE_TASK_QUEUE) as the gateway does, so they need a worker running.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 _Result = TypeVar("_Result")
 # The option that sets each OrderSearch field, to name it in an error.
 _OPTION_OF = {"created_from": "--from", "created_to": "--to", "customer_email": "--email", "line_nos": "--line",
-              "released_by": "--by"}
+              "released_by": "--by", "actor": "--by"}
+_NO_ORDER = "no such order workflow"
 
 
 def add_order_commands(group: typer.Typer) -> None:
@@ -38,6 +39,7 @@ def add_order_commands(group: typer.Typer) -> None:
     group.command("show")(orders_show)
     group.command("cancel")(orders_cancel)
     group.command("release")(orders_release)
+    group.command("unlock-pickup")(orders_unlock_pickup)
 
 
 def orders_list(
@@ -148,6 +150,39 @@ def orders_release(
     _print_order(view)
 
 
+def orders_unlock_pickup(
+    order_id: Annotated[str, typer.Argument(help="the order's id, e.g. web-1001")],
+    shipment_id: Annotated[str, typer.Argument(help="the pickup's shipment id, e.g. web-1001-S1")],
+    reason: Annotated[str, typer.Option(help="why it is unlocked (e.g. the customer showed id at the desk), "
+                                             "kept with the unlock")],
+    by: Annotated[str | None, typer.Option(help="who unlocks it (default: cli:<your user name>)")] = None,
+) -> None:
+    """Unlock a BOPIS pickup locked after five wrong pickup codes: the store takes the right code again.
+
+    The count of wrong codes starts over; the fulfilment's history keeps who unlocked it (--by) and why.
+    Prints the shipment, its state and the wrong codes tried. Exits 1 when the pickup is not locked (or
+    is not a pickup), for a shipment that is not the order's or has no fulfilment, when its fulfilment
+    has ended, when Temporal refuses the caller (no permission), or when Temporal or a worker does not
+    answer; exits 2 for a malformed shipment id or an empty --reason.
+    """
+    from models.fulfilment import UnlockPickup
+    from models.names import order_id_of_shipment
+
+    try:
+        of_order = order_id_of_shipment(shipment_id)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="shipment_id") from None
+    request = _request(lambda: UnlockPickup(actor=by or f"cli:{getpass.getuser()}", reason=reason))
+    if of_order != order_id:
+        _fail(f"unknown shipment {shipment_id!r}: it is not a shipment of order {order_id}")
+    unlocked = _call(lambda client: client.unlock_pickup(shipment_id, actor=request.actor, reason=request.reason),
+                     f"unlocking the pickup of shipment {shipment_id}", refused="not unlocked",
+                     missing="no fulfilment runs or ran for it")
+    Console().print(f"pickup of shipment {escape(unlocked.shipment_id)} unlocked by {escape(request.actor)}: "
+                    f"{unlocked.wrong_codes} wrong codes were tried; it is {unlocked.state.value} and takes the "
+                    "right code again", soft_wrap=True)
+
+
 def _time(text: str | None, option: str) -> datetime | None:
     if text is None:
         return None
@@ -169,9 +204,12 @@ def _request(build: Callable[[], _Result]) -> _Result:
         raise typer.BadParameter(str(error["msg"]), param_hint=_OPTION_OF.get(field, f"--{field}")) from None
 
 
-def _call(action: Callable[[OmnirouteClient], Awaitable[_Result]], doing: str) -> _Result:
+def _call(action: Callable[[OmnirouteClient], Awaitable[_Result]], doing: str, *, refused: str = "refused",
+          missing: str = _NO_ORDER) -> _Result:
     """Run `action` with an SDK client on the configured Temporal, showing what it waits for; the SDK's
-    errors end the command with exit 1 and their message."""
+    errors, and Temporal refusing the caller, end the command with exit 1 and their message."""
+    from temporalio.service import RPCError, RPCStatusCode
+
     from omniroute.client import (
         NotFoundError,
         RequestRejectedError,
@@ -189,13 +227,18 @@ def _call(action: Callable[[OmnirouteClient], Awaitable[_Result]], doing: str) -
         with console.status(f"{doing} through Temporal at {settings.temporal_address}..."):
             return asyncio.run(run())
     except NotFoundError as err:
-        _fail(f"{err}: no such order workflow on {_where(settings)}")
+        _fail(f"{err}: {missing} on {_where(settings)}")
     except WorkflowClosedError as err:
         _fail(str(err))
     except RequestRejectedError as err:
-        _fail(f"refused: {err}")
+        _fail(f"{refused}: {err}")
     except TemporalUnavailableError as err:
         _fail(f"no answer from {_where(settings)} (is Temporal up, and a worker running?): {err}")
+    except RPCError as err:
+        if err.status not in (RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNAUTHENTICATED):
+            raise
+        _fail(f"no permission: {_where(settings)} refused the request ({err.message}); check the namespace "
+              "and the client certificate (OMNIROUTE_TEMPORAL_TLS_*)")
 
 
 def _where(settings: Settings) -> str:

@@ -1,6 +1,7 @@
-"""`omniroute orders list` against a real app DB (SQLite and PostgreSQL), and `orders show|cancel|release`
+"""`omniroute orders list` against a real app DB (SQLite and PostgreSQL), `orders show|cancel|release`
 against a real Temporal dev server running a small stand-in order workflow under the real names (the
-commands only know the SDK, never our workflow code)."""
+commands only know the SDK, never our workflow code), and `orders unlock-pickup` against a real worker
+whose store pickup was locked by wrong codes."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from typer.testing import CliRunner, Result
@@ -29,10 +32,16 @@ from models.order import (
     ReleaseHold,
 )
 from models.order_search import OrderPage
+from models.shipment import ShipmentEvent, ShipmentEventType, ShipmentState
 from omniroute.cli.app import app
+from omniroute.client import EventRejectedError
 from store import Store
 from tests.fixtures.gateway import closed_port_address
 from tests.fixtures.order_search import Placed, record_all
+from tests.fixtures.stores import a_pickup_order, add_store, pickup_code
+from tests.fixtures.temporal import RunningWorker
+from tests.fixtures.workflows import all_released, wait_for
+from workflows.fulfilment.store import MAX_WRONG_PICKUP_CODES
 
 ORDERS = [
     Placed("web-1", 0, skus=("MUG-1",)),
@@ -217,3 +226,138 @@ def test_a_temporal_nobody_serves_exits_1_saying_so(monkeypatch: pytest.MonkeyPa
 
     assert result.exit_code == 1
     assert f"no answer from Temporal {address}" in result.output
+
+
+@dataclass
+class ReadyPickup:
+    order_id: str
+    workflow_id: str
+    shipment_id: str
+    code: str
+
+
+def _no_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No .env file of the developer's, no OMNIROUTE_* variable of the shell's."""
+    monkeypatch.chdir(tmp_path)
+    for key in [key for key in os.environ if key.startswith("OMNIROUTE_")]:
+        monkeypatch.delenv(key)
+
+
+@pytest.fixture
+async def ready_pickup(omniroute_worker: RunningWorker, monkeypatch: pytest.MonkeyPatch,
+                       tmp_path: Path) -> ReadyPickup:
+    """A BOPIS pickup on a real worker, ready on the store's shelf; the environment points the command
+    at that worker's Temporal and task queue."""
+    w = omniroute_worker
+    _no_configuration(monkeypatch, tmp_path)
+    monkeypatch.setenv("OMNIROUTE_TEMPORAL_ADDRESS", w.temporal.service_client.config.target_host)
+    monkeypatch.setenv("OMNIROUTE_TASK_QUEUE", w.task_queue)
+    node_id = f"store-cli-{uuid.uuid4().hex[:6]}"
+    add_store(w.store, node_id, "60614")
+    w.store.set_on_hand(node_id, "SKU-UNLOCK", 2, source="test")
+    order = a_pickup_order(node_id, ("SKU-UNLOCK", 1))
+    await w.sdk.place_order(order)
+    view = await wait_for(w, order.order_id, all_released)
+    sid = view.shipments[0].shipment_id
+    for step in (ShipmentEventType.ACCEPTED, ShipmentEventType.PICKED, ShipmentEventType.READY_FOR_PICKUP):
+        await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=step, event_id=f"{sid}-{step.value}"))
+    return ReadyPickup(order.order_id, view.workflow_id, sid, await pickup_code(w, order))
+
+
+def _collected(pickup: ReadyPickup, code: str, n: int) -> ShipmentEvent:
+    return ShipmentEvent(shipment_id=pickup.shipment_id, type=ShipmentEventType.COLLECTED,
+                         event_id=f"{pickup.shipment_id}-collect-{n}", pickup_code=code)
+
+
+async def test_unlock_pickup_lets_a_pickup_locked_by_wrong_codes_take_the_right_code(
+        omniroute_worker: RunningWorker, ready_pickup: ReadyPickup) -> None:
+    w, pickup = omniroute_worker, ready_pickup
+    wrong = "000000" if pickup.code != "000000" else "111111"
+    for n in range(MAX_WRONG_PICKUP_CODES):
+        with pytest.raises(EventRejectedError, match="pickup_code"):
+            await w.sdk.send_shipment_event(_collected(pickup, wrong, n))
+    with pytest.raises(EventRejectedError, match="is locked"):
+        await w.sdk.send_shipment_event(_collected(pickup, pickup.code, 50))
+
+    unlocked = await omniroute("orders", "unlock-pickup", pickup.order_id, pickup.shipment_id,
+                               "--reason", "customer showed id at the desk", "--by", "sam")
+
+    assert unlocked.exit_code == 0, unlocked.output
+    assert (f"pickup of shipment {pickup.shipment_id} unlocked by sam: {MAX_WRONG_PICKUP_CODES} wrong codes were "
+            "tried; it is ready_for_pickup") in unlocked.output
+    await w.sdk.send_shipment_event(_collected(pickup, pickup.code, 51))
+    final = await w.temporal.get_workflow_handle(pickup.workflow_id, result_type=OrderView).result()
+    assert final.status is OrderStatus.COMPLETED and final.shipments[0].state is ShipmentState.COLLECTED
+
+
+async def test_unlock_pickup_of_a_pickup_not_locked_exits_1_saying_so(
+        omniroute_worker: RunningWorker, ready_pickup: ReadyPickup) -> None:
+    w, pickup = omniroute_worker, ready_pickup
+    with pytest.raises(EventRejectedError, match="pickup_code"):
+        await w.sdk.send_shipment_event(_collected(pickup, "x" + pickup.code, 1))
+
+    result = await omniroute("orders", "unlock-pickup", pickup.order_id, pickup.shipment_id, "--reason", "why not")
+
+    assert result.exit_code == 1
+    assert f"not unlocked: the pickup of shipment {pickup.shipment_id} is not locked (1 wrong codes)" in " ".join(
+        result.output.split())
+    await w.sdk.send_shipment_event(_collected(pickup, pickup.code, 2))  # still takes the right code
+    final = await w.temporal.get_workflow_handle(pickup.workflow_id, result_type=OrderView).result()
+    assert final.shipments[0].state is ShipmentState.COLLECTED
+
+
+async def test_unlock_pickup_of_an_unknown_shipment_exits_1_naming_it(ready_pickup: ReadyPickup) -> None:
+    unknown = f"{ready_pickup.order_id}-S9"
+
+    not_run = await omniroute("orders", "unlock-pickup", ready_pickup.order_id, unknown, "--reason", "x")
+    not_its = await omniroute("orders", "unlock-pickup", "web-another", ready_pickup.shipment_id, "--reason", "x")
+
+    assert not_run.exit_code == 1
+    assert f"unknown shipment {unknown!r}: no fulfilment runs or ran for it" in " ".join(not_run.output.split())
+    assert not_its.exit_code == 1
+    assert "it is not a shipment of order web-another" in " ".join(not_its.output.split())
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["web-1", "web-1", "--reason", "x"], "shipment_id"),
+    (["web-1", "web-1-S1", "--reason", ""], "--reason"),
+])
+def test_unlock_pickup_refuses_bad_input_naming_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                    args: list[str], named: str) -> None:
+    _no_configuration(monkeypatch, tmp_path)
+
+    result = CliRunner().invoke(app, ["orders", "unlock-pickup", *args])
+
+    assert result.exit_code == 2
+    assert named in result.output
+
+
+def test_unlock_pickup_that_temporal_refuses_the_caller_exits_1_saying_no_permission(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A Temporal with an authorizer (mTLS, a namespace the certificate may not write) answers
+    PERMISSION_DENIED; the SDK passes it on and the command names it."""
+
+    class RefusingSdk:
+        async def unlock_pickup(self, shipment_id: str, *, actor: str, reason: str) -> None:
+            raise RPCError("Request unauthorized.", RPCStatusCode.PERMISSION_DENIED, b"")
+
+    async def connect(settings: object) -> RefusingSdk:
+        return RefusingSdk()
+
+    _no_configuration(monkeypatch, tmp_path)
+    monkeypatch.setattr("omniroute.cli.orders.connect_sdk", connect)
+
+    result = CliRunner().invoke(app, ["orders", "unlock-pickup", "web-1", "web-1-S1", "--reason", "x"])
+
+    assert result.exit_code == 1
+    assert "no permission" in result.output and "Request unauthorized." in result.output
+
+
+def test_unlock_pickup_help_says_what_it_does(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _no_configuration(monkeypatch, tmp_path)
+
+    result = CliRunner().invoke(app, ["orders", "unlock-pickup", "--help"])
+
+    assert result.exit_code == 0
+    assert "Unlock a BOPIS pickup locked after five wrong pickup codes" in result.output
+    assert "--reason" in result.output and "--by" in result.output
