@@ -1,5 +1,6 @@
 """All provider sandboxes in one HTTP server: EasyPost at `/easypost/v2`, SendGrid at `/sendgrid`,
-Shopify at `/shopify`, ShipBob at `/shipbob`, Stripe at `/stripe`, a webhook WMS at `/wms`, dropship vendors at `/dropship/{vendor}`.
+Shopify at `/shopify`, ShipBob at `/shipbob`, Stripe at `/stripe`,
+a webhook WMS at `/wms`, dropship vendors at `/dropship/{vendor}`.
 
 `SandboxServer` runs it in a background thread (tests, the embedded dev stack);
 `serve` runs it in the foreground (the `omniroute sandbox` command). Their state lives in memory and,

@@ -34,7 +34,8 @@ SANDBOX_API_VERSION = "2026-10-28.endive"
 # The secret key the sandbox accepts by default (settings.DEV_STRIPE_KEY is the same text: config may not
 # import integrations).
 DEV_STRIPE_KEY = "sk_test_omniroute_sandbox"
-_CLAUSE = re.compile(r"""^(?:metadata\[['"]([^'"]+)['"]\]|(status|currency|amount))\s*:\s*(?:['"]([^'"]*)['"]|(\d+))$""")
+_CLAUSE = re.compile(r"""^(?:metadata\[['"]([^'"]+)['"]\]|(status|currency|amount))\s*:\s*"""
+                     r"""(?:['"]([^'"]*)['"]|(\d+))$""")
 Handler = Callable[[dict[str, Any]], tuple[dict[str, Any], Events]]
 
 
@@ -225,8 +226,13 @@ def _matcher(query: str) -> Callable[[dict[str, Any]], bool]:
                           param="query")
         meta_key, field, text, number = match.groups()
         value = text if text is not None else number
-        if meta_key is not None:
-            tests.append(lambda i, k=meta_key, v=value: i["metadata"].get(k) == v)
-        else:
-            tests.append(lambda i, f=field, v=value: str(i[f]) == v)
+        tests.append(_metadata_test(meta_key, value) if meta_key is not None else _field_test(field, value))
     return lambda intent: all(test(intent) for test in tests)
+
+
+def _metadata_test(key: str, value: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda intent: bool(intent["metadata"].get(key) == value)
+
+
+def _field_test(name: str, value: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda intent: str(intent[name]) == value

@@ -97,7 +97,7 @@ def boolean_param(params: dict[str, Any], name: str, default: bool) -> bool:
         return default
     if raw not in ("true", "false"):
         raise invalid(f"Invalid boolean: {raw}", param=name, code="parameter_invalid_boolean")
-    return raw == "true"
+    return bool(raw == "true")
 
 
 def choice_param(params: dict[str, Any], name: str, choices: tuple[str, ...], default: str | None = None) -> str | None:

@@ -85,7 +85,7 @@ class StripeSandboxState:
             if not confirm:
                 self._save(intent)
                 return dict(intent), [("payment_intent.created", dict(intent))]
-            return self._confirm(intent, payment_method, [("payment_intent.created", dict(intent))])
+            return self._confirm(intent, str(payment_method), [("payment_intent.created", dict(intent))])
 
     def confirm_intent(self, intent_id: str, params: dict[str, Any]) -> tuple[dict[str, Any], Events]:
         with self._lock:
@@ -165,7 +165,8 @@ class StripeSandboxState:
             self._save(intent, charge)
             return dict(intent), [("charge.captured", dict(charge)), (event, dict(intent))]
 
-    def cancel(self, intent_id: str, params: dict[str, Any], *, reason: str | None = None) -> tuple[dict[str, Any], Events]:
+    def cancel(self, intent_id: str, params: dict[str, Any], *,
+               reason: str | None = None) -> tuple[dict[str, Any], Events]:
         """Cancel at the caller's request, or (`reason="automatic"`) as an expired authorisation."""
         if reason is None:
             reason = choice_param(params, "cancellation_reason", CANCELLATION_REASONS)
@@ -211,7 +212,7 @@ class StripeSandboxState:
                 if intent["status"] != "succeeded" or charge_id is None:
                     raise unexpected_state(f"This PaymentIntent ({intent_id}) does not have a successful charge "
                                            f"to refund: its status is {intent['status']}.", param="payment_intent")
-            charge = dict(self._charges.get(charge_id) or {})
+            charge = dict(self._charges.get(str(charge_id)) or {})
             if not charge or not charge["captured"]:
                 raise unexpected_state(f"Charge {charge_id} has not been captured.", param="charge",
                                        code="charge_not_refundable")

@@ -48,7 +48,7 @@ class WebhookOut:
         self.stats = {"events": 0, "delivered": 0, "failed": 0}
 
     def register(self, endpoint: WebhookEndpointIn) -> dict[str, Any]:
-        record = {"id": new_id("we"), "object": "webhook_endpoint", "url": endpoint.url,
+        record: dict[str, Any] = {"id": new_id("we"), "object": "webhook_endpoint", "url": endpoint.url,
                   "enabled_events": endpoint.enabled_events, "status": "enabled",
                   "secret": endpoint.secret or f"whsec_{secrets.token_hex(24)}"}
         with self._lock:

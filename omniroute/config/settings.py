@@ -230,13 +230,14 @@ class Settings(BaseSettings):
         """For the processes that call providers (the worker; the gateway and migrations call none, and get
         no provider keys). Staging and production refuse the sandboxes' keys, and provider URLs left to
         default to the local sandboxes, for every provider the deployment uses: carrier and e-mail
-        always, Stripe when its URL or key is set, Shopify when a Shopify URL is set, ShipBob when a 3PL node or URL is set. Raises
-        ValueError naming the variable to set."""
+        always, Stripe when its URL or key is set, Shopify when a Shopify URL is set, ShipBob when a 3PL
+        node or URL is set. Raises ValueError naming the variable to set."""
         if self.environment in ("development", "test"):
             return
         uses_shipbob = self.shipbob_node_id is not None or self.shipbob_base_url is not None
         # No workflow step calls Stripe yet: it counts as used once its URL or key is set.
-        uses_stripe = self.stripe_base_url is not None or self.stripe_api_key.get_secret_value() != DEV_STRIPE_KEY
+        uses_stripe = (self.stripe_base_url is not None
+                       or self.stripe_api_key.get_secret_value() != DEV_STRIPE_KEY)
         for name, key, sandbox_key, url, used in (
             ("easypost", self.easypost_api_key, DEV_EASYPOST_KEY, self.easypost_base_url, True),
             ("stripe", self.stripe_api_key, DEV_STRIPE_KEY, self.stripe_base_url, uses_stripe),

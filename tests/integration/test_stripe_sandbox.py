@@ -64,7 +64,8 @@ def sandbox() -> Iterator[Stripe]:
         return Response(status_code=200)
 
     secret = f"whsec_{uuid.uuid4().hex}"
-    with SandboxServer(receiver) as hooks, SandboxServer(create_sandbox_app(easypost_key="ep", sendgrid_key="sg")) as server:
+    app = create_sandbox_app(easypost_key="ep", sendgrid_key="sg")
+    with SandboxServer(receiver) as hooks, SandboxServer(app) as server:
         url = f"{server.url}/stripe"
         httpx.post(f"{url}/_sandbox/webhook_endpoints", json={"url": f"{hooks.url}/hooks/stripe", "secret": secret},
                    timeout=5).raise_for_status()
@@ -127,7 +128,8 @@ def test_created_then_confirmed_separately(sandbox: Stripe) -> None:
 def test_a_cancelled_hold_cannot_be_captured_and_a_captured_one_cannot_be_cancelled(sandbox: Stripe) -> None:
     held = _authorise(sandbox.client)
     cancelled = sandbox.client.v1.payment_intents.cancel(held.id, params={"cancellation_reason": "abandoned"})
-    assert (cancelled.status, cancelled.cancellation_reason, cancelled.amount_capturable) == ("canceled", "abandoned", 0)
+    assert (cancelled.status, cancelled.cancellation_reason) == ("canceled", "abandoned")
+    assert cancelled.amount_capturable == 0
     with pytest.raises(stripe.InvalidRequestError) as not_capturable:
         sandbox.client.v1.payment_intents.capture(held.id)
     assert not_capturable.value.code == "payment_intent_unexpected_state"
@@ -198,6 +200,7 @@ def test_an_expired_authorisation_is_cancelled_automatically(sandbox: Stripe) ->
     expired = sandbox.client.v1.payment_intents.retrieve(intent.id)
     assert (expired.status, expired.cancellation_reason) == ("canceled", "automatic")
     body, header = sandbox.inbox.wait_for("payment_intent.canceled", intent.id)
-    assert stripe.Webhook.construct_event(body, header, sandbox.secret).data.object["cancellation_reason"] == "automatic"
+    event = stripe.Webhook.construct_event(body, header, sandbox.secret)
+    assert event.data.object["cancellation_reason"] == "automatic"
     with pytest.raises(stripe.InvalidRequestError):
         sandbox.client.v1.payment_intents.capture(intent.id)
