@@ -1,5 +1,6 @@
 """All provider sandboxes in one HTTP server: EasyPost at `/easypost/v2`, SendGrid at `/sendgrid`,
-Shopify at `/shopify`, ShipBob at `/shipbob`, a webhook WMS at `/wms`, dropship vendors at `/dropship/{vendor}`.
+Shopify at `/shopify`, ShipBob at `/shipbob`, Stripe at `/stripe`,
+a webhook WMS at `/wms`, dropship vendors at `/dropship/{vendor}`.
 
 `SandboxServer` runs it in a background thread (tests, the embedded dev stack);
 `serve` runs it in the foreground (the `omniroute sandbox` command). Their state lives in memory and,
@@ -23,6 +24,7 @@ from integrations.carriers.sandbox_trackers import TrackingPlan, WebhookIn
 from integrations.channels.sandbox import create_shopify_sandbox
 from integrations.dropship.sandbox import create_dropship_sandbox
 from integrations.notify.sandbox import create_sendgrid_sandbox
+from integrations.payments.sandbox import DEV_STRIPE_KEY, create_stripe_sandbox
 from integrations.sandbox_store import SandboxStore
 from integrations.threepl.sandbox import DEV_WEBHOOK_SECRET, create_shipbob_sandbox
 from integrations.wms.sandbox import create_wms_sandbox
@@ -34,6 +36,7 @@ SHIPBOB_PREFIX = "/shipbob"
 SHOPIFY_PREFIX = "/shopify"
 WMS_PREFIX = "/wms"
 DROPSHIP_PREFIX = "/dropship"
+STRIPE_PREFIX = "/stripe"
 
 
 def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: str = DEV_SHOPIFY_TOKEN,
@@ -42,7 +45,8 @@ def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: s
                        shipbob_webhook_url: str | None = None,
                        shipbob_ship_after_seconds: float | None = None,
                        easypost_tracking: TrackingPlan | None = None,
-                       easypost_webhooks: list[WebhookIn] | None = None) -> FastAPI:
+                       easypost_webhooks: list[WebhookIn] | None = None,
+                       stripe_key: str = DEV_STRIPE_KEY) -> FastAPI:
     """The combined sandbox app, with `GET /healthz`. Every sandbox keeps its state in `store` too
     (the caller opens and closes it); without one they live in memory only. ShipBob signs its webhooks
     with `shipbob_webhook_secret` and sends every topic to `shipbob_webhook_url` when given; it ships
@@ -63,6 +67,7 @@ def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: s
     app.mount(SHOPIFY_PREFIX, create_shopify_sandbox(shopify_token, store=store))
     app.mount(WMS_PREFIX, create_wms_sandbox(store))
     app.mount(DROPSHIP_PREFIX, create_dropship_sandbox(store))
+    app.mount(STRIPE_PREFIX, create_stripe_sandbox(stripe_key, store))
     return app
 
 

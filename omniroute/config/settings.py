@@ -33,6 +33,10 @@ def dev_partner_secret(name: str) -> str:
     A Standard Webhooks secret is `whsec_` + base64; this one is valid for both uses."""
     return "whsec_" + base64.b64encode(f"omniroute-dev-{name}".encode().ljust(24, b".")).decode()
 DEV_SENDGRID_KEY = "SG.omniroute-sandbox"
+# The secret key the Stripe sandbox accepts (the same text as integrations.payments.sandbox.DEV_STRIPE_KEY,
+# which config may not import), and the development secret its webhooks are signed with.
+DEV_STRIPE_KEY = "sk_test_omniroute_sandbox"
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_omniroute_dev_stripe_webhooks"
 
 
 class Settings(BaseSettings):
@@ -91,6 +95,10 @@ class Settings(BaseSettings):
     # scan on; 0 (the default, while the demo's warehouse still posts in_transit/delivered itself) leaves
     # trackers where they are until /_sandbox/trackers/{code}/advance moves them.
     sandbox_tracking_step_s: float = Field(default=0.0, ge=0, le=3600)
+    # Stripe (payments): None points at the sandbox's /stripe; the webhook secret is the endpoint's `whsec_...`.
+    stripe_base_url: str | None = None
+    stripe_api_key: SecretStr = SecretStr(DEV_STRIPE_KEY)
+    stripe_webhook_secret: SecretStr = SecretStr(DEV_STRIPE_WEBHOOK_SECRET)
     sendgrid_base_url: str | None = None
     sendgrid_api_key: SecretStr = SecretStr(DEV_SENDGRID_KEY)
     shopify_base_url: str | None = None
@@ -222,13 +230,17 @@ class Settings(BaseSettings):
         """For the processes that call providers (the worker; the gateway and migrations call none, and get
         no provider keys). Staging and production refuse the sandboxes' keys, and provider URLs left to
         default to the local sandboxes, for every provider the deployment uses: carrier and e-mail
-        always, Shopify when a Shopify URL is set, ShipBob when a 3PL node or URL is set. Raises
-        ValueError naming the variable to set."""
+        always, Stripe when its URL or key is set, Shopify when a Shopify URL is set, ShipBob when a 3PL
+        node or URL is set. Raises ValueError naming the variable to set."""
         if self.environment in ("development", "test"):
             return
         uses_shipbob = self.shipbob_node_id is not None or self.shipbob_base_url is not None
+        # No workflow step calls Stripe yet: it counts as used once its URL or key is set.
+        uses_stripe = (self.stripe_base_url is not None
+                       or self.stripe_api_key.get_secret_value() != DEV_STRIPE_KEY)
         for name, key, sandbox_key, url, used in (
             ("easypost", self.easypost_api_key, DEV_EASYPOST_KEY, self.easypost_base_url, True),
+            ("stripe", self.stripe_api_key, DEV_STRIPE_KEY, self.stripe_base_url, uses_stripe),
             ("sendgrid", self.sendgrid_api_key, DEV_SENDGRID_KEY, self.sendgrid_base_url, True),
             ("shopify", self.shopify_api_key, DEV_SHOPIFY_TOKEN, self.shopify_base_url,
              self.shopify_base_url is not None),
@@ -276,6 +288,10 @@ class Settings(BaseSettings):
     @property
     def easypost_url(self) -> str:
         return self.easypost_base_url or f"{self.sandbox_url}/easypost/v2"
+
+    @property
+    def stripe_url(self) -> str:
+        return self.stripe_base_url or f"{self.sandbox_url}/stripe"
 
     @property
     def sendgrid_url(self) -> str:
