@@ -120,6 +120,8 @@ class SandboxServer:
     @property
     def wms_url(self) -> str:
         return self.url + WMS_PREFIX
+
+    @property
     def dropship_url(self) -> str:
         return self.url + DROPSHIP_PREFIX
 
