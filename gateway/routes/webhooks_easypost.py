@@ -150,7 +150,7 @@ async def easypost_webhook(
     try:
         applied = await client.send_shipment_event(shipment_event)
     except (EventRejectedError, WorkflowClosedError) as refused:
-        log.info("EasyPost event %s (%s) for %s: stale: %s", event.id, tracker.status, record.shipment_id, refused)
+        log.warning("EasyPost event %s (%s) for %s: stale: %s", event.id, tracker.status, record.shipment_id, refused)
         return answer.model_copy(update={"detail": str(refused)})
     except ShipmentNotFoundError:
         return answer.model_copy(update={"outcome": "ignored",
