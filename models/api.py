@@ -98,8 +98,6 @@ class ReturnEventAccepted(BaseModel):
     to_status: ReturnStatus = Field(description="its status after the event (the same for a replay)")
     signalled: bool = Field(description="the event moved the return (false for a replay)")
     replay: bool = Field(default=False, description="the event id was applied before; nothing moved")
-    carrier_first: bool = Field(default=False, description=(
-        "the carrier scanned the shipment before this event: it counts as done, nothing moved (with `replay`)"))
 
 
 class Health(BaseModel):
