@@ -65,7 +65,8 @@ class ShipmentEventIn(ShipmentEventData):
 
 class ShipmentEventAccepted(BaseModel):
     """What a shipment event did: the move it made. A redelivery (an `event_id` the shipment applied
-    before) is a `replay`: nothing moved, from and to are the current state, `signalled` is false."""
+    before) is a `replay`: nothing moved, from and to are the current state, `signalled` is false. So
+    is a node's accepted/picked/packed/shipped that the carrier's scan overtook (`carrier_first`)."""
 
     shipment_id: str
     order_id: str
@@ -74,6 +75,8 @@ class ShipmentEventAccepted(BaseModel):
     to_state: ShipmentState
     signalled: bool = Field(description="the event moved the shipment (false for a replay)")
     replay: bool = Field(default=False, description="the event id was applied before; nothing moved")
+    carrier_first: bool = Field(default=False, description=(
+        "the carrier scanned the shipment before this event: it counts as done, nothing moved (with `replay`)"))
 
 
 class ReturnEventIn(BaseModel):

@@ -95,11 +95,14 @@ class FulfilmentOutcome(BaseModel):
         "cancelled: the lines that were not to be cancelled, when the order cancelled some lines of a "
         "shipment whose node could cancel only the whole of it; the order plans them again (that node may "
         "be chosen again)"))
+    carrier_scanned_first: bool = Field(default=False, description=(
+        "the carrier scanned the shipment before its node reported it shipped (`shipped` was recorded from "
+        "the scan)"))
 
 
 class ShipmentEventApplied(BaseModel):
-    """The answer to a node's shipment event: the move it made, or `replay` when the event id was
-    seen before (nothing moved)."""
+    """The answer to a node's shipment event: the move it made, or `replay` when nothing moved: the
+    event id was seen before, or (`carrier_first`) the carrier's scan already did what it reports."""
 
     shipment_id: str
     order_id: str
@@ -107,6 +110,9 @@ class ShipmentEventApplied(BaseModel):
     from_state: ShipmentState
     to_state: ShipmentState
     replay: bool = False
+    carrier_first: bool = Field(default=False, description=(
+        "the node's accepted/picked/packed/shipped came after the carrier had scanned the shipment: it "
+        "counts as done (`replay`, nothing moved)"))
 
 
 class UnlockPickup(BaseModel):

@@ -57,7 +57,7 @@ from models.returns import (
     StartReturn,
     receipt_refusal,
 )
-from models.shipment import ShipmentEvent
+from models.shipment import ShipmentEvent, ShipmentEventType, ShipmentState
 from omniroute.errors import (
     CancelRejectedError,
     EventRejectedError,
@@ -78,6 +78,9 @@ DEFAULT_EVENT_TIMEOUT = timedelta(seconds=30)
 _CHANNEL = SearchAttributeKey.for_keyword(names.CHANNEL_ATTRIBUTE)
 _ORDER_STATUS = SearchAttributeKey.for_keyword(names.ORDER_STATUS_ATTRIBUTE)
 _ORDER_ID = SearchAttributeKey.for_keyword(names.ORDER_ID_ATTRIBUTE)
+# A node's steps up to shipped: done, once the carrier scanned the shipment before the node shipped it.
+_NODE_STEPS = frozenset({ShipmentEventType.ACCEPTED, ShipmentEventType.PICKED, ShipmentEventType.PACKED,
+                         ShipmentEventType.SHIPPED})
 _ORDER_TOTAL = SearchAttributeKey.for_int(names.ORDER_TOTAL_ATTRIBUTE)
 _RETURN_STATUS = SearchAttributeKey.for_keyword(names.RETURN_STATUS_ATTRIBUTE)
 
@@ -217,7 +220,9 @@ class OmnirouteClient:
 
     async def send_shipment_event(self, event: ShipmentEvent) -> ShipmentEventApplied:
         """Apply a warehouse or carrier event to the shipment's fulfilment workflow, in one update, and
-        answer the move it made; an event id applied before is answered `replay=True`, nothing moved.
+        answer the move it made; an event id applied before is answered `replay=True`, nothing moved, and
+        so is a node's accepted/picked/packed/shipped that the carrier's scan overtook (`carrier_first`,
+        also once the shipment is delivered).
 
         Raises EventRejectedError (naming the current state) when the shipment cannot take the event,
         also after its fulfilment has ended; ShipmentNotFoundError when no fulfilment runs or ran for
@@ -232,13 +237,15 @@ class OmnirouteClient:
             return applied
         outcome = await self._final_result(handle, FulfilmentOutcome, f"the fulfilment of shipment {shipment_id!r}")
         state = outcome.shipment.state
-        if event.event_id is None or event.event_id not in outcome.seen_event_ids:
+        carrier_first = (outcome.carrier_scanned_first and event.type in _NODE_STEPS
+                         and state is ShipmentState.DELIVERED)
+        if not carrier_first and (event.event_id is None or event.event_id not in outcome.seen_event_ids):
             raise EventRejectedError(f"shipment {shipment_id} is {state.value}; cannot apply {event.type.value}",
                                      state.value)
         description = await self._call(handle.describe())
         order_id = description.typed_search_attributes.get(_ORDER_ID) or names.order_id_of_shipment(shipment_id)
         return ShipmentEventApplied(shipment_id=shipment_id, order_id=order_id, type=event.type, from_state=state,
-                                    to_state=state, replay=True)
+                                    to_state=state, replay=True, carrier_first=carrier_first)
 
     async def unlock_pickup(self, shipment_id: str, *, actor: str, reason: str) -> PickupUnlocked:
         """Let the customer try pickup codes again on a pickup locked after too many wrong codes.

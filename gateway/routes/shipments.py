@@ -4,7 +4,9 @@ Each event is one update on the shipment's fulfilment workflow, whose validator 
 transition before anything is written: applied, the answer is 202 with the move it made; refused,
 409 naming the state the shipment is in. Redelivery: an event whose `event_id` the shipment has
 applied before is answered 202 with `replay: true` and `signalled: false` (nothing moved); without an
-`event_id` a repeated event is a 409, since nothing says it is a retry. Only when no fulfilment runs
+`event_id` a repeated event is a 409, since nothing says it is a retry. A node's accepted, picked, packed
+or shipped for a shipment the carrier scanned before the node reported it shipped is done already: 202
+with `replay: true`, `carrier_first: true`, nothing moved (never a 409, never backwards). Only when no fulfilment runs
 or ran for the shipment does the gateway read the DB, to tell an unknown shipment (404) from one
 that is planned but not released to the warehouse yet, or cancelled before release (409).
 """
@@ -45,6 +47,7 @@ async def post_shipment_event(
     """Move the shipment on (picked, packed, shipped, in_transit, delivered; states may be skipped,
     never gone back). Unknown shipment: 404. An event that cannot apply now, or a shipment not
     released to the warehouse: 409 naming its state. A seen `event_id`: 202 with `replay: true`.
+    A node's step the carrier's scan overtook: 202 with `replay: true` and `carrier_first: true`.
     A node key moves its own nodes' shipments only (another node's: 404, read from the DB first). A
     store's `accepted` beyond its daily capacity (its own day): 409 naming daily_capacity."""
     if not caller.sees_everything:
@@ -66,7 +69,7 @@ async def post_shipment_event(
     return ShipmentEventAccepted(
         shipment_id=applied.shipment_id, order_id=applied.order_id, type=applied.type,
         from_state=applied.from_state, to_state=applied.to_state, signalled=not applied.replay,
-        replay=applied.replay,
+        replay=applied.replay, carrier_first=applied.carrier_first,
     )
 
 

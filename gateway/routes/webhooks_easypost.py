@@ -13,6 +13,11 @@ event id, so a redelivery is a replay:
 | available_for_pickup | exception `available_for_pickup` |
 | pre_transit, unknown, cancelled, error | none (acknowledged) |
 
+A scan of a labelled shipment whose node has not reported it shipped yet (released, accepted, picked,
+packed) proves the carrier has the parcel: the fulfilment records `shipped` first (at the scan's time)
+and then the scan, so the answer is `applied` (`packed -> in_transit`); the node's own `shipped` that
+comes later is answered as done (`carrier_first`) on the node's route.
+
 EasyPost retries anything but a 2xx and disables webhooks that keep failing, so everything that is not
 the sender's fault or ours to retry is a 200 saying what happened (`outcome`): applied, replay, stale
 (the shipment is past that state or cannot take it: carriers resend and reorder), ignored (a status or
@@ -145,6 +150,7 @@ async def easypost_webhook(
     try:
         applied = await client.send_shipment_event(shipment_event)
     except (EventRejectedError, WorkflowClosedError) as refused:
+        log.warning("EasyPost event %s (%s) for %s: stale: %s", event.id, tracker.status, record.shipment_id, refused)
         return answer.model_copy(update={"detail": str(refused)})
     except ShipmentNotFoundError:
         return answer.model_copy(update={"outcome": "ignored",

@@ -10,9 +10,12 @@ moves them: what tests use to be exact.
 Knobs (`PUT /_sandbox/tracking`): `first_scan_s` (label bought → first scan) and `step_s` (between
 statuses); `exception` and `exception_every` (every n-th tracker meets that exception); `drop`
 (statuses whose webhooks are never sent: the tracker still moves); `duplicate` (every webhook sent
-twice, same event id). Webhooks go out one at a time from one background thread that lives while
-there is something to send; a delivery that fails is tried again (4 attempts, backing off). Trackers
-are kept in the sandbox store; scheduled moves and webhooks are not (they stop at a restart).
+twice, same event id). A timer thread runs the scheduled moves; the webhooks go out from a small pool
+of sender threads (`DELIVERY_WORKERS` at once), one tracker's in the order of its moves: a tracker's
+next event waits until its previous one was delivered or given up, while other trackers' go on. A
+delivery that fails is tried again (4 attempts, backing off) before the tracker's next event. The
+threads live while there is something to do. Trackers are kept in the sandbox store; scheduled moves
+and webhooks are not (they stop at a restart).
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ import logging
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -48,6 +53,8 @@ log = logging.getLogger(__name__)
 
 _TRACKERS = "easypost.tracker"
 DELIVERY_ATTEMPTS = 4
+# Webhooks being delivered at once (to any hooks, for different trackers).
+DELIVERY_WORKERS = 4
 
 
 class TrackingPlan(BaseModel):
@@ -140,7 +147,7 @@ class TrackerBook:
             body = json.dumps(event).encode()
             for hook in hooks:
                 for _ in range(copies):
-                    self._dispatcher.deliver(hook["url"], body, hook["webhook_secret"])
+                    self._dispatcher.deliver(tracker_id, hook["url"], body, hook["webhook_secret"])
         if step is not None:
             self._dispatcher.schedule(step, lambda: self.advance(tracker_id))
         return dict(moved)
@@ -198,47 +205,113 @@ def _post(url: str, body: bytes, secret: str | None) -> None:
     httpx.post(url, content=body, headers=headers, timeout=10).raise_for_status()
 
 
-class Dispatcher:
-    """Timed jobs (a tracker's next move, a webhook delivery) run in order of their time on one thread,
-    started when the first job is scheduled and ended when none is left."""
+@dataclass
+class _Delivery:
+    url: str
+    body: bytes
+    secret: str | None
+    attempt: int = 1
 
-    def __init__(self, book: TrackerBook, send: Callable[[str, bytes, str | None], None]) -> None:
-        self._book, self._send = book, send
+
+class Dispatcher:
+    """Timed jobs (a tracker's next move, a delivery's next attempt) run in order of their time on one
+    thread; webhook deliveries run on up to `workers` sender threads, in order within a lane (a
+    tracker): a lane's next delivery starts once its previous one is done (delivered, or given up
+    after DELIVERY_ATTEMPTS). Threads start when there is work and end when none is left."""
+
+    def __init__(self, book: TrackerBook, send: Callable[[str, bytes, str | None], None],
+                 workers: int = DELIVERY_WORKERS) -> None:
+        self._book, self._send, self._workers = book, send, workers
         self._jobs: list[tuple[float, int, Callable[[], object]]] = []
         self._order = itertools.count()
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._lanes: dict[str, deque[_Delivery]] = {}  # lane -> its deliveries, the first one being sent next
+        self._ready: deque[str] = deque()  # lanes whose first delivery may be sent now
+        self._senders = 0
 
     @property
     def pending(self) -> int:
         with self._wake:
-            return len(self._jobs)
+            return len(self._jobs) + sum(len(lane) for lane in self._lanes.values())
 
     def schedule(self, after_s: float, job: Callable[[], object]) -> None:
         with self._wake:
             heapq.heappush(self._jobs, (time.monotonic() + after_s, next(self._order), job))
             self._wake.notify()
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="easypost-sandbox-webhooks", daemon=True)
+                self._thread = threading.Thread(target=self._run, name="easypost-sandbox-tracking", daemon=True)
                 self._thread.start()
 
-    def deliver(self, url: str, body: bytes, secret: str | None, attempt: int = 1) -> None:
-        def job() -> None:
-            try:
-                self._send(url, body, secret)
-            except httpx.HTTPError as err:
-                log.warning("EasyPost sandbox: webhook to %s failed (attempt %d): %s", url, attempt, err)
-                self._book.count_delivery(False)
-                if attempt < DELIVERY_ATTEMPTS:
-                    self.deliver(url, body, secret, attempt + 1)
-            else:
-                self._book.count_delivery(True)
-        self.schedule(0 if attempt == 1 else 0.5 * 2 ** (attempt - 2), job)
+    def deliver(self, lane: str, url: str, body: bytes, secret: str | None) -> None:
+        """Post `body` to `url` after the lane's earlier deliveries."""
+        with self._wake:
+            queued = self._lanes.get(lane)
+            if queued is not None:
+                queued.append(_Delivery(url, body, secret))
+                return
+            self._lanes[lane] = deque([_Delivery(url, body, secret)])
+            self._make_ready(lane)
 
     def clear(self) -> None:
+        """Drop the scheduled moves and the deliveries not started (one being sent finishes)."""
         with self._wake:
             self._jobs.clear()
+            self._lanes.clear()
+            self._ready.clear()
             self._wake.notify()
+
+    def _make_ready(self, lane: str) -> None:
+        """Under the lock: the lane's first delivery may go; a sender is started if one is free."""
+        self._ready.append(lane)
+        if self._senders < self._workers:
+            self._senders += 1
+            threading.Thread(target=self._send_ready, name="easypost-sandbox-webhooks", daemon=True).start()
+
+    def _send_ready(self) -> None:
+        while True:
+            with self._wake:
+                if not self._ready:
+                    self._senders -= 1
+                    return
+                lane = self._ready.popleft()
+                queued = self._lanes.get(lane)
+                if not queued:  # cleared meanwhile
+                    continue
+                delivery = queued[0]
+            failed = self._failed(delivery)
+            with self._wake:
+                if self._lanes.get(lane) is not queued:  # cleared meanwhile
+                    continue
+                if failed and delivery.attempt < DELIVERY_ATTEMPTS:
+                    delivery.attempt += 1
+                    self.schedule(0.5 * 2 ** (delivery.attempt - 2), _again(self._retry, lane, queued))
+                    continue
+                queued.popleft()
+                if queued:
+                    self._make_ready(lane)
+                else:
+                    del self._lanes[lane]
+
+    def _retry(self, lane: str, queued: deque[_Delivery]) -> None:
+        """A failed delivery's wait is over: its lane may send it again (unless cleared meanwhile)."""
+        with self._wake:
+            if self._lanes.get(lane) is queued:
+                self._make_ready(lane)
+
+    def _failed(self, delivery: _Delivery) -> bool:
+        """Send one attempt; True when it failed and is worth trying again."""
+        try:
+            self._send(delivery.url, delivery.body, delivery.secret)
+        except httpx.HTTPError as err:
+            log.warning("EasyPost sandbox: webhook to %s failed (attempt %d): %s", delivery.url, delivery.attempt, err)
+            self._book.count_delivery(False)
+            return True
+        except Exception:  # a sender must never end with deliveries still queued
+            log.exception("EasyPost sandbox: a webhook delivery failed")
+            return False
+        self._book.count_delivery(True)
+        return False
 
     def _run(self) -> None:
         while True:
@@ -253,3 +326,8 @@ class Dispatcher:
                 job()
             except Exception:  # a job must never end the thread with jobs still queued
                 log.exception("EasyPost sandbox: a tracking job failed")
+
+
+def _again(retry: Callable[[str, deque[_Delivery]], None], lane: str,
+           queued: deque[_Delivery]) -> Callable[[], None]:
+    return lambda: retry(lane, queued)

@@ -7,7 +7,9 @@ Shipments at nodes whose WMS is told by webhook (`wms_nodes`) are the WMS's to w
 shipment the order shows `released` is worked as soon as it is seen. Working a shipment sends
 picked → packed → shipped → delivered with small random pauses. The time from placing the order to
 the accepted `shipped` event (or to the first view showing the shipment gone, when a WMS shipped it
-or a carrier's scan came first) is recorded per shipment. The order's reader, the event sender and the
+or a carrier's scan came first) is recorded per shipment. A step the carrier's scan overtook is
+answered 202 as done (`carrier_first`), so the warehouse goes on as if it had applied; only a 4xx
+refusal ends the work on a shipment. The order's reader, the event sender and the
 pull API are ports, so the demo drives the HTTP gateway and the benchmark may send the events as
 Temporal updates through the SDK instead.
 Shipments at partner nodes (a 3PL, dropship vendors: answered by their sandboxes) are left to the

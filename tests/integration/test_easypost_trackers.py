@@ -18,9 +18,10 @@ from fastapi import FastAPI, Request
 
 from integrations.carriers.easypost import EasyPostClient, Parcel
 from integrations.carriers.sandbox import create_easypost_sandbox
-from integrations.carriers.sandbox_trackers import WebhookIn
+from integrations.carriers.sandbox_trackers import DELIVERY_WORKERS, TrackerBook, TrackingPlan, WebhookIn
 from integrations.carriers.tracking import sign
 from integrations.sandbox import SandboxServer
+from integrations.sandbox_store import SandboxStore
 from models.address import Address
 from tests.fixtures.eventually import eventually
 
@@ -171,3 +172,60 @@ async def test_without_a_step_a_tracker_moves_only_when_advanced(carrier: str, r
     assert forced["status"] == "return_to_sender" and forced["finalized"] is True
     await eventually(lambda: receiver.statuses(code) == ["in_transit", "return_to_sender"])
     assert tracking_stats(carrier)["pending"] == 0
+
+
+@dataclass
+class SlowHook:
+    """A webhook receiver called in the sender's thread: the first two deliveries wait for each other (so
+    two must be in flight at once), every tracker's first event fails once, and a tracker with two
+    deliveries in flight at once is noted."""
+
+    meet: threading.Barrier = field(default_factory=lambda: threading.Barrier(2, timeout=10))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    calls: int = 0
+    in_flight: dict[str, int] = field(default_factory=dict)
+    overlapped: set[str] = field(default_factory=set)
+    failed_once: set[str] = field(default_factory=set)
+    delivered: dict[str, list[str]] = field(default_factory=dict)
+
+    def seen(self) -> dict[str, list[str]]:
+        with self.lock:
+            return {code: list(statuses) for code, statuses in self.delivered.items() if len(statuses) == 3}
+
+    def __call__(self, url: str, body: bytes, secret: str | None) -> None:
+        tracker = json.loads(body)["result"]
+        code, status = tracker["tracking_code"], tracker["status"]
+        with self.lock:
+            self.calls += 1
+            first_two = self.calls <= 2
+            self.in_flight[code] = self.in_flight.get(code, 0) + 1
+            if self.in_flight[code] > 1:
+                self.overlapped.add(code)
+        try:
+            if first_two:
+                self.meet.wait()
+            with self.lock:
+                if code not in self.failed_once:
+                    self.failed_once.add(code)
+                    raise httpx.ConnectError("the receiver is not up yet")
+                self.delivered.setdefault(code, []).append(status)
+        finally:
+            with self.lock:
+                self.in_flight[code] -= 1
+
+
+async def test_webhooks_go_out_from_a_pool_and_each_trackers_events_stay_in_order() -> None:
+    hook = SlowHook()
+    book = TrackerBook(SandboxStore(None), TrackingPlan(step_s=0), send=hook)
+    book.add_webhook(WebhookIn(url="http://receiver.invalid/hook", webhook_secret=SECRET))
+    codes = [f"EZ{uuid.uuid4().hex[:12].upper()}" for _ in range(3 * DELIVERY_WORKERS)]
+    for code in codes:
+        book.create(code, "USPS")
+
+    path = ["in_transit", "out_for_delivery", "delivered"]
+    await eventually(lambda: book.stats()["pending"] == 0 and len(hook.seen()) == len(codes), "every tracker's events")
+    assert hook.seen() == dict.fromkeys(codes, path), "a retried first event was overtaken by its tracker's next one"
+    assert hook.overlapped == set(), "two events of one tracker were sent at once"
+    assert not hook.meet.broken, "the first two deliveries never were in flight together"
+    stats = book.stats()
+    assert (stats["webhooks_sent"], stats["webhooks_failed"]) == (3 * len(codes), len(codes))

@@ -139,6 +139,32 @@ async def test_tracker_statuses_move_the_shipment_and_a_resent_or_late_event_is_
     assert after_the_end.status_code == 200 and after_the_end.json()["outcome"] == "stale"
 
 
+async def test_a_scan_before_the_warehouse_shipped_ships_it_and_the_warehouses_shipped_is_a_202_done(
+        released: Released) -> None:
+    carrier, worker, sid = released.carrier, released.worker, released.shipment_id
+    picked = await carrier.http.post(f"/v1/shipments/{sid}/events", json={"type": "picked", "event_id": f"{sid}-p"})
+    assert picked.status_code == 202, picked.text
+
+    scan = await carrier.reports("in_transit")
+
+    assert scan["outcome"] == "applied" and scan["detail"] == "picked -> in_transit", scan
+    view = await wait_for(worker, released.order_id, lambda v: v.shipments[0].state is ShipmentState.IN_TRANSIT)
+    assert view.shipments[0].shipped_at is not None
+    notes = [e for e in view.events if e.startswith(sid)]
+    assert [e.split()[1] for e in notes if e.split()[1] in ("shipped", "in_transit")] == ["shipped", "in_transit"]
+    assert any("the carrier's in_transit scan came before the node reported shipped" in e for e in notes), notes
+    for step in ("packed", "shipped"):
+        late = await carrier.http.post(f"/v1/shipments/{sid}/events", json={"type": step, "event_id": f"{sid}-{step}"})
+        assert late.status_code == 202, late.text
+        body = late.json()
+        assert (body["replay"], body["carrier_first"], body["signalled"]) == (True, True, False)
+        assert body["from_state"] == body["to_state"] == "in_transit"
+
+    assert (await carrier.reports("delivered"))["outcome"] == "applied"
+    done = await wait_for(worker, released.order_id, lambda v: v.status is OrderStatus.COMPLETED)
+    assert done.shipments[0].state is ShipmentState.DELIVERED
+
+
 async def test_an_exception_is_shown_searchable_and_cleared_by_delivery(released: Released) -> None:
     carrier, worker = released.carrier, released.worker
     await carrier.reports("in_transit")

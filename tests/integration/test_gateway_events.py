@@ -67,6 +67,7 @@ async def test_an_applied_shipment_event_is_a_202_with_the_move(gateway: Gateway
     assert response.json() == {
         "shipment_id": shipment_id, "order_id": names.order_id_of_shipment(shipment_id), "type": "packed",
         "from_state": "released", "to_state": "packed", "signalled": True, "replay": False,
+        "carrier_first": False,
     }
 
 

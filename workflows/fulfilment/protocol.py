@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         is_final,
         next_state,
     )
+    from workflows.fulfilment.carrier_scan import CARRIER_SCAN_SHIPS, done_by_carrier, scan_ships, shipped_from_scan
     from workflows.notices import send_notice
     from workflows.policies import CARRIER, COMPENSATION, describe, local
 
@@ -78,6 +79,8 @@ class FulfilmentState(BaseModel):
     handback_lines: list[ShipmentLine] = Field(default_factory=list, description=(
         "what it gave back when nothing of the shipment is left to hand back (a short pick of everything)"))
     seen_event_ids: list[str] = Field(default_factory=list)
+    carrier_scanned_first: bool = Field(default=False, description=(
+        "the carrier scanned the shipment before its node reported it shipped (carrier_scan.py)"))
     notes: list[str] = Field(default_factory=list)
 
     @property
@@ -114,14 +117,16 @@ def refuse(state: FulfilmentState, event: ShipmentEvent, accepts: frozenset[Ship
         return f"shipment {sid} does not take {event.type.value} events"
     if state.handed_back is not None:
         return f"shipment {sid} was handed back ({state.handed_back}); cannot apply {event.type.value}"
+    if done_by_carrier(state, event):  # answered as done
+        return None
     if event.type is ShipmentEventType.CANCELLED and (state.cancel_asked is None or state.cancel is not None):
         return f"shipment {sid}: no cancel is waiting for the node's answer; cannot apply cancelled"
     if event.type is ShipmentEventType.SHORT_PICKED and (why := _short_pick_refused(state.view, event)):
         return f"shipment {sid}: {why}"
     if state.cancel is not None and not state.left:
         return f"shipment {sid} is being cancelled; cannot apply {event.type.value}"
-    try:
-        next_state(state.view.state, event.type)
+    try:  # a scan before the node's shipped applies on top of the shipped it stands for
+        next_state(ShipmentState.SHIPPED if scan_ships(state, event) else state.view.state, event.type)
     except InvalidTransition:
         return f"shipment {sid} is {state.view.state.value}; cannot apply {event.type.value}"
     return None
@@ -162,16 +167,24 @@ class FulfilmentProtocol:
     @workflow.update(name=names.SHIPMENT_EVENT_UPDATE)
     def shipment_event(self, event: ShipmentEvent) -> ShipmentEventApplied:
         """A node's event: moves the shipment on (states may be skipped, never gone back). An event id
-        applied before is answered as a replay; the validator refuses an event that cannot apply."""
+        applied before is answered as a replay, and so is a node's step the carrier's scan overtook
+        (`carrier_first`); a carrier's scan before the node's shipped records `shipped` first
+        (carrier_scan.py). The validator refuses an event that cannot apply."""
         state = self._state
         current = state.view.state
         answer = ShipmentEventApplied(shipment_id=state.view.shipment_id, order_id=state.request.order_id,
                                       type=event.type, from_state=current, to_state=current, replay=True)
         if event.event_id and event.event_id in state.seen_event_ids:
             return answer
-        target = next_state(current, event.type)
         if event.event_id:
             state.seen_event_ids.append(event.event_id)
+        if done_by_carrier(state, event):
+            return answer.model_copy(update={"carrier_first": True})
+        if scan_ships(state, event):
+            state.carrier_scanned_first = True
+            if workflow.patched(CARRIER_SCAN_SHIPS):
+                current = self._shipped_by_scan(event)
+        target = next_state(current, event.type)
         if event.type is ShipmentEventType.REJECTED:  # the run undoes it and hands the lines back
             state.handed_back = f"rejected by {state.view.node_id}: {event.reason}"
         elif event.type is ShipmentEventType.CANCELLED:  # the node's yes: the run undoes it
@@ -188,6 +201,16 @@ class FulfilmentProtocol:
         applied = Applied(event=event, from_state=current, to_state=target)
         self._inbox.append(lambda: self._on_event(applied))
         return answer.model_copy(update={"to_state": target, "replay": False})
+
+    def _shipped_by_scan(self, scan: ShipmentEvent) -> ShipmentState:
+        """The carrier has the parcel the node has not reported shipped: `shipped` is applied first (its
+        effects queued before the scan's), at the scan's time; the state the scan then applies to."""
+        view = self._state.view
+        shipped = shipped_from_scan(self._state, scan, workflow.now())
+        applied = Applied(event=shipped, from_state=view.state, to_state=ShipmentState.SHIPPED)
+        view.state, view.shipped_at = ShipmentState.SHIPPED, shipped.occurred_at
+        self._inbox.append(lambda: self._on_event(applied))
+        return ShipmentState.SHIPPED
 
     @shipment_event.validator
     def _validate_event(self, event: ShipmentEvent) -> None:
@@ -321,7 +344,9 @@ class FulfilmentProtocol:
             state.view.exception = None
             await self._notify(NotificationKind.DELIVERED, {"shipment": sid})
         await self._publish(item.to_state, f"{sid} {event.type.value}"
-                            + (f" ({event.exception.value})" if event.exception else ""))
+                            + (f" ({event.exception.value})" if event.exception else "")
+                            + (f" ({event.reason})" if event.reason and event.type is ShipmentEventType.SHIPPED
+                               else ""))
 
     async def _short_picked(self, event: ShipmentEvent) -> None:
         """The node found fewer units than reserved: the shortfall's reservations shrink and the node's
@@ -467,7 +492,8 @@ class FulfilmentProtocol:
             cancelled = set(state.cancel.skus)
             resource = [line for line in state.view.lines if line.sku not in cancelled]
         return FulfilmentOutcome(kind=kind, shipment=state.view, label=state.label, reason=reason,
-                                 seen_event_ids=list(state.seen_event_ids), resource=resource)
+                                 seen_event_ids=list(state.seen_event_ids), resource=resource,
+                                 carrier_scanned_first=state.carrier_scanned_first)
 
     async def _publish(self, to: ShipmentState, note: str, *, handed_back: list[ShipmentLine] | None = None,
                        reason: str | None = None) -> None:

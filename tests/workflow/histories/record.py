@@ -412,3 +412,29 @@ def _shipbob_order_id(shipbob_url: str, shipment_id: str) -> int:
 
 def _shipbob_control(shipbob_url: str, path: str) -> None:
     httpx.post(f"{shipbob_url}/_sandbox/{path}", timeout=30).raise_for_status()
+
+
+async def test_record_a_carrier_scan_before_the_warehouse_shipped(omniroute_worker: RunningWorker) -> None:
+    """The carrier's first scan reaches a picked DC shipment before the warehouse's `shipped` (patch
+    carrier-scan-ships): shipped is recorded first, then in_transit; the warehouse's late `shipped` is
+    answered as done; then delivered."""
+    w = omniroute_worker
+    add_node(w.store, "dc-il", "60106")
+    w.store.set_on_hand("dc-il", "SKU-H12", 2, source="record")
+    order = an_order(("SKU-H12", 1))
+    await w.sdk.place_order(order)
+    [shipment] = (await wait_for(w, order.order_id, all_released)).shipments
+    sid = shipment.shipment_id
+    await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=ShipmentEventType.PICKED,
+                                                  event_id=f"{sid}-picked"))
+    await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=ShipmentEventType.IN_TRANSIT,
+                                                  event_id=f"evt_{sid}_in_transit"))
+    late = await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=ShipmentEventType.SHIPPED,
+                                                         event_id=f"{sid}-shipped"))
+    assert late.carrier_first
+    await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=ShipmentEventType.DELIVERED,
+                                                  event_id=f"evt_{sid}_delivered"))
+    result: OrderView = await w.temporal.get_workflow_handle(
+        order_workflow_id(order.order_id), result_type=OrderView).result()
+    assert result.status is OrderStatus.COMPLETED
+    await _save(w, fulfilment_workflow_id(sid), "fulfilment_carrier_scan_before_shipped")
