@@ -1,11 +1,14 @@
 """A sandbox EasyPost: shipments with rates, label purchase, refunds, in EasyPost's wire format.
 
 Paths (mount the app under `/v2` or anywhere): `POST /shipments`, `GET /shipments/{id}`,
-`POST /shipments/{id}/buy`, `POST /shipments/{id}/refund`, `POST /shipments/{id}/rerate`; trackers and
+`POST /shipments/{id}/buy`, `POST /shipments/{id}/refund` (`submitted`, then `refunded` or `rejected`, see
+integrations.carriers.sandbox_refunds), `POST /shipments/{id}/rerate`; trackers and
 event webhooks (`POST /trackers`, `GET /trackers/{id}`, `POST|GET /webhooks`, `DELETE /webhooks/{id}`,
 see integrations.carriers.sandbox_trackers). Not EasyPost, for tests and the demo:
 `GET /_sandbox/labels[?reference=]`, `GET /_sandbox/stats`, `/_sandbox/faults` (see
-integrations.sandbox_kit), `/_sandbox/tracking` and `/_sandbox/trackers/{tracking_code}/advance`.
+integrations.sandbox_kit), `/_sandbox/refunds`, `/_sandbox/tracking` and
+`/_sandbox/trackers/{tracking_code}/advance`. Every refusal, FastAPI's own included (unknown path,
+wrong method), comes in EasyPost's `{"error": {"code", "message", "errors"}}` envelope.
 Shipments and trackers outlive a restart when the sandbox is given a file store
 (integrations.sandbox_store).
 """
@@ -21,9 +24,10 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from integrations.carriers.sandbox_rates import quotes
+from integrations.carriers.sandbox_refunds import PENDING_KEY, RefundDesk, RefundPlan, refund_controls
 from integrations.carriers.sandbox_tracker_routes import tracker_api, tracker_controls
 from integrations.carriers.sandbox_trackers import TrackerBook, TrackingPlan, WebhookIn
-from integrations.sandbox_kit import install_faults, presented_api_key
+from integrations.sandbox_kit import FieldProblem, install_error_envelope, install_faults, presented_api_key
 from integrations.sandbox_store import SandboxStore
 
 _CARRIER_ACCOUNTS = {"USPS": "ca_usps0sandbox", "UPS": "ca_ups0sandbox", "FedEx": "ca_fedex0sandbox"}
@@ -61,9 +65,11 @@ class EasyPostSandboxState:
     same lock; a new state on the same store starts where the last one stopped.
     """
 
-    def __init__(self, store: SandboxStore | None = None, trackers: TrackerBook | None = None) -> None:
+    def __init__(self, store: SandboxStore | None = None, trackers: TrackerBook | None = None,
+                 refunds: RefundDesk | None = None) -> None:
         self._lock = threading.Lock()
         self._trackers = trackers
+        self._refunds = refunds or RefundDesk()
         self._store = store or SandboxStore(None)
         self._shipments: dict[str, dict[str, Any]] = dict(self._store.load(_SHIPMENTS))
         saved = self._store.get(_COUNTERS, "easypost") or {}
@@ -93,14 +99,14 @@ class EasyPostSandboxState:
 
     def get(self, shipment_id: str) -> dict[str, Any]:
         with self._lock:
-            return dict(self._find(shipment_id))
+            return _public(self._find(shipment_id))
 
     def rerate(self, shipment_id: str) -> dict[str, Any]:
         with self._lock:
             record = self._find(shipment_id)
             if record["selected_rate"] is None:
                 record = self._commit({**record, "rates": _rates_for(record)})
-            return {"rates": record["rates"]}
+            return {"rates": list(record["rates"])}
 
     def buy(self, shipment_id: str, rate_id: object) -> dict[str, Any]:
         with self._lock:
@@ -130,10 +136,11 @@ class EasyPostSandboxState:
             if record["postage_label"] is None:
                 raise EasyPostApiError(422, "SHIPMENT.REFUND.INVALID",
                                        "Unable to refund a shipment without postage.")
-            if record["refund_status"] is None:  # asking again is harmless: one refund is counted
-                return self._commit({**record, "refund_status": "submitted", "updated_at": _now()},
-                                    counted="refunds")
-            return dict(record)
+            # Asking again while one is submitted or done is harmless; a rejected one may be asked for again.
+            if record["refund_status"] in (None, "rejected"):
+                return self._commit({**record, "refund_status": "submitted", "updated_at": _now(),
+                                     PENDING_KEY: self._refunds.submit()}, counted="refunds")
+            return _public(record)
 
     def labels(self, reference: str | None) -> list[dict[str, Any]]:
         with self._lock:
@@ -141,8 +148,8 @@ class EasyPostSandboxState:
                 {"shipment_id": r["id"], "reference": r["reference"], "tracking_code": r["tracking_code"],
                  "carrier": r["selected_rate"]["carrier"], "service": r["selected_rate"]["service"],
                  "rate": r["selected_rate"]["rate"], "is_return": r["is_return"],
-                 "refunded": r["refund_status"] is not None}
-                for r in self._shipments.values()
+                 "refunded": r["refund_status"] in ("submitted", "refunded"), "refund_status": r["refund_status"]}
+                for r in (self._settled(shipment_id) for shipment_id in list(self._shipments))
                 if r["postage_label"] is not None and (reference is None or r["reference"] == reference)
             ]
 
@@ -161,13 +168,26 @@ class EasyPostSandboxState:
                 self._store.put(_COUNTERS, "easypost", {"next_tracking": next_tracking, "stats": stats})
         self._shipments[record["id"]] = record
         self._stats, self._next_tracking = stats, next_tracking
-        return dict(record)
+        return _public(record)
 
     def _find(self, shipment_id: str) -> dict[str, Any]:
-        record = self._shipments.get(shipment_id)
-        if record is None:
+        """The shipment, its refund moved on if one is due. Under the lock."""
+        if shipment_id not in self._shipments:
             raise EasyPostApiError(404, "NOT_FOUND", "The requested resource could not be found.")
-        return record
+        return self._settled(shipment_id)
+
+    def _settled(self, shipment_id: str) -> dict[str, Any]:
+        record = self._shipments[shipment_id]
+        settled = RefundDesk.settle(record)
+        if settled is None:
+            return record
+        self._commit({**settled, "updated_at": _now()})
+        return self._shipments[shipment_id]
+
+
+def _public(record: dict[str, Any]) -> dict[str, Any]:
+    """The shipment as EasyPost sends it: without the sandbox's own bookkeeping."""
+    return {key: value for key, value in record.items() if key != PENDING_KEY}
 
 
 def _rates_for(record: dict[str, Any]) -> list[dict[str, Any]]:
@@ -219,18 +239,22 @@ def _validated_address(data: object, name: str, errors: list[dict[str, Any]]) ->
 
 
 def create_easypost_sandbox(api_key: str, store: SandboxStore | None = None, *,
-                            tracking: TrackingPlan | None = None, webhooks: list[WebhookIn] | None = None) -> FastAPI:
+                            tracking: TrackingPlan | None = None, webhooks: list[WebhookIn] | None = None,
+                            refunds: RefundPlan | None = None) -> FastAPI:
     """A FastAPI app speaking EasyPost's v2 wire format, accepting only `api_key` (Bearer or Basic).
     Its shipments, trackers and counters live in memory, and in `store` when it keeps a file (faults,
-    webhooks and scheduled tracker moves do not). `tracking` is the carriers' plan to start with,
-    `webhooks` the event webhooks registered from the start (the dev stack's gateway)."""
+    webhooks, the refund plan and scheduled tracker moves do not). `tracking` is the carriers' plan to
+    start with, `webhooks` the event webhooks registered from the start (the dev stack's gateway),
+    `refunds` how label refunds settle (by default: `refunded` at once after `submitted`)."""
     trackers = TrackerBook(store or SandboxStore(None), tracking)
     for hook in webhooks or []:
         trackers.add_webhook(hook)
-    state = EasyPostSandboxState(store, trackers)
+    desk = RefundDesk(refunds)
+    state = EasyPostSandboxState(store, trackers, desk)
     app = FastAPI(title="EasyPost sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     install_faults(app, lambda status, message: error_envelope(
         "RATE_LIMITED" if status == 429 else "INTERNAL_SERVER_ERROR", message))
+    install_error_envelope(app, _framework_error)
 
     @app.exception_handler(EasyPostApiError)
     async def easypost_error(_: Request, exc: EasyPostApiError) -> JSONResponse:
@@ -278,6 +302,7 @@ def create_easypost_sandbox(api_key: str, store: SandboxStore | None = None, *,
     api.include_router(tracker_api(trackers, EasyPostApiError, _json_object))
     app.include_router(api)
     app.include_router(tracker_controls(trackers))
+    app.include_router(refund_controls(desk))
 
     @app.get("/_sandbox/labels", include_in_schema=False)
     def labels(reference: str | None = None) -> list[dict[str, Any]]:
@@ -288,6 +313,19 @@ def create_easypost_sandbox(api_key: str, store: SandboxStore | None = None, *,
         return state.stats()
 
     return app
+
+
+# Codes for the refusals FastAPI makes before a route runs; EasyPost's own messages for them.
+_FRAMEWORK_ERRORS = {
+    404: ("NOT_FOUND", "The requested resource could not be found."),
+    405: ("METHOD_NOT_ALLOWED", "The requested method is not allowed for this resource."),
+    422: ("PARAMETER.INVALID", "One or more parameters were invalid."),
+}
+
+
+def _framework_error(status: int, message: str, problems: list[FieldProblem]) -> dict[str, Any]:
+    code, text = _FRAMEWORK_ERRORS.get(status, ("BAD_REQUEST" if status < 500 else "INTERNAL_SERVER_ERROR", message))
+    return error_envelope(code, text, [_field_error(field, problem) for field, problem in problems])
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
