@@ -166,7 +166,8 @@ def _received(message_id: str, body: dict[str, Any]) -> dict[str, Any]:
         "subject": first.get("subject") or body.get("subject"),
         "text": text if text is not None else (content[0]["value"] if content else None),
         "template_id": body.get("template_id"),
-        "dynamic_template_data": [p.get("dynamic_template_data") or {} for p in body["personalizations"]],
+        "dynamic_template_data": {r["email"]: p.get("dynamic_template_data") or {}
+                                  for p in body["personalizations"] for r in p["to"]},
         "categories": list(body.get("categories") or []),
         "custom_args": {**(body.get("custom_args") or {}), **(first.get("custom_args") or {})},
         "received_at": datetime.now(UTC).isoformat(),
