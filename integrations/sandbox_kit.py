@@ -126,10 +126,11 @@ FieldProblem = tuple[str, str]
 ProviderErrorBody = Callable[[int, str, list[FieldProblem]], dict[str, object]]
 
 
-def install_error_envelope(app: FastAPI, error_body: ProviderErrorBody) -> None:
+def install_error_envelope(app: FastAPI, error_body: ProviderErrorBody, *, validation_status: int = 422) -> None:
     """Answer FastAPI's own refusals (an unknown path, a method the path does not take, a request its
     validation rejects) in the provider's envelope, as the provider itself would; `/_sandbox/` paths
-    keep FastAPI's. `error_body(status, message, field_problems)` renders the envelope."""
+    keep FastAPI's. `error_body(status, message, field_problems)` renders the envelope; a refused request
+body is answered `validation_status` (the status the provider uses for invalid parameters)."""
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -145,7 +146,8 @@ def install_error_envelope(app: FastAPI, error_body: ProviderErrorBody) -> None:
             return await request_validation_exception_handler(request, exc)
         problems = [(".".join(str(part) for part in error["loc"][1:]) or str(error["loc"][0]), str(error["msg"]))
                     for error in exc.errors()]
-        return JSONResponse(error_body(422, "One or more parameters were invalid.", problems), status_code=422)
+        return JSONResponse(error_body(validation_status, "One or more parameters were invalid.", problems),
+                            status_code=validation_status)
 
 
 def _sandbox_path(request: Request) -> str:

@@ -190,7 +190,7 @@ def create_sendgrid_sandbox(api_key: str, store: SandboxStore | None = None, *,
     events = EventDesk(event_signing_key)
     app = FastAPI(title="SendGrid sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     install_faults(app, lambda status, message: errors_body([_error(message, None)]))
-    install_error_envelope(app, _framework_error)
+    install_error_envelope(app, _framework_error, validation_status=400)
 
     @app.exception_handler(_Unauthorized)
     async def unauthorized(_: Request, __: _Unauthorized) -> JSONResponse:
