@@ -23,6 +23,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from integrations.carriers.sandbox_errors import (
+    EasyPostApiError,
+    error_envelope,
+    field_error,
+    new_id,
+    validated_shipment,
+)
 from integrations.carriers.sandbox_rates import quotes
 from integrations.carriers.sandbox_refunds import PENDING_KEY, RefundDesk, RefundPlan, refund_controls
 from integrations.carriers.sandbox_tracker_routes import tracker_api, tracker_controls
@@ -31,27 +38,7 @@ from integrations.sandbox_kit import FieldProblem, install_error_envelope, insta
 from integrations.sandbox_store import SandboxStore
 
 _CARRIER_ACCOUNTS = {"USPS": "ca_usps0sandbox", "UPS": "ca_ups0sandbox", "FedEx": "ca_fedex0sandbox"}
-_ADDRESS_FIELDS = ("name", "company", "street1", "street2", "city", "state", "zip", "country", "phone", "email")
-_REQUIRED_ADDRESS_FIELDS = ("street1", "city", "zip")
 _SHIPMENTS, _COUNTERS = "easypost.shipment", "easypost.counters"
-
-
-class EasyPostApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, errors: list[dict[str, Any]] | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.errors = status, code, message, errors or []
-
-
-def error_envelope(code: str, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "errors": errors or []}}
-
-
-def _field_error(field: str, message: str) -> dict[str, Any]:
-    return {"field": field, "message": message, "suggestion": None}
-
-
-def _new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(16)}"
 
 
 def _now() -> str:
@@ -79,16 +66,16 @@ class EasyPostSandboxState:
                                        **saved.get("stats", {})}
 
     def create(self, shipment: dict[str, Any]) -> dict[str, Any]:
-        to_address, from_address = _validated_shipment(shipment)
+        to_address, from_address = validated_shipment(shipment)
         is_return = shipment.get("is_return") is True
         if is_return:  # EasyPost swaps the outbound addresses to make the return label
             to_address, from_address = from_address, to_address
-        shipment_id, now = _new_id("shp"), _now()
+        shipment_id, now = new_id("shp"), _now()
         record: dict[str, Any] = {
             "id": shipment_id, "object": "Shipment", "mode": "test", "status": "unknown",
             "reference": shipment.get("reference"), "is_return": is_return,
             "to_address": to_address, "from_address": from_address,
-            "parcel": {"id": _new_id("prcl"), "object": "Parcel", **shipment["parcel"]},
+            "parcel": {"id": new_id("prcl"), "object": "Parcel", **shipment["parcel"]},
             "options": shipment.get("options") or {}, "rates": [], "selected_rate": None,
             "postage_label": None, "tracking_code": None, "tracker": None, "refund_status": None,
             "messages": [], "created_at": now, "updated_at": now,
@@ -117,13 +104,13 @@ class EasyPostSandboxState:
             rate = next((r for r in record["rates"] if r["id"] == rate_id), None)
             if rate is None:
                 raise EasyPostApiError(422, "SHIPMENT.RATE.INVALID", "The rate is not valid for this shipment.",
-                                       [_field_error("rate.id", "must be one of this shipment's rates")])
+                                       [field_error("rate.id", "must be one of this shipment's rates")])
             tracking_code = f"EZ{self._next_tracking}"
             bought = {
                 **record, "selected_rate": rate, "tracking_code": tracking_code, "status": "pre_transit",
                 "updated_at": _now(),
                 "postage_label": _postage_label(tracking_code, record.get("options") or {}),
-                "tracker": {"id": _new_id("trk"), "object": "Tracker", "tracking_code": tracking_code,
+                "tracker": {"id": new_id("trk"), "object": "Tracker", "tracking_code": tracking_code,
                             "carrier": rate["carrier"], "status": "pre_transit"},
             }
             if self._trackers is not None:  # EasyPost makes the label's tracker as it sells the label
@@ -193,7 +180,7 @@ def _public(record: dict[str, Any]) -> dict[str, Any]:
 def _rates_for(record: dict[str, Any]) -> list[dict[str, Any]]:
     parcel = record["parcel"]
     return [
-        {"id": _new_id("rate"), "object": "Rate", "mode": "test", "carrier": q.carrier, "service": q.service,
+        {"id": new_id("rate"), "object": "Rate", "mode": "test", "carrier": q.carrier, "service": q.service,
          "rate": q.rate, "currency": "USD", "retail_rate": None, "list_rate": q.rate,
          "delivery_days": q.delivery_days, "delivery_date": None, "delivery_date_guaranteed": False,
          "shipment_id": record["id"], "carrier_account_id": _CARRIER_ACCOUNTS[q.carrier]}
@@ -201,41 +188,6 @@ def _rates_for(record: dict[str, Any]) -> list[dict[str, Any]]:
                         weight_oz=parcel["weight"], length=parcel.get("length"),
                         width=parcel.get("width"), height=parcel.get("height"))
     ]
-
-
-def _validated_shipment(shipment: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The two addresses, normalised; 422 naming every invalid field otherwise."""
-    errors: list[dict[str, Any]] = []
-    addresses = [_validated_address(shipment.get(name), name, errors) for name in ("to_address", "from_address")]
-    parcel = shipment.get("parcel")
-    if not isinstance(parcel, dict):
-        errors.append(_field_error("parcel", "is required"))
-    else:
-        for dim in ("weight", "length", "width", "height"):
-            value = parcel.get(dim)
-            if value is None and dim != "weight":
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                errors.append(_field_error(f"parcel.{dim}", "must be a number greater than 0"))
-    if errors:
-        raise EasyPostApiError(422, "SHIPMENT.INVALID_PARAMS",
-                               "Unable to create shipment, one or more parameters were invalid.", errors)
-    return addresses[0], addresses[1]
-
-
-def _validated_address(data: object, name: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        errors.append(_field_error(name, "is required"))
-        return {}
-    address = {key: data.get(key) for key in _ADDRESS_FIELDS}
-    address["country"] = address["country"] or "US"
-    for key in _REQUIRED_ADDRESS_FIELDS:
-        value = address[key]
-        if not isinstance(value, str) or not value.strip():
-            errors.append(_field_error(f"{name}.{key}", "cannot be blank"))
-    if address["country"] == "US" and not address["state"]:
-        errors.append(_field_error(f"{name}.state", "cannot be blank for a US address"))
-    return {"id": _new_id("adr"), "object": "Address", **address}
 
 
 def create_easypost_sandbox(api_key: str, store: SandboxStore | None = None, *,
@@ -275,7 +227,7 @@ def create_easypost_sandbox(api_key: str, store: SandboxStore | None = None, *,
         shipment = body.get("shipment")
         if not isinstance(shipment, dict):
             raise EasyPostApiError(422, "PARAMETER.REQUIRED", "Missing required parameter.",
-                                   [_field_error("shipment", "is required")])
+                                   [field_error("shipment", "is required")])
         return state.create(shipment)
 
     @api.get("/shipments/{shipment_id}")
@@ -288,7 +240,7 @@ def create_easypost_sandbox(api_key: str, store: SandboxStore | None = None, *,
         rate_id = rate.get("id") if isinstance(rate, dict) else None
         if not rate_id:
             raise EasyPostApiError(422, "PARAMETER.REQUIRED", "Missing required parameter.",
-                                   [_field_error("rate.id", "is required")])
+                                   [field_error("rate.id", "is required")])
         return state.buy(shipment_id, rate_id)
 
     @api.post("/shipments/{shipment_id}/refund")
@@ -325,7 +277,7 @@ _FRAMEWORK_ERRORS = {
 
 def _framework_error(status: int, message: str, problems: list[FieldProblem]) -> dict[str, Any]:
     code, text = _FRAMEWORK_ERRORS.get(status, ("BAD_REQUEST" if status < 500 else "INTERNAL_SERVER_ERROR", message))
-    return error_envelope(code, text, [_field_error(field, problem) for field, problem in problems])
+    return error_envelope(code, text, [field_error(field, problem) for field, problem in problems])
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
@@ -348,5 +300,5 @@ _LABEL_FILE_TYPES = {"PNG": "image/png", "PDF": "application/pdf", "ZPL": "appli
 def _postage_label(tracking_code: str, options: dict[str, Any]) -> dict[str, Any]:
     requested = str(options.get("label_format") or "PNG").upper()
     fmt = requested if requested in _LABEL_FILE_TYPES else "PNG"
-    return {"id": _new_id("pl"), "object": "PostageLabel", "label_file_type": _LABEL_FILE_TYPES[fmt],
+    return {"id": new_id("pl"), "object": "PostageLabel", "label_file_type": _LABEL_FILE_TYPES[fmt],
             "label_size": "4x6", "label_url": f"https://sandbox.invalid/labels/{tracking_code}.{fmt.lower()}"}
