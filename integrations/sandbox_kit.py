@@ -14,8 +14,11 @@ import threading
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 SANDBOX_PREFIX = "/_sandbox/"
 
@@ -115,6 +118,36 @@ def install_faults(app: FastAPI, error_body: ErrorBody) -> FaultInjector:
         return {"remaining": 0}
 
     return faults
+
+
+FieldProblem = tuple[str, str]
+"""A request field (dotted path, e.g. `shipment.parcel.weight`) and what is wrong with it."""
+
+ProviderErrorBody = Callable[[int, str, list[FieldProblem]], dict[str, object]]
+
+
+def install_error_envelope(app: FastAPI, error_body: ProviderErrorBody, *, validation_status: int = 422) -> None:
+    """Answer FastAPI's own refusals (an unknown path, a method the path does not take, a request its
+    validation rejects) in the provider's envelope, as the provider itself would; `/_sandbox/` paths
+    keep FastAPI's. `error_body(status, message, field_problems)` renders the envelope; a refused request
+body is answered `validation_status` (the status the provider uses for invalid parameters)."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith(_sandbox_path(request)):
+            return await http_exception_handler(request, exc)
+        message = exc.detail if isinstance(exc.detail, str) else "The request could not be served."
+        return JSONResponse(error_body(exc.status_code, message, []), status_code=exc.status_code,
+                            headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith(_sandbox_path(request)):
+            return await request_validation_exception_handler(request, exc)
+        problems = [(".".join(str(part) for part in error["loc"][1:]) or str(error["loc"][0]), str(error["msg"]))
+                    for error in exc.errors()]
+        return JSONResponse(error_body(validation_status, "One or more parameters were invalid.", problems),
+                            status_code=validation_status)
 
 
 def _sandbox_path(request: Request) -> str:

@@ -12,6 +12,8 @@ from easypost.easypost_object import convert_to_easypost_object
 from integrations.carriers.easypost import label_format, parse_shipment
 from tests.fixtures.sandbox import RunningSandbox
 
+pytestmark = pytest.mark.conformance
+
 TO = {"name": "Ada", "street1": "179 N Harbor Dr", "city": "Redondo Beach", "state": "CA", "zip": "90277",
       "country": "US"}
 FROM = {"name": "DC", "street1": "2200 S Halsted St", "city": "Chicago", "state": "IL", "zip": "60608",

@@ -56,7 +56,8 @@ def test_a_label_is_rated_bought_and_refunded(easypost: EasyPostClient, sandbox:
 
     refunded = easypost.refund(shipment.id)
     assert refunded.refund_status == "submitted"
-    assert easypost.get_shipment(shipment.id).refund_status == "submitted"
+    # The sandbox's default carrier settles a refund as soon as it is next looked at.
+    assert easypost.get_shipment(shipment.id).refund_status == "refunded"
     [recorded] = sandbox.labels(reference=reference)
     assert recorded["tracking_code"] == bought.tracking_code and recorded["refunded"] is True
 

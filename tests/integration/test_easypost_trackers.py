@@ -25,6 +25,8 @@ from integrations.sandbox_store import SandboxStore
 from models.address import Address
 from tests.fixtures.eventually import eventually
 
+pytestmark = pytest.mark.conformance
+
 KEY = "EZTK-trackers-test"
 # Not in NFKD form (a composed é and the "fi" ligature): EasyPost normalises the secret before keying.
 SECRET = "caf\u00e9-\ufb01nal-secret"

@@ -75,3 +75,48 @@ def test_a_throttled_send_is_retried_and_delivered_once(sendgrid: SendGridClient
     with sandbox.faults("sendgrid", status=429, count=2, retry_after=0):
         message_id = sendgrid.send(to_email=to, to_name="A", from_email=FROM, subject="s", text="t")
     assert [m["message_id"] for m in sandbox.messages(to=to)] == [message_id]
+
+
+def _post(sandbox: RunningSandbox, body: dict[str, object]) -> httpx.Response:
+    return httpx.post(f"{sandbox.sendgrid_url}/v3/mail/send",
+                      headers={"Authorization": f"Bearer {sandbox.sendgrid_key}"}, json=body)
+
+
+def _template_body(**personalization: object) -> dict[str, object]:
+    return {"personalizations": [{"to": [{"email": _recipient()}], **personalization}],
+            "from": {"email": FROM}, "template_id": "d-" + "0a" * 16}
+
+
+def test_dynamic_template_data_that_is_not_an_object_is_refused_naming_the_field(sandbox: RunningSandbox) -> None:
+    response = _post(sandbox, _template_body(dynamic_template_data=["web-1001"]))
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["personalizations.0.dynamic_template_data"]
+
+
+def test_substitutions_are_refused_with_a_dynamic_template(sandbox: RunningSandbox) -> None:
+    response = _post(sandbox, _template_body(substitutions={"-name-": "Ada"}))
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["personalizations.0.substitutions"]
+
+
+def test_a_sandbox_mode_flag_that_is_not_a_boolean_is_refused_naming_the_field(sandbox: RunningSandbox) -> None:
+    to = _recipient()
+    response = _post(sandbox, {**_template_body(), "personalizations": [{"to": [{"email": to}]}],
+                               "mail_settings": {"sandbox_mode": {"enable": "true"}}})
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["mail_settings.sandbox_mode.enable"]
+    assert sandbox.messages(to=to) == []
+
+
+def test_the_event_webhook_settings_need_the_api_key(sandbox: RunningSandbox) -> None:
+    response = httpx.get(f"{sandbox.sendgrid_url}/v3/user/webhooks/event/settings",
+                         headers={"Authorization": "Bearer SG.wrong"})
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["field"] is None
+
+
+def test_event_webhook_settings_of_the_wrong_type_are_refused_naming_the_field(sandbox: RunningSandbox) -> None:
+    response = httpx.patch(f"{sandbox.sendgrid_url}/v3/user/webhooks/event/settings/signed",
+                           headers={"Authorization": f"Bearer {sandbox.sendgrid_key}"}, json={"enabled": "maybe"})
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["enabled"]

@@ -18,6 +18,8 @@ from fastapi import FastAPI, Request, Response
 from integrations.payments.sandbox import DEV_STRIPE_KEY
 from integrations.sandbox import SandboxServer, create_sandbox_app
 
+pytestmark = pytest.mark.conformance
+
 
 @dataclass
 class Inbox:
