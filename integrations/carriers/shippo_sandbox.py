@@ -128,7 +128,7 @@ def create_shippo_sandbox(api_key: str = DEV_SHIPPO_KEY, store: SandboxStore | N
         sender.emit(events)
         return refund
 
-    @api.post("/tracks", status_code=201)
+    @api.post("/tracks")
     async def register_track(request: Request) -> dict[str, Any]:
         body = await _body(request)
         carrier, number = body.get("carrier"), body.get("tracking_number")
