@@ -125,10 +125,12 @@ class ShippoClient(ProviderClient):
         for data in self._pages("/transactions", params, max_pages):
             yield parse_transaction(data)
 
-    def find_transaction(self, reference: str, *, rate_id: str | None = None) -> ShippoTransaction | None:
+    def find_transaction(self, reference: str, *, rate_id: str | None = None, page_size: int = 25,
+                         max_pages: int = 40) -> ShippoTransaction | None:
         """The newest transaction whose metadata is `reference` (and of `rate_id`, when given)."""
         wanted = _metadata(reference)
-        return next((t for t in self.transactions(rate_id=rate_id) if t.reference == wanted), None)
+        found = self.transactions(rate_id=rate_id, page_size=page_size, max_pages=max_pages)
+        return next((t for t in found if t.reference == wanted), None)
 
     def refund(self, transaction_id: str) -> ShippoRefund:
         """Ask for a label's refund (QUEUED at first). A refund already asked for is returned as it is."""

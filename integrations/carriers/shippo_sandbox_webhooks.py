@@ -22,8 +22,10 @@ ATTEMPTS = 3
 
 
 class WebhookSender:
-    def __init__(self, secret: str, webhooks: Callable[[], list[dict[str, Any]]]) -> None:
+    def __init__(self, secret: str, webhooks: Callable[[], list[dict[str, Any]]], *,
+                 transport: httpx.BaseTransport | None = None) -> None:
         self._secret = secret
+        self._transport = transport
         self._webhooks = webhooks
         self._lock = threading.Lock()
         self._queue: queue.Queue[tuple[str, bytes]] = queue.Queue()
@@ -64,7 +66,8 @@ class WebhookSender:
         headers = {"Content-Type": "application/json",
                    shippo_signature.SIGNATURE_HEADER: shippo_signature.sign(self._secret, body)}
         try:
-            return httpx.post(url, content=body, headers=headers, timeout=5.0).is_success
+            with httpx.Client(transport=self._transport, timeout=5.0) as http:
+                return http.post(url, content=body, headers=headers).is_success
         except httpx.HTTPError as exc:
             log.info("shippo sandbox webhook to %s failed: %r", url, exc)
             return False
