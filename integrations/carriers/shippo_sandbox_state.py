@@ -32,6 +32,8 @@ Events = list[tuple[str, dict[str, Any]]]
 _KINDS = ("shipment", "transaction", "refund", "track", "webhook")
 _COUNTERS = "shippo.counters"
 _NEXT_STATUS = {"PRE_TRANSIT": "TRANSIT", "TRANSIT": "DELIVERED"}
+LABEL_FILE_TYPES = ("PNG", "PNG_2.3x7.5", "PDF", "PDF_2.3x7.5", "PDF_4x6", "PDF_4x8", "PDF_A4", "PDF_A5",
+                    "PDF_A6", "ZPLII")
 _TEST_CARRIER = "shippo"  # Shippo's test tracking numbers: carrier "shippo", number SHIPPO_<STATUS>
 
 
@@ -115,19 +117,23 @@ class ShippoSandboxState:
             raise ShippoApiError(400, {"rate": ["This field is required."]})
         if not isinstance(metadata, str) or len(metadata) > 100:
             raise ShippoApiError(400, {"metadata": ["Ensure this field has no more than 100 characters."]})
+        if file_type not in LABEL_FILE_TYPES:
+            raise ShippoApiError(400, {"label_file_type": [f"\"{file_type}\" is not a valid choice."]})
         with self._lock:
             rate = next((r for s in self._records["shipment"].values() for r in s["rates"]
                          if r["object_id"] == rate_id), None)
             if rate is None:
                 raise ShippoApiError(400, {"rate": [f"Rate with object_id {rate_id} does not exist."]})
-            if any(t["_rate_id"] == rate_id and t["status"] != "ERROR" for t in self._records["transaction"].values()):
+            earlier = self._records["transaction"].values()
+            if any(t["_rate_id"] == rate_id and t["status"] != "ERROR" for t in earlier):
                 raise ShippoApiError(400, {"rate": ["A label has already been purchased for this rate."]})
             shipment = self._get("shipment", rate["shipment"])
             failing = self.knobs.fail_next_purchases > 0
             if failing:
                 self.knobs = self.knobs.model_copy(update={"fail_next_purchases": self.knobs.fail_next_purchases - 1})
             transaction = stamped(
-                object_state="VALID", status="QUEUED", rate=rate_id, _rate_id=rate_id, metadata=metadata, label_file_type=file_type,
+                object_state="VALID", status="QUEUED", rate=rate_id, _rate_id=rate_id, metadata=metadata,
+                label_file_type=file_type,
                 parcel=shipment["parcels"][0]["object_id"], tracking_number=None, tracking_status=None,
                 tracking_url_provider=None, label_url=None, commercial_invoice_url=None, qr_code_url=None,
                 eta=None, messages=[], test=True, created_by=None, _polls_left=self.knobs.queued_polls, _fail=failing,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +18,7 @@ from integrations.carriers.shippo_sandbox import DEV_SHIPPO_KEY
 from integrations.carriers.shippo_wire import RefundStatus, TrackingStatus, TransactionStatus
 from integrations.http import PermanentProviderError, RateLimitedError, RetryPolicy, TransientProviderError
 from integrations.sandbox import SandboxServer, create_sandbox_app
+from integrations.sandbox_store import SandboxStore
 from models.address import Address
 from models.money import Money
 
@@ -210,3 +212,20 @@ def test_find_transaction_follows_the_pages(client: ShippoClient) -> None:
     assert len(pages) == 3 and pages[0].reference == references[-1]
     found = client.find_transaction(oldest, page_size=1)
     assert found is not None and found.reference == oldest
+
+
+def test_the_sandbox_keeps_its_labels_across_a_restart_on_the_same_file(tmp_path: Path) -> None:
+    reference, state_file = _ref(), tmp_path / "sandboxes.db"
+    with SandboxStore(state_file) as store, SandboxServer(create_sandbox_app(
+            easypost_key="ep", sendgrid_key="sg", store=store)) as server:
+        with ShippoClient(f"{server.url}/shippo", DEV_SHIPPO_KEY, retry=NO_WAIT) as first:
+            rate = first.create_shipment(to_address=BUYER, from_address=DC, parcel=BOX, reference=reference).rates[0]
+            bought = first.buy(rate.id, reference=reference)
+    with SandboxStore(state_file) as store, SandboxServer(create_sandbox_app(
+            easypost_key="ep", sendgrid_key="sg", store=store)) as server:
+        with ShippoClient(f"{server.url}/shippo", DEV_SHIPPO_KEY, retry=NO_WAIT) as second:
+            assert second.find_transaction(reference) == bought
+            assert second.track("usps", bought.tracking_number or "").transaction_id == bought.id
+            with pytest.raises(PermanentProviderError) as twice:
+                second.buy(rate.id, reference=_ref())
+            assert twice.value.field == "rate"

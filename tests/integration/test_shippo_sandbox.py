@@ -66,7 +66,8 @@ def sandbox() -> Iterator[Sandbox]:
             inbox.arrived.notify_all()
         return Response(status_code=200)
 
-    with SandboxServer(receiver) as hooks, SandboxServer(create_sandbox_app(easypost_key="ep", sendgrid_key="sg")) as server:
+    app = create_sandbox_app(easypost_key="ep", sendgrid_key="sg")
+    with SandboxServer(receiver) as hooks, SandboxServer(app) as server:
         url = f"{server.url}/shippo"
         sdk = shippo.Shippo(api_key_header=DEV_SHIPPO_KEY, shippo_api_version="2018-02-08", server_url=url)
         yield Sandbox(url, sdk, inbox, f"{hooks.url}/hooks/shippo")
@@ -167,7 +168,8 @@ def test_the_sdk_tracks_a_bought_label_and_the_test_numbers(sandbox: Sandbox) ->
     reference = _ref()
     bought = _buy(sandbox.sdk, _shipment(sandbox.sdk, reference).rates[0], reference)
     track = sandbox.sdk.tracking_status.get(bought.tracking_number or "", "usps")
-    assert track.tracking_status is not None and track.tracking_status.status == components.TrackingStatusEnum.PRE_TRANSIT
+    assert track.tracking_status is not None
+    assert track.tracking_status.status == components.TrackingStatusEnum.PRE_TRANSIT
     assert track.transaction == bought.object_id and track.tracking_history
     for status in ("TRANSIT", "DELIVERED", "RETURNED"):
         test_track = sandbox.sdk.tracking_status.get(f"SHIPPO_{status}", "shippo")
