@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from integrations.carriers.shippo_sandbox_wire import (
+    LABEL_FILE_TYPES,
     TRACKING_STATUSES,
     ShippoApiError,
     address,
@@ -24,6 +25,8 @@ from integrations.carriers.shippo_sandbox_wire import (
     public,
     rates,
     stamped,
+    test_track,
+    track_json,
     tracking_event,
 )
 from integrations.sandbox_store import SandboxStore
@@ -32,9 +35,6 @@ Events = list[tuple[str, dict[str, Any]]]
 _KINDS = ("shipment", "transaction", "refund", "track", "webhook")
 _COUNTERS = "shippo.counters"
 _NEXT_STATUS = {"PRE_TRANSIT": "TRANSIT", "TRANSIT": "DELIVERED"}
-LABEL_FILE_TYPES = ("PNG", "PNG_2.3x7.5", "PDF", "PDF_2.3x7.5", "PDF_4x6", "PDF_4x8", "PDF_A4", "PDF_A5",
-                    "PDF_A6", "ZPLII")
-_TEST_CARRIER = "shippo"  # Shippo's test tracking numbers: carrier "shippo", number SHIPPO_<STATUS>
 
 
 class Knobs(BaseModel):
@@ -192,7 +192,7 @@ class ShippoSandboxState:
                  "address_to": None, "tracking_history": [tracking_event("PRE_TRANSIT", "Label created.")]}
         self._put("track", track)
         self.stats["labels_bought"] += 1
-        return [("transaction_updated", public(transaction)), ("track_updated", _track_json(track))]
+        return [("transaction_updated", public(transaction)), ("track_updated", track_json(track))]
 
     # refunds
 
@@ -240,22 +240,17 @@ class ShippoSandboxState:
     # tracking
 
     def track(self, carrier: str, number: str, metadata: str | None = None) -> dict[str, Any]:
-        if carrier == _TEST_CARRIER and number.startswith("SHIPPO_") and number[7:] in TRACKING_STATUSES:
-            status = number[7:]
-            return _track_json({"object_id": f"{carrier}/{number}", "carrier": carrier, "tracking_number": number,
-                                "transaction": None, "metadata": metadata, "eta": None, "original_eta": None,
-                                "servicelevel": {"name": None, "token": None}, "messages": [],
-                                "address_from": None, "address_to": None,
-                                "tracking_history": [tracking_event(status, f"Test tracking number: {status}.")]})
+        if (test := test_track(carrier, number, metadata)) is not None:
+            return test
         with self._lock:
             record = self._records["track"].get(f"{carrier}/{number}")
             if record is None:
-                return _track_json({"carrier": carrier, "tracking_number": number, "transaction": None,
+                return track_json({"carrier": carrier, "tracking_number": number, "transaction": None,
                                     "metadata": metadata, "messages": ["Tracking number not found."],
                                     "tracking_history": []})
             if metadata is not None:
                 record = self._put("track", {**record, "metadata": metadata})
-            return _track_json(record)
+            return track_json(record)
 
     def advance_track(self, carrier: str, number: str, status: str | None, details: str | None) -> Events:
         with self._lock:
@@ -271,7 +266,7 @@ class ShippoSandboxState:
             for transaction in self._records["transaction"].values():
                 if transaction["object_id"] == record["transaction"]:
                     self._put("transaction", {**transaction, "tracking_status": target})
-            return [("track_updated", _track_json(record))]
+            return [("track_updated", track_json(record))]
 
     # webhooks
 
@@ -318,12 +313,3 @@ class ShippoSandboxState:
         self._records[kind][record["object_id"]] = record
         return public(record)
 
-
-def _track_json(record: dict[str, Any]) -> dict[str, Any]:
-    history = record.get("tracking_history") or []
-    return {"carrier": record["carrier"], "tracking_number": record["tracking_number"],
-            "tracking_status": history[-1] if history else None, "tracking_history": history,
-            "transaction": record.get("transaction"), "metadata": record.get("metadata"), "eta": record.get("eta"),
-            "original_eta": record.get("original_eta"), "servicelevel": record.get("servicelevel"),
-            "messages": record.get("messages") or [], "address_from": record.get("address_from"),
-            "address_to": record.get("address_to"), "test": True}

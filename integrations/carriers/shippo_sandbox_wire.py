@@ -11,6 +11,9 @@ from typing import Any
 from integrations.carriers.sandbox_rates import distance_miles, quotes, zone_for
 
 OWNER = "sandbox@omniroute.invalid"
+LABEL_FILE_TYPES = ("PNG", "PNG_2.3x7.5", "PDF", "PDF_2.3x7.5", "PDF_4x6", "PDF_4x8", "PDF_A4", "PDF_A5",
+                    "PDF_A6", "ZPLII")
+TEST_CARRIER = "shippo"  # Shippo's test tracking numbers: carrier "shippo", number SHIPPO_<STATUS>
 TRACKING_STATUSES = ("PRE_TRANSIT", "TRANSIT", "DELIVERED", "RETURNED", "FAILURE", "UNKNOWN")
 # The sandbox's (carrier, service) as Shippo's carrier token, servicelevel token and name.
 _SERVICE_LEVELS = {
@@ -132,6 +135,27 @@ def tracking_event(status: str, details: str, *, city: str | None = None, state:
     event = stamped(status=status, status_details=details, status_date=now(),
                     substatus=None, location={"city": city, "state": state, "zip": None, "country": "US"})
     return event
+
+
+def track_json(record: dict[str, Any]) -> dict[str, Any]:
+    """A stored track as Shippo's Track: its current status is the last of its history."""
+    history = record.get("tracking_history") or []
+    return {"carrier": record["carrier"], "tracking_number": record["tracking_number"],
+            "tracking_status": history[-1] if history else None, "tracking_history": history,
+            "transaction": record.get("transaction"), "metadata": record.get("metadata"), "eta": record.get("eta"),
+            "original_eta": record.get("original_eta"), "servicelevel": record.get("servicelevel"),
+            "messages": record.get("messages") or [], "address_from": record.get("address_from"),
+            "address_to": record.get("address_to"), "test": True}
+
+
+def test_track(carrier: str, number: str, metadata: str | None) -> dict[str, Any] | None:
+    """The Track of one of Shippo's test numbers (`SHIPPO_TRANSIT` at carrier `shippo`), else None."""
+    status = number.removeprefix("SHIPPO_")
+    if carrier != TEST_CARRIER or status == number or status not in TRACKING_STATUSES:
+        return None
+    return track_json({"carrier": carrier, "tracking_number": number, "transaction": None, "metadata": metadata,
+                       "servicelevel": {"name": None, "token": None},
+                       "tracking_history": [tracking_event(status, f"Test tracking number: {status}.")]})
 
 
 def page_of(items: list[dict[str, Any]], page: int, results: int, next_url: str | None,
