@@ -1,5 +1,5 @@
 """All provider sandboxes in one HTTP server: EasyPost at `/easypost/v2`, SendGrid at `/sendgrid`,
-Shopify at `/shopify`, ShipBob at `/shipbob`, Stripe at `/stripe`,
+Shopify at `/shopify`, ShipBob at `/shipbob`, Stripe at `/stripe`, Shippo at `/shippo`,
 a webhook WMS at `/wms`, dropship vendors at `/dropship/{vendor}`.
 
 `SandboxServer` runs it in a background thread (tests, the embedded dev stack);
@@ -21,6 +21,7 @@ from fastapi import FastAPI
 
 from integrations.carriers.sandbox import create_easypost_sandbox
 from integrations.carriers.sandbox_trackers import TrackingPlan, WebhookIn
+from integrations.carriers.shippo_sandbox import create_shippo_sandbox
 from integrations.channels.sandbox import create_shopify_sandbox
 from integrations.dropship.sandbox import create_dropship_sandbox
 from integrations.notify.sandbox import create_sendgrid_sandbox
@@ -68,6 +69,7 @@ def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: s
     app.mount(WMS_PREFIX, create_wms_sandbox(store))
     app.mount(DROPSHIP_PREFIX, create_dropship_sandbox(store))
     app.mount(STRIPE_PREFIX, create_stripe_sandbox(stripe_key, store))
+    app.mount("/shippo", create_shippo_sandbox(store=store))  # DEV_SHIPPO_KEY, DEV_SHIPPO_WEBHOOK_SECRET
     return app
 
 

@@ -37,6 +37,10 @@ DEV_SENDGRID_KEY = "SG.omniroute-sandbox"
 # which config may not import), and the development secret its webhooks are signed with.
 DEV_STRIPE_KEY = "sk_test_omniroute_sandbox"
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_omniroute_dev_stripe_webhooks"
+# The token the Shippo sandbox accepts and the secret it signs webhooks with (the same texts as
+# integrations.carriers.shippo_sandbox's, which config may not import); development and test only.
+DEV_SHIPPO_KEY = "shippo_test_omniroute_sandbox"
+DEV_SHIPPO_WEBHOOK_SECRET = "omniroute-dev-shippo-webhooks"
 
 
 class Settings(BaseSettings):
@@ -99,6 +103,11 @@ class Settings(BaseSettings):
     stripe_base_url: str | None = None
     stripe_api_key: SecretStr = SecretStr(DEV_STRIPE_KEY)
     stripe_webhook_secret: SecretStr = SecretStr(DEV_STRIPE_WEBHOOK_SECRET)
+    # Shippo (the second carrier aggregator): None points at the sandbox's /shippo; the token is a
+    # `shippo_live_...`/`shippo_test_...` API token; the webhook secret signs `Shippo-Auth-Signature`.
+    shippo_base_url: str | None = None
+    shippo_api_key: SecretStr = SecretStr(DEV_SHIPPO_KEY)
+    shippo_webhook_secret: SecretStr = SecretStr(DEV_SHIPPO_WEBHOOK_SECRET)
     sendgrid_base_url: str | None = None
     sendgrid_api_key: SecretStr = SecretStr(DEV_SENDGRID_KEY)
     shopify_base_url: str | None = None
@@ -230,17 +239,22 @@ class Settings(BaseSettings):
         """For the processes that call providers (the worker; the gateway and migrations call none, and get
         no provider keys). Staging and production refuse the sandboxes' keys, and provider URLs left to
         default to the local sandboxes, for every provider the deployment uses: carrier and e-mail
-        always, Stripe when its URL or key is set, Shopify when a Shopify URL is set, ShipBob when a 3PL
-        node or URL is set. Raises ValueError naming the variable to set."""
+        always, Stripe and Shippo (and Shippo's webhook secret) when their URL or key is set, Shopify
+        when a Shopify URL is set, ShipBob when a 3PL node or URL is set. Raises ValueError naming the
+        variable to set."""
         if self.environment in ("development", "test"):
             return
         uses_shipbob = self.shipbob_node_id is not None or self.shipbob_base_url is not None
         # No workflow step calls Stripe yet: it counts as used once its URL or key is set.
         uses_stripe = (self.stripe_base_url is not None
                        or self.stripe_api_key.get_secret_value() != DEV_STRIPE_KEY)
+        # No workflow step calls Shippo yet either: used once its URL or token is set.
+        uses_shippo = (self.shippo_base_url is not None
+                       or self.shippo_api_key.get_secret_value() != DEV_SHIPPO_KEY)
         for name, key, sandbox_key, url, used in (
             ("easypost", self.easypost_api_key, DEV_EASYPOST_KEY, self.easypost_base_url, True),
             ("stripe", self.stripe_api_key, DEV_STRIPE_KEY, self.stripe_base_url, uses_stripe),
+            ("shippo", self.shippo_api_key, DEV_SHIPPO_KEY, self.shippo_base_url, uses_shippo),
             ("sendgrid", self.sendgrid_api_key, DEV_SENDGRID_KEY, self.sendgrid_base_url, True),
             ("shopify", self.shopify_api_key, DEV_SHOPIFY_TOKEN, self.shopify_base_url,
              self.shopify_base_url is not None),
@@ -254,6 +268,9 @@ class Settings(BaseSettings):
             if url is None:
                 raise ValueError(f"OMNIROUTE_{name.upper()}_BASE_URL must be set {self._outside_development}: "
                                  "left unset it points at the local sandbox")
+        if uses_shippo and self.shippo_webhook_secret.get_secret_value().strip() in ("", DEV_SHIPPO_WEBHOOK_SECRET):
+            raise ValueError(f"OMNIROUTE_SHIPPO_WEBHOOK_SECRET must be set {self._outside_development}: "
+                             "it is empty or the development secret")
 
     @property
     def _outside_development(self) -> str:
@@ -292,6 +309,10 @@ class Settings(BaseSettings):
     @property
     def stripe_url(self) -> str:
         return self.stripe_base_url or f"{self.sandbox_url}/stripe"
+
+    @property
+    def shippo_url(self) -> str:
+        return self.shippo_base_url or f"{self.sandbox_url}/shippo"
 
     @property
     def sendgrid_url(self) -> str:
