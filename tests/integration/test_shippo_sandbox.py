@@ -21,6 +21,8 @@ from integrations.carriers import shippo_signature
 from integrations.carriers.shippo_sandbox import DEV_SHIPPO_KEY, DEV_SHIPPO_WEBHOOK_SECRET
 from integrations.sandbox import SandboxServer, create_sandbox_app
 
+pytestmark = pytest.mark.conformance
+
 
 @dataclass
 class Inbox:
