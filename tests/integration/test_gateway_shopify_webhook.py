@@ -10,18 +10,23 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import random
 import uuid
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from gateway.app import create_app
 from models.audit import AuditFilter, AuditKind
 from omniroute.client import OrderNotFoundError
+from omniroute.config.settings import Settings
+from store import Store
 from tests.fixtures.eventually import eventually_reads
-from tests.fixtures.gateway import gateway_app, http_to
+from tests.fixtures.gateway import ADMIN_TOKEN, gateway_app, http_to, unreachable_temporal
 from tests.fixtures.temporal import RunningWorker
 
 CHANNEL = "shop_us"
@@ -249,3 +254,39 @@ async def test_a_signed_order_that_cannot_be_mapped_is_a_422_naming_the_field_an
     assert response.json()["detail"][0]["loc"] == ["body", "line_items", 0, "sku"]
     with pytest.raises(OrderNotFoundError):
         await omniroute_worker.sdk.get_order(f"{CHANNEL}-{shopify_id}")
+
+
+async def test_temporal_out_of_reach_is_a_503_and_the_delivery_is_not_remembered(sqlite_store: Store) -> None:
+    webhook_id = str(uuid.uuid4())
+    app = gateway_app(sqlite_store, await unreachable_temporal(),
+                      shopify_webhook_secrets=json.dumps({CHANNEL: SECRET}))
+    async with http_to(app, token=None) as gateway:
+        response = await deliver(gateway, "orders/create", shopify_order(a_shopify_id()), webhook_id=webhook_id)
+
+    assert response.status_code == 503
+    assert not sqlite_store.webhook_handled("shopify", webhook_id, now=datetime.now(UTC))
+
+
+async def test_outside_development_a_channel_without_a_secret_refuses_every_webhook(sqlite_store: Store) -> None:
+    codec_key = base64.b64encode(os.urandom(32)).decode()
+    settings = Settings(environment="production", database_url="postgresql://unused@db/omniroute",
+                        bootstrap_admin_key=ADMIN_TOKEN, codec_keys=json.dumps({"k1": codec_key}),
+                        shopify_webhook_secrets=json.dumps({"another_shop": SECRET}))
+    app = create_app(settings, store=sqlite_store, client=await unreachable_temporal())
+    async with http_to(app, token=None) as gateway:
+        response = await deliver(gateway, "customers/redact", {"shop_domain": "x.myshopify.com"})
+
+    assert response.status_code == 503
+    assert "OMNIROUTE_SHOPIFY_WEBHOOK_SECRETS" in response.json()["detail"]
+    assert sqlite_store.audit_entries(AuditFilter(kind=AuditKind.PRIVACY_REQUEST)) == []
+
+
+def test_a_remembered_delivery_is_forgotten_once_it_expires(sqlite_store: Store) -> None:
+    handled_at = datetime(2026, 12, 6, 10, tzinfo=UTC)
+    sqlite_store.remember_webhook("shopify", "wh-1", now=handled_at, keep=timedelta(days=7))
+
+    assert sqlite_store.webhook_handled("shopify", "wh-1", now=handled_at + timedelta(days=6))
+    assert not sqlite_store.webhook_handled("other_sender", "wh-1", now=handled_at)
+    sqlite_store.remember_webhook("shopify", "wh-2", now=handled_at + timedelta(days=8), keep=timedelta(days=7))
+    assert not sqlite_store.webhook_handled("shopify", "wh-1", now=handled_at + timedelta(days=6))  # purged
+    assert sqlite_store.webhook_handled("shopify", "wh-2", now=handled_at + timedelta(days=8))
