@@ -35,6 +35,7 @@ from gateway.routes import (
     timeline,
     webhooks_easypost,
     webhooks_shipbob,
+    webhooks_shopify,
 )
 from omniroute.client import OmnirouteClient
 from omniroute.config.codec import codec_for, omniroute_data_converter
@@ -107,6 +108,7 @@ def create_app(
     app.include_router(webhooks_shipbob.router, responses=TOO_LARGE)  # signed by ShipBob, not by API key
     # Signed by the sender, not by an API key (gateway/signatures.py).
     app.include_router(webhooks_easypost.router, responses=TOO_LARGE)
+    app.include_router(webhooks_shopify.router, responses=TOO_LARGE)
     routers = (
         keys.router,
         nodes.router,

@@ -91,6 +91,8 @@ class AuditKind(StrEnum):
     RULES_PUT = "rules.put"
     KEY_CREATE = "key.create"
     KEY_REVOKE = "key.revoke"
+    CHANNEL_WEBHOOK = "channel.webhook"
+    PRIVACY_REQUEST = "privacy.request"
 
 
 class AuditEntryIn(BaseModel):

@@ -42,6 +42,7 @@ from store.reservations import ReservationRepository, ReservationView
 from store.safety_stock import SafetyStockDefaultsRepository
 from store.sourcing_config import COST_MODEL, RULES, SHADOW_PRICES, SourcingConfigRepository
 from store.store_capacity import Claim, StoreCapacityRepository
+from store.webhook_deliveries import WebhookDeliveryRepository
 
 
 class Store:
@@ -71,6 +72,7 @@ class Store:
         self._store_capacity = StoreCapacityRepository(database)
         self._order_search = OrderSearchRepository(database)
         self._audit = AuditRepository(database)
+        self._webhook_deliveries = WebhookDeliveryRepository(database)
         self._database = database
 
     @classmethod
@@ -360,6 +362,16 @@ class Store:
 
     def notification_usage(self, recipient: str, kind: str) -> NotificationUsage | None:
         return self._notification_limits.usage(recipient, kind)
+
+    # webhooks in
+
+    def webhook_handled(self, source: str, delivery_id: str, *, now: datetime) -> bool:
+        """Whether `source`'s webhook delivery `delivery_id` was handled before and is still remembered."""
+        return self._webhook_deliveries.handled(source, delivery_id, now=now)
+
+    def remember_webhook(self, source: str, delivery_id: str, *, now: datetime, keep: timedelta) -> None:
+        """Remember a handled webhook delivery until `now + keep` (store.webhook_deliveries)."""
+        self._webhook_deliveries.remember(source, delivery_id, now=now, keep=keep)
 
     # audit trail and kept versions
 

@@ -353,3 +353,15 @@ store_accepts = sa.Table(
     sa.Column("node_id", sa.String(64), nullable=False),
     sa.Column("day", sa.Date, nullable=False),
 )
+
+# Webhook deliveries already handled, by sender and delivery id, until they expire (0012): a sender's
+# retry of a delivery it thinks failed is acknowledged and not applied twice (store/webhook_deliveries.py).
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("source", sa.String(32), primary_key=True),
+    sa.Column("delivery_id", sa.String(200), primary_key=True),
+    sa.Column("handled_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Index(None, "expires_at"),
+)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -41,10 +42,20 @@ DEV_STRIPE_WEBHOOK_SECRET = "whsec_omniroute_dev_stripe_webhooks"
 # integrations.carriers.shippo_sandbox's, which config may not import); development and test only.
 DEV_SHIPPO_KEY = "shippo_test_omniroute_sandbox"
 DEV_SHIPPO_WEBHOOK_SECRET = "omniroute-dev-shippo-webhooks"
+_SHOPIFY_SECRETS_VARIABLE = "OMNIROUTE_SHOPIFY_WEBHOOK_SECRETS"
+_CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,31}$")
+
+
+def dev_shopify_webhook_secret(channel: str) -> str:
+    """The published development secret a channel's Shopify webhooks are checked with when
+    OMNIROUTE_SHOPIFY_WEBHOOK_SECRETS does not list it (development and test only)."""
+    return f"omniroute-dev-shopify-{channel}"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OMNIROUTE_", env_file=".env", extra="ignore")
+    # Errors name the variable but never echo its value: several values are secrets.
+    model_config = SettingsConfigDict(env_prefix="OMNIROUTE_", env_file=".env", extra="ignore",
+                                      hide_input_in_errors=True)
 
     # Only development and test may run on a throwaway SQLite file or with the sandboxes' keys and URLs;
     # staging and production fail closed (see _real_database_outside_development and
@@ -112,6 +123,10 @@ class Settings(BaseSettings):
     sendgrid_api_key: SecretStr = SecretStr(DEV_SENDGRID_KEY)
     shopify_base_url: str | None = None
     shopify_api_key: SecretStr = SecretStr(DEV_SHOPIFY_TOKEN)
+    # The secrets Shopify signs each channel's webhooks with (`X-Shopify-Hmac-Sha256`, the app's client
+    # secret): a JSON object of channel to secret, e.g. {"shop_us": "shpss_..."}. POST /webhooks/shopify/{channel}
+    # checks with the channel's; outside development and test a channel not listed refuses every webhook (503).
+    shopify_webhook_secrets: SecretStr = SecretStr("")
     mail_from: str = "orders@omniroute.example"
     # At most this many messages of one kind to one recipient within an hour; more are suppressed.
     notify_per_recipient_per_hour: int = Field(default=10, ge=1)
@@ -179,6 +194,24 @@ class Settings(BaseSettings):
         if self.environment in ("development", "test"):
             return dev_partner_secret(name)
         raise ValueError(f"no secret named {name!r} in OMNIROUTE_PARTNER_SECRETS")
+
+    def shopify_webhook_secret(self, channel: str) -> str | None:
+        """The secret `channel`'s Shopify webhooks are signed with; None when there is none to trust: the
+        channel is not listed outside development and test (where an unlisted channel has the published
+        dev_shopify_webhook_secret), or it is listed with that published secret."""
+        secret = _shopify_webhook_secrets(self.shopify_webhook_secrets).get(channel)
+        development = self.environment in ("development", "test")
+        if secret is None:
+            return dev_shopify_webhook_secret(channel) if development else None
+        if not development and secret == dev_shopify_webhook_secret(channel):
+            return None
+        return secret
+
+    @model_validator(mode="after")
+    def _shopify_webhook_secrets_usable(self) -> Settings:
+        # After validation, so that the error shows the settings (secrets masked), not the raw text.
+        _shopify_webhook_secrets(self.shopify_webhook_secrets)  # a ValueError naming the variable
+        return self
 
     @field_validator("channel_syncs", mode="before")
     @classmethod
@@ -340,3 +373,26 @@ class Settings(BaseSettings):
             return self.temporal_ui_url
         host = self.temporal_address.rsplit(":", 1)[0]
         return f"http://{host}:{self.temporal_ui_port}"
+
+
+def _shopify_webhook_secrets(value: SecretStr) -> dict[str, str]:
+    """OMNIROUTE_SHOPIFY_WEBHOOK_SECRETS as channel to secret; a ValueError naming the variable (and the
+    channel, never the secret) when it is not a JSON object of channel names to non-empty strings."""
+    raw = value.get_secret_value().strip()
+    if not raw:
+        return {}
+    try:
+        secrets = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{_SHOPIFY_SECRETS_VARIABLE} must be a JSON object of channel to secret: "
+                         f"not JSON ({err.msg} at position {err.pos})") from None
+    if not isinstance(secrets, dict):
+        raise ValueError(f"{_SHOPIFY_SECRETS_VARIABLE} must be a JSON object of channel to secret")
+    for channel, secret in secrets.items():
+        if not _CHANNEL_NAME.match(channel):
+            raise ValueError(f"{_SHOPIFY_SECRETS_VARIABLE}: {channel[:40]!r} is not a channel name "
+                             "(lower-case letters, digits and _, at most 32)")
+        if not isinstance(secret, str) or not secret.strip():
+            raise ValueError(f"{_SHOPIFY_SECRETS_VARIABLE}: the secret of channel {channel!r} must be a "
+                             "non-empty string")
+    return secrets
