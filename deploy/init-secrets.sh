@@ -42,6 +42,9 @@ write easypost_webhook_secret "$(random_token 32)"
 # Partner secrets by name (docs/nodes.md): a whsec_ secret per WMS and vendor node, and ShipBob's webhook
 # secret as "shipbob-webhooks". Starts empty; add each node's as you add the node.
 write partner_secrets "{}"
+# Shopify channels' webhook secrets (docs/channels-shopify.md): a JSON object channel -> the app's client
+# secret. Starts empty: every Shopify webhook is answered 503 (Shopify retries) until its channel is added.
+write shopify_webhook_secrets "{}"
 # Empty until a 3PL node uses ShipBob; the worker then refuses to start while it is empty.
 write shipbob_api_key ""
 for name in easypost_api_key sendgrid_api_key; do

@@ -39,18 +39,20 @@ SECRET_FILES = {
     "shipbob_api_key": "shipbob-live-token",
     "easypost_webhook_secret": "easypost-webhook-secret",
     "partner_secrets": '{"shipbob-webhooks": "whsec_c2hpcGJvYi1saXZlLXNlY3JldA==", "dc-edison": "whsec_ZWRpc29u"}',
+    "shopify_webhook_secrets": '{"shopify_us": "shpss_live_secret"}',
 }
 # Each process and the secrets it uses, by the setting they fill; nobody else gets any.
 SECRETS_BY_SERVICE = {
     "migrate": {"database_url"},
     "worker": {"database_url", "easypost_api_key", "sendgrid_api_key", "shipbob_api_key", "codec_keys",
                "partner_secrets"},
-    "gateway": {"database_url", "bootstrap_admin_key", "codec_keys", "easypost_webhook_secret", "partner_secrets"},
+    "gateway": {"database_url", "bootstrap_admin_key", "codec_keys", "easypost_webhook_secret", "partner_secrets",
+                "shopify_webhook_secrets"},
 }
 PROVIDER_KEYS = {"easypost_api_key", "sendgrid_api_key", "shopify_api_key", "shipbob_api_key"}
 # Settings that are secrets: they reach a process as a file, never as an environment variable.
 SECRET_SETTINGS = PROVIDER_KEYS | {"database_url", "codec_keys", "bootstrap_admin_key", "easypost_webhook_secret",
-                                   "partner_secrets"}
+                                   "partner_secrets", "shopify_webhook_secrets"}
 SUBSTITUTION = re.compile(r"\$\{(?P<name>[A-Za-z0-9_]+)(?:(?P<op>:\?|:-)(?P<arg>[^}]*))?\}")
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 
@@ -193,6 +195,8 @@ def test_the_gateway_verifies_partner_webhooks_with_the_deployments_secrets(
     assert settings.partner_secret(settings.shipbob_webhook_secret_ref) == "whsec_c2hpcGJvYi1saXZlLXNlY3JldA=="
     with pytest.raises(ValueError, match="no secret named 'dc-ontario'"):
         settings.partner_secret("dc-ontario")  # outside development a name not listed is no published dev secret
+    assert settings.shopify_webhook_secret("shopify_us") == "shpss_live_secret"
+    assert settings.shopify_webhook_secret("shopify_eu") is None, "a channel not listed has no secret in production"
 
 
 def test_the_worker_signs_hand_offs_with_the_deployments_partner_secrets_and_calls_shipbob_with_its_key(
