@@ -35,6 +35,7 @@ from store.feeds import FeedRepository
 from store.inventory import InventoryRepository
 from store.keys import KeyRepository
 from store.network import NodeRepository
+from store.message_ledger import MessageLedgerRepository, MessageRecord, MessageState
 from store.notification_limits import NotificationLimitRepository, NotificationUsage
 from store.order_search import OrderSearchRepository
 from store.orders import OrderRepository, ReturnRepository, ShipmentRepository
@@ -68,6 +69,7 @@ class Store:
         self._sourcing = SourcingConfigRepository(database)
         self._keys = KeyRepository(database)
         self._notification_limits = NotificationLimitRepository(database)
+        self._messages = MessageLedgerRepository(database)
         self._store_capacity = StoreCapacityRepository(database)
         self._order_search = OrderSearchRepository(database)
         self._audit = AuditRepository(database)
@@ -360,6 +362,25 @@ class Store:
 
     def notification_usage(self, recipient: str, kind: str) -> NotificationUsage | None:
         return self._notification_limits.usage(recipient, kind)
+
+    def begin_message(self, key: str, channel: str, *, kind: str, recipient: str, language: str,
+                      now: datetime) -> MessageRecord | None:
+        """Record a message `sending` before it is sent and answer None; or answer its row when it has one
+        (store.message_ledger)."""
+        return self._messages.begin(key, channel, kind=kind, recipient=recipient, language=language, now=now)
+
+    def resend_message(self, key: str, channel: str, *, uncertain: bool, now: datetime) -> None:
+        self._messages.resend(key, channel, uncertain=uncertain, now=now)
+
+    def finish_message(self, key: str, channel: str, state: MessageState, *, now: datetime,
+                       provider_message_id: str | None = None) -> None:
+        self._messages.finish(key, channel, state, now=now, provider_message_id=provider_message_id)
+
+    def message_record(self, key: str, channel: str) -> MessageRecord | None:
+        return self._messages.get(key, channel)
+
+    def uncertain_message_resends(self) -> int:
+        return self._messages.uncertain_total()
 
     # audit trail and kept versions
 
