@@ -91,11 +91,12 @@ class Notification(BaseModel):
 
 def notification_key(workflow_id: str, notification: Notification) -> str:
     """A deterministic key for a message a workflow sends: its workflow id, the kind, what it is about (the
-    shipment when the facts name one, else the reference) and a digest of the facts, so two different
+    shipment when the facts name one, else the reference) and a digest of the recipient and facts, so two different
     messages of one kind (two lines cancelled at different times) differ and a repeat of the same one
     does not. Pure: workflows call it."""
     about = notification.facts.get("shipment") or notification.reference
-    content = "\n".join(f"{k}={v}" for k, v in sorted(notification.facts.items()))
+    content = f"to={notification.to_email.strip().lower()}\n"
+    content += "\n".join(f"{k}={v}" for k, v in sorted(notification.facts.items()))
     content += "".join(f"\n{k}={m.amount} {m.currency}" for k, m in sorted(notification.amounts.items()))
     content += "".join(f"\n{k}={d.isoformat()}" for k, d in sorted(notification.dates.items()))
     digest = hashlib.sha256(content.encode()).hexdigest()[:16]

@@ -34,8 +34,8 @@ from store.engine import Database, create_store_engine
 from store.feeds import FeedRepository
 from store.inventory import InventoryRepository
 from store.keys import KeyRepository
-from store.network import NodeRepository
 from store.message_ledger import MessageLedgerRepository, MessageRecord, MessageState
+from store.network import NodeRepository
 from store.notification_limits import NotificationLimitRepository, NotificationUsage
 from store.order_search import OrderSearchRepository
 from store.orders import OrderRepository, ReturnRepository, ShipmentRepository
