@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -104,7 +105,10 @@ class MessageLedgerRepository:
                        .scalar_one())
 
 
-def _record(row: sa.Row[tuple[object, ...]]) -> MessageRecord:
-    values = list(row)
-    values[5] = MessageState(values[5])
-    return MessageRecord(*values)  # type: ignore[arg-type]
+def _record(row: Any) -> MessageRecord:  # a Row of _COLUMNS
+    m = row._mapping
+    return MessageRecord(key=m["message_key"], channel=m["channel"], kind=m["kind"], recipient=m["recipient"],
+                         language=m["language"], state=MessageState(m["state"]),
+                         provider_message_id=m["provider_message_id"], attempts=m["attempts"],
+                         uncertain_resends=m["uncertain_resends"], created_at=m["created_at"],
+                         updated_at=m["updated_at"])

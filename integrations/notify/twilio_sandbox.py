@@ -157,7 +157,7 @@ def create_twilio_sandbox(account_sid: str = DEV_TWILIO_ACCOUNT_SID, auth_token:
         now = _rfc2822(datetime.now(UTC))
         sid = "SM" + secrets.token_hex(16)
         body = form["Body"]
-        message = {
+        message: dict[str, Any] = {
             "sid": sid, "account_sid": account_sid, "messaging_service_sid": form.get("MessagingServiceSid"),
             "to": form["To"], "from": form.get("From"), "body": body, "status": "queued",
             "num_segments": str(max(1, -(-len(body) // _SEGMENT))), "num_media": "0", "direction": "outbound-api",
