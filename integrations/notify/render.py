@@ -85,8 +85,8 @@ def render(notification: Notification) -> Rendered:
     dates = {key: format_datetime(moment.astimezone(UTC), format="long", tzinfo=UTC, locale=locale)
              for key, moment in notification.dates.items()}
     details = sorted({**notification.facts, **amounts, **dates}.items())
-    context: dict[str, object] = {"name": notification.to_name, "reference": notification.reference, "facts": notification.facts,
-               "amounts": amounts, "dates": dates, "details": details}
+    context: dict[str, object] = {"name": notification.to_name, "reference": notification.reference,
+                                  "facts": notification.facts, "amounts": amounts, "dates": dates, "details": details}
     env = _environment()
     text_template = env.get_template(f"{language}/{notification.kind.value}.txt")
     subject = _block(text_template, "subject", context).strip()
