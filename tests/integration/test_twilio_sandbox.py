@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,8 +24,14 @@ from twilio.rest import Client
 
 from integrations.http import NO_RETRY, PermanentProviderError, TransientProviderError
 from integrations.notify.twilio import TwilioClient
-from integrations.notify.twilio_sandbox import DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN, read_form
+from integrations.notify.twilio_sandbox import (
+    DEV_TWILIO_ACCOUNT_SID,
+    DEV_TWILIO_AUTH_TOKEN,
+    create_twilio_sandbox,
+    read_form,
+)
 from integrations.sandbox import SandboxServer
+from integrations.sandbox_store import SandboxStore
 from tests.fixtures.sandbox import RunningSandbox
 
 SENDER = "+15005550006"
@@ -189,3 +196,14 @@ def test_a_sandbox_fault_is_transient_and_sends_nothing(client: TwilioClient, sa
     assert failed.value.status == 503 and failed.value.code == "20500"
     assert httpx.get(f"{sandbox.url}/twilio/_sandbox/messages", params={"to": to}).json() == []
     assert client.send_sms(to=to, body="hi").status == "queued", "the fault was for one request"
+
+
+def test_messages_outlive_a_restart_on_the_same_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "sandboxes.db"
+    with SandboxStore(state) as store, SandboxServer(create_twilio_sandbox(store=store)) as before:
+        with TwilioClient(before.url, DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN, SENDER) as twilio:
+            sent = twilio.send_sms(to=a_number(), body="kept")
+
+    with SandboxStore(state) as store, SandboxServer(create_twilio_sandbox(store=store)) as after:
+        with TwilioClient(after.url, DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN, SENDER) as twilio:
+            assert twilio.fetch(sent.sid).body == "kept"
