@@ -1,5 +1,17 @@
-"""Customer notifications through the mail provider (SendGrid v3 wire format), at most a few of one kind
-to one recipient an hour: bogus requests against someone else's order must not flood that customer."""
+"""Customer notifications: an e-mail (SendGrid v3 wire format, text and HTML) and, when the customer asked
+for it, an SMS (Twilio), rendered in their language (integrations.notify.render), each sent once.
+
+Once: every message is recorded in the app DB's message ledger (store.message_ledger) by its key and
+channel `sending` before the provider is called and `sent` with the provider's id after. A retry or a
+rerun finding it `sent` answers that id and sends nothing; finding it `failed` (the provider answered
+with an error) sends it again. Finding it left `sending` (the attempt stopped between the call and
+its answer) it asks the provider when it can: Twilio's message list by recipient and body. SendGrid
+cannot be asked (no lookup by our reference outside its paid, delayed activity feed), so the e-mail
+is sent again and counted in the ledger's `uncertain_resends`: the one duplicate left.
+
+At most a few of one kind to one recipient an hour: bogus requests against someone else's order must
+not flood that customer. The limit counts a message once, when the ledger first records it.
+"""
 
 from __future__ import annotations
 
@@ -10,29 +22,13 @@ from datetime import UTC, datetime, timedelta
 from temporalio import activity
 
 from activities.errors import classified_errors
+from integrations.http import PermanentProviderError, ProviderError
+from integrations.notify.render import Rendered
+from integrations.notify.render import render as render_message
 from integrations.notify.sendgrid import SendGridClient
-from models.notify import Notification, NotificationKind
-from store.ports import NotificationLimits
-
-SUBJECTS = {
-    NotificationKind.ORDER_CONFIRMED: "We have your order {reference}",
-    NotificationKind.LINES_CANCELLED: "Part of your order {reference} was cancelled",
-    NotificationKind.BACKORDERED: "Part of your order {reference} is on backorder",
-    NotificationKind.SHIPPED: "Your order {reference} has shipped",
-    NotificationKind.DELIVERED: "Your order {reference} was delivered",
-    NotificationKind.ORDER_CANCELLED: "Your order {reference} was cancelled",
-    NotificationKind.ORDER_FAILED: "We could not complete your order {reference}",
-    NotificationKind.RETURN_LABEL: "Your return {reference}: label inside",
-    NotificationKind.RETURN_REJECTED: "We could not accept return {reference}",
-    NotificationKind.REFUND_ISSUED: "Your refund for return {reference}",
-    NotificationKind.DELIVERY_EXCEPTION: "A problem with the delivery of your order {reference}",
-    NotificationKind.CANCEL_REFUSED: "Your order {reference} had shipped before your cancel reached us",
-    NotificationKind.READY_FOR_PICKUP: "Your order {reference} is ready for pickup: show your pickup code",
-    NotificationKind.PICKUP_EXPIRED: "Your pickup order {reference} was not collected and is cancelled",
-    NotificationKind.CURBSIDE_ARRIVAL: "We know you are here: your order {reference} is on its way to your car",
-    NotificationKind.PICKUP_LOCKED: "Your pickup of order {reference} is locked: please contact the store",
-    NotificationKind.PICKUP_SHIPPED_INSTEAD: "Your order {reference} will be shipped to you instead of picked up",
-}
+from integrations.notify.twilio import TwilioClient
+from models.notify import MessageChannel, Notification, notification_key
+from store.ports import MessageLedger, MessageState, NotificationLimits
 
 # The window the per-recipient limit counts in (OMNIROUTE_NOTIFY_PER_RECIPIENT_PER_HOUR messages a kind).
 LIMIT_WINDOW = timedelta(hours=1)
@@ -40,19 +36,21 @@ LIMIT_WINDOW = timedelta(hours=1)
 # failure: nothing retries it, and the workflow goes on (a failed local activity reaches the workflow as
 # a bare ApplicationError, which the callers do not catch).
 SUPPRESSED = "suppressed"
+# How far before the lost attempt a message Twilio lists may have been created and still be that attempt:
+# our clock and Twilio's differ, and Twilio's dates have whole seconds.
+LOOKUP_SKEW = timedelta(minutes=5)
 
 
 def render(notification: Notification) -> tuple[str, str]:
-    subject = SUBJECTS[notification.kind].format(reference=notification.reference)
-    facts = "\n".join(f"{key.replace('_', ' ')}: {value}" for key, value in sorted(notification.facts.items()))
-    body = f"Hello {notification.to_name},\n\n{subject}.\n\n{facts}\n".rstrip() + "\n"
-    return subject, body
+    """The e-mail's subject and plain text."""
+    rendered = render_message(notification)
+    return rendered.subject, rendered.text
 
 
-def recipient_key(email: str) -> str:
-    """What the limit counts a recipient by, and logs name them by: a SHA-256 of the address (trimmed,
-    lower-cased), never the address."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+def recipient_key(address: str) -> str:
+    """What the limit and the ledger count a recipient by, and logs name them by: a SHA-256 of the address
+    or phone number (trimmed, lower-cased), never the address."""
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()
 
 
 def _utc_now() -> datetime:
@@ -60,30 +58,101 @@ def _utc_now() -> datetime:
 
 
 class NotifyActivities:
-    def __init__(self, mail: SendGridClient, mail_from: str, limits: NotificationLimits, *, per_hour: int,
-                 clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, mail: SendGridClient, mail_from: str, limits: NotificationLimits, *, ledger: MessageLedger,
+                 per_hour: int, sms: TwilioClient | None = None, clock: Callable[[], datetime] = _utc_now) -> None:
         self._mail = mail
         self._from = mail_from
         self._limits = limits
+        self._ledger = ledger
         self._per_hour = per_hour
+        self._sms = sms
         self._clock = clock
 
     @activity.defn
     def notify(self, notification: Notification) -> str:
-        """Send one customer message; returns the provider's message id, or SUPPRESSED without sending
-        when the recipient already had `per_hour` messages of this kind within the hour (counted in the
-        app DB, logged under a hash of the address). Raises ProviderRejected (non-retryable) if the
-        provider refuses it; transient failures are retried. Only the first attempt is counted: a retry
-        is the same message."""
-        if activity.info().attempt == 1 and not self._admitted(notification):
-            return SUPPRESSED
-        subject, text = render(notification)
+        """Send one customer message by e-mail and, when `notification.sms`, by SMS; returns the e-mail's
+        provider message id, or SUPPRESSED without sending when the recipient already had `per_hour`
+        messages of this kind within the hour. Each channel is sent once per idempotency key (see the
+        module docstring). Raises ProviderRejected (non-retryable) if the mail provider refuses the
+        e-mail; an SMS the provider refuses is recorded `rejected` and logged, and does not fail the
+        e-mail. Transient failures are retried, and the retry sends only what did not go out."""
+        key = notification.idempotency_key or notification_key(
+            activity.info().workflow_id or activity.info().activity_id, notification)
+        rendered = render_message(notification)
+        language = rendered.language if not rendered.fell_back else f"en<{notification.locale}"[:16]
+        if rendered.fell_back:
+            activity.logger.warning("no %s templates: %s message %s rendered in English", notification.locale,
+                                    notification.kind.value, key)
         with classified_errors():
-            return self._mail.send(
-                to_email=notification.to_email, to_name=notification.to_name, from_email=self._from,
-                subject=subject, text=text, categories=[notification.kind.value],
-                custom_args={"reference": notification.reference, "kind": notification.kind.value},
-            )
+            email = self._once(MessageChannel.EMAIL, key, notification, recipient_key(notification.to_email),
+                               language, send=lambda: self._send_mail(notification, rendered, key),
+                               admit=lambda: self._admitted(notification))
+        if email != SUPPRESSED and notification.sms and notification.to_phone:
+            self._send_sms(key, notification, rendered, language)
+        return email
+
+    def _send_sms(self, key: str, notification: Notification, rendered: Rendered, language: str) -> None:
+        sms, phone = self._sms, notification.to_phone
+        if sms is None or phone is None:
+            activity.logger.warning("%s message %s: SMS asked for but no SMS provider is configured",
+                                    notification.kind.value, key)
+            return
+
+        def find(since: datetime) -> str | None:
+            found = sms.find_sent(to=phone, body=rendered.sms, since=since - LOOKUP_SKEW)
+            return found.sid if found else None
+
+        try:
+            self._once(MessageChannel.SMS, key, notification, recipient_key(phone), language,
+                       send=lambda: sms.send_sms(to=phone, body=rendered.sms).sid, find=find)
+        except PermanentProviderError as err:
+            activity.logger.warning("%s SMS %s refused, the e-mail went: %s", notification.kind.value, key, err)
+
+    def _once(self, channel: MessageChannel, key: str, notification: Notification, recipient: str, language: str, *,
+              send: Callable[[], str], find: Callable[[datetime], str | None] | None = None,
+              admit: Callable[[], bool] | None = None) -> str:
+        """Send on `channel` unless the ledger says it went; record what happened either way."""
+        record = self._ledger.begin_message(key, channel.value, kind=notification.kind.value, recipient=recipient,
+                                            language=language, now=self._clock())
+        if record is None:
+            if admit is not None and not admit():
+                self._ledger.finish_message(key, channel.value, MessageState.SUPPRESSED, now=self._clock())
+                return SUPPRESSED
+        elif record.state is MessageState.SENT and record.provider_message_id:
+            activity.logger.info("%s %s already sent as %s", channel.value, key, record.provider_message_id)
+            return record.provider_message_id
+        elif record.state is MessageState.SUPPRESSED:
+            return SUPPRESSED
+        elif record.state is MessageState.SENDING:
+            found = find(record.updated_at) if find is not None else None
+            if found is not None:
+                activity.logger.info("%s %s was taken before the last attempt stopped: %s", channel.value, key, found)
+                self._ledger.finish_message(key, channel.value, MessageState.SENT, now=self._clock(),
+                                            provider_message_id=found)
+                return found
+            if find is None:
+                activity.logger.warning("%s %s: the last attempt stopped unanswered and the provider cannot be "
+                                        "asked; sending again, possibly twice", channel.value, key)
+            self._ledger.resend_message(key, channel.value, uncertain=find is None, now=self._clock())
+        else:
+            self._ledger.resend_message(key, channel.value, uncertain=False, now=self._clock())
+        try:
+            message_id = send()
+        except ProviderError as err:
+            if err.status is not None:  # the provider answered: nothing went out
+                state = MessageState.REJECTED if isinstance(err, PermanentProviderError) else MessageState.FAILED
+                self._ledger.finish_message(key, channel.value, state, now=self._clock())
+            raise
+        self._ledger.finish_message(key, channel.value, MessageState.SENT, now=self._clock(),
+                                    provider_message_id=message_id)
+        return message_id
+
+    def _send_mail(self, notification: Notification, rendered: Rendered, key: str) -> str:
+        return self._mail.send(
+            to_email=notification.to_email, to_name=notification.to_name, from_email=self._from,
+            subject=rendered.subject, text=rendered.text, html=rendered.html, categories=[notification.kind.value],
+            custom_args={"reference": notification.reference, "kind": notification.kind.value, "message_key": key},
+        )
 
     def _admitted(self, notification: Notification) -> bool:
         recipient, kind = recipient_key(notification.to_email), notification.kind.value

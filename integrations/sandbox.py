@@ -1,6 +1,6 @@
 """All provider sandboxes in one HTTP server: EasyPost at `/easypost/v2`, SendGrid at `/sendgrid`,
 Shopify at `/shopify`, ShipBob at `/shipbob`, Stripe at `/stripe`, Shippo at `/shippo`,
-a webhook WMS at `/wms`, dropship vendors at `/dropship/{vendor}`.
+a webhook WMS at `/wms`, dropship vendors at `/dropship/{vendor}`, Twilio's Messages API at `/twilio`.
 
 `SandboxServer` runs it in a background thread (tests, the embedded dev stack);
 `serve` runs it in the foreground (the `omniroute sandbox` command). Their state lives in memory and,
@@ -25,6 +25,7 @@ from integrations.carriers.shippo_sandbox import create_shippo_sandbox
 from integrations.channels.sandbox import create_shopify_sandbox
 from integrations.dropship.sandbox import create_dropship_sandbox
 from integrations.notify.sandbox import create_sendgrid_sandbox
+from integrations.notify.twilio_sandbox import DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN, create_twilio_sandbox
 from integrations.payments.sandbox import DEV_STRIPE_KEY, create_stripe_sandbox
 from integrations.sandbox_store import SandboxStore
 from integrations.threepl.sandbox import DEV_WEBHOOK_SECRET, create_shipbob_sandbox
@@ -38,6 +39,7 @@ SHOPIFY_PREFIX = "/shopify"
 WMS_PREFIX = "/wms"
 DROPSHIP_PREFIX = "/dropship"
 STRIPE_PREFIX = "/stripe"
+TWILIO_PREFIX = "/twilio"
 
 
 def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: str = DEV_SHOPIFY_TOKEN,
@@ -47,7 +49,8 @@ def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: s
                        shipbob_ship_after_seconds: float | None = None,
                        easypost_tracking: TrackingPlan | None = None,
                        easypost_webhooks: list[WebhookIn] | None = None,
-                       stripe_key: str = DEV_STRIPE_KEY) -> FastAPI:
+                       stripe_key: str = DEV_STRIPE_KEY, twilio_account_sid: str = DEV_TWILIO_ACCOUNT_SID,
+                       twilio_auth_token: str = DEV_TWILIO_AUTH_TOKEN) -> FastAPI:
     """The combined sandbox app, with `GET /healthz`. Every sandbox keeps its state in `store` too
     (the caller opens and closes it); without one they live in memory only. ShipBob signs its webhooks
     with `shipbob_webhook_secret` and sends every topic to `shipbob_webhook_url` when given; it ships
@@ -70,6 +73,7 @@ def create_sandbox_app(*, easypost_key: str, sendgrid_key: str, shopify_token: s
     app.mount(DROPSHIP_PREFIX, create_dropship_sandbox(store))
     app.mount(STRIPE_PREFIX, create_stripe_sandbox(stripe_key, store))
     app.mount("/shippo", create_shippo_sandbox(store=store))  # DEV_SHIPPO_KEY, DEV_SHIPPO_WEBHOOK_SECRET
+    app.mount(TWILIO_PREFIX, create_twilio_sandbox(twilio_account_sid, twilio_auth_token, store))
     return app
 
 
@@ -110,6 +114,10 @@ class SandboxServer:
     @property
     def sendgrid_url(self) -> str:
         return self.url + SENDGRID_PREFIX
+
+    @property
+    def twilio_url(self) -> str:
+        return self.url + TWILIO_PREFIX
 
     @property
     def shipbob_url(self) -> str:

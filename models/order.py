@@ -13,6 +13,7 @@ from models.costs import ServiceLevel
 from models.inventory import Sku
 from models.limits import MAX_ORDER_TOTAL, MinorUnits
 from models.money import Currency, Money
+from models.notify import DEFAULT_LOCALE, Locale, PhoneNumber
 from models.plan import SourcingDecision
 from models.shipment import ShipmentView
 from models.text import PlainText
@@ -44,6 +45,16 @@ class Customer(BaseModel):
 
     email: EmailStr = Field(max_length=254)
     name: PlainText = Field(min_length=1, max_length=200)
+    # Added later, with defaults: payloads and recorded histories without them still parse.
+    phone: PhoneNumber | None = Field(default=None, description="E.164, e.g. +14155550123; needed for `sms`")
+    sms: bool = Field(default=False, description="the customer agreed to order updates by SMS")
+    locale: Locale = Field(default=DEFAULT_LOCALE, description="the language of their messages, e.g. 'en', 'fr'")
+
+    @model_validator(mode="after")
+    def _sms_needs_a_phone(self) -> Customer:
+        if self.sms and self.phone is None:
+            raise ValueError("phone is required when sms is true")
+        return self
 
 
 class OrderLineIn(BaseModel):

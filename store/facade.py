@@ -34,6 +34,7 @@ from store.engine import Database, create_store_engine
 from store.feeds import FeedRepository
 from store.inventory import InventoryRepository
 from store.keys import KeyRepository
+from store.message_ledger import MessageLedgerRepository, MessageRecord, MessageState
 from store.network import NodeRepository
 from store.notification_limits import NotificationLimitRepository, NotificationUsage
 from store.order_search import OrderSearchRepository
@@ -69,6 +70,7 @@ class Store:
         self._sourcing = SourcingConfigRepository(database)
         self._keys = KeyRepository(database)
         self._notification_limits = NotificationLimitRepository(database)
+        self._messages = MessageLedgerRepository(database)
         self._store_capacity = StoreCapacityRepository(database)
         self._order_search = OrderSearchRepository(database)
         self._audit = AuditRepository(database)
@@ -372,6 +374,25 @@ class Store:
     def remember_webhook(self, source: str, delivery_id: str, *, now: datetime, keep: timedelta) -> None:
         """Remember a handled webhook delivery until `now + keep` (store.webhook_deliveries)."""
         self._webhook_deliveries.remember(source, delivery_id, now=now, keep=keep)
+
+    def begin_message(self, key: str, channel: str, *, kind: str, recipient: str, language: str,
+                      now: datetime) -> MessageRecord | None:
+        """Record a message `sending` before it is sent and answer None; or answer its row when it has one
+        (store.message_ledger)."""
+        return self._messages.begin(key, channel, kind=kind, recipient=recipient, language=language, now=now)
+
+    def resend_message(self, key: str, channel: str, *, uncertain: bool, now: datetime) -> None:
+        self._messages.resend(key, channel, uncertain=uncertain, now=now)
+
+    def finish_message(self, key: str, channel: str, state: MessageState, *, now: datetime,
+                       provider_message_id: str | None = None) -> None:
+        self._messages.finish(key, channel, state, now=now, provider_message_id=provider_message_id)
+
+    def message_record(self, key: str, channel: str) -> MessageRecord | None:
+        return self._messages.get(key, channel)
+
+    def uncertain_message_resends(self) -> int:
+        return self._messages.uncertain_total()
 
     # audit trail and kept versions
 

@@ -25,6 +25,7 @@ from models.records import OrderRecord, ReturnRecord, ShipmentRecord
 from models.rules import RuleSet
 from store.errors import StoreError
 from store.feeds import StaleCountError
+from store.message_ledger import MessageRecord, MessageState
 from store.reservations import ReservationView
 from store.sourcing_config import COST_MODEL, RULES, SHADOW_PRICES
 
@@ -32,9 +33,9 @@ from store.sourcing_config import COST_MODEL, RULES, SHADOW_PRICES
 # methods return and raise (StoreError, the root of every refusal; StaleCountError), and the names
 # that `sourcing_versions` keys its documents by.
 __all__ = [
-    "COST_MODEL", "RULES", "SHADOW_PRICES", "ChannelStock", "InventoryFeeds", "NetworkReader", "NotificationLimits",
-    "OrderQueues", "OrderRecords", "ReservationReader", "ReservationView", "SourcingDocuments", "StaleCountError",
-    "StockLedger", "StoreError",
+    "COST_MODEL", "RULES", "SHADOW_PRICES", "ChannelStock", "InventoryFeeds", "MessageLedger", "MessageRecord",
+    "MessageState", "NetworkReader", "NotificationLimits", "OrderQueues", "OrderRecords", "ReservationReader",
+    "ReservationView", "SourcingDocuments", "StaleCountError", "StockLedger", "StoreError",
 ]
 
 
@@ -172,3 +173,18 @@ class NotificationLimits(Protocol):
                            limit: int) -> bool:
         """True: counted, send it. False: `limit` were already admitted in the window; counted suppressed."""
         ...
+
+
+class MessageLedger(Protocol):
+    """Each customer message by its key and channel: recorded before it is sent, marked after, so that a
+    retried or rerun notify sends it once (store.message_ledger)."""
+
+    def begin_message(self, key: str, channel: str, *, kind: str, recipient: str, language: str,
+                      now: datetime) -> MessageRecord | None:
+        """None: new, recorded `sending`, send it. Else its row as it stands (sent, failed, left sending...)."""
+        ...
+
+    def resend_message(self, key: str, channel: str, *, uncertain: bool, now: datetime) -> None: ...
+
+    def finish_message(self, key: str, channel: str, state: MessageState, *, now: datetime,
+                       provider_message_id: str | None = None) -> None: ...

@@ -302,6 +302,25 @@ notification_limits = sa.Table(
     sa.CheckConstraint("window_sent >= 0", name="window_sent_not_negative"),
 )
 
+# Each customer message by its key and channel (email, sms): recorded `sending` before the provider is called,
+# `sent` with the provider's id after, so a retried or rerun notify sends it once (store/message_ledger.py, 0012).
+notification_messages = sa.Table(
+    "notification_messages",
+    metadata,
+    sa.Column("message_key", sa.String(200), primary_key=True),
+    sa.Column("channel", sa.String(8), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("recipient", sa.String(64), nullable=False),
+    sa.Column("language", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("provider_message_id", sa.String(100)),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("uncertain_resends", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("state IN ('sending', 'sent', 'failed', 'rejected', 'suppressed')", name="known_state"),
+)
+
 # The audit trail (models.audit): every change made through the gateway, with its actor (0008).
 # Listed newest first by id, filtered by actor, kind, subject, order and time.
 audit_log = sa.Table(

@@ -35,6 +35,7 @@ from integrations.carriers.easypost import EasyPostClient
 from integrations.channels.shopify import ShopifyClient
 from integrations.dropship.client import PurchaseOrderClient
 from integrations.notify.sendgrid import SendGridClient
+from integrations.notify.twilio import TwilioClient
 from integrations.threepl.pool import ShipBobClientPool
 from integrations.threepl.shipbob import ShipBobClient
 from integrations.webhooks import WebhookSender
@@ -88,6 +89,7 @@ class Dependencies:
     webhooks: WebhookSender
     threepl_accounts: ShipBobClientPool
     vendors: PurchaseOrderClient
+    sms: TwilioClient | None = None
 
 
 def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
@@ -106,7 +108,8 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     policy = ReturnPolicy(window_days=settings.return_window_days, label_expiry_days=settings.rma_label_expiry_days)
     records = RecordActivities(orders=store, network=store, policy=policy)
     carrier = CarrierActivities(deps.carrier, network=store)
-    notify = NotifyActivities(deps.mail, settings.mail_from, store, per_hour=settings.notify_per_recipient_per_hour)
+    notify = NotifyActivities(deps.mail, settings.mail_from, store, ledger=store, sms=deps.sms,
+                              per_hour=settings.notify_per_recipient_per_hour)
     sweep = ReservationSweepActivities(ledger=store, reservations=store, orders=store)
     threepl = ThreePLInventoryActivities(deps.threepl, network=store, feeds=store)
     threepl_orders = ThreePLOrderActivities(deps.threepl_accounts)
@@ -182,12 +185,18 @@ async def running_worker(settings: Settings, *, client: Client | None = None, st
         stack.callback(threepl_accounts.close)
         vendors = PurchaseOrderClient()
         stack.callback(vendors.close)
+        sms = None
+        if settings.uses_twilio:
+            # 5 s, not 10: the e-mail and the SMS share the notify local activity's 15 s attempt.
+            sms = TwilioClient(settings.twilio_url, settings.twilio_account_sid,
+                               settings.twilio_auth_token.get_secret_value(), settings.twilio_from, timeout=5.0)
+            stack.callback(sms.close)
         executor = ThreadPoolExecutor(max_workers=2 * settings.worker_max_concurrent_activities,
                                       thread_name_prefix="activity")
         stack.callback(executor.shutdown, wait=True)
         if client is None:
             client = await connect_client(settings)
-        deps = Dependencies(store, carrier, mail, shopify, threepl, webhooks, threepl_accounts, vendors)
+        deps = Dependencies(store, carrier, mail, shopify, threepl, webhooks, threepl_accounts, vendors, sms)
         worker = create_worker(client, settings, deps, executor, workflows)
         await stack.enter_async_context(worker)
         yield worker

@@ -14,12 +14,16 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notify import SUPPRESSED, NotifyActivities
-    from models.notify import Notification
+    from models.notify import Notification, notification_key
     from workflows.policies import NOTIFY, describe, local
 
 
 async def send_notice(note: Notification) -> str | None:
-    """Send `note`; None when it went, else "failed: why" or "suppressed: why"."""
+    """Send `note`; None when it went, else "failed: why" or "suppressed: why". A note without an
+    idempotency key gets this workflow's (notification_key): a retry or rerun of the send is the same
+    message, which the notify activity sends once."""
+    if note.idempotency_key is None:
+        note = note.model_copy(update={"idempotency_key": notification_key(workflow.info().workflow_id, note)})
     try:
         result = await local(NotifyActivities.notify, note, NOTIFY)
     except (ActivityError, ApplicationError) as err:

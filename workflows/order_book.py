@@ -85,7 +85,8 @@ class OrderBook:
         """A failed e-mail is recorded on the order; it never fails the order."""
         customer = self._state.order.customer
         note = Notification(kind=kind, to_email=str(customer.email), to_name=customer.name,
-                            reference=self._state.order.order_id, facts=facts)
+                            reference=self._state.order.order_id, facts=facts, to_phone=customer.phone,
+                            sms=customer.sms, locale=customer.locale)
         if (outcome := await send_notice(note)) is not None:
             self._state.events.append(f"notification {kind.value} {outcome}")
 

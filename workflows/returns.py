@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         VoidLabel,
     )
     from models.fulfilment import EVENT_REFUSED
+    from models.money import Money
     from models.notify import Notification, NotificationKind
     from models.records import ReturnRecord
     from models.returns import (
@@ -103,8 +104,8 @@ class ReturnWorkflow:
             for line in request.lines]))
         await self._set_status(ReturnStatus.COMPLETED)
         refund = context.refund
-        await self._notify(NotificationKind.REFUND_ISSUED, {
-            "refund": f"{refund.amount / 100:.2f} {refund.currency}" if refund else "0"})
+        await self._notify(NotificationKind.REFUND_ISSUED, {} if refund else {"refund": "0"},
+                           amounts={"refund": refund} if refund else None)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._view
 
@@ -172,12 +173,15 @@ class ReturnWorkflow:
             created_at=self._created_at, received_at=self._view.received_at,
         ))
 
-    async def _notify(self, kind: NotificationKind, facts: dict[str, str]) -> None:
+    async def _notify(self, kind: NotificationKind, facts: dict[str, str],
+                      amounts: dict[str, Money] | None = None) -> None:
         order = self._context.order if self._context else None
         if order is None:
             return
-        note = Notification(kind=kind, to_email=str(order.customer.email), to_name=order.customer.name,
-                            reference=self._request.rma, facts=facts)
+        customer = order.customer
+        note = Notification(kind=kind, to_email=str(customer.email), to_name=customer.name,
+                            reference=self._request.rma, facts=facts, amounts=amounts or {},
+                            to_phone=customer.phone, sms=customer.sms, locale=customer.locale)
         if (outcome := await send_notice(note)) is not None:
             workflow.logger.warning("notification %s for %s %s", kind.value, self._request.rma, outcome)
 

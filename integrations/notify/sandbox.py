@@ -156,6 +156,7 @@ def _received(message_id: str, body: dict[str, Any]) -> dict[str, Any]:
     recipients = [r for p in body["personalizations"] for r in p["to"]]
     content = body.get("content") or []
     text = next((c["value"] for c in content if c.get("type") == "text/plain"), None)
+    html = next((c["value"] for c in content if c.get("type") == "text/html"), None)
     first = body["personalizations"][0]
     return {
         "message_id": message_id,
@@ -165,6 +166,7 @@ def _received(message_id: str, body: dict[str, Any]) -> dict[str, Any]:
         "from": body["from"]["email"],
         "subject": first.get("subject") or body.get("subject"),
         "text": text if text is not None else (content[0]["value"] if content else None),
+        "html": html,
         "template_id": body.get("template_id"),
         "dynamic_template_data": {r["email"]: p.get("dynamic_template_data") or {}
                                   for p in body["personalizations"] for r in p["to"]},

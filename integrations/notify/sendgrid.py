@@ -1,4 +1,4 @@
-"""SendGrid v3 Mail Send client: one plain-text email per call.
+"""SendGrid v3 Mail Send client: one email per call, plain text and optionally HTML.
 
 Wire format: `POST {base}/v3/mail/send`, `Authorization: Bearer SG.…`, JSON body with
 personalizations/from/subject/content; success is `202 Accepted` with an empty body and the
@@ -51,13 +51,14 @@ class SendGridClient(ProviderClient):
         from_email: str,
         subject: str,
         text: str,
+        html: str | None = None,
         categories: Sequence[str] = (),
         custom_args: Mapping[str, str] | None = None,
         from_name: str | None = None,
     ) -> str:
         """Send one email and return SendGrid's message id (`X-Message-Id`)."""
         body = mail_body(to_email=to_email, to_name=to_name, from_email=from_email, from_name=from_name,
-                         subject=subject, text=text, categories=categories, custom_args=custom_args)
+                         subject=subject, text=text, html=html, categories=categories, custom_args=custom_args)
         request = self._http.build_request("POST", "/v3/mail/send", json=body)
         response = send(self._http, request, provider=PROVIDER, parse_error=parse_error, retry=self._retry)
         message_id: str | None = response.headers.get(MESSAGE_ID_HEADER)
@@ -67,9 +68,6 @@ class SendGridClient(ProviderClient):
         return message_id
 
 
-
-
-
 def mail_body(
     *,
     to_email: str,
@@ -77,18 +75,20 @@ def mail_body(
     from_email: str,
     subject: str,
     text: str,
+    html: str | None = None,
     categories: Sequence[str] = (),
     custom_args: Mapping[str, str] | None = None,
     from_name: str | None = None,
 ) -> dict[str, Any]:
-    """The Mail Send JSON body for one recipient and a text/plain part."""
+    """The Mail Send JSON body for one recipient, a text/plain part and, when given, a text/html part
+    (after the plain one: SendGrid wants text/plain first)."""
     recipient = {"email": to_email, "name": to_name} if to_name else {"email": to_email}
     sender = {"email": from_email, "name": from_name} if from_name else {"email": from_email}
     body: dict[str, Any] = {
         "personalizations": [{"to": [recipient]}],
         "from": sender,
         "subject": subject,
-        "content": [{"type": "text/plain", "value": text}],
+        "content": [{"type": "text/plain", "value": text}] + ([{"type": "text/html", "value": html}] if html else []),
     }
     if categories:
         body["categories"] = list(categories)

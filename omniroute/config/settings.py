@@ -42,6 +42,13 @@ DEV_STRIPE_WEBHOOK_SECRET = "whsec_omniroute_dev_stripe_webhooks"
 # integrations.carriers.shippo_sandbox's, which config may not import); development and test only.
 DEV_SHIPPO_KEY = "shippo_test_omniroute_sandbox"
 DEV_SHIPPO_WEBHOOK_SECRET = "omniroute-dev-shippo-webhooks"
+# The account the Twilio sandbox accepts and the number it sends from by default (the same texts as
+# integrations.notify.twilio_sandbox's, which config may not import); development and test only.
+DEV_TWILIO_ACCOUNT_SID = "AC" + "0" * 31 + "1"
+DEV_TWILIO_AUTH_TOKEN = "omniroute-dev-twilio-token"
+DEV_TWILIO_FROM = "+15005550006"
+_TWILIO_ACCOUNT_SID = re.compile(r"^AC[0-9a-fA-F]{32}$")
+_TWILIO_SENDER = re.compile(r"^(\+[1-9][0-9]{6,14}|MG[0-9a-fA-F]{32})$")
 _SHOPIFY_SECRETS_VARIABLE = "OMNIROUTE_SHOPIFY_WEBHOOK_SECRETS"
 _CHANNEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,31}$")
 
@@ -128,6 +135,13 @@ class Settings(BaseSettings):
     # checks with the channel's; outside development and test a channel not listed refuses every webhook (503).
     shopify_webhook_secrets: SecretStr = SecretStr("")
     mail_from: str = "orders@omniroute.example"
+    # Twilio (SMS to customers who asked for it): None points at the sandbox's /twilio. The account SID is
+    # `AC` and 32 hex digits; the sender a phone number in E.164 or a Messaging Service SID (`MG…`).
+    # Outside development and test SMS goes out only once a URL, account or token is set.
+    twilio_base_url: str | None = None
+    twilio_account_sid: str = DEV_TWILIO_ACCOUNT_SID
+    twilio_auth_token: SecretStr = SecretStr(DEV_TWILIO_AUTH_TOKEN)
+    twilio_from: str = DEV_TWILIO_FROM
     # At most this many messages of one kind to one recipient within an hour; more are suppressed.
     notify_per_recipient_per_hour: int = Field(default=10, ge=1)
     shipbob_base_url: str | None = None
@@ -213,6 +227,29 @@ class Settings(BaseSettings):
         _shopify_webhook_secrets(self.shopify_webhook_secrets)  # a ValueError naming the variable
         return self
 
+    @field_validator("twilio_account_sid")
+    @classmethod
+    def _twilio_account_sid(cls, value: str) -> str:
+        if not _TWILIO_ACCOUNT_SID.match(value):
+            raise ValueError("OMNIROUTE_TWILIO_ACCOUNT_SID must be 'AC' followed by 32 hex digits")
+        return value
+
+    @field_validator("twilio_from")
+    @classmethod
+    def _twilio_sender(cls, value: str) -> str:
+        if not _TWILIO_SENDER.match(value):
+            raise ValueError("OMNIROUTE_TWILIO_FROM must be an E.164 number (+14155550123) or a Messaging "
+                             "Service SID ('MG' and 32 hex digits)")
+        return value
+
+    @property
+    def uses_twilio(self) -> bool:
+        """Whether SMS goes out: always in development and test (to the sandbox), elsewhere once Twilio is
+        configured."""
+        return self.environment in ("development", "test") or (
+            self.twilio_base_url is not None or self.twilio_account_sid != DEV_TWILIO_ACCOUNT_SID
+            or self.twilio_auth_token.get_secret_value() != DEV_TWILIO_AUTH_TOKEN)
+
     @field_validator("channel_syncs", mode="before")
     @classmethod
     def _channel_syncs_from_json(cls, value: object) -> object:
@@ -274,7 +311,7 @@ class Settings(BaseSettings):
         default to the local sandboxes, for every provider the deployment uses: carrier and e-mail
         always, Stripe and Shippo (and Shippo's webhook secret) when their URL or key is set, Shopify
         when a Shopify URL is set, ShipBob when a 3PL node or URL is set. Raises ValueError naming the
-        variable to set."""
+        variable to set. Twilio, once it is configured at all, needs all four of its variables."""
         if self.environment in ("development", "test"):
             return
         uses_shipbob = self.shipbob_node_id is not None or self.shipbob_base_url is not None
@@ -301,9 +338,21 @@ class Settings(BaseSettings):
             if url is None:
                 raise ValueError(f"OMNIROUTE_{name.upper()}_BASE_URL must be set {self._outside_development}: "
                                  "left unset it points at the local sandbox")
+        if self.uses_twilio:
+            self._require_twilio()
         if uses_shippo and self.shippo_webhook_secret.get_secret_value().strip() in ("", DEV_SHIPPO_WEBHOOK_SECRET):
             raise ValueError(f"OMNIROUTE_SHIPPO_WEBHOOK_SECRET must be set {self._outside_development}: "
                              "it is empty or the development secret")
+
+    def _require_twilio(self) -> None:
+        token = self.twilio_auth_token.get_secret_value().strip()
+        for name, bad in (("ACCOUNT_SID", self.twilio_account_sid == DEV_TWILIO_ACCOUNT_SID),
+                          ("AUTH_TOKEN", token in ("", DEV_TWILIO_AUTH_TOKEN)),
+                          ("BASE_URL", self.twilio_base_url is None),
+                          ("FROM", self.twilio_from == DEV_TWILIO_FROM)):
+            if bad:
+                raise ValueError(f"OMNIROUTE_TWILIO_{name} must be set {self._outside_development}: it is empty or "
+                                 "the sandbox's, or left unset it points at the local sandbox")
 
     @property
     def _outside_development(self) -> str:
@@ -350,6 +399,10 @@ class Settings(BaseSettings):
     @property
     def sendgrid_url(self) -> str:
         return self.sendgrid_base_url or f"{self.sandbox_url}/sendgrid"
+
+    @property
+    def twilio_url(self) -> str:
+        return self.twilio_base_url or f"{self.sandbox_url}/twilio"
 
     @property
     def shopify_url(self) -> str:

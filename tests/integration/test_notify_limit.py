@@ -46,7 +46,7 @@ def mail(sandbox: RunningSandbox) -> Iterator[SendGridClient]:
 
 @pytest.fixture
 def notify(mail: SendGridClient, sqlite_store: Store, clock: Clock) -> NotifyActivities:
-    return NotifyActivities(mail, "orders@shop.example", sqlite_store, per_hour=LIMIT, clock=clock)
+    return NotifyActivities(mail, "orders@shop.example", sqlite_store, ledger=sqlite_store, per_hour=LIMIT, clock=clock)
 
 
 def an_address() -> str:

@@ -539,7 +539,8 @@ class FulfilmentProtocol:
         """A failed e-mail is noted; it never fails the shipment."""
         customer = self._state.request.customer
         note = Notification(kind=kind, to_email=str(customer.email), to_name=customer.name,
-                            reference=self._state.request.order_id, facts=facts)
+                            reference=self._state.request.order_id, facts=facts, to_phone=customer.phone,
+                            sms=customer.sms, locale=customer.locale)
         if (outcome := await send_notice(note)) is not None:
             self._note(f"notification {kind.value} {outcome}")
 
