@@ -19,6 +19,9 @@ order's position so that even a dozen orders contain each kind:
   and every 3rd (from the 3rd) is short picked there (`StoreTrouble`; few orders ship from a store);
 - the rest have one to three lines of commonly stocked SKUs. `choose_returns` picks among these the
   orders whose customers send something back once it is delivered.
+
+Across all kinds, every 10th customer (from the 3rd) asked for SMS updates too, and every 9th (from the
+4th) reads French: their messages come from the French templates.
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ class OrderKind(StrEnum):
 PICKUP_EVERY, PICKUP_AT = 12, 6
 CURBSIDE_EVERY, CURBSIDE_AT = 25, 14
 NO_SHOW_EVERY = 3  # of the BOPIS customers in the first half of the orders
+SMS_EVERY = 10  # customers who asked for SMS updates as well as e-mail
+FRENCH_EVERY = 9  # customers whose messages are in French
 PICKUP_STOCK_AT_LEAST = 5  # a pickup takes a SKU the store holds this many of, and other pickup stores hold too
 # Few orders ship from a store (a dozen of the default 200): of those, a third are rejected there and a
 # third short picked.
@@ -228,8 +233,18 @@ def _weighted(rng: random.Random, weights: Mapping[str, int]) -> str:
 
 
 def _customer(rng: random.Random, index: int) -> Customer:
+    """A customer; every SMS_EVERY-th (from the 3rd) also wants SMS updates on a demo phone number, and every
+    FRENCH_EVERY-th (from the 4th) reads French (docs/notifications.md)."""
     first, last = rng.choice(_FIRST), rng.choice(_LAST)
-    return Customer(email=f"{first}.{last}.{index}@example.com".lower(), name=f"{first} {last}")
+    sms = index % SMS_EVERY == 2
+    return Customer(email=f"{first}.{last}.{index}@example.com".lower(), name=f"{first} {last}",
+                    phone=demo_phone(index) if sms else None, sms=sms,
+                    locale="fr" if index % FRENCH_EVERY == 3 else "en")
+
+
+def demo_phone(index: int) -> str:
+    """The demo customer's mobile number: one per customer, in the 555 exchange."""
+    return f"+1312555{index % 10_000:04d}"
 
 
 def _ship_to(rng: random.Random, network: DemoNetwork, name: str) -> Address:

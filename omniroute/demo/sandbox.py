@@ -6,6 +6,7 @@ customer reads the pickup code the system e-mailed them. Nothing here reaches th
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -16,8 +17,14 @@ from omniroute.demo.api import GatewayError
 
 TRACKING_PLAN_PATH = "/easypost/v2/_sandbox/tracking"
 MESSAGES_PATH = "/sendgrid/_sandbox/messages"
-# The ready-for-pickup e-mail lists its facts one a line (activities.notify.render).
-_CODE = re.compile(r"^pickup code: (\d+)$", re.MULTILINE)
+SMS_PATH = "/twilio/_sandbox/messages"
+# The ready-for-pickup e-mail lists its facts one a line, labelled in the customer's language
+# (integrations/notify/templates: English and French).
+_CODE = re.compile(r"^(?:pickup code|Code de retrait) ?: (\d+)$", re.MULTILINE)
+
+
+def _about(shipment_id: str) -> re.Pattern[str]:
+    return re.compile(rf"^(?:shipment|Colis) ?: {re.escape(shipment_id)}$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -59,13 +66,19 @@ class ProviderSandboxes:
         if response.is_error:
             raise GatewayError("PUT", TRACKING_PLAN_PATH, response.status_code, response.text)
 
+    async def texts_to(self, phones: Collection[str]) -> int:
+        """How many SMS the Twilio sandbox took for the numbers in `phones`."""
+        response = await self._http.get(SMS_PATH)
+        response.raise_for_status()
+        return sum(1 for message in response.json() if message.get("to") in phones)
+
     async def pickup_code(self, email: str, shipment_id: str) -> str | None:
         """The pickup code in `email`'s ready-for-pickup message about `shipment_id`; None before it came."""
         response = await self._http.get(MESSAGES_PATH, params={"to": email})
         response.raise_for_status()
         for message in response.json():
             text = message.get("text") or ""
-            about = "ready_for_pickup" in (message.get("categories") or []) and f"shipment: {shipment_id}\n" in text
+            about = "ready_for_pickup" in (message.get("categories") or []) and _about(shipment_id).search(text)
             if about and (match := _CODE.search(text)):
                 return match.group(1)
         return None

@@ -141,9 +141,13 @@ class DemoScenario:
             await self.receiving.aclose()
             await self.returns_desk.aclose()
             await self._cancels.cancel_all()
-        return self.summary(elapsed_s=time.monotonic() - started)
+        texts = await self._sandboxes.texts_to(self._sms_phones()) if self._sandboxes is not None else 0
+        return self.summary(elapsed_s=time.monotonic() - started, sms_sent=texts)
 
-    def summary(self, *, elapsed_s: float) -> DemoSummary:
+    def _sms_phones(self) -> set[str]:
+        return {str(o.order.customer.phone) for o in self._orders if o.order.customer.sms}
+
+    def summary(self, *, elapsed_s: float, sms_sent: int = 0) -> DemoSummary:
         unplaced = [TrackedOrder(order_id=order_id, placed_at=0.0, ship=False, last_error=error)
                     for order_id, error in self.intake_errors.items()]
         return summarize([*self.warehouse.orders.values(), *unplaced], self.returns_desk.outcomes.values(),
@@ -153,7 +157,8 @@ class DemoScenario:
                                         if node.kind is NodeKind.THREE_PL},
                          pickups_placed=sum(1 for o in self._orders if o.kind is OrderKind.PICKUP),
                          curbside_placed=sum(1 for o in self._orders if o.kind is OrderKind.CURBSIDE),
-                         units_received=sum(r.units for r in self.receiving.receipts))
+                         units_received=sum(r.units for r in self.receiving.receipts),
+                         sms_customers=sum(1 for o in self._orders if o.order.customer.sms), sms_sent=sms_sent)
 
     def problems(self) -> list[str]:
         """One line per order or return that is not final: its id, its last status and what it waits for."""

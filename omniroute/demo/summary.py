@@ -63,6 +63,8 @@ class DemoSummary:
     store_troubles_resourced: int = 0
     threepl_shipped: int = 0
     carrier_exceptions: int = 0
+    sms_customers: int = 0  # customers who asked for SMS updates
+    sms_sent: int = 0  # SMS the Twilio sandbox took for them
 
     @property
     def split_rate(self) -> float:
@@ -86,7 +88,7 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
 def summarize(
     orders: Iterable[TrackedOrder], returns: Iterable[ReturnOutcome], *, placed: int, elapsed_s: float,
     units_received: int = 0, dropship_nodes: Collection[str] = (), threepl_nodes: Collection[str] = (),
-    pickups_placed: int = 0, curbside_placed: int = 0,
+    pickups_placed: int = 0, curbside_placed: int = 0, sms_customers: int = 0, sms_sent: int = 0,
 ) -> DemoSummary:
     """`dropship_nodes`, `threepl_nodes`: the vendors' and 3PLs' node ids, whose shipments count as
     dropship or 3PL shipped once they ship. `pickups_placed`, `curbside_placed`: the BOPIS and curbside
@@ -132,6 +134,8 @@ def summarize(
         threepl_shipped=sum(1 for o in orders for s in o.shipments.values()
                             if s.node_id in threepl_nodes and has_left_the_building(s.state)),
         carrier_exceptions=sum(len(o.carrier_exceptions) for o in orders),
+        sms_customers=sms_customers,
+        sms_sent=sms_sent,
         orders_with_shipments=sum(1 for s in live if s),
         shipping_cost=cost,
         shipped_p50_s=percentile(to_shipped, 0.50),
@@ -194,6 +198,7 @@ def render_summary(summary: DemoSummary) -> Table:
         ("Curbside collected", f"{summary.curbside_collected} of {summary.curbside_placed}"),
         ("Pickups not collected (expired)", str(summary.pickups_expired)),
         ("Tracking exceptions (carrier)", str(summary.carrier_exceptions)),
+        ("SMS sent (to customers who asked)", f"{summary.sms_sent} to {summary.sms_customers} customers"),
         ("Split rate", f"{summary.split_rate:.1%} ({summary.split_orders} of {summary.orders_with_shipments})"),
         ("Total shipping cost", _money(summary.shipping_cost)),
         ("Order to shipped p50", _seconds(summary.shipped_p50_s)),

@@ -73,4 +73,8 @@ def test_the_demo_a_newcomer_runs_takes_every_path_to_its_end_and_counts_each(tm
     assert int(figures["Rejected or short picked by a store, re-sourced"]) >= 1
     assert int(figures["3PL shipped (by ShipBob)"]) >= 1
     assert int(figures["Tracking exceptions (carrier)"]) >= 1
+    # Customers who asked for SMS get texts as well as e-mail (at least the order confirmation each).
+    texted = sum(1 for o in orders if o.order.customer.sms)
+    sent, _, customers = figures["SMS sent (to customers who asked)"].partition(" to ")
+    assert texted >= 1 and customers == f"{texted} customers" and int(sent) >= texted
     assert f"{settings.ui_url}/namespaces/default/workflows" in text

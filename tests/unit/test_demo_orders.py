@@ -160,3 +160,15 @@ def test_some_orders_are_rejected_and_some_short_picked_by_a_store_that_ships_th
     troubles = [o.store_trouble for o in orders]
     assert troubles.count(StoreTrouble.REJECT) >= 10 and troubles.count(StoreTrouble.SHORT_PICK) >= 10
     assert troubles == [o.store_trouble for o in generate_orders(load_network(), 200, seed=7, run_tag="other")]
+
+
+def test_some_customers_want_sms_on_a_number_of_their_own_and_some_read_french() -> None:
+    orders = generate_orders(load_network(), 40, seed=7)
+    texted = [o.order.customer for o in orders if o.order.customer.sms]
+    french = [o for o in orders if o.order.customer.locale == "fr"]
+
+    assert len(texted) == 4 and all(c.phone is not None for c in texted)
+    assert len({c.phone for c in texted}) == len(texted)
+    assert len(french) == 5 and any(o.kind is OrderKind.PICKUP for o in generate_orders(load_network(), 200, seed=7)
+                                    if o.order.customer.locale == "fr")
+    assert all(o.order.customer.phone is None for o in orders if not o.order.customer.sms)

@@ -44,3 +44,20 @@ async def test_the_code_is_read_from_the_ready_for_pickup_mail_about_that_shipme
             assert await sandboxes.pickup_code("ada@example.com", "web-1-S1") == "493817"
             assert await sandboxes.pickup_code("ada@example.com", "web-1-S2") is None
             assert await sandboxes.pickup_code("bob@example.com", "web-1-S1") is None
+
+
+async def test_a_french_customer_reads_the_code_in_the_french_mail() -> None:
+    app = FastAPI()
+    app.mount("/sendgrid", create_sendgrid_sandbox(KEY))
+    transport = httpx.ASGITransport(app=app)
+    lea = {"to_email": "lea@example.com", "to_name": "Léa", "reference": "web-2", "locale": "fr"}
+    facts = {"shipment": "web-2-S1", "pickup_code": "204615", "store": "Brooklyn store"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as http:
+        async with ProviderSandboxes("http://sandbox", transport=transport) as sandboxes:
+            mail = _mail(Notification(kind=NotificationKind.READY_FOR_PICKUP, facts=facts, **lea))
+            sent = await http.post("/sendgrid/v3/mail/send", json=mail, headers={"Authorization": f"Bearer {KEY}"})
+            assert sent.status_code == 202, sent.text
+            assert "Code de retrait" in str(mail["content"])
+
+            assert await sandboxes.pickup_code("lea@example.com", "web-2-S1") == "204615"
+            assert await sandboxes.pickup_code("lea@example.com", "web-2-S11") is None

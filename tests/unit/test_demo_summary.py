@@ -168,7 +168,7 @@ def test_pickups_store_troubles_3pl_shipments_and_carrier_exceptions_are_counted
     not_again.store_troubled = {"f-S1": (StoreTrouble.REJECT, ("MUG",))}
 
     summary = summarize([bopis, curbside, no_show, rejected, short, not_again], [], placed=6, elapsed_s=1.0,
-                        threepl_nodes={"3pl"}, pickups_placed=2, curbside_placed=1)
+                        threepl_nodes={"3pl"}, pickups_placed=2, curbside_placed=1, sms_customers=2, sms_sent=7)
     rejected.carrier_exceptions = {"d-S2"}
     summary_with_both = summarize([rejected, short], [], placed=2, elapsed_s=1.0)
 
@@ -182,7 +182,8 @@ def test_pickups_store_troubles_3pl_shipments_and_carrier_exceptions_are_counted
     for label, value in [("Picked up in store (BOPIS)", "1 of 2"), ("Curbside collected", "1 of 1"),
                          ("Pickups not collected (expired)", "1"), ("3PL shipped (by ShipBob)", "1"),
                          ("Rejected or short picked by a store, re-sourced", "2"),
-                         ("Tracking exceptions (carrier)", "1")]:
+                         ("Tracking exceptions (carrier)", "1"),
+                         ("SMS sent (to customers who asked)", "7 to 2 customers")]:
         assert any(label in line and line.rstrip(" │").endswith(value) for line in text.splitlines()), label
 
 
