@@ -29,8 +29,14 @@ lint: venv
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy models sourcing workflows store activities integrations gateway workers omniroute
 
+# pytest runs on PYTEST_WORKERS pytest-xdist workers (most tests wait on Temporal timers, servers and I/O, so
+# three workers fill two cores); each worker has its own Temporal servers, sandboxes and databases. One test
+# module is one unit of work, handed out in collection order, so a module's shared fixtures start once and the
+# long demo (tests/e2e) starts first. PYTEST_WORKERS=0 runs the suite in one process, as plain `pytest` does.
+PYTEST_WORKERS ?= 3
+
 test: venv lint
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 bench: venv
 	$(VENV)/bin/omniroute bench --out bench/RESULTS.md

@@ -79,9 +79,11 @@ def test_a_bad_catalogue_line_is_named_with_its_line_number(runner: CliRunner, s
     assert store.catalog().skus == {}
 
 
-def test_load_without_a_file_or_with_a_missing_one_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+def test_load_without_a_file_or_with_a_missing_one_is_a_usage_error(runner: CliRunner) -> None:
     nothing = runner.invoke(app, ["sourcing", "load"])
-    missing = runner.invoke(app, ["sourcing", "load", "--rules", str(tmp_path / "nowhere.yaml")])
+    # Relative to the runner's folder (the test's tmp_path): a long absolute path (a pytest-xdist worker's
+    # tmp folder) would be broken across lines of the 80-column error box.
+    missing = runner.invoke(app, ["sourcing", "load", "--rules", "nowhere.yaml"])
 
     assert nothing.exit_code == 2
     assert "give --cost-model, --rules and/or --catalog" in nothing.output

@@ -47,7 +47,13 @@ FILTERS: list[tuple[dict[str, Any], list[str]]] = [
 ]
 
 
-@pytest.mark.parametrize(("filters", "expected"), FILTERS, ids=[str(f) for f, _ in FILTERS])
+def filters_id(filters: dict[str, Any]) -> str:
+    """The filters as a test id, sets sorted: a set's order follows the process's hash seed, and every
+    pytest-xdist worker must name the tests alike."""
+    return str({key: sorted(value) if isinstance(value, set) else value for key, value in filters.items()})
+
+
+@pytest.mark.parametrize(("filters", "expected"), FILTERS, ids=[filters_id(f) for f, _ in FILTERS])
 def test_each_filter_finds_exactly_its_orders_newest_first(
     store: Store, filters: dict[str, Any], expected: list[str]
 ) -> None:
@@ -77,7 +83,7 @@ SAME_TIMES = [Placed(f"{channel}-{n}", minute=n % 3, skus=("MUG-1", f"S-{n % 2}"
 
 
 @pytest.mark.parametrize("filters", [{}, {"channels": {"web", "pos"}}, {"sku": "MUG-1"}, {"node_id": "dc-1"},
-                                     {"channels": {"web"}, "sku": "S-0"}], ids=str)
+                                     {"channels": {"web"}, "sku": "S-0"}], ids=filters_id)
 def test_pages_walk_every_order_once_when_many_share_a_creation_time(store: Store, filters: dict[str, Any]) -> None:
     record_all(store, SAME_TIMES)
     wanted = OrderSearch.model_validate(filters)
