@@ -28,7 +28,7 @@ from workers.main import running_worker
 @pytest.fixture
 async def worker(temporal_env: WorkflowEnvironment, worker_store: Store,
                  sandbox: RunningSandbox) -> AsyncIterator[RunningWorker]:
-    settings = worker_settings(sandbox, twilio_base_url=f"{sandbox.url}/twilio")
+    settings = worker_settings(sandbox)
     async with running_worker(settings, client=temporal_env.client, store=worker_store):
         yield RunningWorker(sdk=OmnirouteClient(temporal_env.client, task_queue=settings.task_queue),
                             temporal=temporal_env.client, task_queue=settings.task_queue, store=worker_store,
