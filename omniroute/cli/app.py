@@ -120,12 +120,14 @@ def gateway() -> None:
 
 @app.command()
 def sandbox() -> None:
-    """Serve the provider sandboxes (EasyPost, SendGrid, ShipBob, Shopify, a webhook WMS) for development and tests.
+    """Serve the provider sandboxes (EasyPost, Shippo, SendGrid, Twilio, Stripe, ShipBob, Shopify, a webhook WMS,
+    dropship vendors) for development and tests.
 
-    They speak each provider's wire format, at /easypost/v2, /sendgrid, /shipbob, /shopify and /wms on
-    127.0.0.1:OMNIROUTE_SANDBOX_PORT, until SIGTERM or Ctrl-C. Their state (shipments, labels, messages,
-    stock) is kept in OMNIROUTE_SANDBOX_STATE_PATH, <data dir>/sandboxes.db by default, and is there
-    again after a restart (the WMS's is kept in memory only).
+    They speak each provider's wire format, at /easypost/v2, /shippo, /sendgrid, /twilio, /stripe, /shipbob,
+    /shopify, /wms and /dropship on 127.0.0.1:OMNIROUTE_SANDBOX_PORT, until SIGTERM or Ctrl-C. Their state
+    (shipments, labels, messages, payments, stock, the WMS's nodes, the vendors' POs) is kept in
+    OMNIROUTE_SANDBOX_STATE_PATH, <data dir>/sandboxes.db by default, and is there again after a restart
+    (injected faults and webhook deliveries in flight are not).
     """
     settings = load_settings()
     from integrations.carriers.sandbox_trackers import TrackingPlan, WebhookIn
