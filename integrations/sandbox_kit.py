@@ -1,4 +1,4 @@
-"""Pieces every provider sandbox shares: credential checks and fault injection.
+"""Pieces every provider sandbox shares: credential checks, fault injection and webhook deliveries.
 
 A sandbox is a FastAPI app that speaks one provider's wire format from memory (kept in a file too
 when it is given one, see integrations.sandbox_store). Its own inspection and control endpoints live
@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
+import queue
 import threading
+import time
 from collections.abc import Awaitable, Callable
 
+import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -21,6 +25,60 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 SANDBOX_PREFIX = "/_sandbox/"
+log = logging.getLogger(__name__)
+
+
+class WebhookDeliveries:
+    """A sandbox's webhooks out, in the order they were queued: one background thread posts them while
+    there is something to send and ends when the queue is empty. A delivery that fails (an HTTP error or
+    a status that is not 2xx) is tried `attempts` times in all, waiting `backoff_s`, then twice that, ...
+    between tries. Deliveries still queued do not outlive the process. `delivered` and `failed` count
+    the outcomes."""
+
+    def __init__(self, name: str, *, attempts: int = 3, backoff_s: float = 0.5, timeout: float = 5.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self._name, self._attempts, self._backoff_s = name, attempts, backoff_s
+        self._timeout, self._transport = timeout, transport
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[tuple[str, bytes, dict[str, str]]] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self.delivered = 0
+        self.failed = 0
+
+    def send(self, url: str, body: bytes, headers: dict[str, str]) -> None:
+        """Queue one delivery of exactly `body` to `url` with `headers` (the signature made over `body`)."""
+        with self._lock:
+            self._queue.put((url, body, headers))
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._drain, name=f"{self._name}-webhooks", daemon=True)
+                self._worker.start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                url, body, headers = self._queue.get(timeout=1.0)
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():
+                        self._worker = None
+                        return
+                continue
+            delivered = any(self._post(url, body, headers, attempt) for attempt in range(self._attempts))
+            with self._lock:
+                if delivered:
+                    self.delivered += 1
+                else:
+                    self.failed += 1
+
+    def _post(self, url: str, body: bytes, headers: dict[str, str], attempt: int) -> bool:
+        if attempt:
+            time.sleep(self._backoff_s * 2 ** (attempt - 1))
+        try:
+            with httpx.Client(transport=self._transport, timeout=self._timeout) as http:
+                return http.post(url, content=body, headers=headers).is_success
+        except httpx.HTTPError as exc:
+            log.info("%s sandbox webhook to %s failed: %r", self._name, url, exc)
+            return False
 
 
 def presented_api_key(authorization: str | None) -> str | None:

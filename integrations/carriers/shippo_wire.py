@@ -14,9 +14,8 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrations.carriers.easypost import decimal_to_minor
+from integrations.carriers.easypost import EasyPostRate, decimal_to_minor
 from integrations.http import ErrorDetail, PermanentProviderError
-from models.money import Money
 from models.shipment import Label
 
 PROVIDER = "shippo"
@@ -64,22 +63,12 @@ class ShippoMessage(BaseModel):
     text: str = ""
 
 
-class ShippoRate(BaseModel):
-    """One carrier service quoted for a shipment; `service` is Shippo's servicelevel token."""
+class ShippoRate(EasyPostRate):
+    """One carrier service quoted for a shipment, with the fields and price of an EasyPost rate (the two
+    aggregators' quotes compare as they are); `service` is Shippo's servicelevel token and `service_name`
+    its name."""
 
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    carrier: str
-    service: str
     service_name: str | None = None
-    rate_minor: int = Field(ge=0)
-    currency: str
-    delivery_days: int | None = None
-
-    @property
-    def price(self) -> Money:
-        return Money(amount=self.rate_minor, currency=self.currency)
 
 
 class ShippoShipment(BaseModel):

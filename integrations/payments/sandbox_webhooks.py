@@ -2,8 +2,8 @@
 
 Endpoints are registered at `POST /_sandbox/webhook_endpoints` (`{url, secret?, enabled_events?}`;
 without a secret one is made, `whsec_...`, and returned). Each event is one JSON body, signed with
-`Stripe-Signature: t=...,v1=...` over exactly the bytes sent, posted by one background thread that
-lives while there is something to send; a delivery that fails is tried again (3 attempts, backing
+`Stripe-Signature: t=...,v1=...` over exactly the bytes sent, posted through
+integrations.sandbox_kit.WebhookDeliveries; a delivery that fails is tried again (3 attempts, backing
 off). Endpoints and undelivered events do not outlive a restart; the idempotency book does.
 """
 
@@ -12,17 +12,16 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import queue
 import secrets
 import threading
 import time
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, Field
 
 from integrations.payments import signature
 from integrations.payments.sandbox_state import new_id
+from integrations.sandbox_kit import WebhookDeliveries
 from integrations.sandbox_store import SandboxStore
 
 log = logging.getLogger(__name__)
@@ -43,9 +42,12 @@ class WebhookOut:
         self._api_version = api_version
         self._lock = threading.Lock()
         self._endpoints: dict[str, dict[str, Any]] = {}
-        self._queue: queue.Queue[tuple[dict[str, Any], bytes]] = queue.Queue()
-        self._worker: threading.Thread | None = None
-        self.stats = {"events": 0, "delivered": 0, "failed": 0}
+        self._deliveries = WebhookDeliveries("stripe", attempts=DELIVERY_ATTEMPTS, backoff_s=0.4, timeout=10.0)
+        self._events = 0
+
+    @property
+    def stats(self) -> dict[str, int]:
+        return {"events": self._events, "delivered": self._deliveries.delivered, "failed": self._deliveries.failed}
 
     def register(self, endpoint: WebhookEndpointIn) -> dict[str, Any]:
         record: dict[str, Any] = {"id": new_id("we"), "object": "webhook_endpoint", "url": endpoint.url,
@@ -69,41 +71,14 @@ class WebhookOut:
             targets = [dict(e) for e in self._endpoints.values()
                        if "*" in e["enabled_events"] or event_type in e["enabled_events"]]
             event["pending_webhooks"] = len(targets)
-            self.stats["events"] += 1
-            body = json.dumps(event, separators=(",", ":")).encode()
-            for target in targets:
-                self._queue.put((target, body))
-            if targets and (self._worker is None or not self._worker.is_alive()):
-                self._worker = threading.Thread(target=self._deliver_all, name="stripe-sandbox-webhooks",
-                                                daemon=True)
-                self._worker.start()
+            self._events += 1
+        body = json.dumps(event, separators=(",", ":")).encode()
+        for target in targets:
+            self._deliveries.send(target["url"], body, {
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+                signature.SIGNATURE_HEADER: signature.sign(target["secret"], body)})
         return event
-
-    def _deliver_all(self) -> None:
-        while True:
-            try:
-                endpoint, body = self._queue.get(timeout=1.0)
-            except queue.Empty:
-                with self._lock:
-                    if self._queue.empty():
-                        self._worker = None
-                        return
-                continue
-            delivered = any(self._post(endpoint, body, attempt) for attempt in range(DELIVERY_ATTEMPTS))
-            with self._lock:
-                self.stats["delivered" if delivered else "failed"] += 1
-
-    def _post(self, endpoint: dict[str, Any], body: bytes, attempt: int) -> bool:
-        if attempt:
-            time.sleep(0.2 * 2 ** attempt)
-        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                   signature.SIGNATURE_HEADER: signature.sign(endpoint["secret"], body)}
-        try:
-            response = httpx.post(endpoint["url"], content=body, headers=headers, timeout=10.0)
-        except httpx.HTTPError as exc:
-            log.info("stripe sandbox webhook to %s failed: %r", endpoint["url"], exc)
-            return False
-        return response.is_success
 
 
 class IdempotencyBook:

@@ -4,75 +4,48 @@ typed models reading our answers, its own error class; and the track webhooks ch
 from __future__ import annotations
 
 import json
-import threading
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 import shippo
-from fastapi import FastAPI, Request, Response
 from shippo.models import components, errors, operations
 
 from integrations.carriers import shippo_signature
 from integrations.carriers.shippo_sandbox import DEV_SHIPPO_KEY, DEV_SHIPPO_WEBHOOK_SECRET
 from integrations.sandbox import SandboxServer, create_sandbox_app
+from tests.fixtures.webhook_inbox import WebhookInbox, webhook_inbox
 
 pytestmark = pytest.mark.conformance
-
-
-@dataclass
-class Inbox:
-    """Webhooks received by a test endpoint: (raw body, Shippo-Auth-Signature) pairs."""
-
-    received: list[tuple[bytes, str]] = field(default_factory=list)
-    arrived: threading.Condition = field(default_factory=threading.Condition)
-
-    def wait_for(self, event: str, tracking_number: str, status: str, timeout: float = 10.0) -> tuple[bytes, str]:
-        deadline = time.monotonic() + timeout
-        with self.arrived:
-            while True:
-                for body, header in self.received:
-                    payload = json.loads(body)
-                    data = payload["data"]
-                    if (payload["event"] == event and data.get("tracking_number") == tracking_number
-                            and (data.get("tracking_status") or {}).get("status") == status):
-                        return body, header
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"no {event} webhook for {tracking_number} at {status}")
-                self.arrived.wait(left)
 
 
 @dataclass(frozen=True)
 class Sandbox:
     url: str
     sdk: shippo.Shippo
-    inbox: Inbox
+    inbox: WebhookInbox
     hook_url: str
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
-    inbox = Inbox()
-    receiver = FastAPI()
-
-    @receiver.post("/hooks/shippo")
-    async def receive(request: Request) -> Response:
-        body = await request.body()
-        with inbox.arrived:
-            inbox.received.append((body, request.headers.get("shippo-auth-signature", "")))
-            inbox.arrived.notify_all()
-        return Response(status_code=200)
-
     app = create_sandbox_app(easypost_key="ep", sendgrid_key="sg")
-    with SandboxServer(receiver) as hooks, SandboxServer(app) as server:
+    with webhook_inbox("shippo-auth-signature") as inbox, SandboxServer(app) as server:
         url = f"{server.url}/shippo"
         sdk = shippo.Shippo(api_key_header=DEV_SHIPPO_KEY, shippo_api_version="2018-02-08", server_url=url)
-        yield Sandbox(url, sdk, inbox, f"{hooks.url}/hooks/shippo")
+        yield Sandbox(url, sdk, inbox, inbox.url)
+
+
+def _track(inbox: WebhookInbox, event: str, tracking_number: str, status: str) -> tuple[bytes, str]:
+    """The `event` webhook about `tracking_number` at `status`."""
+    def about(payload: dict[str, Any]) -> bool:
+        data = payload["data"]
+        return (payload["event"] == event and data.get("tracking_number") == tracking_number
+                and (data.get("tracking_status") or {}).get("status") == status)
+    return inbox.wait_for(about, f"{event} webhook for {tracking_number} at {status}")
 
 
 def _ref() -> str:
@@ -189,7 +162,7 @@ def test_track_updates_arrive_signed_as_shippo_signs_them(sandbox: Sandbox) -> N
         bought = _buy(sandbox.sdk, _shipment(sandbox.sdk, reference).rates[0], reference)
         number = bought.tracking_number or ""
         httpx.post(f"{sandbox.url}/_sandbox/tracks/usps/{number}/advance", json={}, timeout=5).raise_for_status()
-        body, header = sandbox.inbox.wait_for("track_updated", number, "TRANSIT")
+        body, header = _track(sandbox.inbox, "track_updated", number, "TRANSIT")
     finally:
         sandbox.sdk.webhooks.delete_webhook(hook.object_id or "")
     assert shippo_signature.verify(body, header, DEV_SHIPPO_WEBHOOK_SECRET) > 0

@@ -3,77 +3,49 @@ its own error classes and its own webhook signature check."""
 
 from __future__ import annotations
 
-import json
-import threading
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
 import stripe
-from fastapi import FastAPI, Request, Response
 
 from integrations.payments.sandbox import DEV_STRIPE_KEY
 from integrations.sandbox import SandboxServer, create_sandbox_app
+from tests.fixtures.webhook_inbox import WebhookInbox, webhook_inbox
 
 pytestmark = pytest.mark.conformance
-
-
-@dataclass
-class Inbox:
-    """Webhooks received by a test endpoint: (raw body, Stripe-Signature) pairs."""
-
-    received: list[tuple[bytes, str]] = field(default_factory=list)
-    arrived: threading.Condition = field(default_factory=threading.Condition)
-
-    def wait_for(self, event_type: str, intent_id: str, timeout: float = 10.0) -> tuple[bytes, str]:
-        deadline = time.monotonic() + timeout
-        with self.arrived:
-            while True:
-                for body, header in self.received:
-                    event = json.loads(body)
-                    if event["type"] == event_type and event["data"]["object"].get("id") == intent_id:
-                        return body, header
-                    if event["type"] == event_type and event["data"]["object"].get("payment_intent") == intent_id:
-                        return body, header
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"no {event_type} webhook for {intent_id}")
-                self.arrived.wait(left)
 
 
 @dataclass(frozen=True)
 class Stripe:
     url: str
     client: stripe.StripeClient
-    inbox: Inbox
+    inbox: WebhookInbox
     secret: str
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Stripe]:
-    inbox = Inbox()
-    receiver = FastAPI()
-
-    @receiver.post("/hooks/stripe")
-    async def receive(request: Request) -> Response:
-        body = await request.body()
-        with inbox.arrived:
-            inbox.received.append((body, request.headers.get("stripe-signature", "")))
-            inbox.arrived.notify_all()
-        return Response(status_code=200)
-
     secret = f"whsec_{uuid.uuid4().hex}"
     app = create_sandbox_app(easypost_key="ep", sendgrid_key="sg")
-    with SandboxServer(receiver) as hooks, SandboxServer(app) as server:
+    with webhook_inbox("stripe-signature") as inbox, SandboxServer(app) as server:
         url = f"{server.url}/stripe"
-        httpx.post(f"{url}/_sandbox/webhook_endpoints", json={"url": f"{hooks.url}/hooks/stripe", "secret": secret},
+        httpx.post(f"{url}/_sandbox/webhook_endpoints", json={"url": inbox.url, "secret": secret},
                    timeout=5).raise_for_status()
         client = stripe.StripeClient(DEV_STRIPE_KEY, base_addresses={"api": url}, max_network_retries=0,
                                      http_client=stripe.HTTPXClient(allow_sync_methods=True))
         yield Stripe(url, client, inbox, secret)
+
+
+def _event(inbox: WebhookInbox, event_type: str, intent_id: str) -> tuple[bytes, str]:
+    """The `event_type` webhook about the PaymentIntent `intent_id` (or its charge)."""
+    def about(event: dict[str, Any]) -> bool:
+        obj = event["data"]["object"]
+        return event["type"] == event_type and intent_id in (obj.get("id"), obj.get("payment_intent"))
+    return inbox.wait_for(about, f"{event_type} webhook for {intent_id}")
 
 
 def _authorise(client: stripe.StripeClient, amount: int = 5000, **extra: object) -> stripe.PaymentIntent:
@@ -176,7 +148,7 @@ def test_a_wrong_key_is_an_authentication_error(sandbox: Stripe) -> None:
 
 def test_webhooks_pass_the_sdks_signature_check_and_a_tampered_one_fails_it(sandbox: Stripe) -> None:
     intent = _authorise(sandbox.client)
-    body, header = sandbox.inbox.wait_for("payment_intent.amount_capturable_updated", intent.id)
+    body, header = _event(sandbox.inbox, "payment_intent.amount_capturable_updated", intent.id)
     event = stripe.Webhook.construct_event(body, header, sandbox.secret)
     assert isinstance(event, stripe.Event) and event.type == "payment_intent.amount_capturable_updated"
     assert event.data.object["amount_capturable"] == 5000
@@ -189,10 +161,10 @@ def test_webhooks_pass_the_sdks_signature_check_and_a_tampered_one_fails_it(sand
         stripe.Webhook.construct_event(body, header, "whsec_someone_else")
 
     sandbox.client.v1.payment_intents.capture(intent.id, params={"amount_to_capture": 4000})
-    body, header = sandbox.inbox.wait_for("payment_intent.succeeded", intent.id)
+    body, header = _event(sandbox.inbox, "payment_intent.succeeded", intent.id)
     assert stripe.Webhook.construct_event(body, header, sandbox.secret).data.object["amount_received"] == 4000
     sandbox.client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 500})
-    body, header = sandbox.inbox.wait_for("charge.refunded", intent.id)
+    body, header = _event(sandbox.inbox, "charge.refunded", intent.id)
     assert stripe.Webhook.construct_event(body, header, sandbox.secret).data.object["amount_refunded"] == 500
 
 
@@ -201,7 +173,7 @@ def test_an_expired_authorisation_is_cancelled_automatically(sandbox: Stripe) ->
     httpx.post(f"{sandbox.url}/_sandbox/payment_intents/{intent.id}/expire", timeout=5).raise_for_status()
     expired = sandbox.client.v1.payment_intents.retrieve(intent.id)
     assert (expired.status, expired.cancellation_reason) == ("canceled", "automatic")
-    body, header = sandbox.inbox.wait_for("payment_intent.canceled", intent.id)
+    body, header = _event(sandbox.inbox, "payment_intent.canceled", intent.id)
     event = stripe.Webhook.construct_event(body, header, sandbox.secret)
     assert event.data.object["cancellation_reason"] == "automatic"
     with pytest.raises(stripe.InvalidRequestError):
