@@ -54,7 +54,7 @@ Outcome = Literal["started", "existing", "cancelled", "recorded", "refused", "re
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 signature_scheme = APIKeyHeader(
-    name=SHOPIFY_SIGNATURE_HEADER, scheme_name="ShopifyHmac", auto_error=False,
+    name=SHOPIFY_SIGNATURE_HEADER, scheme_name="ShopifySignature", auto_error=False,
     description="Shopify's base64 HMAC-SHA256 of the raw body with the channel's webhook secret.")
 
 

@@ -9,7 +9,6 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -38,9 +37,8 @@ from omniroute.client import EventRejectedError
 from store import Store
 from tests.fixtures.gateway import closed_port_address
 from tests.fixtures.order_search import Placed, record_all
-from tests.fixtures.stores import a_pickup_order, add_store, pickup_code
+from tests.fixtures.stores import ReadyPickup, pickup_on_the_shelf
 from tests.fixtures.temporal import RunningWorker
-from tests.fixtures.workflows import all_released, wait_for
 from workflows.fulfilment.store import MAX_WRONG_PICKUP_CODES
 
 ORDERS = [
@@ -228,14 +226,6 @@ def test_a_temporal_nobody_serves_exits_1_saying_so(monkeypatch: pytest.MonkeyPa
     assert f"no answer from Temporal {address}" in result.output
 
 
-@dataclass
-class ReadyPickup:
-    order_id: str
-    workflow_id: str
-    shipment_id: str
-    code: str
-
-
 def _no_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No .env file of the developer's, no OMNIROUTE_* variable of the shell's."""
     monkeypatch.chdir(tmp_path)
@@ -252,16 +242,7 @@ async def ready_pickup(omniroute_worker: RunningWorker, monkeypatch: pytest.Monk
     _no_configuration(monkeypatch, tmp_path)
     monkeypatch.setenv("OMNIROUTE_TEMPORAL_ADDRESS", w.temporal.service_client.config.target_host)
     monkeypatch.setenv("OMNIROUTE_TASK_QUEUE", w.task_queue)
-    node_id = f"store-cli-{uuid.uuid4().hex[:6]}"
-    add_store(w.store, node_id, "60614")
-    w.store.set_on_hand(node_id, "SKU-UNLOCK", 2, source="test")
-    order = a_pickup_order(node_id, ("SKU-UNLOCK", 1))
-    await w.sdk.place_order(order)
-    view = await wait_for(w, order.order_id, all_released)
-    sid = view.shipments[0].shipment_id
-    for step in (ShipmentEventType.ACCEPTED, ShipmentEventType.PICKED, ShipmentEventType.READY_FOR_PICKUP):
-        await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=step, event_id=f"{sid}-{step.value}"))
-    return ReadyPickup(order.order_id, view.workflow_id, sid, await pickup_code(w, order))
+    return await pickup_on_the_shelf(w, f"store-cli-{uuid.uuid4().hex[:6]}", "SKU-UNLOCK")
 
 
 def _collected(pickup: ReadyPickup, code: str, n: int) -> ShipmentEvent:

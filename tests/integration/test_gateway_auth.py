@@ -101,6 +101,7 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[object], str]] = {
     ("POST", "/codec/encode"): (OPERATORS, "/codec/encode"),
     ("POST", "/webhooks/shipbob"): (SIGNED, "/webhooks/shipbob"),
     ("POST", "/webhooks/easypost"): (SIGNED, "/webhooks/easypost"),
+    ("POST", "/webhooks/shopify/{channel}"): (SIGNED, "/webhooks/shopify/web"),
 }
 CALLERS = ("no key", "unknown key", "revoked key", *Role)
 
@@ -183,7 +184,8 @@ async def test_the_openapi_declares_the_bearer_scheme_and_every_v1_operation_use
                 assert operation.get("security") == [{"ApiKey": []}], f"{method} {path}"
                 assert {"401", "403", "413", "429"} <= set(operation["responses"]), f"{method} {path}"
             elif path.startswith("/webhooks"):
-                scheme = {"/webhooks/shipbob": "ShipBobSignature", "/webhooks/easypost": "EasyPostSignature"}[path]
+                scheme = {"/webhooks/shipbob": "ShipBobSignature", "/webhooks/easypost": "EasyPostSignature",
+                          "/webhooks/shopify/{channel}": "ShopifySignature"}[path]
                 assert operation.get("security") == [{scheme: []}], f"{method} {path}"
                 assert {"401", "413"} <= set(operation["responses"]), f"{method} {path}"
             else:

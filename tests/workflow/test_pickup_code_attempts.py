@@ -11,9 +11,8 @@ from models.order import OrderStatus, OrderView
 from models.shipment import ShipmentEvent, ShipmentEventType, ShipmentState
 from omniroute.client import EventRejectedError, RequestRejectedError
 from tests.fixtures.eventually import eventually
-from tests.fixtures.stores import a_pickup_order, add_store, pickup_code
+from tests.fixtures.stores import pickup_on_the_shelf
 from tests.fixtures.temporal import RunningWorker
-from tests.fixtures.workflows import all_released, wait_for
 from workflows.fulfilment.store import MAX_WRONG_PICKUP_CODES
 
 
@@ -24,15 +23,8 @@ def _collected(sid: str, code: str, n: int) -> ShipmentEvent:
 
 async def _ready(w: RunningWorker, sku: str) -> tuple[str, str, str, str]:
     """(order_id, workflow_id, shipment_id, code) of a pickup waiting on the store's shelf."""
-    add_store(w.store, "store-chi", "60614")
-    w.store.set_on_hand("store-chi", sku, 2, source="test")
-    order = a_pickup_order("store-chi", (sku, 1))
-    await w.sdk.place_order(order)
-    view = await wait_for(w, order.order_id, all_released)
-    sid = view.shipments[0].shipment_id
-    for step in (ShipmentEventType.ACCEPTED, ShipmentEventType.PICKED, ShipmentEventType.READY_FOR_PICKUP):
-        await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=step, event_id=f"{sid}-{step.value}"))
-    return order.order_id, view.workflow_id, sid, await pickup_code(w, order)
+    ready = await pickup_on_the_shelf(w, "store-chi", sku)
+    return ready.order_id, ready.workflow_id, ready.shipment_id, ready.code
 
 
 async def test_five_wrong_codes_lock_the_pickup_until_an_operator_unlocks_it(omniroute_worker: RunningWorker) -> None:

@@ -14,18 +14,9 @@ from omniroute.files.rule_files import parse_rules
 from tests.fixtures.eventually import eventually
 from tests.fixtures.network import add_node
 from tests.fixtures.orders import CHICAGO
-from tests.fixtures.stores import a_pickup_order, add_store
+from tests.fixtures.stores import PICKUP_FALLBACK_SHIP_RULES, a_pickup_order, add_store
 from tests.fixtures.temporal import RunningWorker
 from tests.fixtures.workflows import all_released, wait_for, warehouse_ships
-
-SHIP_IF_NO_STORE = """
-version: 1
-rules:
-  - id: ship-unfilled-pickups
-    description: a pickup no store can fill is shipped to the customer
-    when: {always: true}
-    then: [{pickup_fallback: ship}]
-"""
 
 
 async def _rejected_at_the_store(w: RunningWorker, sku: str, ship_to: Address | None) -> tuple[str, str]:
@@ -55,7 +46,7 @@ async def _fulfilment_input(w: RunningWorker, shipment_id: str) -> FulfilShipmen
 
 async def test_with_the_rule_a_handed_back_pickup_ships_to_the_customer(omniroute_worker: RunningWorker) -> None:
     w = omniroute_worker
-    w.store.set_rules(parse_rules(SHIP_IF_NO_STORE))
+    w.store.set_rules(parse_rules(PICKUP_FALLBACK_SHIP_RULES))
     order_id, workflow_id = await _rejected_at_the_store(w, "SKU-FB", CHICAGO)
 
     view = await wait_for(w, order_id, lambda v: len(v.shipments) == 2 and v.shipments[1].state is
@@ -78,7 +69,7 @@ async def test_with_the_rule_a_handed_back_pickup_ships_to_the_customer(omnirout
 async def test_with_the_rule_a_pickup_order_without_ship_to_is_cancelled_by_policy(
         omniroute_worker: RunningWorker) -> None:
     w = omniroute_worker
-    w.store.set_rules(parse_rules(SHIP_IF_NO_STORE))
+    w.store.set_rules(parse_rules(PICKUP_FALLBACK_SHIP_RULES))
     order_id, workflow_id = await _rejected_at_the_store(w, "SKU-FN", None)
 
     final = await w.temporal.get_workflow_handle(workflow_id, result_type=OrderView).result()

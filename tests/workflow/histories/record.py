@@ -38,7 +38,7 @@ from tests.fixtures.network import add_node, add_webhook_node
 from tests.fixtures.orders import CHICAGO, an_order
 from tests.fixtures.returns import a_return, delivered_order, until_status
 from tests.fixtures.sandbox import RunningSandbox
-from tests.fixtures.stores import a_pickup_order, add_store, pickup_code
+from tests.fixtures.stores import PICKUP_FALLBACK_SHIP_RULES, a_pickup_order, add_store, pickup_on_the_shelf
 from tests.fixtures.temporal import RunningWorker, worker_settings
 from tests.fixtures.waves import with_waves
 from tests.fixtures.workflows import all_released, wait_for, warehouse_ships
@@ -178,15 +178,8 @@ async def test_record_a_ship_from_store_shipment_accepted_labelled_and_delivered
 async def test_record_a_store_pickup_refused_a_wrong_code_then_collected(omniroute_worker: RunningWorker) -> None:
     """A BOPIS pickup: accepted, picked, ready (the customer gets the code), a wrong code refused, collected."""
     w = omniroute_worker
-    add_store(w.store, "store-record", "60614")
-    w.store.set_on_hand("store-record", "SKU-H8", 2, source="record")
-    order = a_pickup_order("store-record", ("SKU-H8", 1))
-    await w.sdk.place_order(order)
-    [shipment] = (await wait_for(w, order.order_id, all_released)).shipments
-    sid = shipment.shipment_id
-    for step in (ShipmentEventType.ACCEPTED, ShipmentEventType.PICKED, ShipmentEventType.READY_FOR_PICKUP):
-        await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=step, event_id=f"{sid}-{step.value}"))
-    code = await pickup_code(w, order)
+    ready = await pickup_on_the_shelf(w, "store-record", "SKU-H8")
+    order, sid, code = ready.order, ready.shipment_id, ready.code
     with pytest.raises(EventRejectedError, match="pickup_code"):
         await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=ShipmentEventType.COLLECTED,
                                                       event_id=f"{sid}-wrong", pickup_code=f"x{code}"))
@@ -273,15 +266,8 @@ async def test_record_a_pickup_locked_by_wrong_codes_unlocked_then_collected(omn
     """`pickup-code-attempts`: five wrong codes lock a BOPIS pickup (the customer is told), an operator
     unlocks it, the right code collects it. The order's history holds `fulfilment-by-node-kind` too."""
     w = omniroute_worker
-    add_store(w.store, "store-record", "60614")
-    w.store.set_on_hand("store-record", "SKU-H14", 2, source="record")
-    order = a_pickup_order("store-record", ("SKU-H14", 1))
-    await w.sdk.place_order(order)
-    [shipment] = (await wait_for(w, order.order_id, all_released)).shipments
-    sid = shipment.shipment_id
-    for step in (ShipmentEventType.ACCEPTED, ShipmentEventType.PICKED, ShipmentEventType.READY_FOR_PICKUP):
-        await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=step, event_id=f"{sid}-{step.value}"))
-    code = await pickup_code(w, order)
+    ready = await pickup_on_the_shelf(w, "store-record", "SKU-H14")
+    order, sid, code = ready.order, ready.shipment_id, ready.code
     for n in range(MAX_WRONG_PICKUP_CODES):
         with pytest.raises(EventRejectedError, match="pickup_code"):
             await w.sdk.send_shipment_event(ShipmentEvent(shipment_id=sid, type=ShipmentEventType.COLLECTED,
@@ -299,15 +285,6 @@ async def test_record_a_pickup_locked_by_wrong_codes_unlocked_then_collected(omn
     await _save(w, order_workflow_id(order.order_id), "order_pickup_locked_unlocked_then_collected")
     await _save(w, fulfilment_workflow_id(sid), "fulfilment_store_pickup_locked_unlocked_then_collected")
 
-
-PICKUP_FALLBACK_SHIP_RULES = """
-version: 1
-rules:
-  - id: ship-unfilled-pickups
-    description: a pickup no store can fill is shipped to the customer
-    when: {always: true}
-    then: [{pickup_fallback: ship}]
-"""
 
 
 async def test_record_a_pickup_the_store_rejects_shipped_to_the_customer_instead(
