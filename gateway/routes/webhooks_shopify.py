@@ -12,7 +12,9 @@ nothing (store/webhook_deliveries.py keeps the ids for DELIVERY_MEMORY). Topics 
   `channel_order_id`: the same order again, by webhook or by POST /v1/orders, starts nothing new.
 - `orders/cancelled`, and `orders/updated` carrying `cancelled_at`: everything not yet shipped is
   cancelled. A cancel the order refuses (its lines have shipped, it has finished) is a 200 with the
-  reason, recorded in the audit trail.
+  reason, recorded in the audit trail. Shopify does not promise to deliver in order: a cancel of an
+  order not started here yet is remembered (as CANCELLED_BEFORE_CREATE, for DELIVERY_MEMORY), and its
+  `orders/create` arriving after it, or one that already carries `cancelled_at`, starts nothing.
 - `orders/updated` otherwise: lines whose current quantity went to 0 before shipping are cancelled
   (CancelOrder with their line numbers); a quantity lowered but not to 0 cannot be expressed (a cancel
   takes whole lines) and, like any other change (address, shipping, notes), is recorded, not applied.
@@ -46,6 +48,8 @@ from omniroute.config.settings import Settings
 from store import Store
 
 SOURCE = "shopify"
+# Orders Shopify cancelled before their orders/create reached us, kept beside the delivery ids.
+CANCELLED_BEFORE_CREATE = "shopify-cancelled-before-create"
 DELIVERY_MEMORY = timedelta(days=7)  # Shopify retries a delivery for 4 hours
 PRIVACY_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")
 ChannelPath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_]{0,31}$", description="our channel name")]
@@ -154,6 +158,13 @@ async def _place(delivery: Delivery, order: ShopifyOrder) -> ShopifyReceipt:
         placed = place_order_from_shopify(delivery.channel, order)
     except ShopifyOrderError as err:
         raise field_error(("body", *err.loc), err.message, value=err.value) from None
+    cancelled_first = await run_in_threadpool(
+        delivery.store.webhook_handled, CANCELLED_BEFORE_CREATE, placed.order_id, now=datetime.now(UTC))
+    if order.cancelled_at is not None or cancelled_first:
+        await delivery.record(AuditKind.CHANNEL_WEBHOOK, placed.order_id, placed.order_id, applied=False,
+                              reason="cancelled in Shopify before it was created here")
+        return delivery.receipt("ignored", "the order was cancelled in Shopify before it was created here; "
+                                "nothing started", placed.order_id)
     if placed.ship_to is not None:
         require_known_postal_code(placed.ship_to.country, placed.ship_to.postal_code,
                                   ("body", "shipping_address", "zip"))
@@ -170,8 +181,12 @@ async def _cancel(delivery: Delivery, order: ShopifyOrder, request: CancelOrder)
     try:
         result = await delivery.client.cancel_order(order_id, request)
     except OrderNotFoundError:
-        await delivery.record(AuditKind.CHANNEL_WEBHOOK, order_id, order_id, applied=False, reason="unknown order")
-        return delivery.receipt("ignored", f"no order {order_id}", order_id)
+        await run_in_threadpool(lambda: delivery.store.remember_webhook(
+            CANCELLED_BEFORE_CREATE, order_id, now=datetime.now(UTC), keep=DELIVERY_MEMORY))
+        await delivery.record(AuditKind.CHANNEL_WEBHOOK, order_id, order_id, applied=False,
+                              reason="unknown order: cancelled before its orders/create; it will not start")
+        return delivery.receipt("ignored", f"no order {order_id}; its orders/create, if it comes, starts nothing",
+                                order_id)
     except (CancelRejectedError, WorkflowClosedError) as refused:
         await delivery.record(AuditKind.ORDER_CANCEL, order_id, order_id, applied=False, refused=str(refused)[:300],
                               lines=request.line_nos)

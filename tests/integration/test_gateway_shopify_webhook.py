@@ -183,6 +183,23 @@ async def test_orders_cancelled_cancels_the_order(http: httpx.AsyncClient, omnir
     assert entry.detail["applied"] is True
 
 
+async def test_a_cancel_that_overtakes_its_create_keeps_the_order_from_starting(
+        http: httpx.AsyncClient, omniroute_worker: RunningWorker) -> None:
+    cancelled_first, already_cancelled = a_shopify_id(), a_shopify_id()
+    cancelled = {"cancelled_at": "2026-12-06T10:05:00-05:00", "cancel_reason": "customer"}
+
+    cancel = await deliver(http, "orders/cancelled", shopify_order(cancelled_first, **cancelled))
+    create = await deliver(http, "orders/create", shopify_order(cancelled_first))
+    create_cancelled = await deliver(http, "orders/create", shopify_order(already_cancelled, **cancelled))
+
+    assert [r.status_code for r in (cancel, create, create_cancelled)] == [200, 200, 200]
+    assert [r.json()["outcome"] for r in (cancel, create, create_cancelled)] == ["ignored", "ignored", "ignored"]
+    assert "cancelled in Shopify before it was created here" in create.json()["detail"]
+    for shopify_id in (cancelled_first, already_cancelled):
+        with pytest.raises(OrderNotFoundError):
+            await omniroute_worker.sdk.get_order(f"{CHANNEL}-{shopify_id}")
+
+
 async def test_a_cancel_refused_because_the_lines_shipped_is_acknowledged_and_audited(
         http: httpx.AsyncClient, omniroute_worker: RunningWorker) -> None:
     shopify_id = a_shopify_id()
