@@ -34,6 +34,7 @@ from gateway.routes import (
     sourcing_versions,
     timeline,
     webhooks_easypost,
+    webhooks_sendgrid,
     webhooks_shipbob,
     webhooks_shopify,
 )
@@ -109,6 +110,7 @@ def create_app(
     # Signed by the sender, not by an API key (gateway/signatures.py).
     app.include_router(webhooks_easypost.router, responses=TOO_LARGE)
     app.include_router(webhooks_shopify.router, responses=TOO_LARGE)
+    app.include_router(webhooks_sendgrid.router, responses=TOO_LARGE)
     routers = (
         keys.router,
         nodes.router,

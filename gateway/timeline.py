@@ -8,6 +8,8 @@ Where each event comes from:
   current reservations were made, which is when it was written);
 - reservations, commits and releases: the ledger rows of the order's reservations, with their actor;
 - node events, cancels, hold releases, returns: the audit trail, with the key that asked;
+- customer e-mails delivered, bounced or dropped: the audit trail's `message.event` (SendGrid's Event
+  Webhook, gateway/routes/webhooks_sendgrid.py);
 - shipped and delivered (with the label's carrier, tracking number and cost): the shipments table.
 
 Events at the same instant keep the order of `TimelineKind`'s members.
@@ -33,7 +35,7 @@ _MOVEMENT_KINDS = {MovementKind.RESERVE: TimelineKind.RESERVE, MovementKind.COMM
                    MovementKind.RELEASE: TimelineKind.RELEASE, MovementKind.SHORT_PICK: TimelineKind.WRITE_OFF}
 _AUDIT_KINDS = {AuditKind.ORDER_CANCEL: TimelineKind.CANCEL, AuditKind.ORDER_RELEASE: TimelineKind.HOLD_RELEASE,
                 AuditKind.ORDER_REROUTE: TimelineKind.REROUTE, AuditKind.SHIPMENT_EVENT: TimelineKind.NODE_EVENT,
-                AuditKind.RETURN_START: TimelineKind.RETURN}
+                AuditKind.RETURN_START: TimelineKind.RETURN, AuditKind.MESSAGE_EVENT: TimelineKind.MESSAGE}
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,13 @@ def _change(entry: AuditEntry) -> str:
         return f"{entry.subject}: {detail.get('type')}{exception} reported"
     if entry.kind is AuditKind.RETURN_START:
         return f"return {entry.subject} started ({detail.get('lines')} line(s))"
+    if entry.kind is AuditKind.MESSAGE_EVENT:
+        event = detail.get("event")
+        return f"{detail.get('message_kind')} e-mail {_MESSAGE_EVENTS.get(str(event), event)}"
     return f"{entry.kind.value} {entry.subject}"
+
+
+_MESSAGE_EVENTS = {"delivered": "delivered", "bounce": "bounced", "dropped": "dropped by SendGrid"}
 
 
 def _listed(value: DetailValue) -> str:

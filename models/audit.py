@@ -93,6 +93,7 @@ class AuditKind(StrEnum):
     KEY_REVOKE = "key.revoke"
     CHANNEL_WEBHOOK = "channel.webhook"
     PRIVACY_REQUEST = "privacy.request"
+    MESSAGE_EVENT = "message.event"
 
 
 class AuditEntryIn(BaseModel):

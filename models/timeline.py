@@ -28,6 +28,7 @@ class TimelineKind(StrEnum):
     REROUTE = "reroute"
     RELEASE = "release"
     RETURN = "return"
+    MESSAGE = "message"
     CHANGE = "change"
 
 

@@ -4,7 +4,7 @@ Settings as SendGrid's API keeps them: `GET|PATCH /v3/user/webhooks/event/settin
 and one flag per event type; the sandbox sends `processed`, `delivered`, `bounce` and `dropped`) and
 `GET|PATCH /v3/user/webhooks/event/settings/signed` (`{"enabled"}` in, `{"public_key"}` out). Once
 signing is enabled, each POST carries the ECDSA signature SendGrid sends
-(integrations.notify.event_webhook). Not SendGrid, the knob: `/_sandbox/bounces` (GET lists, POST
+(models.sendgrid_signature). Not SendGrid, the knob: `/_sandbox/bounces` (GET lists, POST
 `{"emails": [...]}` adds, DELETE clears) names recipients whose mailbox refuses mail. A recipient that
 bounced is suppressed as SendGrid does: later mail to it is `dropped` ("Bounced Address").
 Settings, bounces and suppressions live in memory only.
@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from integrations.notify.event_webhook import new_signing_key, public_key_text, sign_events
+from models.sendgrid_signature import new_signing_key, public_key_text, sign_events
 
 Outcome = Literal["delivered", "bounce", "dropped"]
 _POST_TIMEOUT_SECONDS = 5.0

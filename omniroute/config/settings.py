@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     shippo_webhook_secret: SecretStr = SecretStr(DEV_SHIPPO_WEBHOOK_SECRET)
     sendgrid_base_url: str | None = None
     sendgrid_api_key: SecretStr = SecretStr(DEV_SENDGRID_KEY)
+    # The public key (base64 DER, as SendGrid shows it) that verifies SendGrid's signed Event Webhook
+    # (POST /webhooks/sendgrid). No default in any environment: the sandbox signs with a new key each run
+    # and publishes it at /v3/user/webhooks/event/settings/signed. Unset, the route answers 503.
+    sendgrid_webhook_public_key: str | None = None
     shopify_base_url: str | None = None
     shopify_api_key: SecretStr = SecretStr(DEV_SHOPIFY_TOKEN)
     # The secrets Shopify signs each channel's webhooks with (`X-Shopify-Hmac-Sha256`, the app's client

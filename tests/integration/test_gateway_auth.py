@@ -102,6 +102,7 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[object], str]] = {
     ("POST", "/webhooks/shipbob"): (SIGNED, "/webhooks/shipbob"),
     ("POST", "/webhooks/easypost"): (SIGNED, "/webhooks/easypost"),
     ("POST", "/webhooks/shopify/{channel}"): (SIGNED, "/webhooks/shopify/web"),
+    ("POST", "/webhooks/sendgrid"): (SIGNED, "/webhooks/sendgrid"),
 }
 CALLERS = ("no key", "unknown key", "revoked key", *Role)
 
@@ -185,7 +186,8 @@ async def test_the_openapi_declares_the_bearer_scheme_and_every_v1_operation_use
                 assert {"401", "403", "413", "429"} <= set(operation["responses"]), f"{method} {path}"
             elif path.startswith("/webhooks"):
                 scheme = {"/webhooks/shipbob": "ShipBobSignature", "/webhooks/easypost": "EasyPostSignature",
-                          "/webhooks/shopify/{channel}": "ShopifySignature"}[path]
+                          "/webhooks/shopify/{channel}": "ShopifySignature",
+                          "/webhooks/sendgrid": "SendGridSignature"}[path]
                 assert operation.get("security") == [{scheme: []}], f"{method} {path}"
                 assert {"401", "413"} <= set(operation["responses"]), f"{method} {path}"
             else:

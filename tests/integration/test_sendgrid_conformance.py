@@ -19,9 +19,9 @@ from sendgrid import SendGridAPIClient
 from sendgrid.helpers.eventwebhook import EventWebhook
 from sendgrid.helpers.mail import Mail, MailSettings, Personalization, SandBoxMode, To
 
-from integrations.notify.event_webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, event_webhook_valid
 from integrations.notify.sandbox import create_sendgrid_sandbox
 from integrations.sandbox import SandboxServer
+from models.sendgrid_signature import SIGNATURE_HEADER, TIMESTAMP_HEADER, event_webhook_valid
 
 pytestmark = pytest.mark.conformance
 

@@ -8,7 +8,7 @@ import time
 
 from sendgrid.helpers.eventwebhook import EventWebhook
 
-from integrations.notify.event_webhook import (
+from models.sendgrid_signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     event_webhook_valid,

@@ -4,7 +4,9 @@ SendGrid signs each POST of events with the account's private key and sends the 
 in `X-Twilio-Email-Event-Webhook-Signature` and the UNIX time it signed at in
 `X-Twilio-Email-Event-Webhook-Timestamp`. The account's public key (base64 DER SubjectPublicKeyInfo,
 shown in SendGrid's settings and by `GET /v3/user/webhooks/event/settings/signed`) verifies it.
-`event_webhook_valid` is the receiving side; `sign_events` is the sending side, for the sandbox.
+`event_webhook_valid` is the receiving side (the gateway's `POST /webhooks/sendgrid`); `sign_events` is
+the sending side, for the sandbox (integrations.notify.sandbox_events). Both may import `models`, and
+only `models`, which is why this lives here rather than next to gateway/signatures.py.
 """
 
 from __future__ import annotations
