@@ -7,13 +7,13 @@ the gateway's.
 from __future__ import annotations
 
 from integrations.webhooks import timestamped
-from integrations.webhooks.timestamped import SCHEME, compute, sign
 from integrations.webhooks.timestamped import TimestampedSignatureError as SignatureError
+from integrations.webhooks.timestamped import sign
 
 SIGNATURE_HEADER = "Stripe-Signature"
 DEFAULT_TOLERANCE_S = timestamped.DEFAULT_TOLERANCE_S
 
-__all__ = ["DEFAULT_TOLERANCE_S", "SCHEME", "SIGNATURE_HEADER", "SignatureError", "compute", "sign", "verify"]
+__all__ = ["DEFAULT_TOLERANCE_S", "SIGNATURE_HEADER", "SignatureError", "sign", "verify"]
 
 
 def verify(payload: bytes, header: str | None, secret: str, *, tolerance_s: int = DEFAULT_TOLERANCE_S,
