@@ -14,8 +14,19 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notify import SUPPRESSED, NotifyActivities
-    from models.notify import Notification, notification_key
+    from models.money import Money
+    from models.notify import Notification, NotificationKind, notification_key
+    from models.order import Customer
     from workflows.policies import NOTIFY, describe, local
+
+
+def notice_to(customer: Customer, kind: NotificationKind, reference: str, facts: dict[str, str],
+              amounts: dict[str, Money] | None = None) -> Notification:
+    """A message of `kind` about `reference` to `customer`: by e-mail, by SMS too when they asked, in
+    their language."""
+    return Notification(kind=kind, to_email=str(customer.email), to_name=customer.name, reference=reference,
+                        facts=facts, amounts=amounts or {}, to_phone=customer.phone, sms=customer.sms,
+                        locale=customer.locale)
 
 
 async def send_notice(note: Notification) -> str | None:

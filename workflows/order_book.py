@@ -13,11 +13,11 @@ from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from activities.records import RecordActivities
-    from models.notify import Notification, NotificationKind
+    from models.notify import NotificationKind
     from models.records import OrderStatusChange
     from models.shipment import TrackingException
     from workflows import search_attributes as search
-    from workflows.notices import send_notice
+    from workflows.notices import notice_to, send_notice
     from workflows.order_state import OrderState, ShipmentRuntime, derive_status, order_record, shipment_records
     from workflows.policies import local
 
@@ -83,10 +83,7 @@ class OrderBook:
 
     async def notify(self, kind: NotificationKind, facts: dict[str, str]) -> None:
         """A failed e-mail is recorded on the order; it never fails the order."""
-        customer = self._state.order.customer
-        note = Notification(kind=kind, to_email=str(customer.email), to_name=customer.name,
-                            reference=self._state.order.order_id, facts=facts, to_phone=customer.phone,
-                            sms=customer.sms, locale=customer.locale)
+        note = notice_to(self._state.order.customer, kind, self._state.order.order_id, facts)
         if (outcome := await send_notice(note)) is not None:
             self._state.events.append(f"notification {kind.value} {outcome}")
 

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.fulfilment import EVENT_REFUSED
     from models.money import Money
-    from models.notify import Notification, NotificationKind
+    from models.notify import NotificationKind
     from models.records import ReturnRecord
     from models.returns import (
         ReturnEvent,
@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
         receipt_refusal,
     )
     from workflows import search_attributes as search
-    from workflows.notices import send_notice
+    from workflows.notices import notice_to, send_notice
     from workflows.policies import CARRIER, COMPENSATION, local
 
 
@@ -178,10 +178,7 @@ class ReturnWorkflow:
         order = self._context.order if self._context else None
         if order is None:
             return
-        customer = order.customer
-        note = Notification(kind=kind, to_email=str(customer.email), to_name=customer.name,
-                            reference=self._request.rma, facts=facts, amounts=amounts or {},
-                            to_phone=customer.phone, sms=customer.sms, locale=customer.locale)
+        note = notice_to(order.customer, kind, self._request.rma, facts, amounts)
         if (outcome := await send_notice(note)) is not None:
             workflow.logger.warning("notification %s for %s %s", kind.value, self._request.rma, outcome)
 

@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
         OutcomeKind,
         ShipmentEventApplied,
     )
-    from models.notify import Notification, NotificationKind
+    from models.notify import NotificationKind
     from models.records import ShipmentRecord
     from models.shipment import (
         InvalidTransition,
@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
         next_state,
     )
     from workflows.fulfilment.carrier_scan import CARRIER_SCAN_SHIPS, done_by_carrier, scan_ships, shipped_from_scan
-    from workflows.notices import send_notice
+    from workflows.notices import notice_to, send_notice
     from workflows.policies import CARRIER, COMPENSATION, describe, local
 
 # From this patch on, a partial cancel of a shipment the node has asks the node (before, its lines were
@@ -537,10 +537,7 @@ class FulfilmentProtocol:
 
     async def _notify(self, kind: NotificationKind, facts: dict[str, str]) -> None:
         """A failed e-mail is noted; it never fails the shipment."""
-        customer = self._state.request.customer
-        note = Notification(kind=kind, to_email=str(customer.email), to_name=customer.name,
-                            reference=self._state.request.order_id, facts=facts, to_phone=customer.phone,
-                            sms=customer.sms, locale=customer.locale)
+        note = notice_to(self._state.request.customer, kind, self._state.request.order_id, facts)
         if (outcome := await send_notice(note)) is not None:
             self._note(f"notification {kind.value} {outcome}")
 
