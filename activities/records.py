@@ -38,7 +38,7 @@ class RecordActivities:
 
     @activity.defn
     def set_order_status(self, change: OrderStatusChange) -> None:
-        self._orders.set_order_status(change.order_id, change.status)
+        self._orders.set_order_status(change.order_id, change.status, change.hold_reason)
         if change.backordered_skus is not None:
             self._orders.set_order_backorders(change.order_id, change.backordered_skus)
 

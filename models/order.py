@@ -40,6 +40,15 @@ class OrderStatus(StrEnum):
         return self in (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.FAILED)
 
 
+class HoldReason(StrEnum):
+    """Why an order waits for an operator (its status is `held` while it does)."""
+
+    REVIEW = "review"  # an intake rule held it (fraud, high value)
+    PAYMENT = "payment"  # the payment could not be authorised
+    ADDRESS = "address"  # the carrier could not verify the ship-to address
+    CARRIER = "carrier"  # no carrier sold a label after the retries and the fallback aggregator
+
+
 class Customer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -183,6 +192,7 @@ class OrderView(BaseModel):
     failure: str | None = None
     events: list[str] = Field(default_factory=list, description="what happened, in order")
     holds: list[str] = Field(default_factory=list, description="why the order waits for an operator, if it does")
+    hold_reason: HoldReason | None = Field(default=None, description="while the status is held: why, as a code")
     rules_fired: list[str] = Field(default_factory=list)
     decision: SourcingDecision | None = Field(default=None, description="why it ships from where it ships")
 

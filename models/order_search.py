@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from models.money import Money
-from models.order import OrderStatus
+from models.order import HoldReason, OrderStatus
 from models.shipment import TrackingException
 
 DEFAULT_PAGE_SIZE = 50
@@ -74,7 +74,8 @@ class OrderSearch(BaseModel):
     `channels` is the set of channels to search (None: every channel; empty: none), so that a
     caller's scope and its `channel` filter are one condition. `created_from` is inclusive and
     `created_to` exclusive. `held` and `backordered` compare with the status `held` and the
-    backorder flag; False asks for the orders that are not. `exception` and `tracking_exception` look
+    backorder flag (`hold_reason`: held for that reason);
+    False asks for the orders that are not. `exception` and `tracking_exception` look
     at the shipments' open carrier exceptions (cleared when the shipment is delivered).
     """
 
@@ -88,6 +89,7 @@ class OrderSearch(BaseModel):
     created_from: datetime | None = None
     created_to: datetime | None = None
     held: bool | None = None
+    hold_reason: HoldReason | None = Field(default=None, description="held for this reason")
     backordered: bool | None = None
     exception: bool | None = Field(default=None, description="a shipment has a carrier exception open (or none)")
     tracking_exception: TrackingException | None = Field(default=None, description="a shipment has this one open")
@@ -131,6 +133,7 @@ class OrderSummary(BaseModel):
     created_at: datetime
     updated_at: datetime
     has_backorders: bool
+    hold_reason: HoldReason | None = Field(default=None, description="why it is held, while it is")
     node_ids: list[str] = Field(description="the nodes of the order's shipments (in any state), by id")
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from models.address import Address
 from models.audit import SYSTEM, Actor
 from models.inventory import MovementKind
-from models.order import Customer, OrderLineIn, OrderStatus
+from models.order import Customer, HoldReason, OrderLineIn, OrderStatus
 from models.plan import SourcingDecision
 from models.returns import ReturnLine, ReturnStatus
 from models.shipment import ShipmentLine, ShipmentState, TrackingException
@@ -35,6 +35,7 @@ class OrderStatusChange(BaseModel):
     order_id: str
     status: OrderStatus
     backordered_skus: list[str] | None = Field(default=None, description="SKUs waiting for stock (None: unchanged)")
+    hold_reason: HoldReason | None = Field(default=None, description="why it is held (None: not held)")
 
 
 class ShipmentRecord(BaseModel):

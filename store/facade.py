@@ -21,7 +21,7 @@ from models.handoff import ReleasedShipment
 from models.inventory import Availability, InventoryPosition, ReservationItem, ReserveResult
 from models.keys import ApiKey, KeyCreate, KeyCreated
 from models.network import Node, NodeKind
-from models.order import OrderLineIn, OrderStatus
+from models.order import HoldReason, OrderLineIn, OrderStatus
 from models.order_search import OrderPage, OrderSearch
 from models.plan import SourcingDecision
 from models.records import Movement, OrderRecord, ReturnRecord, ShipmentRecord
@@ -309,8 +309,8 @@ class Store:
         """Keep the order's sourcing decision for operators (GET /v1/orders/{id}, `omniroute orders explain`)."""
         self._orders.set_decision(order_id, decision)
 
-    def set_order_status(self, order_id: str, status: OrderStatus) -> None:
-        self._orders.set_status(order_id, status)
+    def set_order_status(self, order_id: str, status: OrderStatus, hold_reason: HoldReason | None = None) -> None:
+        self._orders.set_status(order_id, status, hold_reason)
 
     def record_shipment(self, shipment: ShipmentRecord) -> None:
         self._shipments.record(shipment)

@@ -21,14 +21,14 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from models.money import Money
-from models.order import OrderStatus
+from models.order import HoldReason, OrderStatus
 from models.order_search import OrderCursor, OrderPage, OrderSearch, OrderSummary
 from store.engine import Database
 from store.tables import UTCDateTime, order_nodes, order_skus, orders, shipments
 
 _SUMMARY_COLUMNS = (
     orders.c.order_id, orders.c.channel, orders.c.channel_order_id, orders.c.status, orders.c.currency,
-    orders.c.lines, orders.c.created_at, orders.c.updated_at, orders.c.has_backorders,
+    orders.c.lines, orders.c.created_at, orders.c.updated_at, orders.c.has_backorders, orders.c.hold_reason,
 )
 
 
@@ -116,6 +116,8 @@ def _order_conditions(query: OrderSearch, channels: Sequence[str] | None) -> lis
     if query.held is not None:
         held = OrderStatus.HELD.value
         conditions.append(orders.c.status == held if query.held else orders.c.status != held)
+    if query.hold_reason is not None:
+        conditions.append(orders.c.hold_reason == query.hold_reason.value)
     if query.backordered is not None:
         conditions.append(orders.c.has_backorders == query.backordered)
     if query.customer_email is not None:
@@ -154,4 +156,5 @@ def _summary(row: sa.Row[Any], node_ids: list[str]) -> OrderSummary:
         order_id=row.order_id, channel=row.channel, channel_order_id=row.channel_order_id,
         status=OrderStatus(row.status), currency=row.currency, total=Money(amount=total, currency=row.currency),
         created_at=row.created_at, updated_at=row.updated_at, has_backorders=row.has_backorders, node_ids=node_ids,
+        hold_reason=HoldReason(row.hold_reason) if row.hold_reason else None,
     )

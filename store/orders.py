@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from models.address import Address
 from models.handoff import ReleasedShipment
-from models.order import OrderLineIn, OrderStatus
+from models.order import HoldReason, OrderLineIn, OrderStatus
 from models.order_search import normalise_email
 from models.plan import SourcingDecision
 from models.records import OrderRecord, ReturnRecord, ShipmentRecord
@@ -92,12 +92,14 @@ class OrderRepository:
         with self._db.read() as connection:
             return [(row.order_id, row.workflow_id, list(row.backordered_skus)) for row in connection.execute(query)]
 
-    def set_status(self, order_id: str, status: OrderStatus) -> None:
-        """Raises UnknownOrderError if the order was never recorded."""
+    def set_status(self, order_id: str, status: OrderStatus, hold_reason: HoldReason | None = None) -> None:
+        """Raises UnknownOrderError if the order was never recorded. `hold_reason` is kept only while the
+        status is held."""
+        reason = hold_reason.value if hold_reason is not None and status is OrderStatus.HELD else None
         statement = (
             sa.update(orders)
             .where(orders.c.order_id == order_id)
-            .values(status=status.value, updated_at=datetime.now(UTC))
+            .values(status=status.value, hold_reason=reason, updated_at=datetime.now(UTC))
         )
         with self._db.write() as connection:
             if connection.execute(statement).rowcount == 0:

@@ -19,7 +19,7 @@ from models.catalog import Catalog
 from models.costs import CostModel, ShadowPriceSet
 from models.inventory import InventoryPosition, ReservationItem, ReserveResult
 from models.network import Node, NodeKind
-from models.order import OrderLineIn, OrderStatus
+from models.order import HoldReason, OrderLineIn, OrderStatus
 from models.plan import SourcingDecision
 from models.records import OrderRecord, ReturnRecord, ShipmentRecord
 from models.rules import RuleSet
@@ -100,7 +100,7 @@ class OrderRecords(Protocol):
 
     def get_order(self, order_id: str) -> OrderRecord | None: ...
 
-    def set_order_status(self, order_id: str, status: OrderStatus) -> None: ...
+    def set_order_status(self, order_id: str, status: OrderStatus, hold_reason: HoldReason | None = None) -> None: ...
 
     def set_order_backorders(self, order_id: str, skus: list[str]) -> None: ...
 

@@ -194,6 +194,8 @@ orders = sa.Table(
     # SKUs of units waiting for stock under the backorder policy (empty: none), for the backorder sweep.
     sa.Column("backordered_skus", sa.JSON, nullable=False, server_default="[]"),
     sa.Column("has_backorders", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Why the order is held (models.order.HoldReason), null when it is not, 0014.
+    sa.Column("hold_reason", sa.String(16)),
     # The customer's e-mail as searched (models.order_search.normalise_email), 0007.
     sa.Column("customer_email", sa.String(254), nullable=False),
     sa.Index(None, "release_at"),
@@ -204,6 +206,7 @@ orders = sa.Table(
     sa.Index(None, "status", "created_at", "order_id"),
     sa.Index(None, "customer_email", "created_at", "order_id"),
     sa.Index(None, "has_backorders", "created_at", "order_id"),
+    sa.Index(None, "hold_reason", "created_at", "order_id"),
 )
 
 # Search keys kept beside the orders (0007): an order's SKUs, written when it is recorded, and the nodes

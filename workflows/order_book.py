@@ -14,11 +14,19 @@ from temporalio.common import SearchAttributeUpdate
 with workflow.unsafe.imports_passed_through():
     from activities.records import RecordActivities
     from models.notify import NotificationKind
+    from models.order import OrderStatus
     from models.records import OrderStatusChange
     from models.shipment import TrackingException
     from workflows import search_attributes as search
     from workflows.notices import notice_to, send_notice
-    from workflows.order_state import OrderState, ShipmentRuntime, derive_status, order_record, shipment_records
+    from workflows.order_state import (
+        OrderState,
+        ShipmentRuntime,
+        current_hold,
+        derive_status,
+        order_record,
+        shipment_records,
+    )
     from workflows.policies import local
 
 # Orders from before a carrier exception open on a shipment was indexed (TrackingException).
@@ -57,7 +65,8 @@ class OrderBook:
         if status is not state.status or waiting != state.backorders_recorded:
             state.status = status
             change = OrderStatusChange(order_id=order.order_id, status=status,
-                                       backordered_skus=waiting if waiting != state.backorders_recorded else None)
+                                       backordered_skus=waiting if waiting != state.backorders_recorded else None,
+                                       hold_reason=current_hold(state) if status is OrderStatus.HELD else None)
             state.backorders_recorded = waiting
             await local(RecordActivities.set_order_status, change)
 

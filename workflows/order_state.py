@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from models.address import Address
 from models.names import order_workflow_id
-from models.order import LineStatus, OrderLineView, OrderStatus, OrderView, PlaceOrder
+from models.order import HoldReason, LineStatus, OrderLineView, OrderStatus, OrderView, PlaceOrder
 from models.plan import PlannedShipment, SourcingDecision
 from models.records import OrderRecord, ShipmentRecord
 from models.reroute import RerouteShipment
@@ -55,6 +55,8 @@ class OrderState(BaseModel):
     rules: RuleOutcome | None = None
     held: bool = False
     hold_released: bool = False
+    hold_reason: HoldReason | None = Field(default=None, description=(
+        "why the order waits for an operator (with `held`); None with `held` means an intake rule's review"))
     decision: SourcingDecision | None = None
     backordered: dict[int, int] = Field(default_factory=dict, description="line_no -> units waiting for stock")
     backordered_since: datetime | None = None
@@ -90,6 +92,13 @@ class OrderState(BaseModel):
     def parts(self, line_no: int) -> list[tuple[ShipmentRuntime, ShipmentLine]]:
         return [(s, line) for s in self.shipments.values() if s.view.state is not ShipmentState.CANCELLED
                 for line in s.view.lines if line.line_no == line_no]
+
+
+def current_hold(state: OrderState) -> HoldReason | None:
+    """Why the order waits for an operator now, or None."""
+    if state.held and not state.hold_released and not state.allocated:
+        return state.hold_reason or HoldReason.REVIEW
+    return None
 
 
 def derive_status(state: OrderState) -> OrderStatus:
@@ -151,6 +160,7 @@ def order_view(state: OrderState) -> OrderView:
         total=order.total, lines=lines, shipments=[s.view for s in state.shipments.values()],
         created_at=state.created_at, failure=state.failure, events=list(state.events),
         holds=list(state.rules.holds) if state.rules is not None else [],
+        hold_reason=current_hold(state) if state.status is OrderStatus.HELD else None,
         rules_fired=[str(f) for f in state.rules.fired] if state.rules is not None else [],
         decision=state.decision,
     )

@@ -25,6 +25,7 @@ from models.order import (
     CancelOrder,
     CancelResult,
     ChannelName,
+    HoldReason,
     OrderAccepted,
     OrderStatus,
     OrderView,
@@ -91,6 +92,9 @@ def list_orders(
     created_from: Annotated[datetime | None, Query(description="created at or after (default time zone: UTC)")] = None,
     created_to: Annotated[datetime | None, Query(description="created before (default time zone: UTC)")] = None,
     held: Annotated[bool | None, Query(description="true: on hold (status held); false: not on hold")] = None,
+    hold_reason: Annotated[HoldReason | None, Query(
+        description="held for this reason: review (an intake rule), payment (not authorised), address (not "
+                    "verified by the carrier), carrier (no label could be bought)")] = None,
     backordered: Annotated[bool | None, Query(description="true: units waiting for stock; false: none")] = None,
     exception: Annotated[bool | None, Query(
         description="true: a shipment has a carrier exception open (failed attempt, returned, held for "
@@ -119,6 +123,7 @@ def list_orders(
         query = OrderSearch(
             status=order_status, channels={channel} if channel is not None else scope, node_id=node_id, sku=sku,
             customer_email=customer_email, created_from=created_from, created_to=created_to, held=held,
+            hold_reason=hold_reason,
             backordered=backordered, exception=exception, tracking_exception=tracking_exception, limit=limit,
             after=after)
     except ValidationError as err:

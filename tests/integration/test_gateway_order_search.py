@@ -10,14 +10,15 @@ import httpx
 import pytest
 
 from models.keys import KeyCreate, Role
-from models.order import OrderStatus
+from models.order import HoldReason, OrderStatus
 from store import Store
 from tests.fixtures.gateway import field_locs, gateway_app, http_to, unreachable_temporal
 from tests.fixtures.order_search import T0, Placed, record_all
 
 ORDERS = [
     Placed("web-1", 0, skus=("MUG-1",)),
-    Placed("web-2", 1, skus=("MUG-1", "TEE-1"), status=OrderStatus.HELD, email="bob@example.com"),
+    Placed("web-2", 1, skus=("MUG-1", "TEE-1"), status=OrderStatus.HELD, email="bob@example.com",
+           hold_reason=HoldReason.PAYMENT),
     Placed("pos-1", 1, skus=("MUG-1",), nodes=("dc-a",), status=OrderStatus.FULFILLING),
     Placed("pos-2", 2, skus=("CAP-1",), nodes=("dc-a",), backordered=True),
     Placed("amazon-1", 3, skus=("TEE-1",)),
@@ -51,6 +52,8 @@ async def test_an_operator_searches_every_channel_by_each_filter(app_on: Any, st
         assert await listed(http, created_from=T0.isoformat(), created_to="2025-06-02T15:02:00Z") == [
             "web-2", "pos-1", "web-1"]
         assert await listed(http, held="true") == ["web-2"]
+        assert await listed(http, hold_reason="payment") == ["web-2"]
+        assert await listed(http, hold_reason="carrier") == []
         assert await listed(http, backordered="true", channel="pos") == ["pos-2"]
 
 
@@ -76,7 +79,7 @@ async def test_a_summary_has_no_customer_data_even_when_searched_by_e_mail(app_o
     assert summary == {
         "order_id": "web-2", "channel": "web", "channel_order_id": "2", "status": "held", "currency": "USD",
         "total": {"amount": 4000, "currency": "USD"}, "created_at": "2025-06-02T15:01:00Z",
-        "updated_at": summary["updated_at"], "has_backorders": False, "node_ids": [],
+        "updated_at": summary["updated_at"], "has_backorders": False, "node_ids": [], "hold_reason": "payment",
     }
     assert "bob" not in response.text
 
@@ -114,6 +117,7 @@ async def test_a_node_key_may_not_search_orders(app_on: Any, store: Store) -> No
     ({"created_from": "2025-06-03T00:00:00Z", "created_to": "2025-06-02T00:00:00Z"}, "created_to"),
     ({"created_to": "0001-01-01T00:00:00+05:00"}, "created_to"),
     ({"held": "maybe"}, "held"),
+    ({"hold_reason": "fraud"}, "hold_reason"),
     ({"limit": 0}, "limit"),
     ({"limit": 501}, "limit"),
 ])
