@@ -17,6 +17,7 @@ from models.allocation import (
 from models.audit import SYSTEM, Actor, AuditEntry, AuditEntryIn, AuditFilter, DocumentVersion
 from models.catalog import Catalog, SkuAttributes
 from models.costs import CostModel, ShadowPriceSet
+from models.events import Delivery, DeliveryAttempt, DeliveryPage, DeliveryState, Event, EventType, Subscription
 from models.handoff import ReleasedShipment
 from models.inventory import Availability, InventoryPosition, ReservationItem, ReserveResult
 from models.keys import ApiKey, KeyCreate, KeyCreated
@@ -27,7 +28,7 @@ from models.plan import SourcingDecision
 from models.records import Movement, OrderRecord, ReturnRecord, ShipmentRecord
 from models.rules import RuleSet
 from models.shipment import ShipmentState
-from store import ledger
+from store import events, ledger
 from store.allocation import AllocationRepository
 from store.audit import AuditRepository
 from store.engine import Database, create_store_engine
@@ -43,6 +44,7 @@ from store.reservations import ReservationRepository, ReservationView
 from store.safety_stock import SafetyStockDefaultsRepository
 from store.sourcing_config import COST_MODEL, RULES, SHADOW_PRICES, SourcingConfigRepository
 from store.store_capacity import Claim, StoreCapacityRepository
+from store.subscriptions import SubscriptionRepository
 from store.webhook_deliveries import WebhookDeliveryRepository
 
 
@@ -75,6 +77,7 @@ class Store:
         self._order_search = OrderSearchRepository(database)
         self._audit = AuditRepository(database)
         self._webhook_deliveries = WebhookDeliveryRepository(database)
+        self._subscriptions = SubscriptionRepository(database)
         self._database = database
 
     @classmethod
@@ -428,3 +431,72 @@ class Store:
         """The ledger movements of the order's reservations (reserve, commit, release, short pick), oldest first."""
         with self._database.read() as connection:
             return ledger.for_order(connection, order_id)
+
+    # events for the retailer's systems (store.events: the outbox; store.subscriptions: who gets what)
+
+    def record_refund(self, refund_id: str, order_id: str, amount: int, currency: str, *,
+                      rma: str | None = None) -> str | None:
+        """Report `refund.issued` for the refund `refund_id` (a payment refund's id): once per id, however often
+        called. The event id, or None when it was already reported."""
+        with self._database.write() as connection:
+            return events.refund_issued(connection, self._database, refund_id, order_id, amount, currency, rma=rma)
+
+    def events(self, *, subject: str | None = None, order_id: str | None = None) -> list[Event]:
+        """Outbox rows, oldest first (of one subject or order when asked)."""
+        with self._database.read() as connection:
+            return events.read(connection, subject=subject, order_id=order_id)
+
+    def collect_inventory_changes(self, *, limit: int = 5000) -> int:
+        """Append one `inventory.changed` per position the ledger moved since the last call; how many."""
+        with self._database.write() as connection:
+            return events.inventory_changes(connection, self._database, limit=limit)
+
+    def create_subscription(self, subscription_id: str, url: str, event_types: list[EventType],
+                            description: str | None, secret_sealed: str) -> Subscription:
+        return self._subscriptions.create(subscription_id, url, event_types, description, secret_sealed)
+
+    def get_subscription(self, subscription_id: str) -> Subscription | None:
+        return self._subscriptions.get(subscription_id)
+
+    def subscription_secret_sealed(self, subscription_id: str) -> str | None:
+        return self._subscriptions.sealed_secret(subscription_id)
+
+    def list_subscriptions(self) -> list[Subscription]:
+        return self._subscriptions.list_all()
+
+    def update_subscription(self, subscription_id: str, changes: dict[str, object]) -> Subscription | None:
+        return self._subscriptions.update(subscription_id, changes)
+
+    def disable_subscription(self, subscription_id: str, reason: str) -> None:
+        self._subscriptions.disable(subscription_id, reason)
+
+    def delete_subscription(self, subscription_id: str) -> bool:
+        return self._subscriptions.delete(subscription_id)
+
+    def fan_out_events(self, *, limit: int = 200) -> tuple[int, int]:
+        """(events dispatched, deliveries recorded) for up to `limit` undispatched events, in one transaction."""
+        return self._subscriptions.fan_out(limit=limit)
+
+    def pending_deliveries(self, *, limit: int = 200) -> list[str]:
+        return self._subscriptions.pending_deliveries(limit=limit)
+
+    def set_delivery_state(self, delivery_id: str, state: DeliveryState, *,
+                           only_from: DeliveryState | None = None) -> None:
+        self._subscriptions.set_state(delivery_id, state, only_from=only_from)
+
+    def delivery_context(self, delivery_id: str) -> tuple[Delivery, Subscription, Event] | None:
+        return self._subscriptions.delivery_context(delivery_id)
+
+    def record_delivery_attempt(self, delivery_id: str, attempt: DeliveryAttempt) -> None:
+        self._subscriptions.record_attempt(delivery_id, attempt)
+
+    def deliveries(self, subscription_id: str, *, before: int | None = None, limit: int = 50) -> DeliveryPage:
+        """The subscription's log, newest first."""
+        return self._subscriptions.deliveries(subscription_id, before=before, limit=limit)
+
+    def get_delivery(self, subscription_id: str, delivery_id: str) -> Delivery | None:
+        return self._subscriptions.delivery(subscription_id, delivery_id)
+
+    def replay_delivery(self, subscription_id: str, delivery_id: str, new_delivery_id: str) -> Delivery | None:
+        """A new pending delivery of the same event (same webhook-id); None if not the subscription's."""
+        return self._subscriptions.replay(subscription_id, delivery_id, new_delivery_id)

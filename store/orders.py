@@ -17,6 +17,7 @@ from models.plan import SourcingDecision
 from models.records import OrderRecord, ReturnRecord, ShipmentRecord
 from models.returns import ReturnStatus
 from models.shipment import ShipmentState
+from store import events
 from store.engine import Database
 from store.errors import UnknownOrderError
 from store.tables import order_nodes, order_skus, orders, returns, shipments
@@ -49,6 +50,7 @@ class OrderRepository:
             if connection.execute(statement).first() is None:
                 return False
             connection.execute(sa.insert(order_skus), skus)
+            events.order_accepted(connection, self._db, order)
             return True
 
     def get(self, order_id: str) -> OrderRecord | None:
@@ -102,9 +104,10 @@ class OrderRepository:
             .values(status=status.value, hold_reason=reason, updated_at=datetime.now(UTC))
         )
         with self._db.write() as connection:
+            before = _locked_value(connection, self._db, orders.c.status, orders.c.order_id == order_id)
             if connection.execute(statement).rowcount == 0:
                 raise UnknownOrderError(order_id)
-
+            events.order_status_changed(connection, self._db, order_id, before, status, hold_reason)
 
     def set_decision(self, order_id: str, decision: SourcingDecision) -> None:
         """Keep the sourcing decision (replacing an earlier one: a re-plan). UnknownOrderError if unrecorded."""
@@ -134,8 +137,11 @@ class ShipmentRepository:
             .on_conflict_do_nothing(index_elements=["order_id", "node_id"])
         )
         with self._db.write() as connection:
+            before = _locked_value(connection, self._db, shipments.c.state,
+                                   shipments.c.shipment_id == shipment.shipment_id)
             _upsert_in(connection, self._db, shipments, "shipment_id", _row_values(shipment, {"lines"}))
             connection.execute(node_key)
+            events.shipment_changed(connection, self._db, before, shipment)
 
     def get(self, shipment_id: str) -> ShipmentRecord | None:
         found = self._select(shipments.c.shipment_id == shipment_id)
@@ -181,7 +187,10 @@ class ReturnRepository:
         self._db = database
 
     def record(self, ret: ReturnRecord) -> None:
-        _upsert(self._db, returns, "rma", _row_values(ret, {"lines"}))
+        with self._db.write() as connection:
+            before = _locked_value(connection, self._db, returns.c.status, returns.c.rma == ret.rma)
+            _upsert_in(connection, self._db, returns, "rma", _row_values(ret, {"lines"}))
+            events.return_changed(connection, self._db, before, ret)
 
     def get(self, rma: str) -> ReturnRecord | None:
         with self._db.read() as connection:
@@ -215,9 +224,10 @@ def _row_values(record: BaseModel, json_fields: set[str]) -> dict[str, Any]:
     return values
 
 
-def _upsert(database: Database, table: sa.Table, key: str, values: dict[str, Any]) -> None:
-    with database.write() as connection:
-        _upsert_in(connection, database, table, key, values)
+def _locked_value(connection: sa.Connection, database: Database, column: sa.Column[Any],
+                  where: sa.ColumnElement[bool]) -> Any:
+    """The column's value before a write (None: no row), the row locked on Postgres (the outbox compares)."""
+    return connection.execute(database.for_update(sa.select(column).where(where))).scalar_one_or_none()
 
 
 def _upsert_in(

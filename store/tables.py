@@ -387,3 +387,76 @@ webhook_deliveries = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Index(None, "expires_at"),
 )
+
+# Events for the retailer's systems (store/events.py, 0016). The outbox: one row per state change reported,
+# written in the transaction of the change; `event_id` is deterministic, so a retried write adds nothing.
+# The dispatcher fans undispatched rows out to the subscriptions and stamps `dispatched_at`.
+event_outbox = sa.Table(
+    "event_outbox",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    _id("subject", nullable=False),
+    _id("order_id"),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("dispatched_at", UTCDateTime),
+    sa.UniqueConstraint("event_id"),
+    sa.Index(None, "subject", "type"),
+    sa.Index(None, "dispatched_at", "seq"),
+)
+
+# Subscriptions: the signing secret is kept sealed (AES-GCM under the codec keys), never in clear.
+event_subscriptions = sa.Table(
+    "event_subscriptions",
+    metadata,
+    sa.Column("subscription_id", sa.String(40), primary_key=True),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("event_types", sa.JSON, nullable=False),
+    sa.Column("description", sa.String(200)),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("disabled_reason", sa.String(200)),
+    sa.Column("secret_sealed", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# One event to one subscription (a replay is a delivery of its own), and each of its attempts.
+event_deliveries = sa.Table(
+    "event_deliveries",
+    metadata,
+    # The log reads newest first by seq.
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("delivery_id", sa.String(40), nullable=False),
+    sa.Column("subscription_id", sa.String(40), nullable=False),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("event_type", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("replay_of", sa.String(40)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("delivery_id"),
+    sa.Index(None, "subscription_id", "seq"),
+    sa.Index(None, "state"),
+)
+
+event_delivery_attempts = sa.Table(
+    "event_delivery_attempts",
+    metadata,
+    sa.Column("delivery_id", sa.String(40), primary_key=True),
+    sa.Column("attempt", sa.Integer, primary_key=True),
+    sa.Column("attempted_at", UTCDateTime, nullable=False),
+    sa.Column("http_status", sa.Integer),
+    sa.Column("error", sa.String(500)),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+)
+
+# Where a reader of a change feed stands (inventory.changed reads the inventory ledger from here).
+event_cursors = sa.Table(
+    "event_cursors",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -22,6 +22,7 @@ from activities.backorders import BackorderActivities
 from activities.carrier import CarrierActivities
 from activities.channel_sync import ChannelSyncActivities
 from activities.dropship import DropshipActivities
+from activities.events import EventActivities
 from activities.handoff import HandOffActivities
 from activities.inventory import InventoryActivities
 from activities.lookahead import LookAheadActivities
@@ -39,16 +40,20 @@ from integrations.notify.twilio import TwilioClient
 from integrations.threepl.pool import ShipBobClientPool
 from integrations.threepl.shipbob import ShipBobClient
 from integrations.webhooks import WebhookSender
+from integrations.webhooks.events import EventSender
 from models.returns import ReturnPolicy
 from omniroute.config.codec import data_converter_for
+from omniroute.config.sealed_secrets import open_sealed
 from omniroute.config.settings import Settings
 from omniroute.config.telemetry import configure_tracing
 from omniroute.config.temporal_tls import temporal_tls
 from store import Store
 from workers.channel_syncs import ensure_channel_syncs
+from workers.events import ensure_event_dispatcher
 from workers.schedules import ensure_schedules
 from workflows.backorders import BackorderSweepWorkflow
 from workflows.channel_sync import ChannelInventorySyncWorkflow
+from workflows.events import EventDeliveryWorkflow, EventDispatchWorkflow
 from workflows.fulfilment.dc import DcFulfilmentWorkflow
 from workflows.fulfilment.dropship import DropshipFulfilmentWorkflow
 from workflows.fulfilment.store import StoreFulfilmentWorkflow
@@ -65,7 +70,8 @@ log = logging.getLogger("omniroute.worker")
 WORKFLOWS: Sequence[type] = (OrderWorkflow, DcFulfilmentWorkflow, StoreFulfilmentWorkflow, ReturnWorkflow,
                                ReservationSweepWorkflow, ChannelInventorySyncWorkflow, ThreePLInventorySyncWorkflow,
                                ShadowPriceWorkflow, ReleaseWaveWorkflow, BackorderSweepWorkflow,
-                               ThreePLFulfilmentWorkflow, DropshipFulfilmentWorkflow)
+                               ThreePLFulfilmentWorkflow, DropshipFulfilmentWorkflow,
+                               EventDispatchWorkflow, EventDeliveryWorkflow)
 # Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
 PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
                "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns",
@@ -90,6 +96,8 @@ class Dependencies:
     threepl_accounts: ShipBobClientPool
     vendors: PurchaseOrderClient
     sms: TwilioClient | None = None
+    events: EventSender | None = None
+    temporal: Client | None = None
 
 
 def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
@@ -116,6 +124,9 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     channel_sync = ChannelSyncActivities(stock=store, shopify=deps.shopify)
     hand_off = HandOffActivities(deps.webhooks, settings.partner_secret)
     dropship = DropshipActivities(deps.vendors, documents=store, secret_for=settings.partner_secret)
+    ring = settings.codec_key_ring
+    events = (EventActivities(store, deps.events, lambda owner, sealed: open_sealed(ring, owner, sealed), deps.temporal)
+              if deps.events is not None and deps.temporal is not None else None)
     return [
         inventory.allocate, inventory.commit, inventory.release, inventory.restock_return, inventory.swap,
         inventory.reroute, inventory.short_pick,
@@ -130,6 +141,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
         channel_sync.channel_levels, channel_sync.moved_skus, channel_sync.push_levels,
         hand_off.deliver_release, hand_off.ask_to_cancel,
         dropship.send_purchase_order, dropship.cancel_purchase_order,
+        *([events.dispatch_events, events.attempt_delivery] if events is not None else []),
     ]
 
 
@@ -196,7 +208,10 @@ async def running_worker(settings: Settings, *, client: Client | None = None, st
         stack.callback(executor.shutdown, wait=True)
         if client is None:
             client = await connect_client(settings)
-        deps = Dependencies(store, carrier, mail, shopify, threepl, webhooks, threepl_accounts, vendors, sms)
+        event_sender = EventSender()
+        stack.callback(event_sender.close)
+        deps = Dependencies(store, carrier, mail, shopify, threepl, webhooks, threepl_accounts, vendors, sms,
+                            events=event_sender, temporal=client)
         worker = create_worker(client, settings, deps, executor, workflows)
         await stack.enter_async_context(worker)
         yield worker
@@ -211,6 +226,7 @@ async def serve(settings: Settings) -> None:
     async with running_worker(settings) as worker:
         await ensure_schedules(worker.client, settings)
         await ensure_channel_syncs(worker.client, settings)
+        await ensure_event_dispatcher(worker.client, settings)
         print(f"omniroute worker ready: task queue {settings.task_queue!r} on {settings.temporal_address}",
               flush=True)
         await stop.wait()

@@ -192,6 +192,11 @@ class Settings(BaseSettings):
     wave_minutes: int = Field(default=10, ge=1)
     # How often orders waiting on backorder are checked for stock that has come in.
     backorder_sweep_minutes: int = Field(default=5, ge=1)
+    # Events out (docs/events.md): how often the dispatcher fans new events out and starts their deliveries
+    # (the latency from a state change to its first attempt), and the seconds to wait before each retry of a
+    # delivery (a JSON list; unset: Standard Webhooks' schedule, about 3 days).
+    events_dispatch_seconds: float = Field(default=2.0, ge=0.1, le=3600)
+    events_retry_waits: list[float] | None = Field(default=None, min_length=1, max_length=50)
 
     # Worker sizing (2 cores by default)
     worker_max_cached_workflows: int = 1000

@@ -1,0 +1,26 @@
+"""The port the event activities call (store.Store implements it; see store/ports.py for the convention)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from models.events import Delivery, DeliveryAttempt, DeliveryState, Event, Subscription
+
+
+class EventDeliveries(Protocol):
+    def collect_inventory_changes(self, *, limit: int = 5000) -> int: ...
+
+    def fan_out_events(self, *, limit: int = 200) -> tuple[int, int]: ...
+
+    def pending_deliveries(self, *, limit: int = 200) -> list[str]: ...
+
+    def set_delivery_state(self, delivery_id: str, state: DeliveryState, *,
+                           only_from: DeliveryState | None = None) -> None: ...
+
+    def delivery_context(self, delivery_id: str) -> tuple[Delivery, Subscription, Event] | None: ...
+
+    def subscription_secret_sealed(self, subscription_id: str) -> str | None: ...
+
+    def record_delivery_attempt(self, delivery_id: str, attempt: DeliveryAttempt) -> None: ...
+
+    def disable_subscription(self, subscription_id: str, reason: str) -> None: ...
