@@ -33,10 +33,11 @@ INVENTORY_CURSOR = "inventory.changed"
 
 
 def emit(connection: Connection, database: Database, event_type: EventType, subject: str, state: str,
-         data: dict[str, Any], *, order_id: str | None = None, at: datetime | None = None) -> str | None:
-    """Append the next occurrence of `event_type` for `subject` reaching `state`; its id, or None when an
-    event with that id is already there."""
-    occurrence = 1 + connection.execute(
+         data: dict[str, Any], *, order_id: str | None = None, at: datetime | None = None,
+         once: bool = False) -> str | None:
+    """Append the next occurrence of `event_type` for `subject` reaching `state` (only the first, when
+    `once`: the subject can reach it only once); its id, or None when an event with that id is already there."""
+    occurrence = 1 if once else 1 + connection.execute(
         sa.select(sa.func.count()).select_from(event_outbox)
         .where(_OUT.subject == subject, _OUT.type == event_type.value)).scalar_one()
     new_id = event_id(event_type, subject, state, occurrence)
@@ -53,7 +54,7 @@ def order_accepted(connection: Connection, database: Database, order: OrderRecor
         "order_id": order.order_id, "channel": order.channel, "channel_order_id": order.channel_order_id,
         "status": order.status.value, "total": {"amount": total, "currency": order.currency},
         "lines": [{"sku": line.sku, "quantity": line.quantity} for line in order.lines],
-    }, order_id=order.order_id)
+    }, order_id=order.order_id, once=True)
 
 
 def order_status_changed(connection: Connection, database: Database, order_id: str, before: str | None,
@@ -109,7 +110,7 @@ def refund_issued(connection: Connection, database: Database, refund_id: str, or
     return emit(connection, database, EventType.REFUND_ISSUED, refund_id, "issued", {
         "refund_id": refund_id, "order_id": order_id, "rma": rma,
         "amount": {"amount": amount, "currency": currency},
-    }, order_id=order_id)
+    }, order_id=order_id, once=True)
 
 
 def inventory_changes(connection: Connection, database: Database, *, limit: int) -> int:
