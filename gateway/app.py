@@ -32,6 +32,7 @@ from gateway.routes import (
     shipments,
     sourcing,
     sourcing_versions,
+    subscriptions,
     timeline,
     webhooks_easypost,
     webhooks_sendgrid,
@@ -127,6 +128,7 @@ def create_app(
         sourcing_versions.router,
         timeline.router,
         audit.router,
+        subscriptions.router,
     )
     for router in routers:
         app.include_router(router, responses=AUTH_RESPONSES | TOO_LARGE)

@@ -94,6 +94,10 @@ class AuditKind(StrEnum):
     CHANNEL_WEBHOOK = "channel.webhook"
     PRIVACY_REQUEST = "privacy.request"
     MESSAGE_EVENT = "message.event"
+    SUBSCRIPTION_CREATE = "subscription.create"
+    SUBSCRIPTION_UPDATE = "subscription.update"
+    SUBSCRIPTION_DELETE = "subscription.delete"
+    DELIVERY_REPLAY = "delivery.replay"
 
 
 class AuditEntryIn(BaseModel):

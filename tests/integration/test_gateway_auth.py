@@ -38,6 +38,7 @@ from tests.fixtures.orders import an_order
 CHANNEL, OTHER_CHANNEL = "web", "market"
 NODE, OTHER_NODE = "dc-1", "dc-2"
 SKU = "SKU-1"
+SUBSCRIPTION = "sub_0123456789abcdef"
 
 PUBLIC = frozenset({"public"})
 # No API key: the sender's signature decides (gateway/signatures.py), so unsigned calls are a 401 whatever the key.
@@ -97,6 +98,15 @@ EXPECTED: dict[tuple[str, str], tuple[frozenset[object], str]] = {
     ("GET", "/v1/sourcing/rules/versions"): (OPERATORS, "/v1/sourcing/rules/versions"),
     ("GET", "/v1/sourcing/rules/versions/{version}"): (OPERATORS, "/v1/sourcing/rules/versions/1"),
     ("GET", "/v1/promise"): (CHANNELS_AND_OPERATORS, f"/v1/promise?postal_code=60601&item={SKU}"),
+    ("POST", "/v1/subscriptions"): (ADMIN_ONLY, "/v1/subscriptions"),
+    ("GET", "/v1/subscriptions"): (OPERATORS, "/v1/subscriptions"),
+    ("GET", "/v1/subscriptions/{subscription_id}"): (OPERATORS, f"/v1/subscriptions/{SUBSCRIPTION}"),
+    ("PATCH", "/v1/subscriptions/{subscription_id}"): (ADMIN_ONLY, f"/v1/subscriptions/{SUBSCRIPTION}"),
+    ("DELETE", "/v1/subscriptions/{subscription_id}"): (ADMIN_ONLY, f"/v1/subscriptions/{SUBSCRIPTION}"),
+    ("GET", "/v1/subscriptions/{subscription_id}/deliveries"): (
+        OPERATORS, f"/v1/subscriptions/{SUBSCRIPTION}/deliveries"),
+    ("POST", "/v1/subscriptions/{subscription_id}/deliveries/{delivery_id}/replay"): (
+        OPERATORS, f"/v1/subscriptions/{SUBSCRIPTION}/deliveries/dlv_{'0' * 32}/replay"),
     ("POST", "/codec/decode"): (OPERATORS, "/codec/decode"),
     ("POST", "/codec/encode"): (OPERATORS, "/codec/encode"),
     ("POST", "/webhooks/shipbob"): (SIGNED, "/webhooks/shipbob"),

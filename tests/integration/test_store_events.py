@@ -9,38 +9,13 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from models.address import Address
 from models.events import DeliveryAttempt, DeliveryState, EventType
-from models.order import Customer, HoldReason, OrderLineIn, OrderStatus
-from models.records import OrderRecord, ReturnRecord, ShipmentRecord
-from models.returns import ReturnLine, ReturnStatus
-from models.shipment import ShipmentLine, ShipmentState
+from models.order import HoldReason, OrderStatus
+from models.returns import ReturnStatus
+from models.shipment import ShipmentState
 from store import Store
 from tests.fixtures.db import a_node
-
-CREATED = datetime(2026, 12, 1, 12, 30, tzinfo=UTC)
-
-
-def an_order(order_id: str) -> OrderRecord:
-    return OrderRecord(
-        order_id=order_id, workflow_id=f"order-{order_id}", channel="web", channel_order_id=order_id[4:],
-        status=OrderStatus.RECEIVED, currency="USD", customer=Customer(email="ada@example.com", name="Ada Lovelace"),
-        ship_to=Address(name="Ada Lovelace", line1="1 Main St", city="Chicago", region="IL", postal_code="60601"),
-        lines=[OrderLineIn(sku="SKU-1", quantity=2, unit_price=1999), OrderLineIn(sku="SKU-2", quantity=1,
-                                                                                  unit_price=500)],
-        created_at=CREATED)
-
-
-def a_shipment(shipment_id: str, order_id: str, **fields: object) -> ShipmentRecord:
-    values: dict[str, object] = {"shipment_id": shipment_id, "order_id": order_id, "node_id": "dc-a",
-                                 "lines": [ShipmentLine(line_no=1, sku="SKU-1", quantity=2)],
-                                 "state": ShipmentState.RELEASED}
-    return ShipmentRecord.model_validate(values | fields)
-
-
-def a_return(rma: str, status: ReturnStatus, lines: dict[str, int], order_id: str) -> ReturnRecord:
-    return ReturnRecord(rma=rma, order_id=order_id, status=status, reason="too small", created_at=CREATED,
-                        lines=[ReturnLine(sku=sku, quantity=quantity) for sku, quantity in lines.items()])
+from tests.fixtures.events import a_return, a_shipment, an_order
 
 
 def types_of(store: Store, **where: str) -> list[str]:
