@@ -196,7 +196,8 @@ class Settings(BaseSettings):
     # (the latency from a state change to its first attempt), and the seconds to wait before each retry of a
     # delivery (a JSON list; unset: Standard Webhooks' schedule, about 3 days).
     events_dispatch_seconds: float = Field(default=2.0, ge=0.1, le=3600)
-    events_retry_waits: list[float] | None = Field(default=None, min_length=1, max_length=50)
+    events_retry_waits: list[Annotated[float, Field(gt=0, le=7 * 86400)]] | None = Field(
+        default=None, min_length=1, max_length=50)
 
     # Worker sizing (2 cores by default)
     worker_max_cached_workflows: int = 1000

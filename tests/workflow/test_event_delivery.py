@@ -120,6 +120,33 @@ async def test_a_failing_receiver_is_retried_with_backoff_and_the_log_shows_each
     assert times[2] - times[1] >= timedelta(seconds=WAITS[1])
 
 
+async def test_a_receivers_retry_after_lengthens_the_wait(
+        dispatching: RunningWorker, gateway: httpx.AsyncClient, receiver: EventReceiver) -> None:
+    receiver.answer_first("throttled", 429, retry_after="3")
+    subscription_id, _ = await subscribe(gateway, receiver.url("throttled"), "order.accepted")
+
+    dispatching.store.record_order(an_order(f"web-{uuid.uuid4().hex[:8]}"))
+
+    [log] = await eventually_reads(lambda: log_of(gateway, subscription_id),
+                                   lambda log: len(log) == 1 and log[0]["state"] == "succeeded")
+    first, second = (datetime.fromisoformat(a["attempted_at"]) for a in log["attempts"])
+    assert [a["http_status"] for a in log["attempts"]] == [429, 200]
+    assert second - first >= timedelta(seconds=3)  # not the schedule's 0.5 s
+
+
+async def test_every_worker_starting_the_dispatcher_makes_one_run(dispatching: RunningWorker) -> None:
+    w = dispatching
+    workflow_id = f"event-dispatch-{w.task_queue}"
+    before = await w.temporal.get_workflow_handle(workflow_id).describe()
+
+    again = await ensure_event_dispatcher(w.temporal, w.settings)
+    after = await w.temporal.get_workflow_handle(again).describe()
+
+    assert again == workflow_id
+    assert after.run_id == before.run_id  # the running dispatcher was kept, not replaced
+    assert after.status is not None and after.status.name == "RUNNING"
+
+
 async def test_a_replay_sends_the_same_event_again_under_the_same_webhook_id(
         dispatching: RunningWorker, gateway: httpx.AsyncClient, receiver: EventReceiver) -> None:
     subscription_id, secret = await subscribe(gateway, receiver.url("replayed"), "order.accepted")
