@@ -8,6 +8,7 @@ listed. Form: `v1:<key id>:<base64 of nonce + ciphertext>`.
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 import secrets
 
@@ -45,8 +46,8 @@ def open_sealed(ring: KeyRing, owner: str, text: str) -> str:
     if key is None:
         raise SealedSecretError(f"the secret of {owner!r} was sealed with codec key {key_id!r}, which is not "
                                 "configured (OMNIROUTE_CODEC_KEYS)")
-    raw = base64.b64decode(payload)
     try:
+        raw = base64.b64decode(payload, validate=True)
         return AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], owner.encode("utf-8")).decode("utf-8")
-    except InvalidTag:
+    except (InvalidTag, binascii.Error):
         raise SealedSecretError(f"the secret of {owner!r} does not open with codec key {key_id!r}") from None
