@@ -76,6 +76,7 @@ async def test_an_order_placed_and_shipped_reaches_the_receiver_signed(
     w = dispatching
     wanted = ["order.accepted", "shipment.released", "shipment.shipped", "shipment.delivered"]
     _, secret = await subscribe(gateway, receiver.url("erp"), *wanted)
+    _, stock_secret = await subscribe(gateway, receiver.url("stock"), "inventory.changed")
     add_node(w.store, "dc-il", "60106")
     w.store.set_on_hand("dc-il", "SKU-EV1", 5, source="test")
     order = an_order_to_place(("SKU-EV1", 2))
@@ -96,6 +97,14 @@ async def test_an_order_placed_and_shipped_reaches_the_receiver_signed(
     assert order.customer.email not in str(events)
     ids = [r.headers["webhook-id"] for r in receiver.delivered("erp")]
     assert len(ids) == len(set(ids))  # each event once
+
+    def stock_shipped() -> list[dict[str, Any]]:  # the position once the shipment's units left it
+        return [e["data"] for e in (verified(stock_secret, r) for r in receiver.delivered("stock"))
+                if e["data"]["node_id"] == "dc-il" and e["data"]["sku"] == "SKU-EV1"
+                and (e["data"]["on_hand"], e["data"]["reserved"]) == (3, 0)]
+
+    positions = await eventually(stock_shipped, "inventory.changed for the shipped units")
+    assert positions[-1]["atp"] == 3
 
 
 async def test_a_failing_receiver_is_retried_with_backoff_and_the_log_shows_each_attempt(
