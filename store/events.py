@@ -23,7 +23,7 @@ from models.records import OrderRecord, ReturnRecord, ShipmentRecord
 from models.returns import ReturnStatus
 from models.shipment import ShipmentState
 from store.engine import Database
-from store.tables import event_cursors, event_outbox, inventory_ledger, inventory_positions
+from store.tables import event_cursors, event_outbox, event_subscriptions, inventory_ledger, inventory_positions
 
 _OUT = event_outbox.c
 _SHIPPED = frozenset({ShipmentState.SHIPPED, ShipmentState.IN_TRANSIT, ShipmentState.OUT_FOR_DELIVERY})
@@ -116,14 +116,16 @@ def refund_issued(connection: Connection, database: Database, refund_id: str, or
 def inventory_changes(connection: Connection, database: Database, *, limit: int) -> int:
     """Read the ledger after the stored cursor (at most `limit` movements) and append one `inventory.changed`
     per position that moved, with its position now; advance the cursor. The number of events appended.
-    A new reader starts from the newest movement (stock moved before events existed is not reported)."""
+    A new reader starts from the newest movement (stock moved before events existed is not reported); while no
+    enabled subscription asks for inventory.changed, the cursor only follows the ledger and nothing is written."""
     cursor_row = database.for_update(sa.select(event_cursors.c.position)
                                      .where(event_cursors.c.name == INVENTORY_CURSOR))
     cursor = connection.execute(cursor_row).scalar_one_or_none()
     ledger = inventory_ledger.c
-    if cursor is None:
+    if cursor is None or not _wanted(connection, EventType.INVENTORY_CHANGED):
         newest = connection.execute(sa.select(sa.func.max(ledger.movement_id))).scalar_one_or_none() or 0
-        _store_cursor(connection, database, newest)
+        if newest != cursor:
+            _store_cursor(connection, database, newest)
         return 0
     rows = connection.execute(
         sa.select(ledger.movement_id, ledger.node_id, ledger.sku).where(ledger.movement_id > cursor)
@@ -144,6 +146,12 @@ def inventory_changes(connection: Connection, database: Database, *, limit: int)
         }) is not None
     _store_cursor(connection, database, rows[-1].movement_id)
     return appended
+
+
+def _wanted(connection: Connection, event_type: EventType) -> bool:
+    enabled = connection.execute(sa.select(event_subscriptions.c.event_types)
+                                 .where(event_subscriptions.c.enabled.is_(True))).scalars()
+    return any(event_type.value in types for types in enabled)
 
 
 def _store_cursor(connection: Connection, database: Database, movement_id: int) -> None:

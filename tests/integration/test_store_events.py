@@ -162,6 +162,9 @@ def test_inventory_changes_coalesce_to_one_event_per_position_with_its_position_
     store.upsert_node(a_node("dc-ev"))
     store.set_on_hand("dc-ev", "SKU-9", 1, source="count")
     assert store.collect_inventory_changes() == 0  # the first read starts from now
+    store.set_on_hand("dc-ev", "SKU-9", 2, source="count")
+    assert store.collect_inventory_changes() == 0  # nobody subscribes: the cursor follows, nothing is written
+    a_subscription(store, EventType.INVENTORY_CHANGED)
 
     for units in range(moves):
         store.set_on_hand("dc-ev", "SKU-9", 10 + units, source="count")
