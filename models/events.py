@@ -17,6 +17,8 @@ from typing import Annotated, Any
 
 from pydantic import AnyUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
+from models.text import PlainText
+
 # Workflow names and ids (kept here rather than in models/names.py: only the events use them).
 EVENT_DISPATCH_WORKFLOW = "EventDispatchWorkflow"
 EVENT_DELIVERY_WORKFLOW = "EventDeliveryWorkflow"
@@ -96,7 +98,7 @@ class SubscriptionCreate(BaseModel):
 
     url: WebhookUrl = Field(description="where events are POSTed (http or https)")
     event_types: EventTypes = Field(description="the event types to deliver (docs/events.md)")
-    description: str | None = Field(default=None, max_length=200)
+    description: PlainText | None = Field(default=None, max_length=200)
 
 
 class SubscriptionUpdate(BaseModel):
@@ -106,7 +108,7 @@ class SubscriptionUpdate(BaseModel):
 
     url: WebhookUrl | None = None
     event_types: EventTypes | None = None
-    description: str | None = Field(default=None, max_length=200)
+    description: PlainText | None = Field(default=None, max_length=200)
     enabled: bool | None = None
 
 

@@ -56,6 +56,7 @@ async def test_a_subscription_shows_its_secret_once_and_keeps_it_sealed(
     ({"event_types": ["order.shipped"]}, "event_types"),
     ({"event_types": []}, "event_types"),
     ({"extra": 1}, "extra"),
+    ({"description": "ERP\x00"}, "description"),
 ])
 async def test_a_bad_subscription_is_a_422_naming_the_field(gateway: httpx.AsyncClient, body: dict[str, object],
                                                             field: str) -> None:
