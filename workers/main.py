@@ -32,7 +32,7 @@ from activities.sweep import ReservationSweepActivities
 from activities.threepl import ThreePLInventoryActivities, ThreePLOrderActivities
 from activities.waves import WaveActivities
 from integrations.carriers.easypost import EasyPostClient
-from integrations.channels.shopify import ShopifyClient
+from integrations.channels.shopify_graphql import ShopifyGraphQLClient
 from integrations.dropship.client import PurchaseOrderClient
 from integrations.notify.sendgrid import SendGridClient
 from integrations.notify.twilio import TwilioClient
@@ -84,7 +84,7 @@ class Dependencies:
     store: Store
     carrier: EasyPostClient
     mail: SendGridClient
-    shopify: ShopifyClient
+    shopify: ShopifyGraphQLClient
     threepl: ShipBobClient
     webhooks: WebhookSender
     threepl_accounts: ShipBobClientPool
@@ -175,7 +175,7 @@ async def running_worker(settings: Settings, *, client: Client | None = None, st
         stack.callback(carrier.close)
         mail = SendGridClient(settings.sendgrid_url, settings.sendgrid_api_key.get_secret_value())
         stack.callback(mail.close)
-        shopify = ShopifyClient(settings.shopify_url, settings.shopify_api_key.get_secret_value())
+        shopify = ShopifyGraphQLClient(settings.shopify_url, settings.shopify_api_key.get_secret_value())
         stack.callback(shopify.close)
         threepl = ShipBobClient(settings.shipbob_url, settings.shipbob_api_key.get_secret_value())
         stack.callback(threepl.close)
