@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from models.channel_sync import ChannelSyncConfig
+from models.channel_writeback import ChannelWritebackConfig
 from models.sandbox_credentials import DEV_SHIPBOB_KEY as DEV_SHIPBOB_KEY  # re-exported: the default key
 from models.sandbox_credentials import DEV_SHOPIFY_TOKEN as DEV_SHOPIFY_TOKEN  # re-exported: the default token
 from omniroute.config.codec_keys import KeyRing, key_ring
@@ -167,6 +168,10 @@ class Settings(BaseSettings):
     # Channels whose inventory sync every worker starts at start-up unless it already runs: a JSON list
     # of ChannelSyncConfig objects, e.g. [{"channel": "shop", "locations": {"dc-1": 1}, "items": {"SKU-1": 2}}].
     channel_syncs: Annotated[list[ChannelSyncConfig], NoDecode] = Field(default_factory=list)
+    # Shopify channels whose fulfilments (carrier, tracking) and cancels every worker writes back to the shop
+    # (docs/channels-shopify.md): a JSON list of ChannelWritebackConfig objects, e.g. [{"channel": "shop_us",
+    # "poll_seconds": 5}] (optional "shop_url", "token_ref" naming a partner secret, "notify_customer").
+    shopify_writebacks: Annotated[list[ChannelWritebackConfig], NoDecode] = Field(default_factory=list)
 
     # Workflow payload encryption (omniroute/config/codec.py, docs/operations.md): a JSON object of key id to
     # base64 AES-256 key, and the id that encrypts (optional with one key). Every listed key decrypts. Unset in
@@ -266,6 +271,34 @@ class Settings(BaseSettings):
             return json.loads(value)
         except json.JSONDecodeError as err:
             raise ValueError(f"must be a JSON list of channel sync configurations: {err}") from err
+
+    @field_validator("shopify_writebacks", mode="before")
+    @classmethod
+    def _writebacks_from_json(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return []
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"must be a JSON list of Shopify write-back configurations: {err}") from err
+
+    @field_validator("shopify_writebacks")
+    @classmethod
+    def _one_writeback_per_channel(cls, writebacks: list[ChannelWritebackConfig]) -> list[ChannelWritebackConfig]:
+        seen: set[str] = set()
+        for index, writeback in enumerate(writebacks):
+            if writeback.channel in seen:
+                raise ValueError(f"item {index} names channel {writeback.channel!r} again: one write-back per channel")
+            seen.add(writeback.channel)
+        return writebacks
+
+    def shopify_shop(self, config: ChannelWritebackConfig) -> tuple[str, str]:
+        """The shop URL and access token a channel's write-back uses: its own, else the deployment's."""
+        token = (self.partner_secret(config.token_ref) if config.token_ref is not None
+                 else self.shopify_api_key.get_secret_value())
+        return (config.shop_url or self.shopify_url), token
 
     @field_validator("channel_syncs")
     @classmethod
