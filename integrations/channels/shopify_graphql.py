@@ -43,7 +43,7 @@ MAX_QUANTITIES_PER_MUTATION = 250
 MUTATION_COST = 10
 ORDER_QUERY_COST = 60
 M = TypeVar("M", bound=BaseModel)
-GRAPHQL_RETRY = RetryPolicy(max_retries=5, max_wait=10.0, default_wait=1.0)
+GRAPHQL_RETRY = RetryPolicy(max_retries=4, max_wait=10.0, default_wait=0.5)
 
 
 def gid(kind: str, numeric_id: int | str) -> str:
