@@ -377,9 +377,26 @@ class Settings(BaseSettings):
                                  "left unset it points at the local sandbox")
         if self.uses_twilio:
             self._require_twilio()
+        self._require_writeback_shops()
         if uses_shippo and self.shippo_webhook_secret.get_secret_value().strip() in ("", DEV_SHIPPO_WEBHOOK_SECRET):
             raise ValueError(f"OMNIROUTE_SHIPPO_WEBHOOK_SECRET must be set {self._outside_development}: "
                              "it is empty or the development secret")
+
+    def _require_writeback_shops(self) -> None:
+        """Each written-back channel needs a real shop: its own URL and token, or the deployment's."""
+        for index, config in enumerate(self.shopify_writebacks):
+            where = f"OMNIROUTE_SHOPIFY_WRITEBACKS[{index}] (channel {config.channel!r})"
+            if config.shop_url is None and self.shopify_base_url is None:
+                raise ValueError(f"{where}: set its shop_url or OMNIROUTE_SHOPIFY_BASE_URL "
+                                 f"{self._outside_development}: left unset it points at the local sandbox")
+            if config.token_ref is not None:
+                try:
+                    self.partner_secret(config.token_ref)
+                except ValueError as err:
+                    raise ValueError(f"{where}: token_ref: {err}") from err
+            elif self.shopify_api_key.get_secret_value().strip() in ("", DEV_SHOPIFY_TOKEN):
+                raise ValueError(f"{where}: set its token_ref or OMNIROUTE_SHOPIFY_API_KEY "
+                                 f"{self._outside_development}: it is empty or the sandbox token")
 
     def _require_twilio(self) -> None:
         token = self.twilio_auth_token.get_secret_value().strip()
