@@ -12,6 +12,7 @@ import json
 import secrets
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,6 +29,7 @@ from integrations.channels.shopify_graphql import (
 )
 from integrations.http import PermanentProviderError, RateLimitedError, RetryPolicy, TransientProviderError
 from integrations.sandbox import SandboxServer
+from integrations.sandbox_store import SandboxStore
 from tests.fixtures.sandbox import RunningSandbox
 from tests.fixtures.webhook_inbox import webhook_inbox
 
@@ -258,3 +260,23 @@ def test_an_order_without_line_items_is_refused_naming_the_field(shop: str) -> N
     response = httpx.post(f"{shop}/_sandbox/orders", json={"line_items": [{"quantity": 1}]}, timeout=5)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "line_items", "0", "sku"]
+
+
+def test_orders_fulfillments_and_subscriptions_outlive_a_restart_on_the_same_file(tmp_path: Path) -> None:
+    path = tmp_path / "sandboxes.db"
+    with SandboxStore(path) as store, SandboxServer(create_shopify_sandbox(TOKEN, store=store)) as before:
+        httpx.post(f"{before.url}/_sandbox/webhooks", json={"url": "http://127.0.0.1:9/hooks", "secret": "s"},
+                   timeout=5).raise_for_status()
+        first = new_order(before.url, ("MUG-1", 1))
+        with ShopifyGraphQLClient(before.url, TOKEN) as shopify:
+            state = shopify.order_state(first["id"])
+            assert state is not None
+            shopify.create_fulfillment(lines_for_fulfillment(state, {"MUG-1": 1}), TrackingInfo(number="9400"))
+    with SandboxStore(path) as store, SandboxServer(create_shopify_sandbox(TOKEN, store=store)) as after:
+        again = sandbox_order(after.url, first["id"])
+        second = new_order(after.url, ("MUG-1", 1))
+        subscriptions = httpx.get(f"{after.url}/_sandbox/webhooks", timeout=5).json()["subscriptions"]
+
+    assert [f["tracking_number"] for f in again["fulfillments"]] == ["9400"]
+    assert second["id"] > first["id"] and int(second["name"][1:]) == int(first["name"][1:]) + 1
+    assert [s["url"] for s in subscriptions] == ["http://127.0.0.1:9/hooks"]
