@@ -206,6 +206,12 @@ async def test_a_cancel_in_omniroute_cancels_the_order_in_shopify(stack: Stack) 
     assert all(fo["status"] == "CANCELLED" for fo in order["fulfillment_orders"])
     await eventually(lambda: _outcomes(stack, order_id, [WritebackOutcome.WRITTEN]), "the cancel in the ledger")
 
+    async def echo_acknowledged() -> bool:  # Shopify's orders/cancelled for our own cancel comes back: a 2xx
+        webhooks = await stack.shop_control("GET", "webhooks")
+        return (webhooks["delivered"], webhooks["failed"]) == (2, 0)
+
+    await eventually(echo_acknowledged, "orders/create and the orders/cancelled echo acknowledged")
+
 
 def _outcomes(stack: Stack, order_id: str, expected: list[WritebackOutcome]) -> bool:
     return [record.outcome for record in stack.store.writebacks(order_id=order_id)] == expected
