@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -155,11 +155,12 @@ class CancelRequest(BaseModel):
 def create_shopify_sandbox(token: str, *, bucket_size: int = 40, leak_rate: float = 2.0,
                            store: SandboxStore | None = None, graphql_maximum: float = 2000.0,
                            graphql_restore_rate: float = 100.0, webhook_attempts: int = 5,
-                           webhook_backoff_s: float = 0.5) -> FastAPI:
+                           webhook_backoff_s: float = 0.5, webhooks: Sequence[tuple[str, str]] = ()) -> FastAPI:
     """A Shopify Admin sandbox accepting `X-Shopify-Access-Token: token`: REST limited by a leaky bucket
     (`bucket_size` calls, `leak_rate` per second), GraphQL by a cost bucket (`graphql_maximum` points,
-    `graphql_restore_rate` per second, Shopify's Standard plan by default). Order webhooks are tried
-    `webhook_attempts` times. Its state lives in memory, and in `store` when it keeps a file."""
+    `graphql_restore_rate` per second, Shopify's Standard plan by default). Order webhooks go to each
+    (url, secret) of `webhooks` (and of the `/_sandbox/webhooks` knob), tried `webhook_attempts` times.
+    Its state lives in memory, and in `store` when it keeps a file."""
     app = FastAPI(title="Shopify sandbox", docs_url=None, redoc_url=None)
     store = store or SandboxStore(None)
     state = ShopifySandboxState(store)
@@ -167,6 +168,8 @@ def create_shopify_sandbox(token: str, *, bucket_size: int = 40, leak_rate: floa
     orders = ShopifyOrders(store, WebhookDeliveries("shopify", attempts=webhook_attempts, backoff_s=webhook_backoff_s))
     costs = CostBucket(graphql_maximum, graphql_restore_rate)
     graphql = GraphQLEndpoint(orders, costs, state.set_level, state.count)
+    for url, secret in webhooks:
+        orders.subscribe(url, secret)
     install_faults(app, _errors)
 
     @app.post("/admin/api/{version}/graphql.json")
@@ -192,7 +195,7 @@ def create_shopify_sandbox(token: str, *, bucket_size: int = 40, leak_rate: floa
         return orders.subscribe(subscription.url, subscription.secret)
 
     @app.get("/_sandbox/webhooks", include_in_schema=False)
-    def webhooks() -> dict[str, Any]:
+    def webhook_subscriptions() -> dict[str, Any]:
         return orders.webhook_stats()
 
     @app.delete("/_sandbox/webhooks", include_in_schema=False)

@@ -68,8 +68,11 @@ class ShopifyOrders:
     # -- the knobs ---------------------------------------------------------------------------------
 
     def subscribe(self, url: str, secret: str) -> dict[str, str]:
-        subscription = {"id": uuid.uuid4().hex[:12], "url": url, "secret": secret}
+        """Send the order webhooks to `url` signed with `secret`; a URL subscribed before keeps its id and
+        takes the new secret (so a demo that subscribes at every start does not get each webhook twice)."""
         with self._lock:
+            same = next((s for s in self._subscriptions.values() if s["url"] == url), None)
+            subscription = {"id": same["id"] if same else uuid.uuid4().hex[:12], "url": url, "secret": secret}
             self._store.put(_SUBSCRIPTIONS, subscription["id"], subscription)
             self._subscriptions[subscription["id"]] = subscription
         return {"id": subscription["id"], "url": url}

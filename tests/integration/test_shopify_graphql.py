@@ -272,10 +272,13 @@ def test_orders_fulfillments_and_subscriptions_outlive_a_restart_on_the_same_fil
             state = shopify.order_state(first["id"])
             assert state is not None
             shopify.create_fulfillment(lines_for_fulfillment(state, {"MUG-1": 1}), TrackingInfo(number="9400"))
-    with SandboxStore(path) as store, SandboxServer(create_shopify_sandbox(TOKEN, store=store)) as after:
-        again = sandbox_order(after.url, first["id"])
-        second = new_order(after.url, ("MUG-1", 1))
-        subscriptions = httpx.get(f"{after.url}/_sandbox/webhooks", timeout=5).json()["subscriptions"]
+    with SandboxStore(path) as store:
+        # Subscribed again at start (as a demo does at every start): the URL is still subscribed once.
+        restarted = create_shopify_sandbox(TOKEN, store=store, webhooks=[("http://127.0.0.1:9/hooks", "s2")])
+        with SandboxServer(restarted) as after:
+            again = sandbox_order(after.url, first["id"])
+            second = new_order(after.url, ("MUG-1", 1))
+            subscriptions = httpx.get(f"{after.url}/_sandbox/webhooks", timeout=5).json()["subscriptions"]
 
     assert [f["tracking_number"] for f in again["fulfillments"]] == ["9400"]
     assert second["id"] > first["id"] and int(second["name"][1:]) == int(first["name"][1:]) + 1
