@@ -9,7 +9,8 @@ query problems (refused for good); business refusals come back in the payload's 
 (`{field: [path], message, code}`), raised as PermanentProviderError naming the field.
 
 The throttle is honoured twice: before a call, the client waits until the points Shopify last
-reported (restored at `restoreRate` per second since) cover the call's expected cost; after a
+reported (restored at `restoreRate` per second since) cover the call's expected cost (what Shopify last
+requested for the same query, else an estimate); after a
 THROTTLED answer it waits (requested − available) / restoreRate and sends again. Waits longer than
 the policy's `max_wait`, or more throttled answers than it allows, raise RateLimitedError with the
 wait, so that the caller's (Temporal's) retry owns the long ones.
@@ -39,9 +40,10 @@ from integrations.http import (
 
 # inventorySetQuantities takes at most 250 quantities per mutation.
 MAX_QUANTITIES_PER_MUTATION = 250
-# What a call is expected to cost before Shopify has said (a mutation is 10 points).
+# What a call is expected to cost before Shopify has said (a mutation is 10 points); after the first
+# answer, the client expects what Shopify last requested for the same query.
 MUTATION_COST = 10
-ORDER_QUERY_COST = 60
+ORDER_QUERY_COST = 100
 M = TypeVar("M", bound=BaseModel)
 GRAPHQL_RETRY = RetryPolicy(max_retries=4, max_wait=10.0, default_wait=0.5)
 
@@ -140,7 +142,7 @@ ORDER_QUERY = """
 query OrderForWriteBack($id: ID!) {
   order(id: $id) {
     id name cancelledAt
-    fulfillmentOrders(first: 10) {
+    fulfillmentOrders(first: 5) {
       nodes { id status lineItems(first: 50) { nodes { id totalQuantity remainingQuantity lineItem { id sku } } } }
     }
     fulfillments(first: 20) { id status trackingInfo(first: 5) { company number url } }
@@ -204,6 +206,7 @@ class ShopifyGraphQLClient(ProviderClient):
         self._lock = threading.Lock()
         self._throttle: ThrottleStatus | None = None
         self._throttle_at = 0.0
+        self._requested: dict[str, float] = {}  # query → the cost Shopify last requested for it
         self.waited = 0.0  # seconds slept for the throttle, for operators and tests
 
     # -- calls ---------------------------------------------------------------------------------
@@ -265,13 +268,18 @@ class ShopifyGraphQLClient(ProviderClient):
         """The `data` of one GraphQL call expected to cost `cost` points, after waiting for the points."""
         throttled_answers = 0
         while True:
-            self._wait_for(cost)
+            with self._lock:
+                expected = self._requested.get(query, cost)
+            self._wait_for(expected)
             request = self._http.build_request("POST", self._path, json={"query": query, "variables": variables})
             response = send(self._http, request, provider=PROVIDER, parse_error=parse_error, retry=self._retry,
                             sleep=self._sleep)
             body = json_object(PROVIDER, response)
             cost_info = (body.get("extensions") or {}).get("cost") or {}
             self._remember(cost_info.get("throttleStatus"))
+            if isinstance(cost_info.get("requestedQueryCost"), int | float):
+                with self._lock:
+                    self._requested[query] = float(cost_info["requestedQueryCost"])
             errors = body.get("errors")
             if not errors:
                 data = body.get("data")
@@ -280,7 +288,7 @@ class ShopifyGraphQLClient(ProviderClient):
                 return data
             if not _throttled(errors):
                 raise _query_error(errors)
-            wait = self._wait_after_throttled(cost_info, cost)
+            wait = self._wait_after_throttled(cost_info, expected)
             throttled_answers += 1
             if throttled_answers > self._retry.max_retries or wait > self._retry.max_wait:
                 raise RateLimitedError(PROVIDER, "Throttled: the shop's query cost bucket is empty",
@@ -300,7 +308,7 @@ class ShopifyGraphQLClient(ProviderClient):
         restored = status.currently_available + (self._clock() - at) * status.restore_rate
         return min(status.maximum_available, restored), status
 
-    def _wait_for(self, cost: int) -> None:
+    def _wait_for(self, cost: float) -> None:
         known = self._available_now()
         if known is None:
             return
@@ -313,7 +321,7 @@ class ShopifyGraphQLClient(ProviderClient):
                                    status=None, code="THROTTLED", retry_after=wait)
         self._slept(wait)
 
-    def _wait_after_throttled(self, cost_info: dict[str, Any], cost: int) -> float:
+    def _wait_after_throttled(self, cost_info: dict[str, Any], cost: float) -> float:
         requested = cost_info.get("requestedQueryCost") or cost
         known = self._available_now()
         if known is None:
