@@ -1,4 +1,5 @@
-"""Channel sync activities: compute a channel's levels from the ledger, push them to the channel (Shopify)."""
+"""Channel sync activities: compute a channel's levels from the ledger, push them to the channel (Shopify's
+GraphQL `inventorySetQuantities`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import classified_errors
-from integrations.channels.shopify import ShopifyClient
+from integrations.channels.shopify_graphql import MAX_QUANTITIES_PER_MUTATION, InventoryQuantity, ShopifyGraphQLClient
 from integrations.http import RateLimitedError
 from models.channel_sync import ChannelLevelsRequest, Level, MovedSkus, MovedSkusRequest, PushLevels, PushResult
 from models.inventory import InventoryPosition
@@ -21,7 +22,7 @@ RATE_LIMITED = "ChannelRateLimited"
 class ChannelSyncActivities:
     """`channel_levels` reads the DB only (run it local); `push_levels` calls the channel (run it regular)."""
 
-    def __init__(self, stock: ChannelStock, shopify: ShopifyClient) -> None:
+    def __init__(self, stock: ChannelStock, shopify: ShopifyGraphQLClient) -> None:
         self._stock = stock
         self._shopify = shopify
 
@@ -66,27 +67,32 @@ class ChannelSyncActivities:
 
     @activity.defn
     def push_levels(self, request: PushLevels) -> PushResult:
-        """Set each level at the channel, in order, heartbeating how many are done.
+        """Set the levels at the channel with `inventorySetQuantities`, in mutations of at most
+        MAX_QUANTITIES_PER_MUTATION, heartbeating how many are done.
 
-        A retry resumes after the last level the heartbeat recorded (setting a level is absolute, so
-        repeating one is harmless). Short throttling is waited out inside the client; when the bucket
-        stays full, raises a retryable ApplicationError ChannelRateLimited whose next retry waits the
-        channel's Retry-After. A refusal (bad token, unknown location) raises ProviderRejected,
-        non-retryable.
+        A retry resumes after the last mutation the heartbeat recorded. Each mutation's idempotency key
+        is made from this activity's run and id (the same on every attempt, new for every push), so a
+        mutation whose answer was lost is not applied twice, and setting a level is absolute anyway.
+        The cost-based throttle is waited out inside the client; when the bucket stays short, raises a
+        retryable ApplicationError ChannelRateLimited whose next retry waits what Shopify's restore rate
+        needs. A refusal (bad token, a userError naming the field) raises ProviderRejected, non-retryable.
         """
-        details = activity.info().heartbeat_details
-        done = int(details[0]) if details else 0
+        info = activity.info()
+        done = int(info.heartbeat_details[0]) if info.heartbeat_details else 0
+        key = f"{info.workflow_run_id}:{info.activity_id}"
+        quantities = [InventoryQuantity(inventory_item_id=level.inventory_item_id, location_id=level.location_id,
+                                        quantity=level.available) for level in request.levels]
         with classified_errors():
-            for index in range(done, len(request.levels)):
-                level = request.levels[index]
+            for start in range(done, len(quantities), MAX_QUANTITIES_PER_MUTATION):
+                batch = quantities[start:start + MAX_QUANTITIES_PER_MUTATION]
                 try:
-                    self._shopify.set_inventory_level(level.location_id, level.inventory_item_id, level.available)
+                    self._shopify.set_inventory_quantities(batch, idempotency_key=f"{key}:{start}")
                 except RateLimitedError as err:
                     raise ApplicationError(
-                        f"channel throttled after {index} of {len(request.levels)} levels: {err}",
+                        f"channel throttled after {start} of {len(quantities)} levels: {err}",
                         type=RATE_LIMITED, next_retry_delay=_delay(err.retry_after),
                     ) from err
-                activity.heartbeat(index + 1)
+                activity.heartbeat(start + len(batch))
         return PushResult(pushed=len(request.levels))
 
 

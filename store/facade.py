@@ -16,6 +16,7 @@ from models.allocation import (
 )
 from models.audit import SYSTEM, Actor, AuditEntry, AuditEntryIn, AuditFilter, DocumentVersion
 from models.catalog import Catalog, SkuAttributes
+from models.channel_writeback import WritebackDone, WritebackRecord, WritebackTask
 from models.costs import CostModel, ShadowPriceSet
 from models.events import Delivery, DeliveryAttempt, DeliveryPage, DeliveryState, Event, EventType, Subscription
 from models.handoff import ReleasedShipment
@@ -31,6 +32,7 @@ from models.shipment import ShipmentState
 from store import events, ledger
 from store.allocation import AllocationRepository
 from store.audit import AuditRepository
+from store.channel_writebacks import ChannelWritebackRepository
 from store.engine import Database, create_store_engine
 from store.feeds import FeedRepository
 from store.inventory import InventoryRepository
@@ -78,6 +80,7 @@ class Store:
         self._audit = AuditRepository(database)
         self._webhook_deliveries = WebhookDeliveryRepository(database)
         self._subscriptions = SubscriptionRepository(database)
+        self._channel_writebacks = ChannelWritebackRepository(database)
         self._database = database
 
     @classmethod
@@ -377,6 +380,18 @@ class Store:
     def remember_webhook(self, source: str, delivery_id: str, *, now: datetime, keep: timedelta) -> None:
         """Remember a handled webhook delivery until `now + keep` (store.webhook_deliveries)."""
         self._webhook_deliveries.remember(source, delivery_id, now=now, keep=keep)
+
+    # channel write-back (store.channel_writebacks)
+
+    def pending_writebacks(self, channel: str, *, limit: int) -> list[WritebackTask]:
+        """The channel's shipments that left and cancelled orders not yet written back to it."""
+        return self._channel_writebacks.pending(channel, limit=limit)
+
+    def record_writeback(self, channel: str, order_id: str, done: WritebackDone, *, now: datetime) -> None:
+        self._channel_writebacks.record(channel, order_id, done, now=now)
+
+    def writebacks(self, *, channel: str | None = None, order_id: str | None = None) -> list[WritebackRecord]:
+        return self._channel_writebacks.written(channel=channel, order_id=order_id)
 
     def begin_message(self, key: str, channel: str, *, kind: str, recipient: str, language: str,
                       now: datetime) -> MessageRecord | None:

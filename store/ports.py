@@ -16,6 +16,7 @@ from typing import Protocol
 from models.address import Address
 from models.allocation import AppliedFeedItem, ChannelAllocation, InventoryFeedItem
 from models.catalog import Catalog
+from models.channel_writeback import WritebackDone, WritebackTask
 from models.costs import CostModel, ShadowPriceSet
 from models.inventory import InventoryPosition, ReservationItem, ReserveResult
 from models.network import Node, NodeKind
@@ -188,3 +189,11 @@ class MessageLedger(Protocol):
 
     def finish_message(self, key: str, channel: str, state: MessageState, *, now: datetime,
                        provider_message_id: str | None = None) -> None: ...
+
+
+class ChannelWritebacks(Protocol):
+    """What is still to write back to a channel, and the ledger of what was (store.channel_writebacks)."""
+
+    def pending_writebacks(self, channel: str, *, limit: int) -> list[WritebackTask]: ...
+
+    def record_writeback(self, channel: str, order_id: str, done: WritebackDone, *, now: datetime) -> None: ...

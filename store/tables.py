@@ -460,3 +460,19 @@ event_cursors = sa.Table(
     sa.Column("position", sa.BigInteger, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# What has been written back to a sales channel (0017): a shipment's fulfillment or an order's cancel,
+# once per (channel, kind, subject), so that the write-back driver writes each once (store/channel_writebacks.py).
+channel_writebacks = sa.Table(
+    "channel_writebacks",
+    metadata,
+    sa.Column("channel", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("subject", sa.String(200), primary_key=True),
+    sa.Column("order_id", sa.String(200), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("external_id", sa.String(200)),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("written_at", UTCDateTime, nullable=False),
+    sa.Index(None, "order_id"),
+)

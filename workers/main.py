@@ -21,6 +21,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.backorders import BackorderActivities
 from activities.carrier import CarrierActivities
 from activities.channel_sync import ChannelSyncActivities
+from activities.channel_writeback import ChannelWritebackActivities
 from activities.dropship import DropshipActivities
 from activities.events import EventActivities
 from activities.handoff import HandOffActivities
@@ -33,7 +34,8 @@ from activities.sweep import ReservationSweepActivities
 from activities.threepl import ThreePLInventoryActivities, ThreePLOrderActivities
 from activities.waves import WaveActivities
 from integrations.carriers.easypost import EasyPostClient
-from integrations.channels.shopify import ShopifyClient
+from integrations.channels.shopify_graphql import ShopifyGraphQLClient
+from integrations.channels.shops import ShopifyShops
 from integrations.dropship.client import PurchaseOrderClient
 from integrations.notify.sendgrid import SendGridClient
 from integrations.notify.twilio import TwilioClient
@@ -49,10 +51,12 @@ from omniroute.config.telemetry import configure_tracing
 from omniroute.config.temporal_tls import temporal_tls
 from store import Store
 from workers.channel_syncs import ensure_channel_syncs
+from workers.channel_writebacks import ensure_channel_writebacks, notify_customer, shop_resolver
 from workers.events import ensure_event_dispatcher
 from workers.schedules import ensure_schedules
 from workflows.backorders import BackorderSweepWorkflow
 from workflows.channel_sync import ChannelInventorySyncWorkflow
+from workflows.channel_writeback import ChannelWritebackWorkflow
 from workflows.events import EventDeliveryWorkflow, EventDispatchWorkflow
 from workflows.fulfilment.dc import DcFulfilmentWorkflow
 from workflows.fulfilment.dropship import DropshipFulfilmentWorkflow
@@ -70,7 +74,7 @@ log = logging.getLogger("omniroute.worker")
 WORKFLOWS: Sequence[type] = (OrderWorkflow, DcFulfilmentWorkflow, StoreFulfilmentWorkflow, ReturnWorkflow,
                                ReservationSweepWorkflow, ChannelInventorySyncWorkflow, ThreePLInventorySyncWorkflow,
                                ShadowPriceWorkflow, ReleaseWaveWorkflow, BackorderSweepWorkflow,
-                               ThreePLFulfilmentWorkflow, DropshipFulfilmentWorkflow,
+                               ThreePLFulfilmentWorkflow, DropshipFulfilmentWorkflow, ChannelWritebackWorkflow,
                                EventDispatchWorkflow, EventDeliveryWorkflow)
 # Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
 PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
@@ -90,12 +94,13 @@ class Dependencies:
     store: Store
     carrier: EasyPostClient
     mail: SendGridClient
-    shopify: ShopifyClient
+    shopify: ShopifyGraphQLClient
     threepl: ShipBobClient
     webhooks: WebhookSender
     threepl_accounts: ShipBobClientPool
     vendors: PurchaseOrderClient
     sms: TwilioClient | None = None
+    shops: ShopifyShops | None = None
     events: EventSender | None = None
     temporal: Client | None = None
 
@@ -122,6 +127,8 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     threepl = ThreePLInventoryActivities(deps.threepl, network=store, feeds=store)
     threepl_orders = ThreePLOrderActivities(deps.threepl_accounts)
     channel_sync = ChannelSyncActivities(stock=store, shopify=deps.shopify)
+    writeback = ChannelWritebackActivities(store, shop_resolver(settings, deps.shops or ShopifyShops()),
+                                           notify_customer=notify_customer(settings))
     hand_off = HandOffActivities(deps.webhooks, settings.partner_secret)
     dropship = DropshipActivities(deps.vendors, documents=store, secret_for=settings.partner_secret)
     ring = settings.codec_key_ring
@@ -139,6 +146,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
         sweep.release_expired_batch,
         threepl.pull_inventory, threepl_orders.place_order, threepl_orders.cancel_order,
         channel_sync.channel_levels, channel_sync.moved_skus, channel_sync.push_levels,
+        writeback.pending_writebacks, writeback.write_back,
         hand_off.deliver_release, hand_off.ask_to_cancel,
         dropship.send_purchase_order, dropship.cancel_purchase_order,
         *([events.dispatch_events, events.attempt_delivery] if events is not None else []),
@@ -187,8 +195,10 @@ async def running_worker(settings: Settings, *, client: Client | None = None, st
         stack.callback(carrier.close)
         mail = SendGridClient(settings.sendgrid_url, settings.sendgrid_api_key.get_secret_value())
         stack.callback(mail.close)
-        shopify = ShopifyClient(settings.shopify_url, settings.shopify_api_key.get_secret_value())
+        shopify = ShopifyGraphQLClient(settings.shopify_url, settings.shopify_api_key.get_secret_value())
         stack.callback(shopify.close)
+        shops = ShopifyShops(shopify, (settings.shopify_url, settings.shopify_api_key.get_secret_value()))
+        stack.callback(shops.close)
         threepl = ShipBobClient(settings.shipbob_url, settings.shipbob_api_key.get_secret_value())
         stack.callback(threepl.close)
         webhooks = WebhookSender()
@@ -210,7 +220,7 @@ async def running_worker(settings: Settings, *, client: Client | None = None, st
             client = await connect_client(settings)
         event_sender = EventSender()
         stack.callback(event_sender.close)
-        deps = Dependencies(store, carrier, mail, shopify, threepl, webhooks, threepl_accounts, vendors, sms,
+        deps = Dependencies(store, carrier, mail, shopify, threepl, webhooks, threepl_accounts, vendors, sms, shops,
                             events=event_sender, temporal=client)
         worker = create_worker(client, settings, deps, executor, workflows)
         await stack.enter_async_context(worker)
@@ -227,6 +237,7 @@ async def serve(settings: Settings) -> None:
         await ensure_schedules(worker.client, settings)
         await ensure_channel_syncs(worker.client, settings)
         await ensure_event_dispatcher(worker.client, settings)
+        await ensure_channel_writebacks(worker.client, settings)
         print(f"omniroute worker ready: task queue {settings.task_queue!r} on {settings.temporal_address}",
               flush=True)
         await stop.wait()

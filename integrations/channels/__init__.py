@@ -1,1 +1,1 @@
-"""Sales-channel integrations: pushing what a channel may sell to the channel itself."""
+"""Sales-channel integrations (Shopify): pushing what a channel may sell, and writing fulfilments and cancels back."""

@@ -1,11 +1,21 @@
-"""A sandbox Shopify for inventory sync: `inventory_levels/set` behind Shopify's leaky bucket.
+"""A sandbox Shopify: orders, fulfillments, cancels and inventory levels, over Admin GraphQL (and the
+REST `inventory_levels/set` the inventory sync used before), with signed order webhooks out.
 
-Paths (mount the app anywhere, e.g. `/shopify`): `POST /admin/api/{version}/inventory_levels/set.json`.
-Every Admin response carries `X-Shopify-Shop-Api-Call-Limit: used/size`; a full bucket answers 429
-with a fractional `Retry-After` (when one call will have drained). Not Shopify, for tests and the
-demo: `GET /_sandbox/levels[?location_id=]`, `GET /_sandbox/stats`, `/_sandbox/faults`. Levels and
-counters outlive a restart when the sandbox is given a file store (integrations.sandbox_store); the
-bucket and the faults start empty.
+Paths (mount the app anywhere, e.g. `/shopify`):
+- `POST /admin/api/{version}/graphql.json`: `order`, `fulfillmentCreate`, `orderCancel`,
+  `inventorySetQuantities` under Shopify's calculated-cost limit (integrations/channels/sandbox_graphql.py);
+- `POST /admin/api/{version}/inventory_levels/set.json`: REST, behind the leaky bucket. Every REST
+  response carries `X-Shopify-Shop-Api-Call-Limit: used/size`; a full bucket answers 429 with a
+  fractional `Retry-After` (when one call will have drained).
+
+Not Shopify, for tests and the demo: `GET /_sandbox/levels[?location_id=]`, `GET /_sandbox/stats`,
+`GET /_sandbox/throttle` (the GraphQL bucket), `/_sandbox/faults`; `POST /_sandbox/webhooks {url, secret}`
+subscribes a URL to the order webhooks (`GET` lists, `DELETE` removes all); `POST /_sandbox/orders`
+creates an order as a checkout would and sends the signed `orders/create`; `GET /_sandbox/orders/{id}`
+shows it with its fulfillments (tracking) and fulfillment orders; `POST /_sandbox/orders/{id}/cancel`
+cancels it as a merchant would and sends `orders/cancelled`. Levels, orders, subscriptions and counters
+outlive a restart when the sandbox is given a file store (integrations.sandbox_store); the buckets, the
+faults and webhooks still queued start empty.
 """
 
 from __future__ import annotations
@@ -13,14 +23,17 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import FastAPI, Header, Request
+from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
-from integrations.sandbox_kit import install_faults
+from integrations.channels.sandbox_graphql import CostBucket, GraphQLEndpoint
+from integrations.channels.sandbox_orders import OrderRefused, ShopifyOrders
+from integrations.sandbox_kit import WebhookDeliveries, install_faults
 from integrations.sandbox_store import SandboxStore
 
 CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
@@ -71,7 +84,8 @@ class ShopifySandboxState:
         self._levels: dict[tuple[int, int], dict[str, Any]] = {
             (level["location_id"], level["inventory_item_id"]): level for _, level in self._store.load(_LEVELS)}
         self._stats: dict[str, int] = {"calls": 0, "throttled": 0, "levels_set": 0, "rejected": 0,
-                                       **(self._store.get(_COUNTERS, "shopify") or {})}
+                                       "graphql_calls": 0, "fulfillments_created": 0, "orders_cancelled": 0,
+                                       "idempotent_replays": 0, **(self._store.get(_COUNTERS, "shopify") or {})}
 
     def count(self, stat: str) -> None:
         with self._lock:
@@ -129,14 +143,96 @@ def _validated_level(body: object) -> tuple[int, int, int] | dict[str, list[str]
     return values[0], values[1], values[2]
 
 
+class WebhookSubscription(BaseModel):
+    url: str = Field(min_length=1, max_length=2000)
+    secret: str = Field(min_length=1, max_length=500)
+
+
+class CancelRequest(BaseModel):
+    reason: str = Field(default="customer", pattern="^(customer|declined|fraud|inventory|other|staff)$")
+
+
 def create_shopify_sandbox(token: str, *, bucket_size: int = 40, leak_rate: float = 2.0,
-                           store: SandboxStore | None = None) -> FastAPI:
-    """A Shopify Admin sandbox accepting `X-Shopify-Access-Token: token`, limited by a leaky bucket.
-    Its levels and counters live in memory, and in `store` when it keeps a file."""
+                           store: SandboxStore | None = None, graphql_maximum: float = 2000.0,
+                           graphql_restore_rate: float = 100.0, webhook_attempts: int = 5,
+                           webhook_backoff_s: float = 0.5, webhooks: Sequence[tuple[str, str]] = ()) -> FastAPI:
+    """A Shopify Admin sandbox accepting `X-Shopify-Access-Token: token`: REST limited by a leaky bucket
+    (`bucket_size` calls, `leak_rate` per second), GraphQL by a cost bucket (`graphql_maximum` points,
+    `graphql_restore_rate` per second, Shopify's Standard plan by default). Order webhooks go to each
+    (url, secret) of `webhooks` (and of the `/_sandbox/webhooks` knob), tried `webhook_attempts` times.
+    Its state lives in memory, and in `store` when it keeps a file."""
     app = FastAPI(title="Shopify sandbox", docs_url=None, redoc_url=None)
+    store = store or SandboxStore(None)
     state = ShopifySandboxState(store)
     bucket = LeakyBucket(bucket_size, leak_rate)
+    orders = ShopifyOrders(store, WebhookDeliveries("shopify", attempts=webhook_attempts, backoff_s=webhook_backoff_s))
+    costs = CostBucket(graphql_maximum, graphql_restore_rate)
+    graphql = GraphQLEndpoint(orders, costs, state.set_level, state.count)
+    for url, secret in webhooks:
+        orders.subscribe(url, secret)
     install_faults(app, _errors)
+
+    @app.post("/admin/api/{version}/graphql.json")
+    async def graphql_request(
+        version: str, request: Request,
+        access_token: str | None = Header(default=None, alias="X-Shopify-Access-Token"),
+    ) -> JSONResponse:
+        if access_token != token:
+            return JSONResponse(_errors(401, INVALID_TOKEN), status_code=401)
+        state.count("graphql_calls")
+        try:
+            body = await request.json()
+        except ValueError:
+            return JSONResponse({"errors": {"query": "Required parameter missing or invalid"}}, status_code=400)
+        return JSONResponse(graphql.serve(body), headers={"X-Shopify-API-Version": version})
+
+    @app.get("/_sandbox/throttle", include_in_schema=False)
+    def throttle() -> dict[str, float]:
+        return costs.status()
+
+    @app.post("/_sandbox/webhooks", include_in_schema=False)
+    def subscribe(subscription: WebhookSubscription) -> dict[str, str]:
+        return orders.subscribe(subscription.url, subscription.secret)
+
+    @app.get("/_sandbox/webhooks", include_in_schema=False)
+    def webhook_subscriptions() -> dict[str, Any]:
+        return orders.webhook_stats()
+
+    @app.delete("/_sandbox/webhooks", include_in_schema=False)
+    def unsubscribe() -> dict[str, Any]:
+        orders.unsubscribe_all()
+        return orders.webhook_stats()
+
+    @app.post("/_sandbox/orders", include_in_schema=False, status_code=201)
+    async def create_order(request: Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise HTTPException(422, [{"loc": ["body"], "msg": "must be a JSON object with line_items"}])
+        try:
+            return orders.create(body)
+        except OrderRefused as refused:
+            raise HTTPException(422, [{"loc": ["body", *refused.field], "msg": refused.message}]) from None
+
+    @app.get("/_sandbox/orders", include_in_schema=False)
+    def order_ids() -> list[int]:
+        return orders.ids()
+
+    @app.get("/_sandbox/orders/{order_id}", include_in_schema=False)
+    def order(order_id: int) -> dict[str, Any]:
+        found = orders.get(order_id)
+        if found is None:
+            raise HTTPException(404, f"no order {order_id}")
+        return found
+
+    @app.post("/_sandbox/orders/{order_id}/cancel", include_in_schema=False)
+    def cancel_order(order_id: int, request: CancelRequest | None = None) -> dict[str, Any]:
+        try:
+            return orders.cancel(order_id, (request or CancelRequest()).reason)
+        except OrderRefused as refused:
+            raise HTTPException(404 if refused.code == "NOT_FOUND" else 409, refused.message) from None
 
     @app.post("/admin/api/{version}/inventory_levels/set.json")
     async def set_inventory_level(

@@ -1,4 +1,8 @@
-"""Shopify client for inventory sync: set a location's available quantity of one inventory item.
+"""Shopify Admin REST client: set a location's available quantity of one inventory item.
+
+No longer used by the inventory sync, which sets quantities with GraphQL `inventorySetQuantities`
+(integrations/channels/shopify_graphql.py); kept for reference, and for its shared pieces (the token
+header, the API version, the REST error parser).
 
 Wire format (Admin REST): `POST {shop}/admin/api/{version}/inventory_levels/set.json` with
 `{"location_id", "inventory_item_id", "available"}` answering `{"inventory_level": {...}}`;

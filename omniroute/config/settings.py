@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from models.channel_sync import ChannelSyncConfig
+from models.channel_writeback import ChannelWritebackConfig
 from models.sandbox_credentials import DEV_SHIPBOB_KEY as DEV_SHIPBOB_KEY  # re-exported: the default key
 from models.sandbox_credentials import DEV_SHOPIFY_TOKEN as DEV_SHOPIFY_TOKEN  # re-exported: the default token
 from omniroute.config.codec_keys import KeyRing, key_ring
@@ -167,6 +168,10 @@ class Settings(BaseSettings):
     # Channels whose inventory sync every worker starts at start-up unless it already runs: a JSON list
     # of ChannelSyncConfig objects, e.g. [{"channel": "shop", "locations": {"dc-1": 1}, "items": {"SKU-1": 2}}].
     channel_syncs: Annotated[list[ChannelSyncConfig], NoDecode] = Field(default_factory=list)
+    # Shopify channels whose fulfilments (carrier, tracking) and cancels every worker writes back to the shop
+    # (docs/channels-shopify.md): a JSON list of ChannelWritebackConfig objects, e.g. [{"channel": "shop_us",
+    # "poll_seconds": 5}] (optional "shop_url", "token_ref" naming a partner secret, "notify_customer").
+    shopify_writebacks: Annotated[list[ChannelWritebackConfig], NoDecode] = Field(default_factory=list)
 
     # Workflow payload encryption (omniroute/config/codec.py, docs/operations.md): a JSON object of key id to
     # base64 AES-256 key, and the id that encrypts (optional with one key). Every listed key decrypts. Unset in
@@ -273,6 +278,34 @@ class Settings(BaseSettings):
         except json.JSONDecodeError as err:
             raise ValueError(f"must be a JSON list of channel sync configurations: {err}") from err
 
+    @field_validator("shopify_writebacks", mode="before")
+    @classmethod
+    def _writebacks_from_json(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return []
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"must be a JSON list of Shopify write-back configurations: {err}") from err
+
+    @field_validator("shopify_writebacks")
+    @classmethod
+    def _one_writeback_per_channel(cls, writebacks: list[ChannelWritebackConfig]) -> list[ChannelWritebackConfig]:
+        seen: set[str] = set()
+        for index, writeback in enumerate(writebacks):
+            if writeback.channel in seen:
+                raise ValueError(f"item {index} names channel {writeback.channel!r} again: one write-back per channel")
+            seen.add(writeback.channel)
+        return writebacks
+
+    def shopify_shop(self, config: ChannelWritebackConfig) -> tuple[str, str]:
+        """The shop URL and access token a channel's write-back uses: its own, else the deployment's."""
+        token = (self.partner_secret(config.token_ref) if config.token_ref is not None
+                 else self.shopify_api_key.get_secret_value())
+        return (config.shop_url or self.shopify_url), token
+
     @field_validator("channel_syncs")
     @classmethod
     def _one_sync_per_channel(cls, syncs: list[ChannelSyncConfig]) -> list[ChannelSyncConfig]:
@@ -350,9 +383,26 @@ class Settings(BaseSettings):
                                  "left unset it points at the local sandbox")
         if self.uses_twilio:
             self._require_twilio()
+        self._require_writeback_shops()
         if uses_shippo and self.shippo_webhook_secret.get_secret_value().strip() in ("", DEV_SHIPPO_WEBHOOK_SECRET):
             raise ValueError(f"OMNIROUTE_SHIPPO_WEBHOOK_SECRET must be set {self._outside_development}: "
                              "it is empty or the development secret")
+
+    def _require_writeback_shops(self) -> None:
+        """Each written-back channel needs a real shop: its own URL and token, or the deployment's."""
+        for index, config in enumerate(self.shopify_writebacks):
+            where = f"OMNIROUTE_SHOPIFY_WRITEBACKS[{index}] (channel {config.channel!r})"
+            if config.shop_url is None and self.shopify_base_url is None:
+                raise ValueError(f"{where}: set its shop_url or OMNIROUTE_SHOPIFY_BASE_URL "
+                                 f"{self._outside_development}: left unset it points at the local sandbox")
+            if config.token_ref is not None:
+                try:
+                    self.partner_secret(config.token_ref)
+                except ValueError as err:
+                    raise ValueError(f"{where}: token_ref: {err}") from err
+            elif self.shopify_api_key.get_secret_value().strip() in ("", DEV_SHOPIFY_TOKEN):
+                raise ValueError(f"{where}: set its token_ref or OMNIROUTE_SHOPIFY_API_KEY "
+                                 f"{self._outside_development}: it is empty or the sandbox token")
 
     def _require_twilio(self) -> None:
         token = self.twilio_auth_token.get_secret_value().strip()
