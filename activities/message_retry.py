@@ -127,7 +127,7 @@ class MessageRetryActivities:
             if again is None:
                 self._ledger.finish_message(row.key, row.channel, MessageState.ABANDONED, now=now)
             elif row.state is MessageState.SENDING:
-                self._ledger.postpone_message(row.key, row.channel, now=now, next_attempt_at=again)
+                self._ledger.postpone_message(row.key, row.channel, next_attempt_at=again)
             else:
                 self._ledger.finish_message(row.key, row.channel, MessageState.FAILED, now=now, next_attempt_at=again)
 

@@ -184,7 +184,7 @@ class NotifyActivities:
             activity.logger.warning("%s %s abandoned: tried since %s", channel.value, key, first_tried.isoformat())
             self._ledger.finish_message(key, channel.value, MessageState.ABANDONED, now=now)
         elif err.status is None:  # no answer: the provider may have taken it, so it stays `sending`
-            self._ledger.postpone_message(key, channel.value, now=now, next_attempt_at=again)
+            self._ledger.postpone_message(key, channel.value, next_attempt_at=again)
         else:  # the provider answered: nothing went out
             self._ledger.finish_message(key, channel.value, MessageState.FAILED, now=now, next_attempt_at=again)
 

@@ -392,8 +392,8 @@ class Store:
         self._messages.finish(key, channel, state, now=now, provider_message_id=provider_message_id,
                               next_attempt_at=next_attempt_at)
 
-    def postpone_message(self, key: str, channel: str, *, now: datetime, next_attempt_at: datetime) -> None:
-        self._messages.postpone(key, channel, now=now, next_attempt_at=next_attempt_at)
+    def postpone_message(self, key: str, channel: str, *, next_attempt_at: datetime) -> None:
+        self._messages.postpone(key, channel, next_attempt_at=next_attempt_at)
 
     def messages_due(self, now: datetime, *, limit: int) -> list[MessageRecord]:
         """Ledger rows the message retry sweep should try again now (store.message_ledger)."""

@@ -115,12 +115,13 @@ class MessageLedgerRepository:
             connection.execute(sa.update(_T).where(_T.c.message_key == key, _T.c.channel == channel)
                                .values(**values))
 
-    def postpone(self, key: str, channel: str, *, now: datetime, next_attempt_at: datetime) -> None:
+    def postpone(self, key: str, channel: str, *, next_attempt_at: datetime) -> None:
         """An attempt that got no answer (the provider may have taken it): left `sending`, tried again (and
-        looked up first, where the provider can be asked) at `next_attempt_at`."""
+        looked up first, where the provider can be asked) at `next_attempt_at`. `updated_at` keeps when
+        that attempt began: the lookup searches from there."""
         with self._db.write() as connection:
             connection.execute(sa.update(_T).where(_T.c.message_key == key, _T.c.channel == channel)
-                               .values(updated_at=now, next_attempt_at=next_attempt_at))
+                               .values(next_attempt_at=next_attempt_at))
 
     def due(self, now: datetime, *, limit: int) -> list[MessageRecord]:
         """Rows to try again: failed or left sending, kept with their message, whose next attempt is at or

@@ -28,6 +28,7 @@ from models.notify import MessageChannel, Notification, NotificationKind
 from models.order import Customer, OrderLineIn, OrderStatus
 from models.records import OrderRecord
 from models.timeline import TimelineKind
+from omniroute.devstack.ports import free_port
 from sourcing.message_retry import MessageRetryPolicy
 from store import Store
 from store.ports import MessageRecord, MessageState
@@ -266,6 +267,28 @@ def test_an_sms_left_sending_by_a_dead_worker_is_found_at_twilio_once_its_lease_
     [text] = texts(sandbox, note)
     found = row(store, note, MessageChannel.SMS)
     assert (found.state, found.provider_message_id, found.uncertain_resends) == (MessageState.SENT, text["sid"], 0)
+
+
+def test_an_sms_that_got_no_answer_stays_sending_and_is_looked_up_at_twilio_before_it_goes_again(
+        sandbox: RunningSandbox, sweep: MessageRetryActivities, store: Store, clock: Clock) -> None:
+    note = an_order_shipped(store)
+    nobody_listens = f"http://127.0.0.1:{free_port()}/twilio"
+    with SendGridClient(sandbox.sendgrid_url, sandbox.sendgrid_key, retry=NO_RETRY) as mail, \
+            TwilioClient(nobody_listens, DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN, SENDER) as lost:
+        cut_off = NotifyActivities(mail, "orders@shop.example", store, ledger=store, sms=lost, per_hour=1000,
+                                   clock=clock, retry=POLICY)
+        with pytest.raises(TransientProviderError):
+            run_notify(cut_off, note)
+
+    unanswered = row(store, note, MessageChannel.SMS)
+    assert (unanswered.state, unanswered.next_attempt_at) == (MessageState.SENDING, clock.now + POLICY.first_wait)
+
+    assert run_sweep(sweep, clock.advance(POLICY.first_wait)).sent == 1
+
+    [text] = texts(sandbox, note)
+    sent = row(store, note, MessageChannel.SMS)
+    assert (sent.state, sent.provider_message_id, sent.uncertain_resends) == (MessageState.SENT, text["sid"], 0)
+    assert len(emails(sandbox, note)) == 1
 
 
 def test_two_attempts_that_read_one_failed_message_never_both_take_it(store: Store) -> None:

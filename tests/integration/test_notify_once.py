@@ -59,8 +59,8 @@ class KillableLedger:
         self.store.finish_message(key, channel, state, now=now, provider_message_id=provider_message_id,
                                   next_attempt_at=next_attempt_at)
 
-    def postpone_message(self, key: str, channel: str, *, now: datetime, next_attempt_at: datetime) -> None:
-        self.store.postpone_message(key, channel, now=now, next_attempt_at=next_attempt_at)
+    def postpone_message(self, key: str, channel: str, *, next_attempt_at: datetime) -> None:
+        self.store.postpone_message(key, channel, next_attempt_at=next_attempt_at)
 
     def message_record(self, key: str, channel: str) -> MessageRecord | None:
         return self.store.message_record(key, channel)
