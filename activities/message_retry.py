@@ -78,7 +78,7 @@ class MessageRetryActivities:
         except MessageBusy as busy:
             activity.logger.info("%s", busy)
             return "busy"
-        except ApplicationError as err:  # the provider refused it: recorded `rejected`, not tried again
+        except ApplicationError as err:  # refused (ProviderRejected, recorded `rejected`) or InvalidData: final
             activity.logger.warning("message %s refused: %s", key, err)
             outcome = "refused"
         except ProviderError as err:
