@@ -9,7 +9,8 @@ Where each event comes from:
 - reservations, commits and releases: the ledger rows of the order's reservations, with their actor;
 - node events, cancels, hold releases, returns: the audit trail, with the key that asked;
 - customer e-mails delivered, bounced or dropped: the audit trail's `message.event` (SendGrid's Event
-  Webhook, gateway/routes/webhooks_sendgrid.py);
+  Webhook, gateway/routes/webhooks_sendgrid.py); messages sent later, or abandoned, by the message retry
+  sweep: the same kind, with the outcome as its event ("sent after 3 attempts");
 - shipped and delivered (with the label's carrier, tracking number and cost): the shipments table.
 
 Events at the same instant keep the order of `TimelineKind`'s members.
@@ -143,7 +144,8 @@ def _change(entry: AuditEntry) -> str:
         return f"return {entry.subject} started ({detail.get('lines')} line(s))"
     if entry.kind is AuditKind.MESSAGE_EVENT:
         event = detail.get("event")
-        return f"{detail.get('message_kind')} e-mail {_MESSAGE_EVENTS.get(str(event), event)}"
+        channel = "SMS" if detail.get("channel") == "sms" else "e-mail"
+        return f"{detail.get('message_kind')} {channel} {_MESSAGE_EVENTS.get(str(event), event)}"
     return f"{entry.kind.value} {entry.subject}"
 
 

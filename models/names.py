@@ -31,12 +31,14 @@ RESERVATION_SWEEP_WORKFLOW = "ReservationSweepWorkflow"
 SHADOW_PRICE_WORKFLOW = "ShadowPriceWorkflow"
 RELEASE_WAVE_WORKFLOW = "ReleaseWaveWorkflow"
 BACKORDER_SWEEP_WORKFLOW = "BackorderSweepWorkflow"
+MESSAGE_RETRY_WORKFLOW = "MessageRetryWorkflow"
 
 # Schedule ids. The gateway triggers the backorder sweep when stock comes in.
 RESERVATION_SWEEP_SCHEDULE = "reservation-sweep"
 SHADOW_PRICE_SCHEDULE = "shadow-prices"
 RELEASE_WAVE_SCHEDULE = "release-waves"
 BACKORDER_SWEEP_SCHEDULE = "backorder-sweep"
+MESSAGE_RETRY_SCHEDULE = "message-retry"
 
 # Message names: queries read, signals carry events nobody waits on, updates carry requests a
 # caller waits on (their validators refuse before anything is written to history).

@@ -14,7 +14,7 @@ from models.allocation import (
     InventoryFeedItem,
     SafetyStockDefaults,
 )
-from models.audit import SYSTEM, Actor, AuditEntry, AuditEntryIn, AuditFilter, DocumentVersion
+from models.audit import SYSTEM, Actor, AuditDetail, AuditEntry, AuditEntryIn, AuditFilter, AuditKind, DocumentVersion
 from models.catalog import Catalog, SkuAttributes
 from models.channel_writeback import WritebackDone, WritebackRecord, WritebackTask
 from models.costs import CostModel, ShadowPriceSet
@@ -393,18 +393,40 @@ class Store:
     def writebacks(self, *, channel: str | None = None, order_id: str | None = None) -> list[WritebackRecord]:
         return self._channel_writebacks.written(channel=channel, order_id=order_id)
 
-    def begin_message(self, key: str, channel: str, *, kind: str, recipient: str, language: str,
-                      now: datetime) -> MessageRecord | None:
+    def begin_message(self, key: str, channel: str, *, kind: str, recipient: str, language: str, now: datetime,
+                      notification: str | None = None, lease_until: datetime | None = None) -> MessageRecord | None:
         """Record a message `sending` before it is sent and answer None; or answer its row when it has one
         (store.message_ledger)."""
-        return self._messages.begin(key, channel, kind=kind, recipient=recipient, language=language, now=now)
+        return self._messages.begin(key, channel, kind=kind, recipient=recipient, language=language, now=now,
+                                    notification=notification, lease_until=lease_until)
 
-    def resend_message(self, key: str, channel: str, *, uncertain: bool, now: datetime) -> None:
-        self._messages.resend(key, channel, uncertain=uncertain, now=now)
+    def resend_message(self, key: str, channel: str, *, uncertain: bool, now: datetime,
+                       expected_attempts: int | None = None, lease_until: datetime | None = None) -> bool:
+        return self._messages.resend(key, channel, uncertain=uncertain, now=now, expected_attempts=expected_attempts,
+                                     lease_until=lease_until)
 
     def finish_message(self, key: str, channel: str, state: MessageState, *, now: datetime,
-                       provider_message_id: str | None = None) -> None:
-        self._messages.finish(key, channel, state, now=now, provider_message_id=provider_message_id)
+                       provider_message_id: str | None = None, next_attempt_at: datetime | None = None) -> None:
+        self._messages.finish(key, channel, state, now=now, provider_message_id=provider_message_id,
+                              next_attempt_at=next_attempt_at)
+
+    def postpone_message(self, key: str, channel: str, *, next_attempt_at: datetime) -> None:
+        self._messages.postpone(key, channel, next_attempt_at=next_attempt_at)
+
+    def messages_due(self, now: datetime, *, limit: int) -> list[MessageRecord]:
+        """Ledger rows the message retry sweep should try again now (store.message_ledger)."""
+        return self._messages.due(now, limit=limit)
+
+    def record_message_outcome(self, key: str, *, reference: str, actor: Actor, detail: AuditDetail) -> AuditEntry:
+        """What became of a message sent later, as a `message.event` audit entry on the order it is about
+        (`reference`: the order, or a return of it), so that the order's timeline shows it."""
+        order_id: str | None = None
+        if self.get_order(reference) is not None:
+            order_id = reference
+        elif (found := self.get_return(reference)) is not None:
+            order_id = found.order_id
+        return self._audit.record(AuditEntryIn(kind=AuditKind.MESSAGE_EVENT, subject=key[-200:], actor=actor,
+                                               order_id=order_id, detail=detail))
 
     def message_record(self, key: str, channel: str) -> MessageRecord | None:
         return self._messages.get(key, channel)

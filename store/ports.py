@@ -15,6 +15,7 @@ from typing import Protocol
 
 from models.address import Address
 from models.allocation import AppliedFeedItem, ChannelAllocation, InventoryFeedItem
+from models.audit import Actor, AuditDetail, AuditEntry
 from models.catalog import Catalog
 from models.channel_writeback import WritebackDone, WritebackTask
 from models.costs import CostModel, ShadowPriceSet
@@ -37,6 +38,7 @@ __all__ = [
     "COST_MODEL", "RULES", "SHADOW_PRICES", "ChannelStock", "InventoryFeeds", "MessageLedger", "MessageRecord",
     "MessageState", "NetworkReader", "NotificationLimits", "OrderQueues", "OrderRecords", "ReservationReader",
     "ReservationView", "SourcingDocuments", "StaleCountError", "StockLedger", "StoreError",
+    "MessageRetries",
 ]
 
 
@@ -178,17 +180,34 @@ class NotificationLimits(Protocol):
 
 class MessageLedger(Protocol):
     """Each customer message by its key and channel: recorded before it is sent, marked after, so that a
-    retried or rerun notify sends it once (store.message_ledger)."""
+    retried or rerun notify sends it once; a failed one kept to be sent again later (store.message_ledger)."""
 
-    def begin_message(self, key: str, channel: str, *, kind: str, recipient: str, language: str,
-                      now: datetime) -> MessageRecord | None:
+    def begin_message(self, key: str, channel: str, *, kind: str, recipient: str, language: str, now: datetime,
+                      notification: str | None = None, lease_until: datetime | None = None) -> MessageRecord | None:
         """None: new, recorded `sending`, send it. Else its row as it stands (sent, failed, left sending...)."""
         ...
 
-    def resend_message(self, key: str, channel: str, *, uncertain: bool, now: datetime) -> None: ...
+    def resend_message(self, key: str, channel: str, *, uncertain: bool, now: datetime,
+                       expected_attempts: int | None = None, lease_until: datetime | None = None) -> bool:
+        """False: another attempt took the row since it was read with `expected_attempts`."""
+        ...
 
     def finish_message(self, key: str, channel: str, state: MessageState, *, now: datetime,
-                       provider_message_id: str | None = None) -> None: ...
+                       provider_message_id: str | None = None, next_attempt_at: datetime | None = None) -> None: ...
+
+    def postpone_message(self, key: str, channel: str, *, next_attempt_at: datetime) -> None: ...
+
+    def message_record(self, key: str, channel: str) -> MessageRecord | None: ...
+
+
+class MessageRetries(Protocol):
+    """What the message retry sweep reads and writes besides the ledger: the rows due, and what became of a
+    message sent later, on its order's timeline (the audit trail's `message.event`)."""
+
+    def messages_due(self, now: datetime, *, limit: int) -> list[MessageRecord]: ...
+
+    def record_message_outcome(self, key: str, *, reference: str, actor: Actor, detail: AuditDetail) -> AuditEntry:
+        ...
 
 
 class ChannelWritebacks(Protocol):

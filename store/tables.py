@@ -306,7 +306,8 @@ notification_limits = sa.Table(
 )
 
 # Each customer message by its key and channel (email, sms): recorded `sending` before the provider is called,
-# `sent` with the provider's id after, so a retried or rerun notify sends it once (store/message_ledger.py, 0012).
+# `sent` with the provider's id after, so a retried or rerun notify sends it once (store/message_ledger.py, 0012);
+# a failed one is sent again later by the message retry sweep, or `abandoned` (0019).
 notification_messages = sa.Table(
     "notification_messages",
     metadata,
@@ -321,7 +322,12 @@ notification_messages = sa.Table(
     sa.Column("uncertain_resends", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
-    sa.CheckConstraint("state IN ('sending', 'sent', 'failed', 'rejected', 'suppressed')", name="known_state"),
+    # The message itself (a Notification as JSON), to send it again, and when it may next be tried: a failed
+    # one after its backoff, one left `sending` once its attempt's lease is over (0019).
+    sa.Column("notification", sa.Text),
+    sa.Column("next_attempt_at", UTCDateTime, index=True),
+    sa.CheckConstraint("state IN ('sending', 'sent', 'failed', 'rejected', 'suppressed', 'abandoned')",
+                       name="known_state"),
 )
 
 # The audit trail (models.audit): every change made through the gateway, with its actor (0008).

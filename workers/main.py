@@ -27,6 +27,7 @@ from activities.events import EventActivities
 from activities.handoff import HandOffActivities
 from activities.inventory import InventoryActivities
 from activities.lookahead import LookAheadActivities
+from activities.message_retry import MessageRetryActivities
 from activities.notify import NotifyActivities
 from activities.records import RecordActivities
 from activities.sourcing import SourcingActivities, SourcingConfigCache
@@ -49,6 +50,7 @@ from omniroute.config.sealed_secrets import open_sealed
 from omniroute.config.settings import Settings
 from omniroute.config.telemetry import configure_tracing
 from omniroute.config.temporal_tls import temporal_tls
+from sourcing.message_retry import MessageRetryPolicy
 from store import Store
 from workers.channel_syncs import ensure_channel_syncs
 from workers.channel_writebacks import ensure_channel_writebacks, notify_customer, shop_resolver
@@ -63,6 +65,7 @@ from workflows.fulfilment.dropship import DropshipFulfilmentWorkflow
 from workflows.fulfilment.store import StoreFulfilmentWorkflow
 from workflows.fulfilment.threepl import ThreePLFulfilmentWorkflow
 from workflows.lookahead import ShadowPriceWorkflow
+from workflows.message_retry import MessageRetryWorkflow
 from workflows.order import OrderWorkflow
 from workflows.returns import ReturnWorkflow
 from workflows.sweep import ReservationSweepWorkflow
@@ -75,7 +78,7 @@ WORKFLOWS: Sequence[type] = (OrderWorkflow, DcFulfilmentWorkflow, StoreFulfilmen
                                ReservationSweepWorkflow, ChannelInventorySyncWorkflow, ThreePLInventorySyncWorkflow,
                                ShadowPriceWorkflow, ReleaseWaveWorkflow, BackorderSweepWorkflow,
                                ThreePLFulfilmentWorkflow, DropshipFulfilmentWorkflow, ChannelWritebackWorkflow,
-                               EventDispatchWorkflow, EventDeliveryWorkflow)
+                               EventDispatchWorkflow, EventDeliveryWorkflow, MessageRetryWorkflow)
 # Our pure modules and the heavy libraries behind activities are imported once, not per workflow run.
 PASSTHROUGH = ("models", "activities", "sourcing", "store", "integrations", "omniroute",
                "sqlalchemy", "httpx", "zipcodes", "opentelemetry", "email_validator", "idna", "dns",
@@ -121,8 +124,10 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
     policy = ReturnPolicy(window_days=settings.return_window_days, label_expiry_days=settings.rma_label_expiry_days)
     records = RecordActivities(orders=store, network=store, policy=policy)
     carrier = CarrierActivities(deps.carrier, network=store)
+    message_retry = message_retry_policy(settings)
     notify = NotifyActivities(deps.mail, settings.mail_from, store, ledger=store, sms=deps.sms,
-                              per_hour=settings.notify_per_recipient_per_hour)
+                              per_hour=settings.notify_per_recipient_per_hour, retry=message_retry)
+    messages = MessageRetryActivities(notify, ledger=store, retries=store, policy=message_retry)
     sweep = ReservationSweepActivities(ledger=store, reservations=store, orders=store)
     threepl = ThreePLInventoryActivities(deps.threepl, network=store, feeds=store)
     threepl_orders = ThreePLOrderActivities(deps.threepl_accounts)
@@ -142,7 +147,7 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
         records.record_order, records.set_order_status, records.record_shipments, records.record_return,
         records.load_return_context, records.get_node,
         carrier.rate_shipment, carrier.buy_label, carrier.void_label,
-        notify.notify,
+        notify.notify, messages.retry_due_messages,
         sweep.release_expired_batch,
         threepl.pull_inventory, threepl_orders.place_order, threepl_orders.cancel_order,
         channel_sync.channel_levels, channel_sync.moved_skus, channel_sync.push_levels,
@@ -151,6 +156,12 @@ def build_activities(settings: Settings, deps: Dependencies) -> list[Any]:
         dropship.send_purchase_order, dropship.cancel_purchase_order,
         *([events.dispatch_events, events.attempt_delivery] if events is not None else []),
     ]
+
+
+def message_retry_policy(settings: Settings) -> MessageRetryPolicy:
+    return MessageRetryPolicy(first_wait=timedelta(seconds=settings.message_retry_first_seconds),
+                              longest_wait=timedelta(seconds=settings.message_retry_longest_wait_seconds),
+                              give_up_after=timedelta(hours=settings.message_retry_give_up_hours))
 
 
 def create_worker(client: Client, settings: Settings, deps: Dependencies, executor: ThreadPoolExecutor,

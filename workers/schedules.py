@@ -55,6 +55,12 @@ def backorder_sweep_schedule(settings: Settings) -> Schedule:
                   timedelta(minutes=settings.backorder_sweep_minutes), longest_run=timedelta(minutes=10))
 
 
+def message_retry_schedule(settings: Settings) -> Schedule:
+    """Every `message_retry_every_seconds`: failed customer messages whose next attempt has come go again."""
+    return _every(settings, names.MESSAGE_RETRY_WORKFLOW, names.MESSAGE_RETRY_SCHEDULE,
+                  timedelta(seconds=settings.message_retry_every_seconds), longest_run=timedelta(minutes=30))
+
+
 def _every(settings: Settings, workflow: str, schedule_id: str, every: timedelta, *, longest_run: timedelta
            ) -> Schedule:
     """Start `workflow` every `every`; a run still going when the next is due makes that one skip."""
@@ -72,7 +78,13 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
     await _create_or_update(client, names.SHADOW_PRICE_SCHEDULE, shadow_price_schedule(settings))
     await _create_or_update(client, names.RELEASE_WAVE_SCHEDULE, release_wave_schedule(settings))
     await _create_or_update(client, names.BACKORDER_SWEEP_SCHEDULE, backorder_sweep_schedule(settings))
+    await ensure_message_retry_schedule(client, settings)
     await ensure_threepl_sync_schedule(client, settings)
+
+
+async def ensure_message_retry_schedule(client: Client, settings: Settings) -> None:
+    """The `message-retry` schedule alone, created or updated (ensure_schedules calls it)."""
+    await _create_or_update(client, names.MESSAGE_RETRY_SCHEDULE, message_retry_schedule(settings))
 
 
 async def _create_or_update(client: Client, schedule_id: str, schedule: Schedule) -> None:

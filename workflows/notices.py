@@ -4,7 +4,9 @@
 record where it records what happened (the order's events, a shipment's notes, a return's log): a
 send that failed after its retries, or one held back because the recipient had already had their
 hour's share of that kind of message. A failed local activity reaches the workflow as an
-ApplicationError as well as an ActivityError, so both are caught.
+ApplicationError as well as an ActivityError, so both are caught. A message the provider did not take
+stays in the message ledger and the message retry sweep sends it later (workflows/message_retry.py);
+one it refused is not tried again.
 """
 
 from __future__ import annotations
@@ -38,7 +40,14 @@ async def send_notice(note: Notification) -> str | None:
     try:
         result = await local(NotifyActivities.notify, note, NOTIFY)
     except (ActivityError, ApplicationError) as err:
-        return f"failed: {describe(err)}"
+        later = "" if _refused(err) else "; it is retried later"
+        return f"failed: {describe(err)}{later}"
     if result == SUPPRESSED:
         return "suppressed: the recipient had their hour's share of these messages"
     return None
+
+
+def _refused(err: BaseException) -> bool:
+    """Whether the provider refused the message for good (ProviderRejected), which nothing tries again."""
+    cause = err.__cause__ if isinstance(err, ActivityError) else err
+    return isinstance(cause, ApplicationError) and cause.non_retryable

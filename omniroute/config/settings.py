@@ -203,6 +203,14 @@ class Settings(BaseSettings):
     events_dispatch_seconds: float = Field(default=2.0, ge=0.1, le=3600)
     events_retry_waits: list[Annotated[float, Field(gt=0, le=7 * 86400)]] | None = Field(
         default=None, min_length=1, max_length=50)
+    # Customer messages whose send failed are sent again by the `message-retry` schedule, every this many
+    # seconds: the first time `message_retry_first_seconds` after the failure, then after a wait as long
+    # as the message is old (doubling), at most `message_retry_longest_wait_seconds`; abandoned once it is
+    # `message_retry_give_up_hours` old (docs/notifications.md).
+    message_retry_every_seconds: int = Field(default=60, ge=1)
+    message_retry_first_seconds: int = Field(default=300, ge=1)
+    message_retry_longest_wait_seconds: int = Field(default=3600, ge=1)
+    message_retry_give_up_hours: float = Field(default=24.0, gt=0)
 
     # Worker sizing (2 cores by default)
     worker_max_cached_workflows: int = 1000
@@ -339,6 +347,13 @@ class Settings(BaseSettings):
         if self.environment not in ("development", "test") and self.database_url is None:
             raise ValueError(f"OMNIROUTE_DATABASE_URL must be set {self._outside_development}: left unset it "
                              "is a SQLite file in the process's data directory")
+        return self
+
+    @model_validator(mode="after")
+    def _message_retry_waits_in_order(self) -> Settings:
+        if self.message_retry_longest_wait_seconds < self.message_retry_first_seconds:
+            raise ValueError("OMNIROUTE_MESSAGE_RETRY_LONGEST_WAIT_SECONDS must be at least "
+                             "OMNIROUTE_MESSAGE_RETRY_FIRST_SECONDS")
         return self
 
     @model_validator(mode="after")

@@ -41,19 +41,29 @@ class KillableLedger:
         self.store = store
         self.kill_before_sent: set[str] = set()
 
-    def begin_message(self, key: str, channel: str, *, kind: str, recipient: str, language: str,
-                      now: datetime) -> MessageRecord | None:
-        return self.store.begin_message(key, channel, kind=kind, recipient=recipient, language=language, now=now)
+    def begin_message(self, key: str, channel: str, *, kind: str, recipient: str, language: str, now: datetime,
+                      notification: str | None = None, lease_until: datetime | None = None) -> MessageRecord | None:
+        return self.store.begin_message(key, channel, kind=kind, recipient=recipient, language=language, now=now,
+                                        notification=notification, lease_until=lease_until)
 
-    def resend_message(self, key: str, channel: str, *, uncertain: bool, now: datetime) -> None:
-        self.store.resend_message(key, channel, uncertain=uncertain, now=now)
+    def resend_message(self, key: str, channel: str, *, uncertain: bool, now: datetime,
+                       expected_attempts: int | None = None, lease_until: datetime | None = None) -> bool:
+        return self.store.resend_message(key, channel, uncertain=uncertain, now=now,
+                                         expected_attempts=expected_attempts, lease_until=lease_until)
 
     def finish_message(self, key: str, channel: str, state: MessageState, *, now: datetime,
-                       provider_message_id: str | None = None) -> None:
+                       provider_message_id: str | None = None, next_attempt_at: datetime | None = None) -> None:
         if state is MessageState.SENT and channel in self.kill_before_sent:
             self.kill_before_sent.discard(channel)
             raise WorkerKilled(f"killed after the provider took {provider_message_id}")
-        self.store.finish_message(key, channel, state, now=now, provider_message_id=provider_message_id)
+        self.store.finish_message(key, channel, state, now=now, provider_message_id=provider_message_id,
+                                  next_attempt_at=next_attempt_at)
+
+    def postpone_message(self, key: str, channel: str, *, next_attempt_at: datetime) -> None:
+        self.store.postpone_message(key, channel, next_attempt_at=next_attempt_at)
+
+    def message_record(self, key: str, channel: str) -> MessageRecord | None:
+        return self.store.message_record(key, channel)
 
 
 @pytest.fixture
